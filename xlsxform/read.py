@@ -1,0 +1,340 @@
+"""Read a filled workbook back into a :class:`Form`, with every problem found.
+
+Sections are found by their labels in column A, not by fixed row numbers, so
+a form with more or fewer rows than the template still reads.  Inside a
+section, rows are found by their first label.  Every cell read is remembered
+by field path, so that each problem, even one found later by the rules, is
+placed on the cell the department has to fix.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from . import amounts
+from .errors import NotThisFormError
+from .model import Form, Indicator, Task, field_at
+from .problems import Problem, has_errors
+from .rules import check, level1_field, total
+from .spec import (
+    WIDTH,
+    FieldCell,
+    FixedSection,
+    IndicatorSection,
+    LabelCell,
+    NoteSection,
+    Spec,
+    SumCell,
+    TableSection,
+    TitleSection,
+    load_spec,
+    normalise_label,
+)
+from .xlsx import Grid, Value, display_text, read_grid
+
+MAX_ROWS = 2000
+"""No real form is longer; the reader never looks further down."""
+
+
+@dataclass
+class ReadResult:
+    """What a workbook said, and what is wrong with it."""
+
+    path: str
+    form: Form
+    problems: list[Problem]
+    cells: dict[str, str] = field(repr=False)
+    """Where each field was read: field path to cell (绩效目标表!C5)."""
+
+    @property
+    def ok(self) -> bool:
+        """True when no problem is an error (warnings allowed)."""
+        return not has_errors(self.problems)
+
+
+def read(path: str | Path, *, spec: Spec | None = None) -> ReadResult:
+    """Read and check one filled workbook.
+
+    Raises :class:`~xlsxform.errors.UnreadableWorkbookError` when the file
+    cannot be opened and :class:`~xlsxform.errors.NotThisFormError` when it
+    is not this form; everything else is reported as a problem.
+    """
+    spec = spec or load_spec()
+    grid = read_grid(path, preferred_sheet=spec.form.sheet, max_rows=MAX_ROWS, max_cols=WIDTH + 1)
+    return _Reader(spec, grid, str(path)).read()
+
+
+class _Reader:
+    def __init__(self, spec: Spec, grid: Grid, path: str) -> None:
+        self.spec, self.grid, self.path = spec, grid, path
+        self.problems: list[Problem] = []
+        self.cells: dict[str, str] = {}
+        self.data: dict[str, Any] = {"budget": {}}
+        self.written_totals: list[tuple[str, list[str], Value, str]] = []
+        """Totals the file states as plain numbers: name, parts, value, cell."""
+
+    def read(self) -> ReadResult:
+        spans = self._find_sections()
+        for section, first, last in spans:
+            match section:
+                case TitleSection():
+                    self._title(section, first)
+                case FixedSection():
+                    self._fixed(section, first, last)
+                case TableSection():
+                    self._table(section, first, last)
+                case IndicatorSection():
+                    self._indicators(section, first, last)
+        form = Form.model_validate(self.data)
+        self._check_written_totals(form)
+        self.problems += [self._place(p) for p in check(form, self.spec)]
+        return ReadResult(self.path, form, self.problems, self.cells)
+
+    # -- finding sections -----------------------------------------------
+
+    def _find_sections(self) -> list[tuple[Any, int, int]]:
+        """Each section found, in spec order, with its first and last row."""
+        column_a = [(r, normalise_label(v.value)) for (r, c), v in sorted(self.grid.cells.items()) if c == 1]
+        title = re.compile(re.escape(normalise_label(self.spec.form.title)).replace(re.escape("{year}"), r"(\d{4})"))
+        starts: list[tuple[Any, int]] = []
+        after = 0
+        missing: list[str] = []
+        for section in self.spec.sections:
+            if isinstance(section, TitleSection):
+                pattern = title
+            else:
+                names = section.labels()
+                prefix = isinstance(section, NoteSection)
+                pattern = None
+            row = next(
+                (
+                    r
+                    for r, text in column_a
+                    if r > after
+                    and (pattern.search(text) if pattern else any(text.startswith(n) if prefix else text == n for n in names))
+                ),
+                None,
+            )
+            if row is None:
+                if not isinstance(section, TitleSection | NoteSection):
+                    missing.append(section.label)
+                continue
+            starts.append((section, row))
+            after = row
+        labelled = [s for s in self.spec.sections if not isinstance(s, TitleSection | NoteSection)]
+        if len(missing) * 2 > len(labelled):
+            raise NotThisFormError(
+                f"这不是“{self.spec.form.name}”：找不到{'、'.join(missing)}等栏目",
+                f"this is not the form '{self.spec.form.name}': no {', '.join(missing)}",
+                path=self.path,
+            )
+        for label in missing:
+            self.problems.append(Problem("section-missing", params={"label": label}))
+        ends = [row - 1 for _, row in starts[1:]] + [self.grid.last_row]
+        return [(section, row, end) for (section, row), end in zip(starts, ends)]
+
+    # -- sections ---------------------------------------------------------
+
+    def _title(self, section: TitleSection, row: int) -> None:
+        self.cells["year"] = self.grid.ref(row, 1)
+        text = normalise_label(self.grid.get(row, 1).value)
+        found = re.search(r"(\d{4})", text)
+        year = int(found[1]) if found else None
+        self.data["year"] = year if year and 1900 <= year <= 9999 else None
+
+    def _fixed(self, section: FixedSection, first: int, last: int) -> None:
+        used: set[int] = set()
+        for index, cells in enumerate(section.rows):
+            row = self._row_of(cells, first + index, first, last, used)
+            if row is None:
+                if any(isinstance(c, FieldCell) for c in cells):
+                    label = cells[0].label if isinstance(cells[0], LabelCell) else section.label
+                    self.problems.append(Problem("row-missing", cell=self.grid.ref(first, 2), params={"label": label}))
+                continue
+            used.add(row)
+            col = 2
+            for cell in cells:
+                found = self.grid.get(row, col)
+                ref = self.grid.ref(row, col)
+                match cell:
+                    case LabelCell() if col > 2 and found and normalise_label(found.value) != normalise_label(cell.label):
+                        self.problems.append(Problem("label-changed", cell=ref, value=found.value, params={"expected": cell.label}))
+                    case FieldCell():
+                        self._field(cell, found, ref)
+                    case SumCell():
+                        self.cells[cell.name] = ref
+                        if found and not found.is_formula:
+                            self.written_totals.append((cell.name, cell.sum, found, ref))
+                col += cell.span
+
+    def _row_of(self, cells: list[Any], expected: int, first: int, last: int, used: set[int]) -> int | None:
+        """The row holding a spec row: found by its first label, else by position."""
+        head = cells[0]
+        if not isinstance(head, LabelCell):
+            return expected if expected <= last else None
+        want = normalise_label(head.label)
+        return next((r for r in range(first, last + 1) if r not in used and self._label(r, 2) == want), None)
+
+    def _field(self, cell: FieldCell, found: Value | None, ref: str) -> None:
+        self.cells[cell.field] = ref
+        title, kind = field_at(cell.field)
+        if cell.numbered is not None:
+            text = display_text(found.value, found.number_format) if found else ""
+            self._set(cell.field, split_numbered(text, cell.numbered))
+        else:
+            self._set(cell.field, self._scalar(found, kind, cell.field, ref, title))
+
+    def _table(self, section: TableSection, first: int, last: int) -> None:
+        items: list[dict[str, Any]] = []
+        header = normalise_label(section.header[0]) if section.header else None
+        total_label = normalise_label(section.total.label) if section.total else None
+        self.cells[section.field] = self.grid.ref(first, 2)
+        for row in range(first, last + 1):
+            head = self._label(row, 2)
+            if header is not None and row == first and head == header:
+                self.cells[section.field] = self.grid.ref(row + 1, 2)
+                continue
+            if section.total and head == total_label:
+                col = section.columns.index(section.total.column) + 2
+                self.cells[section.total.name] = self.grid.ref(row, col)
+                found = self.grid.get(row, col)
+                if found and not found.is_formula:
+                    parts = [f"{section.field}[*].{section.total.column}"]
+                    self.written_totals.append((section.total.name, parts, found, self.grid.ref(row, col)))
+                continue
+            if all(self.grid.get(row, c) is None for c in range(2, WIDTH + 2)):
+                continue
+            path = f"{section.field}[{len(items)}]"
+            item: dict[str, Any] = {}
+            for col, name in enumerate(section.columns, 2):
+                ref = self.grid.ref(row, col)
+                self.cells[f"{path}.{name}"] = ref
+                title, kind = field_at(name, Task)
+                item[name] = self._scalar(self.grid.get(row, col), kind, f"{path}.{name}", ref, title) or (None if kind != "text" else "")
+            items.append(item)
+        self.data[section.field] = items
+
+    def _indicators(self, section: IndicatorSection, first: int, last: int) -> None:
+        level1s = {normalise_label(g.level1): g.level1 for g in section.framework}
+        level2s = {normalise_label(l2): l2 for g in section.framework for l2 in g.level2}
+        level2s |= {normalise_label(alias): name for alias, name in section.level2_aliases.items()}
+        header = normalise_label(section.header[0])
+        items: list[Indicator] = []
+        level1 = level2 = ""
+        for row in range(first, last + 1):
+            if row == first and self._label(row, 2) == header:
+                continue
+            if found := self.grid.get(row, 2):
+                level1 = level1s.get(normalise_label(found.value), display_text(found.value))
+                self.cells.setdefault(level1_field(section.field, level1), self.grid.ref(row, 2))
+            if found := self.grid.get(row, 3):
+                level2 = level2s.get(normalise_label(found.value), display_text(found.value))
+                level2_ref = self.grid.ref(row, 3)
+            name, value = (self.grid.get(row, c) for c in (4, 5))
+            if name is None and value is None:
+                continue
+            path = f"{section.field}[{len(items)}]"
+            self.cells[f"{path}.level1"] = self.grid.ref(row, 2)
+            self.cells[f"{path}.level2"] = level2_ref if level2 else self.grid.ref(row, 3)
+            self.cells[f"{path}.name"] = self.grid.ref(row, 4)
+            self.cells[f"{path}.value"] = self.grid.ref(row, 5)
+            items.append(
+                Indicator(
+                    level1=level1,
+                    level2=level2,
+                    name=display_text(name.value, name.number_format) if name else "",
+                    value=display_text(value.value, value.number_format) if value else "",
+                )
+            )
+        for group in section.framework:
+            self.cells.setdefault(level1_field(section.field, group.level1), self.grid.ref(first, 1))
+        self.data[section.field] = items
+
+    # -- values -----------------------------------------------------------
+
+    def _scalar(self, found: Value | None, kind: str, path: str, ref: str, title: str) -> Any:
+        """A cell's value as the field's kind, or None with a problem recorded."""
+        if found is None:
+            return None
+        if found.is_formula:
+            self.problems.append(Problem("formula-not-allowed", cell=ref, field=path, value=found.value, params={"label": title}))
+            return None
+        if kind == "text":
+            return display_text(found.value, found.number_format)
+        number = _number(found.value)
+        if number is None:
+            self.problems.append(Problem("not-a-number", cell=ref, field=path, value=found.value, params={"label": title}))
+            return None
+        if kind == "count" and (number < 0 or number != number.to_integral_value()):
+            self.problems.append(Problem("not-whole-number", cell=ref, field=path, value=found.value, params={"label": title}))
+            return None
+        if number < 0:
+            self.problems.append(Problem("negative", cell=ref, field=path, value=found.value, params={"label": title}))
+            return None
+        return int(number) if kind == "count" else number
+
+    def _check_written_totals(self, form: Form) -> None:
+        """A total typed as a number must match its recomputed parts."""
+        for _name, parts, found, ref in self.written_totals:
+            expected = total(form, parts)
+            stated = _number(found.value)
+            if stated is None or stated != expected:
+                self.problems.append(Problem("total-mismatch", cell=ref, value=found.value, params={"expected": amounts.text(expected)}))
+
+    def _place(self, problem: Problem) -> Problem:
+        """Put a rule's problem on the cell its field was read from."""
+        cell = self.cells.get(problem.field or "")
+        if cell is None and problem.field:
+            cell = self.cells.get(self._first_part(problem.field), None)
+        return problem.at(cell)
+
+    def _first_part(self, name: str) -> str:
+        """Where a total stands when the file has no total row: its first part."""
+        for section in self.spec.sections:
+            if isinstance(section, FixedSection):
+                for row in section.rows:
+                    for cell in row:
+                        if isinstance(cell, SumCell) and cell.name == name:
+                            return cell.sum[0]
+            if isinstance(section, TableSection) and section.total and section.total.name == name:
+                return section.field
+        return ""
+
+    def _label(self, row: int, col: int) -> str:
+        found = self.grid.get(row, col)
+        return normalise_label(found.value) if found else ""
+
+    def _set(self, path: str, value: Any) -> None:
+        target = self.data
+        *parents, leaf = path.split(".")
+        for part in parents:
+            target = target.setdefault(part, {})
+        target[leaf] = value
+
+
+def _number(value: Any) -> Decimal | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        try:
+            return amounts.from_float(value)
+        except ValueError:
+            return None
+    if isinstance(value, str):
+        try:
+            return amounts.parse(value)
+        except ValueError:
+            return None
+    return None
+
+
+def split_numbered(text: str, numbered: str) -> list[str]:
+    """Split '目标1：…⏎目标2：…' into its items; unnumbered text splits by line."""
+    marker = re.escape(numbered).replace(re.escape("{n}"), r"\s*\d+\s*").replace("：", "[：:]")
+    pattern = re.compile(rf"(?:^|\n)\s*{marker}")
+    parts = pattern.split(text) if pattern.search(text) else text.split("\n")
+    return [p.strip() for p in parts if p.strip()]

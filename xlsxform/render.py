@@ -1,0 +1,287 @@
+"""Render a form, blank or filled, into the official layout as a styled .xlsx.
+
+The renderer walks the spec's sections top to bottom, one row counter for the
+whole sheet.  Repeated parts get as many rows as their data needs, or the
+spec's number of blank rows for a template to fill in, whichever is larger.
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from openpyxl.utils import get_column_letter
+
+from .errors import FormDataError
+from .model import Form, Indicator, Task, field_at, value_at
+from .spec import (
+    WIDTH,
+    FieldCell,
+    FixedSection,
+    IndicatorSection,
+    LabelCell,
+    NoteSection,
+    Spec,
+    SumCell,
+    TableSection,
+    TitleSection,
+    load_spec,
+)
+from .xlsx import CellStyle, SheetWriter, text_fault
+
+LINE_HEIGHT = 1.35
+"""Row height per line of text, in multiples of the font size."""
+PADDING = 6.0
+"""Points added to each row's height so text does not touch the borders."""
+CHAR_WIDTH = 0.16
+"""Column-width units one point of font size takes for a full-width character."""
+
+
+def render(
+    form: Form,
+    target: str | Path | BinaryIO,
+    *,
+    spec: Spec | None = None,
+    blank_rows: Mapping[str, int] | None = None,
+    fallback_fonts: bool = False,
+) -> None:
+    """Write ``form`` as a workbook.
+
+    ``blank_rows`` asks for at least that many rows per repeated part (keyed by
+    the part's field, e.g. ``key_tasks``; ``indicators`` counts rows per 二级
+    group); without it every part gets just the rows its data needs.
+    """
+    spec = spec or load_spec()
+    if form.year is None:
+        raise FormDataError("缺少年度，无法生成表格", "the form has no year; cannot render it")
+    _Renderer(spec, form, dict(blank_rows or {}), fallback_fonts).write().save(target)
+
+
+def render_template(
+    target: str | Path | BinaryIO,
+    *,
+    year: int,
+    department: str = "",
+    budget: Mapping[str, Decimal | str | float] | None = None,
+    blank_rows: Mapping[str, int] | None = None,
+    spec: Spec | None = None,
+    fallback_fonts: bool = False,
+) -> None:
+    """Write a template to fill in, optionally pre-filled with what the bureau knows."""
+    spec = spec or load_spec()
+    try:
+        form = Form(year=year, department=department, budget=dict(budget or {}))
+    except ValueError as exc:
+        raise FormDataError(f"预填数据无效：{exc}", f"invalid pre-filled data: {exc}") from None
+    rows = default_blank_rows(spec) | dict(blank_rows or {})
+    render(form, target, spec=spec, blank_rows=rows, fallback_fonts=fallback_fonts)
+
+
+def default_blank_rows(spec: Spec) -> dict[str, int]:
+    """The spec's blank rows per repeated part, keyed by field."""
+    return {s.field: s.blank_rows for s in spec.sections if isinstance(s, TableSection | IndicatorSection)}
+
+
+class _Renderer:
+    def __init__(self, spec: Spec, form: Form, blank_rows: dict[str, int], fallback_fonts: bool) -> None:
+        self.spec, self.form, self.blank_rows = spec, form, blank_rows
+        self.out = SheetWriter(spec.form.sheet)
+        self.row = 1
+        self.cells: dict[str, str] = {}
+        """Where each bound scalar field and each named total was written (C5)."""
+        self.styles = {
+            name: CellStyle(
+                font=(spec.fonts[s.font].fallback if fallback_fonts else spec.fonts[s.font].name),
+                size=spec.fonts[s.font].size,
+                align=s.align,
+                bold=s.bold,
+                border=s.border,
+                number_format=s.number_format,
+            )
+            for name, s in spec.styles.items()
+        }
+        self.widths = [spec.columns[get_column_letter(c)] for c in range(1, WIDTH + 2)]
+
+    def write(self) -> SheetWriter:
+        for col, width in enumerate(self.widths, 1):
+            self.out.column_width(col, width)
+        for section in self.spec.sections:
+            match section:
+                case TitleSection():
+                    self._banner(section.text.format(year=self.form.year), "title", section.height)
+                case FixedSection():
+                    self._fixed(section)
+                case TableSection():
+                    self._table(section)
+                case IndicatorSection():
+                    self._indicators(section)
+                case NoteSection():
+                    self._banner(section.text, "note", None)
+        page = self.spec.page
+        margins = dict(page.margins)
+        self.out.page(paper=page.paper, orientation=page.orientation, fit_to_width=page.fit_to_width, margins_cm=margins, last_row=self.row - 1, last_col=WIDTH + 1)
+        return self.out
+
+    # -- sections -------------------------------------------------------
+
+    def _banner(self, text: str, style: str, height: float | None) -> None:
+        self._text(self.row, 1, text, style, "")
+        self.out.merge(self.row, 1, self.row, WIDTH + 1)
+        self._fit_height(self.row, [(text, WIDTH + 1, style)], height)
+        self.row += 1
+
+    def _fixed(self, section: FixedSection) -> None:
+        first = self.row
+        for cells in section.rows:
+            col, texts = 2, []
+            for cell in cells:
+                match cell:
+                    case LabelCell():
+                        style = "total" if cell.total else "label"
+                        self._text(self.row, col, cell.label, style, "")
+                        texts.append((cell.label, cell.span, style))
+                    case FieldCell():
+                        texts.append(self._field(cell, col))
+                    case SumCell():
+                        refs = ",".join(self.cells[f] for f in cell.sum)
+                        self.out.formula(self.row, col, f"SUM({refs})", self.styles["amount"])
+                        self.cells[cell.name] = self._ref(self.row, col)
+                for extra in range(col + 1, col + cell.span):
+                    self.out.blank(self.row, extra, self.styles["label"])
+                self.out.merge(self.row, col, self.row, col + cell.span - 1)
+                col += cell.span
+            self._fit_height(self.row, texts, None)
+            self.row += 1
+        for first_name, second_name in section.must_equal:
+            self.out.mark_unequal(self.cells[first_name], self.cells[second_name])
+        self._section_label(section.label, first)
+
+    def _field(self, cell: FieldCell, col: int) -> tuple[str, int, str]:
+        value = value_at(self.form, cell.field)
+        label, kind = field_at(cell.field)
+        if isinstance(value, list):
+            value = "\n".join((cell.numbered or "").format(n=n) + item for n, item in enumerate(value, 1))
+        style = cell.style or kind
+        self._value(self.row, col, value, style, label)
+        self.cells[cell.field] = self._ref(self.row, col)
+        return (value if isinstance(value, str) and value else "\n" * (cell.min_lines - 1), cell.span, style)
+
+    def _table(self, section: TableSection) -> None:
+        first = self.row
+        if section.header:
+            self._labels(section.header)
+        items: list[Task] = getattr(self.form, section.field)
+        count = max(len(items), self.blank_rows.get(section.field, 1), 1)
+        start = self.row
+        for i in range(count):
+            item = items[i] if i < len(items) else None
+            texts = []
+            for col, name in enumerate(section.columns, 2):
+                value = getattr(item, name) if item else None
+                title, style = field_at(name, Task)
+                self._value(self.row, col, value, style, f"{section.label}第{i + 1}行{title}")
+                texts.append((value if isinstance(value, str) and value else "\n" * (section.min_lines - 1), 1, style))
+            self._fit_height(self.row, texts, None)
+            self.row += 1
+        if section.total:
+            col = section.columns.index(section.total.column) + 2
+            self._text(self.row, 2, section.total.label, "total", "")
+            for c in range(3, WIDTH + 2):
+                if c == col:
+                    letter = get_column_letter(col)
+                    self.out.formula(self.row, col, f"SUM({letter}{start}:{letter}{self.row - 1})", self.styles["amount"])
+                    self.cells[section.total.name] = self._ref(self.row, col)
+                else:
+                    self.out.blank(self.row, c, self.styles["label"])
+            self._fit_height(self.row, [], None)
+            self.row += 1
+        self._section_label(section.label, first)
+
+    def _indicators(self, section: IndicatorSection) -> None:
+        first = self.row
+        self._labels(section.header)
+        items: list[Indicator] = getattr(self.form, section.field)
+        known = {(g.level1, l2) for g in section.framework for l2 in g.level2}
+        stray = [f"{i.level1}/{i.level2}" for i in items if (i.level1, i.level2) not in known]
+        if stray:
+            raise FormDataError(
+                f"指标层级不在指标体系内：{'、'.join(stray)}",
+                f"indicator levels outside the framework: {', '.join(stray)}",
+            )
+        per_group = max(self.blank_rows.get(section.field, 1), 1)
+        for group in section.framework:
+            level1_row = self.row
+            for level2 in group.level2:
+                level2_row = self.row
+                chosen = [i for i in items if (i.level1, i.level2) == (group.level1, level2)]
+                for n in range(max(len(chosen), per_group)):
+                    item = chosen[n] if n < len(chosen) else None
+                    where = f"{level2}第{n + 1}行"
+                    self._value(self.row, 4, item.name if item else None, "text", f"{where}三级指标")
+                    self._value(self.row, 5, item.value if item else None, "text", f"{where}指标值")
+                    texts = [(item.name, 1, "text"), (item.value, 1, "text")] if item else []
+                    self._fit_height(self.row, texts, None)
+                    self.row += 1
+                self._group_label(level2, 3, level2_row)
+            self._group_label(group.level1, 2, level1_row)
+        self._section_label(section.label, first)
+
+    # -- cells ----------------------------------------------------------
+
+    def _labels(self, texts: list[str]) -> None:
+        for col, text in enumerate(texts, 2):
+            self._text(self.row, col, text, "label", "")
+        self._fit_height(self.row, [(t, 1, "label") for t in texts], None)
+        self.row += 1
+
+    def _section_label(self, label: str, first: int) -> None:
+        self._group_label(label, 1, first)
+
+    def _group_label(self, text: str, col: int, first: int) -> None:
+        """A label in ``col`` merged down over rows first..current-1."""
+        self._text(first, col, text, "label", "")
+        for row in range(first + 1, self.row):
+            self.out.blank(row, col, self.styles["label"])
+        self.out.merge(first, col, self.row - 1, col)
+
+    def _value(self, row: int, col: int, value: Any, style: str, label: str) -> None:
+        if isinstance(value, str):
+            self._text(row, col, value, style, label)
+        elif value is None:
+            self.out.blank(row, col, self.styles[style])
+        else:
+            self.out.number(row, col, value, self.styles[style])
+
+    def _text(self, row: int, col: int, text: str, style: str, label: str) -> None:
+        fault = text_fault(text)
+        if fault:
+            raise FormDataError(f"“{label}”{fault[0]}", f"{label}: {fault[1]}")
+        self.out.text(row, col, text, self.styles[style])
+
+    def _fit_height(self, row: int, texts: Iterable[tuple[str, int, str]], fixed: float | None) -> None:
+        """Give the row room for its longest wrapped text."""
+        base = self.styles["label"].size
+        lines, size = 1, base
+        for text, span, style in texts:
+            font_size = self.styles[style].size
+            width = sum(self.widths[c] for c in range(0, span)) if span > 1 else min(self.widths[1:])
+            lines = max(lines, _lines(text, width, font_size))
+            size = max(size, font_size)
+        self.out.row_height(row, fixed or lines * size * LINE_HEIGHT + PADDING)
+
+    def _ref(self, row: int, col: int) -> str:
+        return f"{get_column_letter(col)}{row}"
+
+
+def _lines(text: str, width: float, size: float) -> int:
+    """How many lines ``text`` wraps to in a column ``width`` units wide."""
+    per_line = max(width / (size * CHAR_WIDTH) - 1, 1)
+    total = 0
+    for paragraph in text.split("\n"):
+        units = sum(1 if unicodedata.east_asian_width(ch) in "WF" else 0.55 for ch in paragraph)
+        total += max(1, math.ceil(units / per_line))
+    return total
