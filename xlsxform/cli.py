@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import FormDataError, XlsxformError
 
 if TYPE_CHECKING:
-    from .read import ReadResult
+    from .reader import ReadResult
 
 OK, PROBLEMS, FAILED = 0, 1, 2
 SAMPLE = "zhanjiang-xinfang-2023.json"
@@ -135,7 +135,7 @@ def _say(args: argparse.Namespace, zh: str, en: str) -> None:
 
 
 def _template(args: argparse.Namespace) -> int:
-    from .render import render_template
+    from .renderer import render_template
 
     spec = _spec(args)
     rows = {"key_tasks": args.key_tasks, "other_tasks": args.other_tasks, "indicators": args.indicator_rows}
@@ -169,7 +169,7 @@ def _amounts(pairs: list[str]) -> dict[str, str]:
 
 
 def _render(args: argparse.Namespace) -> int:
-    from .render import render
+    from .renderer import render
 
     form = _load_form(args.form)
     render(form, _output(args.output), spec=_spec(args), fallback_fonts=args.fallback_fonts)
@@ -211,7 +211,7 @@ def _read(args: argparse.Namespace) -> int:
 
 
 def _read_checked(args: argparse.Namespace) -> ReadResult:
-    from .read import read
+    from .reader import read
 
     return read(args.workbook, spec=_spec(args))
 
@@ -254,8 +254,8 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from .read import read
-    from .render import render, render_template
+    from .reader import read
+    from .renderer import render, render_template
     from .spec import resource_dir
 
     spec = _spec(args)

@@ -149,10 +149,9 @@ class Value:
 
     value: Any
     number_format: str = "General"
-
-    @property
-    def is_formula(self) -> bool:
-        return isinstance(self.value, str) and self.value.startswith("=") and len(self.value) > 1
+    is_formula: bool = False
+    """True for a formula (value is its text, '=SUM(C5,C6)'); text that
+    merely begins with '=' is not one."""
 
 
 class Grid:
@@ -192,7 +191,7 @@ def read_grid(path: str | Path, *, preferred_sheet: str, max_rows: int, max_cols
                 value = cell.value
                 if value is None or (isinstance(value, str) and not value.strip()):
                     continue
-                cells[(cell.row, cell.column)] = Value(value, cell.number_format or "General")
+                cells[(cell.row, cell.column)] = Value(value, cell.number_format or "General", cell.data_type == "f")
                 last = max(last, cell.row)
         return Grid(sheet.title, cells, last)
     except UnreadableWorkbookError:

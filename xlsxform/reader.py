@@ -186,7 +186,8 @@ class _Reader:
             text = display_text(found.value, found.number_format) if found else ""
             self._set(cell.field, split_numbered(text, cell.numbered))
         else:
-            self._set(cell.field, self._scalar(found, kind, cell.field, ref, title))
+            value = self._scalar(found, kind, cell.field, ref, title)
+            self._set(cell.field, "" if value is None and kind == "text" else value)
 
     def _table(self, section: TableSection, first: int, last: int) -> None:
         items: list[dict[str, Any]] = []

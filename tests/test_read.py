@@ -1,0 +1,195 @@
+"""Reading a filled workbook: values as a person sees them, every problem on its cell."""
+
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from xlsxform import Form, NotThisFormError, UnreadableWorkbookError, read, render_template
+from xlsxform.reader import split_numbered
+
+from .helpers import fill, pairs, rendered, reread
+
+S = "绩效目标表!"
+
+
+def test_the_sample_reads_back_exactly(sample: Form, tmp_path: Path) -> None:
+    """read(render(form)) is the form, with no problem."""
+    result = read(rendered(sample, tmp_path))
+    assert result.form == sample
+    assert result.problems == [] and result.ok
+
+
+def test_every_field_is_located(sample: Form, tmp_path: Path) -> None:
+    """The reading records the cell of each field, so problems point at cells."""
+    cells = read(rendered(sample, tmp_path)).cells
+    assert (cells["department"], cells["budget.basic"], cells["budget.transfer"]) == (f"{S}B2", f"{S}C5", f"{S}E10")
+    assert (cells["key_tasks[2].funds"], cells["indicators[15].value"], cells["expense_total"]) == (f"{S}D16", f"{S}E35", f"{S}C7")
+
+
+def test_numbers_typed_as_text_are_read_as_numbers(sample: Form, tmp_path: Path) -> None:
+    """'776.80', full-width digits with separators and 万元 are the amounts they spell."""
+    result = reread(sample, tmp_path, {"C5": "776.80", "E5": "１，１３３.４９ 万元", "C6": " 356.69 ", "C3": "２３"})
+    assert (result.form.budget.basic, result.form.budget.fiscal, result.form.budget.project) == (Decimal("776.8"), Decimal("1133.49"), Decimal("356.69"))
+    assert result.form.staff == 23
+    assert result.problems == []
+
+
+def test_percent_formatted_numbers_read_as_percentages(sample: Form, tmp_path: Path) -> None:
+    """1 and 0.95 typed into a 0% cell are the 100% and 95% the department saw."""
+    result = reread(sample, tmp_path, {"E23": 1, "E25": 0.95, "E26": 4}, formats={"E23": "0%", "E25": "0%"})
+    values = [i.value for i in result.form.indicators[3:7]]
+    assert values == ["100%", "100%", "95%", "4"]
+
+
+@pytest.mark.parametrize(
+    ("edits", "expected"),
+    [
+        ({"C5": "七百"}, {(f"{S}C5", "not-a-number"), (f"{S}C7", "r1-budget-unbalanced")}),
+        ({"C5": -776.8}, {(f"{S}C5", "negative"), (f"{S}C7", "r1-budget-unbalanced")}),
+        ({"C3": 2.5}, {(f"{S}C3", "not-whole-number")}),
+        ({"E3": "-1"}, {(f"{S}E3", "not-whole-number")}),
+        ({"E5": "=C5+C6"}, {(f"{S}E5", "formula-not-allowed"), (f"{S}C7", "r1-budget-unbalanced")}),
+        ({"D15": "六十六"}, {(f"{S}D15", "not-a-number")}),
+        ({"B2": None}, {(f"{S}B2", "required")}),
+        ({"B12": None}, {(f"{S}B12", "required")}),
+    ],
+)
+def test_a_bad_value_is_reported_on_its_cell(sample: Form, tmp_path: Path, edits: dict, expected: set) -> None:
+    """Non-numbers, negatives, fractions of people, formulas in inputs and blanks are named with their cell."""
+    assert pairs(reread(sample, tmp_path, edits)) == expected
+
+
+def test_r1_expenses_must_equal_income(sample: Form, tmp_path: Path) -> None:
+    """基本支出 + 项目支出 ≠ 财政拨款 + 其他资金 is an error on the 支出合计 cell."""
+    result = reread(sample, tmp_path, {"E5": 1100})
+    assert pairs(result) == {(f"{S}C7", "r1-budget-unbalanced")} and not result.ok
+    assert result.problems[0].params == {"left": "1133.49", "right": "1100"}
+
+
+def test_r2_task_funds_must_not_exceed_project_spending(sample: Form, tmp_path: Path) -> None:
+    """Key-task funds over 项目支出 are an error on the tasks' 合计 cell; other tasks do not count."""
+    assert pairs(reread(sample, tmp_path, {"D16": 91})) == {(f"{S}D17", "r2-task-funds-exceed-project")}
+    assert reread(sample, tmp_path, {"D18": 1000}).problems == []
+
+
+def test_r3_development_spending_must_match_its_split(sample: Form, tmp_path: Path) -> None:
+    """财政专项资金 + 其他事业发展性支出 ≠ 市本级 + 对下转移支付 is an error on its 合计."""
+    assert pairs(reread(sample, tmp_path, {"C9": 10})) == {(f"{S}C11", "r3-development-unbalanced")}
+
+
+def test_r4_development_spending_over_project_spending_is_a_warning(sample: Form, tmp_path: Path) -> None:
+    """Development spending above 项目支出 warns but does not fail the form."""
+    result = reread(sample, tmp_path, {"C9": 400, "E9": 400})
+    assert pairs(result) == {(f"{S}C11", "r4-development-exceeds-project")}
+    assert result.ok and result.problems[0].severity == "warning"
+
+
+def test_money_is_compared_exactly(sample: Form, tmp_path: Path) -> None:
+    """0.1 + 0.2 equals 0.3 on this form: amounts are decimals, not floats."""
+    edits = {"C5": 0.1, "C6": 0.2, "E5": 0.3, "E6": 0, "D14": 0.1, "D15": 0.1, "D16": 0}
+    assert reread(sample, tmp_path, edits).problems == []
+
+
+def test_indicator_rows_need_a_name_and_a_value(sample: Form, tmp_path: Path) -> None:
+    """A 三级 name without a value, or a value without a name, is an error on the empty cell."""
+    result = reread(sample, tmp_path, {"E20": None, "D21": None})
+    assert pairs(result) == {(f"{S}E20", "indicator-incomplete"), (f"{S}D21", "indicator-incomplete")}
+
+
+def test_second_level_must_belong_to_its_first_level(sample: Form, tmp_path: Path) -> None:
+    """质量指标 under 效益指标 is outside the framework and reported on its cell."""
+    assert pairs(reread(sample, tmp_path, {"C28": "质量指标"})) == {(f"{S}C28", "indicator-level-unknown")}
+
+
+def test_each_first_level_needs_an_indicator(sample: Form, tmp_path: Path) -> None:
+    """满意度指标 with no 三级 rows is an error on its label."""
+    result = reread(sample, tmp_path, {"D34": None, "E34": None, "D35": None, "E35": None})
+    assert pairs(result) == {(f"{S}B34", "level1-without-indicator")}
+
+
+def test_all_problems_are_collected_in_one_pass(sample: Form, tmp_path: Path) -> None:
+    """A form with many faults lists them all, not just the first."""
+    result = reread(sample, tmp_path, {"B2": "", "C3": -2, "E5": 1, "D14": "x", "E20": None, "C28": "质量指标"})
+    assert pairs(result) == {
+        (f"{S}B2", "required"), (f"{S}C3", "not-whole-number"), (f"{S}C7", "r1-budget-unbalanced"),
+        (f"{S}D14", "not-a-number"), (f"{S}E20", "indicator-incomplete"), (f"{S}C28", "indicator-level-unknown"),
+    }
+
+
+def test_a_total_typed_over_its_formula_is_checked(sample: Form, tmp_path: Path) -> None:
+    """A number typed into a 合计 cell is recomputed and a mismatch reported there."""
+    assert pairs(reread(sample, tmp_path, {"C7": 1000})) == {(f"{S}C7", "total-mismatch")}
+    assert reread(sample, tmp_path, {"C7": 1133.49, "D17": "356.69"}).problems == []
+
+
+def test_empty_rows_are_not_data(sample: Form, tmp_path: Path) -> None:
+    """Blank template rows left empty read as nothing."""
+    path = tmp_path / "blank.xlsx"
+    render_template(path, year=2024, department="测试局")
+    form = read(path).form
+    assert (form.key_tasks, form.other_tasks, form.indicators, form.goals) == ([], [], [], [])
+
+
+def test_a_filled_template_reads_back(tmp_path: Path) -> None:
+    """A department filling the blank rows of a template gets exactly what it typed."""
+    path = tmp_path / "blank.xlsx"
+    render_template(path, year=2024, department="测试局")
+    edits = {
+        "C3": 10, "E3": 1, "C5": 100, "C6": 50, "E5": 150, "E6": 0, "C9": 0, "C10": 0, "E9": 0, "E10": 0,
+        "B12": "目标1：第一个目标\n目标2:第二个目标", "B14": "任务1：甲", "C14": "内容", "D14": "50", "E14": "目标",
+        "D23": "会议次数", "E23": "10", "D35": "经济效益", "E35": "明显", "D47": "满意度", "E47": 0.9,
+    }
+    result = read(fill(path, edits, formats={"E47": "0%"}))
+    assert result.problems == []
+    form = result.form
+    assert form.goals == ["第一个目标", "第二个目标"]
+    assert [(t.name, t.funds) for t in form.key_tasks] == [("任务1：甲", Decimal(50))]
+    assert [(i.level1, i.level2, i.name, i.value) for i in form.indicators] == [
+        ("产出指标", "数量指标", "会议次数", "10"),
+        ("效益指标", "经济效益指标", "经济效益", "明显"),
+        ("满意度指标", "服务对象满意度指标", "满意度", "90%"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "goals"),
+    [
+        ("目标1：甲\n目标2：乙", ["甲", "乙"]),
+        ("目标1:甲\n 目标 2 ：乙\n续写", ["甲", "乙\n续写"]),
+        ("甲\n乙", ["甲", "乙"]),
+        ("", []),
+    ],
+)
+def test_goals_split_on_their_numbers(text: str, goals: list[str]) -> None:
+    """总体绩效目标 is one cell; its items split on 目标N：, else on lines."""
+    assert split_numbered(text, "目标{n}：") == goals
+
+
+def test_a_workbook_that_is_not_this_form_is_refused(tmp_path: Path) -> None:
+    """A spreadsheet without the form's sections is one NotThisFormError naming the file."""
+    path = tmp_path / "other.xlsx"
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["姓名", "电话"])
+    workbook.save(path)
+    with pytest.raises(NotThisFormError) as raised:
+        read(path)
+    assert raised.value.path == str(path)
+
+
+@pytest.mark.parametrize("content", [b"", b"not a zip file at all", b"PK\x03\x04 truncated"])
+def test_a_file_that_is_not_a_workbook_is_refused(tmp_path: Path, content: bytes) -> None:
+    """Empty, random and truncated files raise UnreadableWorkbookError, not a library's exception."""
+    path = tmp_path / "bad.xlsx"
+    path.write_bytes(content)
+    with pytest.raises(UnreadableWorkbookError):
+        read(path)
+
+
+def test_messages_exist_in_chinese_and_english(sample: Form, tmp_path: Path) -> None:
+    """Every problem speaks both languages."""
+    problem = reread(sample, tmp_path, {"C5": "七百"}).problems[0]
+    assert problem.message() == "“基本支出”应为数字，实际为“七百”"
+    assert problem.message("en") == "基本支出 must be a number, found '七百'"
+    assert problem.to_dict()["cell"] == f"{S}C5" and problem.to_dict()["value"] == "七百"

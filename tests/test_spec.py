@@ -1,0 +1,75 @@
+"""Layout specs: one file per form, checked when loaded."""
+
+from pathlib import Path
+
+import pytest
+
+from xlsxform import Form, SpecError, load_spec, read, render
+from xlsxform.spec import resource_dir
+
+BUNDLED = resource_dir("templates") / "city-department-performance.toml"
+
+
+def variant(tmp_path: Path, *replacements: tuple[str, str]) -> Path:
+    """A copy of the bundled spec with some text replaced."""
+    text = BUNDLED.read_text(encoding="utf-8")
+    for old, new in replacements:
+        assert old in text, old
+        text = text.replace(old, new)
+    path = tmp_path / "variant.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_bundled_spec_loads_by_name() -> None:
+    """The default form is found by name, inside the package or the checkout."""
+    spec = load_spec()
+    assert spec.form.sheet == "绩效目标表"
+    assert [s.kind for s in spec.sections][:2] == ["title", "fixed"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "fault"),
+    [
+        ('{ field = "department", span = 4 }', '{ field = "department", span = 3 }', "spans 3 columns"),
+        ('{ field = "staff" }', '{ field = "subunits" }', "'subunits' is bound 2 times"),
+        ('{ field = "staff" }', '{ label = "x" }', "'staff' is not bound"),
+        ('{ field = "staff" }', '{ field = "staf" }', "unknown field 'staf'"),
+        ('sum = ["budget.basic", "budget.project"]', 'sum = ["budget.basic", "budget.nothing"]', "'budget.nothing'"),
+        ('at = "expense_total"', 'at = "nowhere"', "unknown cell 'nowhere'"),
+        ('code = "r1-budget-unbalanced"', 'code = "r9"', "unknown problem code 'r9'"),
+        ('amount = { font = "body"', 'amount = { font = "nofont"', "unknown font 'nofont'"),
+        ('kind = "indicators"', 'kind = "grid"', "sections"),
+    ],
+)
+def test_an_inconsistent_spec_is_refused_with_the_reason(tmp_path: Path, old: str, new: str, fault: str) -> None:
+    """Overlapping or missing cells, unbound, doubly bound or unknown fields are named."""
+    with pytest.raises(SpecError) as raised:
+        load_spec(variant(tmp_path, (old, new)))
+    assert fault in raised.value.en
+    assert raised.value.path and raised.value.path.endswith("variant.toml")
+
+
+def test_a_malformed_or_missing_spec_is_one_clear_error(tmp_path: Path) -> None:
+    """Broken TOML and a missing file raise SpecError, not a parser's exception."""
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[form\nid = 1", encoding="utf-8")
+    for path in (broken, tmp_path / "missing.toml"):
+        with pytest.raises(SpecError):
+            load_spec(path)
+
+
+def test_a_variant_is_a_new_spec_file_not_new_code(tmp_path: Path, sample: Form) -> None:
+    """A renamed sheet, a new title and more blank rows need only a spec file."""
+    path = variant(
+        tmp_path,
+        ('sheet = "绩效目标表"', 'sheet = "区级目标表"'),
+        ('text = "{year}年市级部门整体预算绩效目标表"', 'text = "{year}年区级部门整体预算绩效目标表"'),
+        ('title = "{year}年市级部门整体预算绩效目标表"', 'title = "{year}年区级部门整体预算绩效目标表"'),
+    )
+    spec = load_spec(path)
+    target = tmp_path / "variant.xlsx"
+    render(sample, target, spec=spec)
+    result = read(target, spec=spec)
+    assert result.form == sample and result.problems == []
+    assert next(iter(result.cells.values())).startswith("区级目标表!")
