@@ -65,6 +65,7 @@ def sample_saved(office, tmp_path_factory: pytest.TempPathFactory) -> Converted:
 @pytest.fixture(scope="module")
 def sample_pdf(office, sample_saved: Converted) -> Path:
     """The rendered sample printed to PDF by LibreOffice."""
+    _poppler("pdfinfo"), _poppler("pdftotext")  # skip before paying for the conversion
     return office(sample_saved.rendered, "pdf")
 
 
@@ -156,7 +157,8 @@ def _error_cells(path: Path) -> dict[str, object]:
     return errors
 
 
-def _problem_cells(result) -> list[tuple[str | None, str]]:
+def _problem_cells(result: xlsxform.ReadResult) -> list[tuple[str, str]]:
+    """The (cell, code) pairs of a read's problems, sorted."""
     return sorted((p.cell or "", p.code) for p in result.problems)
 
 

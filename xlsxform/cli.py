@@ -13,10 +13,11 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import FormDataError, XlsxformError
+from .errors import FormDataError, XlsxformError, form_data_error
 
 if TYPE_CHECKING:
     from .reader import ReadResult
@@ -152,8 +153,9 @@ def _template(args: argparse.Namespace) -> int:
     return OK
 
 
-def _amounts(pairs: list[str]) -> dict[str, str]:
-    """'基本支出=776.8' or 'basic=776.8' to {'basic': '776.8'}."""
+def _amounts(pairs: list[str]) -> dict[str, Decimal]:
+    """'基本支出=776.8' or 'basic=776.8' to {'basic': Decimal('776.8')}."""
+    from . import amounts
     from .model import Budget
 
     by_label = {info.title: name for name, info in Budget.model_fields.items()}
@@ -164,7 +166,10 @@ def _amounts(pairs: list[str]) -> dict[str, str]:
         if not sep or name not in Budget.model_fields:
             known = "、".join(by_label)
             raise FormDataError(f"无法识别的预填金额“{pair}”，可用项目：{known}", f"unknown amount {pair!r}; use one of: {known}")
-        result[name] = value.strip()
+        try:
+            result[name] = amounts.parse(value)
+        except ValueError:
+            raise FormDataError(f"预填金额“{pair}”不是数字", f"the amount in {pair!r} is not a number") from None
     return result
 
 
@@ -185,13 +190,7 @@ def _load_form(path: Path) -> Any:
     try:
         return Form.model_validate_json(path.read_bytes())
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(map(str, first["loc"])) or "JSON"
-        raise FormDataError(
-            f"表格数据无效（{where}）：{first['msg']}，共 {exc.error_count()} 处",
-            f"invalid form data at {where}: {first['msg']} ({exc.error_count()} in all)",
-            path=path,
-        ) from None
+        raise form_data_error(exc, "表格数据", "form data", path) from None
 
 
 def _output(path: Path) -> Path:

@@ -7,6 +7,7 @@ line in the user's language and a program can catch by type.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 
 class XlsxformError(Exception):
@@ -37,3 +38,33 @@ class UnreadableWorkbookError(XlsxformError):
 
 class NotThisFormError(UnreadableWorkbookError):
     """A workbook opens but does not hold the form the spec describes."""
+
+
+_PYDANTIC_ZH = {
+    "missing": "缺少此项",
+    "extra_forbidden": "不是表格中的项目",
+    "json_invalid": "不是有效的 JSON",
+    "decimal_parsing": "应为数字",
+    "decimal_type": "应为数字",
+    "int_parsing": "应为整数",
+    "int_from_float": "应为整数",
+    "int_type": "应为整数",
+    "string_type": "应为文本",
+    "list_type": "应为列表",
+    "model_type": "应为对象",
+    "greater_than_equal": "应不小于 {ge}",
+    "less_than_equal": "应不大于 {le}",
+}
+
+
+def form_data_error(exc: Any, what_zh: str, what_en: str, path: str | Path | None = None) -> FormDataError:
+    """A pydantic ValidationError as one line: where the first fault is, and how many."""
+    first = exc.errors()[0]
+    where = ".".join(map(str, first["loc"])) or "-"
+    count = exc.error_count()
+    reason = _PYDANTIC_ZH.get(first["type"], first["msg"]).format(**first.get("ctx") or {})
+    return FormDataError(
+        f"{what_zh}无效：{where}：{reason}（共 {count} 处）",
+        f"invalid {what_en}: {where}: {first['msg']} ({count} in all)",
+        path=path,
+    )

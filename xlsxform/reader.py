@@ -215,7 +215,8 @@ class _Reader:
                 ref = self.grid.ref(row, col)
                 self.cells[f"{path}.{name}"] = ref
                 title, kind = field_at(name, Task)
-                item[name] = self._scalar(self.grid.get(row, col), kind, f"{path}.{name}", ref, title) or (None if kind != "text" else "")
+                value = self._scalar(self.grid.get(row, col), kind, f"{path}.{name}", ref, title)
+                item[name] = "" if value is None and kind == "text" else value
             items.append(item)
         self.data[section.field] = items
 

@@ -16,7 +16,9 @@ from typing import Any, BinaryIO
 
 from openpyxl.utils import get_column_letter
 
-from .errors import FormDataError
+from pydantic import ValidationError
+
+from .errors import FormDataError, form_data_error
 from .model import Form, Indicator, Task, field_at, value_at
 from .spec import (
     WIDTH,
@@ -38,6 +40,8 @@ LINE_HEIGHT = 1.35
 PADDING = 6.0
 """Points added to each row's height so text does not touch the borders."""
 CHAR_WIDTH = 0.16
+MAX_ROW_HEIGHT = 409.0
+"""Excel's highest row, in points."""
 """Column-width units one point of font size takes for a full-width character."""
 
 
@@ -75,8 +79,8 @@ def render_template(
     spec = spec or load_spec()
     try:
         form = Form(year=year, department=department, budget=dict(budget or {}))
-    except ValueError as exc:
-        raise FormDataError(f"预填数据无效：{exc}", f"invalid pre-filled data: {exc}") from None
+    except ValidationError as exc:
+        raise form_data_error(exc, "预填数据", "pre-filled data") from None
     rows = default_blank_rows(spec) | dict(blank_rows or {})
     render(form, target, spec=spec, blank_rows=rows, fallback_fonts=fallback_fonts)
 
@@ -89,7 +93,7 @@ def default_blank_rows(spec: Spec) -> dict[str, int]:
 class _Renderer:
     def __init__(self, spec: Spec, form: Form, blank_rows: dict[str, int], fallback_fonts: bool) -> None:
         self.spec, self.form, self.blank_rows = spec, form, blank_rows
-        self.out = SheetWriter(spec.form.sheet)
+        self.out = SheetWriter(spec.form.sheet, spec.form.title.format(year=form.year))
         self.row = 1
         self.cells: dict[str, str] = {}
         """Where each bound scalar field and each named total was written (C5)."""
@@ -131,7 +135,7 @@ class _Renderer:
     def _banner(self, text: str, style: str, height: float | None) -> None:
         self._text(self.row, 1, text, style, "")
         self.out.merge(self.row, 1, self.row, WIDTH + 1)
-        self._fit_height(self.row, [(text, WIDTH + 1, style)], height)
+        self._fit_height(self.row, [(text, 1, WIDTH + 1, style)], height)
         self.row += 1
 
     def _fixed(self, section: FixedSection) -> None:
@@ -143,7 +147,7 @@ class _Renderer:
                     case LabelCell():
                         style = "total" if cell.total else "label"
                         self._text(self.row, col, cell.label, style, "")
-                        texts.append((cell.label, cell.span, style))
+                        texts.append((cell.label, col, cell.span, style))
                     case FieldCell():
                         texts.append(self._field(cell, col))
                     case SumCell():
@@ -160,7 +164,7 @@ class _Renderer:
             self.out.mark_unequal(self.cells[first_name], self.cells[second_name])
         self._section_label(section.label, first)
 
-    def _field(self, cell: FieldCell, col: int) -> tuple[str, int, str]:
+    def _field(self, cell: FieldCell, col: int) -> tuple[str, int, int, str]:
         value = value_at(self.form, cell.field)
         label, kind = field_at(cell.field)
         if isinstance(value, list):
@@ -168,7 +172,7 @@ class _Renderer:
         style = cell.style or kind
         self._value(self.row, col, value, style, label)
         self.cells[cell.field] = self._ref(self.row, col)
-        return (value if isinstance(value, str) and value else "\n" * (cell.min_lines - 1), cell.span, style)
+        return (value if isinstance(value, str) and value else "\n" * (cell.min_lines - 1), col, cell.span, style)
 
     def _table(self, section: TableSection) -> None:
         first = self.row
@@ -184,7 +188,7 @@ class _Renderer:
                 value = getattr(item, name) if item else None
                 title, style = field_at(name, Task)
                 self._value(self.row, col, value, style, f"{section.label}第{i + 1}行{title}")
-                texts.append((value if isinstance(value, str) and value else "\n" * (section.min_lines - 1), 1, style))
+                texts.append((value if isinstance(value, str) and value else "\n" * (section.min_lines - 1), col, 1, style))
             self._fit_height(self.row, texts, None)
             self.row += 1
         if section.total:
@@ -223,7 +227,7 @@ class _Renderer:
                     where = f"{level2}第{n + 1}行"
                     self._value(self.row, 4, item.name if item else None, "text", f"{where}三级指标")
                     self._value(self.row, 5, item.value if item else None, "text", f"{where}指标值")
-                    texts = [(item.name, 1, "text"), (item.value, 1, "text")] if item else []
+                    texts = [(item.name, 4, 1, "text"), (item.value, 5, 1, "text")] if item else []
                     self._fit_height(self.row, texts, None)
                     self.row += 1
                 self._group_label(level2, 3, level2_row)
@@ -235,7 +239,7 @@ class _Renderer:
     def _labels(self, texts: list[str]) -> None:
         for col, text in enumerate(texts, 2):
             self._text(self.row, col, text, "label", "")
-        self._fit_height(self.row, [(t, 1, "label") for t in texts], None)
+        self._fit_height(self.row, [(t, col, 1, "label") for col, t in enumerate(texts, 2)], None)
         self.row += 1
 
     def _section_label(self, label: str, first: int) -> None:
@@ -262,16 +266,14 @@ class _Renderer:
             raise FormDataError(f"“{label}”{fault[0]}", f"{label}: {fault[1]}")
         self.out.text(row, col, text, self.styles[style])
 
-    def _fit_height(self, row: int, texts: Iterable[tuple[str, int, str]], fixed: float | None) -> None:
-        """Give the row room for its longest wrapped text."""
-        base = self.styles["label"].size
-        lines, size = 1, base
-        for text, span, style in texts:
+    def _fit_height(self, row: int, texts: Iterable[tuple[str, int, int, str]], fixed: float | None) -> None:
+        """Give the row room for its longest wrapped text: (text, column, span, style)."""
+        lines, size = 1, self.styles["label"].size
+        for text, col, span, style in texts:
             font_size = self.styles[style].size
-            width = sum(self.widths[c] for c in range(0, span)) if span > 1 else min(self.widths[1:])
-            lines = max(lines, _lines(text, width, font_size))
+            lines = max(lines, _lines(text, sum(self.widths[col - 1 : col - 1 + span]), font_size))
             size = max(size, font_size)
-        self.out.row_height(row, fixed or lines * size * LINE_HEIGHT + PADDING)
+        self.out.row_height(row, fixed or min(lines * size * LINE_HEIGHT + PADDING, MAX_ROW_HEIGHT))
 
     def _ref(self, row: int, col: int) -> str:
         return f"{get_column_letter(col)}{row}"

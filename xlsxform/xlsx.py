@@ -73,8 +73,10 @@ def _alignment(horizontal: str, wrap: bool) -> Alignment:
 class SheetWriter:
     """A new single-sheet workbook, written cell by cell."""
 
-    def __init__(self, sheet_title: str) -> None:
+    def __init__(self, sheet_title: str, document_title: str) -> None:
         self.workbook = openpyxl.Workbook()
+        self.workbook.properties.creator = "xlsxform"
+        self.workbook.properties.title = document_title
         self.sheet = self.workbook.active
         self.sheet.title = sheet_title
         # Formulas are written without cached values: ask every suite to

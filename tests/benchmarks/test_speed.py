@@ -4,27 +4,33 @@ Run with::
 
     python -m pytest tests/benchmarks -m benchmark -s
 
+(The default ``python -m pytest`` skips these: see conftest.py here.)
+
 Machines are shared and noisy, so nothing here asserts an absolute time.
-Each benchmark times xlsxform and a bare-openpyxl baseline doing the same
-job on the same workbook in the same run, interleaved (the order flips every
-round, so drift and warm caches hit both alike), and compares medians.
+Each benchmark times xlsxform and a bare-openpyxl baseline doing the same job
+on the same workbook in the same run, interleaved (the order flips every
+round, so drift and load hit both alike), and compares medians.
 
 Goals stated by the project:
 
-- in-process reading (``xlsxform.read``) at most 1.2x a bare openpyxl load
-  (read-only load + every cell value of the sheet);
-- the command (``python -m xlsxform read FILE``) at most 1.5x a bare
-  ``python -c 'import openpyxl; ...'`` that loads the file and touches every value;
+- in-process reading, ``xlsxform.read(path)``: at most 1.2x a bare openpyxl
+  read-only load that touches every cell value of the sheet;
+- the command, ``python -m xlsxform read FILE``: at most 1.5x a bare
+  ``python -c 'import openpyxl; ...'`` that loads the file and touches every
+  value, each a fresh process;
 - rendering has no goal; its ratio is reported.
 
-A goal is asserted only where it is met with a wide margin on the machines
-this was written on (see ``ASSERT_*``); otherwise the figure is printed and
-``XLSXFORM_BENCH_STRICT=1`` turns the print into an assertion.
+Neither goal is met reliably yet (in-process hovers around 1.2, the command is
+well above 1.5), so by default the goals are printed, not asserted; only a
+loose guard on in-process reading (``READ_GUARD``) fails the run, against a
+gross regression.  ``XLSXFORM_BENCH_STRICT=1`` asserts the goals themselves.
+``XLSXFORM_BENCH_REPEAT`` / ``XLSXFORM_BENCH_CLI_REPEAT`` change the rounds.
 """
 
 from __future__ import annotations
 
 import gc
+import json
 import os
 import statistics
 import subprocess
@@ -41,6 +47,21 @@ from openpyxl.cell.cell import MergedCell
 
 import xlsxform
 
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE_JSON = ROOT / "samples" / "zhanjiang-xinfang-2023.json"
+
+READ_GOAL = 1.2
+CLI_GOAL = 1.5
+READ_GUARD = 1.5
+"""In-process read ratio always asserted: not the goal, a guard against regressions."""
+STRICT = os.environ.get("XLSXFORM_BENCH_STRICT") == "1"
+"""Assert the goals themselves."""
+
+IN_PROCESS_REPEAT = int(os.environ.get("XLSXFORM_BENCH_REPEAT", "60"))
+CLI_REPEAT = int(os.environ.get("XLSXFORM_BENCH_CLI_REPEAT", "15"))
+
+pytestmark = pytest.mark.benchmark
+
 
 def _public(name: str) -> Any:
     """``xlsxform.<name>``: the function even in a package version whose
@@ -52,41 +73,33 @@ def _public(name: str) -> Any:
 
 read, render, Form = _public("read"), _public("render"), _public("Form")
 
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLE_JSON = ROOT / "samples" / "zhanjiang-xinfang-2023.json"
-
-READ_GOAL = 1.2
-CLI_GOAL = 1.5
-STRICT = os.environ.get("XLSXFORM_BENCH_STRICT") == "1"
-"""Assert every goal exactly, not only the ones met with a margin."""
-ASSERT_READ_BELOW = 1.5
-"""In-process read ratio the suite always asserts: the goal plus room for noise."""
-ASSERT_CLI_BELOW: float | None = None
-"""The CLI goal is not met yet (see the printed figures); only reported."""
-
-IN_PROCESS_REPEAT = int(os.environ.get("XLSXFORM_BENCH_REPEAT", "60"))
-CLI_REPEAT = int(os.environ.get("XLSXFORM_BENCH_CLI_REPEAT", "15"))
-
-pytestmark = pytest.mark.benchmark
-
 
 # -- timing ---------------------------------------------------------------
 
 
 def interleaved(cases: dict[str, Callable[[], Any]], *, repeat: int, warmup: int = 3) -> dict[str, float]:
     """Median seconds of each case over ``repeat`` rounds, the cases run in
-    turn each round and in reverse order every other round."""
+    turn each round and in reverse order every other round.
+
+    The objects alive before timing (pytest's, hypothesis's...) are frozen out
+    of the garbage collector, so a collection during a timed call costs what
+    it would in a small program, not what it costs to scan pytest's heap.
+    """
     names = list(cases)
     for _ in range(warmup):
         for name in names:
             cases[name]()
     times: dict[str, list[float]] = {name: [] for name in names}
-    for round_ in range(repeat):
-        for name in names if round_ % 2 == 0 else reversed(names):
-            gc.collect()
-            start = perf_counter()
-            cases[name]()
-            times[name].append(perf_counter() - start)
+    gc.collect()
+    gc.freeze()
+    try:
+        for round_ in range(repeat):
+            for name in names if round_ % 2 == 0 else reversed(names):
+                start = perf_counter()
+                cases[name]()
+                times[name].append(perf_counter() - start)
+    finally:
+        gc.unfreeze()
     return {name: statistics.median(t) for name, t in times.items()}
 
 
@@ -94,12 +107,12 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms"
 
 
-def judge(ratio: float, goal: float, always_below: float | None) -> None:
-    """Assert the goal in strict mode, or a looser bound where one is set."""
+def judge(ratio: float, goal: float, guard: float | None) -> None:
+    """Assert the goal in strict mode, else only the guard, where there is one."""
     if STRICT:
         assert ratio <= goal, f"ratio {ratio:.2f} misses the goal <= {goal}"
-    elif always_below is not None:
-        assert ratio <= always_below, f"ratio {ratio:.2f} is far above the goal <= {goal}"
+    elif guard is not None:
+        assert ratio <= guard, f"ratio {ratio:.2f} is far above the goal <= {goal} (guard {guard})"
 
 
 # -- the workbook ---------------------------------------------------------
@@ -120,36 +133,32 @@ def workbook(form: Form, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-# -- baselines ------------------------------------------------------------
+# -- 1. reading in process --------------------------------------------------
 
 
-def openpyxl_read_only(path: Path) -> int:
+def openpyxl_read_only(path: Path) -> None:
     """Bare openpyxl: read-only load, then every cell value of the active sheet."""
     wb = openpyxl.load_workbook(path, read_only=True)
     try:
-        return sum(1 for row in wb.active.iter_rows() for cell in row if cell.value is not None)
+        for row in wb.active.iter_rows():
+            for cell in row:
+                cell.value
     finally:
         wb.close()
 
 
-def openpyxl_normal(path: Path) -> int:
+def openpyxl_normal(path: Path) -> None:
     """Bare openpyxl: normal load, then every cell value of the active sheet."""
     wb = openpyxl.load_workbook(path)
-    return sum(1 for row in wb.active.iter_rows() for cell in row if cell.value is not None)
-
-
-OPENPYXL_CLI = (
-    "import sys, openpyxl; wb = openpyxl.load_workbook(sys.argv[1]); "
-    "[c.value for row in wb.active.iter_rows() for c in row]"
-)
-
-
-# -- 1. reading in process --------------------------------------------------
+    for row in wb.active.iter_rows():
+        for cell in row:
+            cell.value
 
 
 def test_read_in_process(workbook: Path) -> None:
-    # Warm-up calls in interleaved() also fill load_spec()'s cache, as in any
-    # long-running program that reads more than one workbook.
+    # The warm-up rounds also fill load_spec()'s cache, as in any program that
+    # reads more than one workbook; a fresh process's first read is measured
+    # by test_read_cli_phases.
     medians = interleaved(
         {
             "xlsxform": lambda: read(workbook),
@@ -158,70 +167,85 @@ def test_read_in_process(workbook: Path) -> None:
         },
         repeat=IN_PROCESS_REPEAT,
     )
-    ratio = medians["xlsxform"] / medians["read-only"]
-    ratio_normal = medians["xlsxform"] / medians["normal"]
+    ours, bare, normal = medians["xlsxform"], medians["read-only"], medians["normal"]
+    ratio = ours / bare
     print(
-        f"\nread in-process: xlsxform {ms(medians['xlsxform'])}, openpyxl read-only {ms(medians['read-only'])}, "
-        f"ratio {ratio:.2f} (goal <= {READ_GOAL})"
-        f"\nread in-process: xlsxform {ms(medians['xlsxform'])}, openpyxl normal {ms(medians['normal'])}, "
-        f"ratio {ratio_normal:.2f}"
-        f"\n  (medians of {IN_PROCESS_REPEAT} interleaved runs)"
+        f"\nread in-process: xlsxform {ms(ours)}, openpyxl read-only {ms(bare)}, ratio {ratio:.2f} (goal <= {READ_GOAL})"
+        f"\nread in-process: xlsxform {ms(ours)}, openpyxl normal load {ms(normal)}, ratio {ours / normal:.2f}"
+        f"\n  xlsxform beyond the read-only load: {ms(ours - bare)}; medians of {IN_PROCESS_REPEAT} interleaved rounds"
     )
-    judge(ratio, READ_GOAL, ASSERT_READ_BELOW)
-
-
-def test_read_first_call_in_process(workbook: Path) -> None:
-    """What a fresh process pays on its first read beyond the imports: the
-    spec is loaded and validated once (load_spec is cached), then reused."""
-    code = (
-        "import sys, time, xlsxform; read = xlsxform.read; import openpyxl\n"
-        "t = time.perf_counter(); read(sys.argv[1]); first = time.perf_counter() - t\n"
-        "t = time.perf_counter(); read(sys.argv[1]); second = time.perf_counter() - t\n"
-        "print(first, second)"
-    )
-    runs = [subprocess.run([sys.executable, "-c", code, str(workbook)], **_child(), capture_output=True, text=True, check=True) for _ in range(5)]
-    firsts, seconds = zip(*(map(float, r.stdout.split()) for r in runs))
-    first, second = statistics.median(firsts), statistics.median(seconds)
-    print(f"\nread first call: {ms(first)} (spec loaded and validated), later calls {ms(second)}; the first costs {ms(first - second)} more")
+    judge(ratio, READ_GOAL, READ_GUARD)
 
 
 # -- 2. reading from the command line ----------------------------------------
 
 
-def _child() -> dict[str, Any]:
+@pytest.fixture(scope="module")
+def child_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """How the commands run: from the checkout, with compiled bytecode cached
+    (in a temporary folder, not the checkout) as for an installed package,
+    even where PYTHONDONTWRITEBYTECODE is set."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [env.get("PYTHONPATH")])])
-    env.pop("PYTHONPROFILEIMPORTTIME", None)
+    env["PYTHONPYCACHEPREFIX"] = str(tmp_path_factory.mktemp("pycache"))
+    for name in ("PYTHONDONTWRITEBYTECODE", "PYTHONPROFILEIMPORTTIME", "PYTHONDEVMODE", "PYTHONTRACEMALLOC"):
+        env.pop(name, None)
     return {"cwd": ROOT, "env": env}
 
 
-def test_read_cli(workbook: Path) -> None:
-    child = _child()
-    xlsxform_cmd = [sys.executable, "-m", "xlsxform", "read", str(workbook)]
-    openpyxl_cmd = [sys.executable, "-c", OPENPYXL_CLI, str(workbook)]
+OPENPYXL_CLI = "import sys, openpyxl; wb = openpyxl.load_workbook(sys.argv[1]); [c.value for row in wb.active.iter_rows() for c in row]"
+
+
+def test_read_cli(workbook: Path, child_env: dict[str, Any]) -> None:
+    ours_cmd = [sys.executable, "-m", "xlsxform", "read", str(workbook)]
+    bare_cmd = [sys.executable, "-c", OPENPYXL_CLI, str(workbook)]
     python_cmd = [sys.executable, "-c", "pass"]
-    done = subprocess.run(xlsxform_cmd, **child, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    assert done.returncode == 0, f"xlsxform read failed: {done.stderr}"
+    done = subprocess.run(ours_cmd, **child_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    assert done.returncode == 0, f"xlsxform read failed ({done.returncode}): {done.stderr}"
 
     def run(cmd: list[str]) -> Callable[[], None]:
-        return lambda: subprocess.run(cmd, **child, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        return lambda: subprocess.run(cmd, **child_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
 
-    medians = interleaved(
-        {"xlsxform": run(xlsxform_cmd), "openpyxl": run(openpyxl_cmd), "python": run(python_cmd)},
-        repeat=CLI_REPEAT,
-        warmup=2,
-    )
-    ratio = medians["xlsxform"] / medians["openpyxl"]
-    floor = medians["python"]
-    beyond = (medians["xlsxform"] - floor) / (medians["openpyxl"] - floor)
+    medians = interleaved({"xlsxform": run(ours_cmd), "openpyxl": run(bare_cmd), "python": run(python_cmd)}, repeat=CLI_REPEAT, warmup=2)
+    ours, bare, floor = medians["xlsxform"], medians["openpyxl"], medians["python"]
+    ratio = ours / bare
     print(
-        f"\nread CLI: xlsxform {ms(medians['xlsxform'])}, python -c openpyxl {ms(medians['openpyxl'])}, "
-        f"ratio {ratio:.2f} (goal <= {CLI_GOAL})"
-        f"\n  bare interpreter start {ms(floor)}; above it: xlsxform {ms(medians['xlsxform'] - floor)}, "
-        f"openpyxl {ms(medians['openpyxl'] - floor)}, ratio {beyond:.2f}"
-        f"\n  (medians of {CLI_REPEAT} interleaved fresh processes)"
+        f"\nread CLI: xlsxform {ms(ours)}, python -c openpyxl {ms(bare)}, ratio {ratio:.2f} (goal <= {CLI_GOAL})"
+        f"\n  python -c pass {ms(floor)}; above it: xlsxform {ms(ours - floor)}, openpyxl {ms(bare - floor)}, "
+        f"ratio {(ours - floor) / (bare - floor):.2f}; medians of {CLI_REPEAT} interleaved fresh processes"
     )
-    judge(ratio, CLI_GOAL, ASSERT_CLI_BELOW)
+    judge(ratio, CLI_GOAL, None)
+
+
+def test_read_cli_phases(workbook: Path, child_env: dict[str, Any]) -> None:
+    """Where a fresh ``xlsxform read`` process spends its time, through the
+    public API only: interpreter start, imports, the first spec load, the
+    read, and interpreter exit (the child's clock is the parent's: Linux
+    CLOCK_MONOTONIC)."""
+    code = (
+        "import json, sys, time\n"
+        "marks = [('interpreter start', time.perf_counter())]\n"
+        "import openpyxl; marks.append(('import openpyxl', time.perf_counter()))\n"
+        "import xlsxform; read, Form, load_spec = xlsxform.read, xlsxform.Form, xlsxform.load_spec\n"
+        "marks.append(('import xlsxform read/Form/load_spec (pydantic, models)', time.perf_counter()))\n"
+        "spec = load_spec(); marks.append(('load_spec(): TOML + validation', time.perf_counter()))\n"
+        "result = read(sys.argv[1], spec=spec); marks.append(('read(): first call', time.perf_counter()))\n"
+        "result.form.model_dump_json(indent=2); marks.append(('model_dump_json', time.perf_counter()))\n"
+        "print(json.dumps(marks), file=sys.stderr)\n"
+    )
+    runs: list[list[tuple[str, float]]] = []
+    for i in range(max(CLI_REPEAT // 2, 3) + 1):
+        before = perf_counter()
+        done = subprocess.run([sys.executable, "-c", code, str(workbook)], **child_env, capture_output=True, text=True, check=True)
+        after = perf_counter()
+        marks = json.loads(done.stderr.strip().splitlines()[-1])
+        steps = [("interpreter start", marks[0][1] - before)]
+        steps += [(name, t - marks[n][1]) for n, (name, t) in enumerate(marks[1:])]
+        steps += [("interpreter exit", after - marks[-1][1]), ("total", after - before)]
+        if i:  # the first run writes the bytecode cache
+            runs.append(steps)
+    lines = [f"  {statistics.median(r[k][1] for r in runs) * 1000:7.1f} ms  {name}" for k, (name, _) in enumerate(runs[0])]
+    print(f"\nread CLI phases (fresh process, medians of {len(runs)}):\n" + "\n".join(lines))
 
 
 # -- 3. rendering -----------------------------------------------------------
@@ -253,20 +277,20 @@ def openpyxl_write(title: str, values: list[tuple[int, int, Any]], merges: list[
 
 def test_render(form: Form, workbook: Path, tmp_path: Path) -> None:
     title, values, merges = rendered_content(workbook)
-    ours, bare = tmp_path / "xlsxform.xlsx", tmp_path / "openpyxl.xlsx"
-    openpyxl_write(title, values, merges, bare)
-    assert rendered_content(bare) == (title, values, merges), "the baseline must write the same content"
+    ours_path, bare_path = tmp_path / "xlsxform.xlsx", tmp_path / "openpyxl.xlsx"
+    openpyxl_write(title, values, merges, bare_path)
+    assert rendered_content(bare_path) == (title, values, merges), "the baseline must write the same content"
 
     medians = interleaved(
         {
-            "xlsxform": lambda: render(form, ours),
-            "openpyxl": lambda: openpyxl_write(title, values, merges, bare),
+            "xlsxform": lambda: render(form, ours_path),
+            "openpyxl": lambda: openpyxl_write(title, values, merges, bare_path),
         },
         repeat=IN_PROCESS_REPEAT,
     )
-    ratio = medians["xlsxform"] / medians["openpyxl"]
+    ours, bare = medians["xlsxform"], medians["openpyxl"]
     print(
-        f"\nrender: xlsxform {ms(medians['xlsxform'])}, openpyxl same values+merges {ms(medians['openpyxl'])}, "
-        f"ratio {ratio:.2f} (no goal; {len(values)} values, {len(merges)} merges)"
-        f"\n  (medians of {IN_PROCESS_REPEAT} interleaved runs)"
+        f"\nrender: xlsxform {ms(ours)}, openpyxl same values + merges {ms(bare)}, ratio {ours / bare:.2f} (no goal)"
+        f"\n  {len(values)} values, {len(merges)} merges; xlsxform adds styles, widths, heights, page setup, "
+        f"conditional formats; medians of {IN_PROCESS_REPEAT} interleaved rounds"
     )

@@ -1,0 +1,133 @@
+"""The xlsxform command: what a finance officer types and sees."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from xlsxform import Form, read
+from xlsxform.cli import main
+
+from .conftest import SAMPLE_JSON
+from .helpers import fill, rendered
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_template_writes_a_blank_form_for_the_year(tmp_path: Path, capsys) -> None:
+    """`template` writes the year's blank form, with the department and amounts asked for."""
+    target = tmp_path / "blank.xlsx"
+    code, out, _ = run(capsys, "template", "-o", str(target), "--year", "2023", "--department", "湛江市信访局", "--amount", "基本支出=776.8", "--amount", "fiscal=1,133.49 万元", "--key-tasks", "6")
+    assert code == 0 and str(target) in out
+    sheet = openpyxl.load_workbook(target).active
+    assert (sheet["A1"].value, sheet["B2"].value, sheet["C5"].value, sheet["E5"].value) == ("2023年市级部门整体预算绩效目标表", "湛江市信访局", 776.8, 1133.49)
+    assert sheet["B20"].value == "合计"
+
+
+def test_template_year_defaults_to_next_year(tmp_path: Path, capsys) -> None:
+    """Budgets are prepared a year ahead, so the default year is next year."""
+    import datetime as dt
+
+    run(capsys, "template", "-o", str(tmp_path / "b.xlsx"))
+    assert read(tmp_path / "b.xlsx").form.year == dt.date.today().year + 1
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["template", "-o", "{tmp}/b.xlsx", "--amount", "工资=1"],
+        ["template", "-o", "{tmp}/b.xlsx", "--amount", "基本支出=很多"],
+        ["template", "-o", "{tmp}/b.xlsx", "--key-tasks", "0"],
+        ["template", "-o", "{tmp}/no/such/dir/b.xlsx"],
+        ["template", "-o", "{tmp}/b.txt"],
+        ["template"],
+        ["frobnicate"],
+        ["read", "{tmp}/missing.xlsx"],
+        ["read", "{tmp}/garbage.xlsx"],
+        ["check", "{tmp}/garbage.xlsx"],
+        ["render", "{tmp}/garbage.xlsx", "-o", "{tmp}/x.xlsx"],
+        ["render", "{tmp}/missing.json", "-o", "{tmp}/x.xlsx"],
+        ["--spec", "{tmp}/missing.toml", "template", "-o", "{tmp}/b.xlsx"],
+    ],
+)
+def test_bad_input_is_one_line_and_exit_code_2(tmp_path: Path, capsys, argv: list[str]) -> None:
+    """Wrong usage and unreadable files give one line on stderr, exit 2, no traceback."""
+    (tmp_path / "garbage.xlsx").write_bytes(b"\x00garbage")
+    code, out, err = run(capsys, *[a.format(tmp=tmp_path) for a in argv])
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_render_and_read_round_trip_the_json(tmp_path: Path, capsys) -> None:
+    """`render` then `read` gives back the same data, and the same bytes every time."""
+    target = tmp_path / "filled.xlsx"
+    assert run(capsys, "render", str(SAMPLE_JSON), "-o", str(target))[0] == 0
+    code, out, err = run(capsys, "read", str(target))
+    assert (code, err) == (0, "")
+    assert Form.model_validate_json(out) == Form.model_validate_json(SAMPLE_JSON.read_bytes())
+    assert run(capsys, "read", str(target))[1] == out
+
+
+def test_read_prints_data_and_problems_apart(sample: Form, tmp_path: Path, capsys) -> None:
+    """With problems, stdout still has the JSON, stderr names each cell, exit code 1."""
+    path = fill(rendered(sample, tmp_path), {"C5": "七百"})
+    code, out, err = run(capsys, "read", str(path))
+    assert code == 1
+    assert json.loads(out)["budget"]["basic"] is None
+    lines = err.strip().splitlines()
+    assert [line.split()[0] for line in lines] == ["绩效目标表!C5", "绩效目标表!C7"]
+
+
+def test_check_reports_in_chinese_or_english(sample: Form, tmp_path: Path, capsys) -> None:
+    """`check` lists each problem with its cell; --lang en switches the language."""
+    path = fill(rendered(sample, tmp_path), {"E5": 1100})
+    code, out, _ = run(capsys, "check", str(path))
+    assert code == 1 and "发现 1 个错误、0 个警告" in out and "绩效目标表!C7" in out
+    code, out, _ = run(capsys, "--lang", "en", "check", str(path))
+    assert code == 1 and "Found 1 error(s) and 0 warning(s)" in out
+
+
+def test_check_passes_a_valid_form(sample: Form, tmp_path: Path, capsys) -> None:
+    """A valid form gets exit code 0 and says so."""
+    code, out, _ = run(capsys, "check", str(rendered(sample, tmp_path)))
+    assert code == 0 and "校验通过" in out
+
+
+def test_check_gives_json_for_programs(sample: Form, tmp_path: Path, capsys) -> None:
+    """`check --format json` lists the problems as data."""
+    path = fill(rendered(sample, tmp_path), {"E5": 1100, "C3": -1})
+    code, out, _ = run(capsys, "check", "--format", "json", str(path))
+    report = json.loads(out)
+    assert code == 1 and report["ok"] is False
+    assert {(p["cell"], p["code"], p["severity"]) for p in report["problems"]} == {
+        ("绩效目标表!C3", "not-whole-number", "error"), ("绩效目标表!C7", "r1-budget-unbalanced", "error")
+    }
+
+
+def test_schema_prints_the_json_schema(capsys) -> None:
+    """`schema` prints the form's JSON Schema."""
+    code, out, _ = run(capsys, "schema")
+    assert code == 0 and json.loads(out)["properties"]["budget"]["$ref"] == "#/$defs/Budget"
+
+
+def test_demo_writes_and_reads_the_sample(tmp_path: Path, capsys) -> None:
+    """`demo` writes a blank template and the sample, and reads the sample back unchanged."""
+    code, out, _ = run(capsys, "demo", str(tmp_path / "demo"))
+    assert code == 0 and "与示例数据一致" in out
+    assert read(tmp_path / "demo" / "sample-filled.xlsx").form == Form.model_validate_json(SAMPLE_JSON.read_bytes())
+    assert read(tmp_path / "demo" / "blank-template.xlsx").form.year == 2023
+
+
+def test_the_module_and_help_work_as_a_program(tmp_path: Path) -> None:
+    """`python -m xlsxform --help` explains itself in Chinese."""
+    run_ = subprocess.run([sys.executable, "-m", "xlsxform", "--help"], capture_output=True, text=True, check=False)
+    assert run_.returncode == 0 and "生成空白模板" in run_.stdout
