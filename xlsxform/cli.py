@@ -11,6 +11,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from decimal import Decimal
@@ -27,10 +28,37 @@ SAMPLE = "zhanjiang-xinfang-2023.json"
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line and exit code 2."""
+    """argparse, but a usage error is one line and exit code 2, and the help
+    speaks the user's language."""
+
+    lang = "zh"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        zh = self.lang == "zh"
+        super().__init__(*args, add_help=False, formatter_class=_Formatter if zh else argparse.HelpFormatter, **kwargs)
+        if zh:
+            self._positionals.title, self._optionals.title = "参数", "选项"
+        self.add_argument("-h", "--help", action="help", help="显示本帮助并退出" if zh else "show this help and exit")
 
     def error(self, message: str) -> Any:
+        if self.lang == "zh":
+            for pattern, zh in _USAGE_ZH:
+                message = re.sub(pattern, zh, message)
         raise _Usage(message)
+
+
+_USAGE_ZH = [
+    (r"^the following arguments are required: (.*)$", r"缺少必需的参数：\1"),
+    (r"^unrecognized arguments: (.*)$", r"无法识别的参数：\1"),
+    (r"^argument (\S+): invalid choice: (.*?) \(choose from (.*)\)$", r"参数 \1 的取值 \2 无效，可选：\3"),
+    (r"^argument (\S+): invalid \S+ value: (.*)$", r"参数 \1 的值 \2 无效"),
+    (r"^argument (\S+): expected one argument$", r"参数 \1 后面需要一个值"),
+]
+
+
+class _Formatter(argparse.HelpFormatter):
+    def add_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None = None) -> None:
+        super().add_usage(usage, actions, groups, "用法：")
 
 
 class _Usage(Exception):
@@ -49,6 +77,7 @@ def _parser(lang: str) -> _Parser:
     def t(zh: str, en: str) -> str:
         return en if lang == "en" else zh
 
+    _Parser.lang = lang
     parser = _Parser(
         prog="xlsxform",
         description=t(
@@ -58,13 +87,13 @@ def _parser(lang: str) -> _Parser:
         epilog=t("先试试：xlsxform demo", "Start with: xlsxform demo"),
     )
     parser.add_argument("--lang", choices=["zh", "en"], default=_lang(sys.argv), help=t("提示语言（默认中文）", "language of messages"))
-    parser.add_argument("--spec", help=t("版式文件（默认使用内置的表样）", "layout spec file (default: the bundled form)"))
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    parser.add_argument("--spec", metavar=t("版式文件", "SPEC"), help=t("版式文件（默认使用内置的表样）", "layout spec file (default: the bundled form)"))
+    commands = parser.add_subparsers(dest="command", metavar=t("命令", "COMMAND"), required=True, prog="xlsxform")
 
     template = commands.add_parser("template", help=t("生成空白模板（可预填部门名称和金额）", "write a blank template"))
-    template.add_argument("-o", "--output", required=True, type=Path, help=t("输出文件 .xlsx", "output .xlsx file"))
-    template.add_argument("--year", type=int, default=dt.date.today().year + 1, help=t("年度（默认下一年度）", "year (default: next year)"))
-    template.add_argument("--department", default="", help=t("预填的部门名称", "department name to pre-fill"))
+    template.add_argument("-o", "--output", required=True, type=Path, metavar=t("文件", "FILE"), help=t("输出文件 .xlsx", "output .xlsx file"))
+    template.add_argument("--year", type=int, metavar=t("年度", "YEAR"), default=dt.date.today().year + 1, help=t("年度（默认下一年度）", "year (default: next year)"))
+    template.add_argument("--department", default="", metavar=t("部门名称", "NAME"), help=t("预填的部门名称", "department name to pre-fill"))
     template.add_argument(
         "--amount",
         action="append",
@@ -72,14 +101,14 @@ def _parser(lang: str) -> _Parser:
         metavar=t("项目=金额", "ITEM=AMOUNT"),
         help=t("预填金额（万元），如 基本支出=776.8，可重复", "pre-filled amount in 万元, e.g. 基本支出=776.8; repeatable"),
     )
-    template.add_argument("--key-tasks", type=_positive, help=t("年度重点工作任务空行数（默认5）", "blank key-task rows (default 5)"))
-    template.add_argument("--other-tasks", type=_positive, help=t("其他需完成的任务空行数（默认2）", "blank other-task rows (default 2)"))
-    template.add_argument("--indicator-rows", type=_positive, help=t("每个二级指标下的空行数（默认3）", "blank rows per 二级指标 (default 3)"))
+    template.add_argument("--key-tasks", type=_positive, metavar=t("行数", "N"), help=t("年度重点工作任务空行数（默认5）", "blank key-task rows (default 5)"))
+    template.add_argument("--other-tasks", type=_positive, metavar=t("行数", "N"), help=t("其他需完成的任务空行数（默认2）", "blank other-task rows (default 2)"))
+    template.add_argument("--indicator-rows", type=_positive, metavar=t("行数", "N"), help=t("每个二级指标下的空行数（默认3）", "blank rows per 二级指标 (default 3)"))
     template.add_argument("--fallback-fonts", action="store_true", help=t("使用常见字体（宋体、仿宋）代替公文字体", "use common fonts instead of the official ones"))
 
     render = commands.add_parser("render", help=t("由 JSON 数据生成已填写的表格", "render a filled workbook from JSON"))
     render.add_argument("form", type=Path, help=t("表格数据 JSON 文件", "form data as JSON"))
-    render.add_argument("-o", "--output", required=True, type=Path, help=t("输出文件 .xlsx", "output .xlsx file"))
+    render.add_argument("-o", "--output", required=True, type=Path, metavar=t("文件", "FILE"), help=t("输出文件 .xlsx", "output .xlsx file"))
     render.add_argument("--fallback-fonts", action="store_true", help=t("使用常见字体代替公文字体", "use common fonts"))
 
     read = commands.add_parser("read", help=t("读取已填写的表格，以 JSON 输出数据", "read a filled workbook, print its data as JSON"))

@@ -20,10 +20,10 @@ Goals stated by the project:
   value, each a fresh process;
 - rendering has no goal; its ratio is reported.
 
-Neither goal is met reliably yet (in-process hovers around 1.2, the command is
-well above 1.5), so by default the goals are printed, not asserted; only a
-loose guard on in-process reading (``READ_GUARD``) fails the run, against a
-gross regression.  ``XLSXFORM_BENCH_STRICT=1`` asserts the goals themselves.
+The in-process goal is met reliably (about 1.05-1.15 on a shared 2-core
+machine), so it is asserted with a tolerance for noise (``READ_TOLERANCE``).
+The command's goal is not met yet (about 1.6-1.8), so it is printed, not
+asserted; ``XLSXFORM_BENCH_STRICT=1`` asserts both goals exactly.
 ``XLSXFORM_BENCH_REPEAT`` / ``XLSXFORM_BENCH_CLI_REPEAT`` change the rounds.
 """
 
@@ -52,10 +52,10 @@ SAMPLE_JSON = ROOT / "samples" / "zhanjiang-xinfang-2023.json"
 
 READ_GOAL = 1.2
 CLI_GOAL = 1.5
-READ_GUARD = 1.5
-"""In-process read ratio always asserted: not the goal, a guard against regressions."""
+READ_TOLERANCE = 0.15
+"""Room for noise above the in-process goal before the benchmark fails."""
 STRICT = os.environ.get("XLSXFORM_BENCH_STRICT") == "1"
-"""Assert the goals themselves."""
+"""Assert both goals exactly, the command's too."""
 
 IN_PROCESS_REPEAT = int(os.environ.get("XLSXFORM_BENCH_REPEAT", "60"))
 CLI_REPEAT = int(os.environ.get("XLSXFORM_BENCH_CLI_REPEAT", "15"))
@@ -107,12 +107,13 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms"
 
 
-def judge(ratio: float, goal: float, guard: float | None) -> None:
-    """Assert the goal in strict mode, else only the guard, where there is one."""
+def judge(ratio: float, goal: float, tolerance: float | None) -> None:
+    """Assert the goal: exactly in strict mode, else with ``tolerance`` where
+    the goal is met reliably (tolerance None: only reported)."""
     if STRICT:
         assert ratio <= goal, f"ratio {ratio:.2f} misses the goal <= {goal}"
-    elif guard is not None:
-        assert ratio <= guard, f"ratio {ratio:.2f} is far above the goal <= {goal} (guard {guard})"
+    elif tolerance is not None:
+        assert ratio <= goal + tolerance, f"ratio {ratio:.2f} misses the goal <= {goal} (+{tolerance} for noise)"
 
 
 # -- the workbook ---------------------------------------------------------
@@ -174,7 +175,7 @@ def test_read_in_process(workbook: Path) -> None:
         f"\nread in-process: xlsxform {ms(ours)}, openpyxl normal load {ms(normal)}, ratio {ours / normal:.2f}"
         f"\n  xlsxform beyond the read-only load: {ms(ours - bare)}; medians of {IN_PROCESS_REPEAT} interleaved rounds"
     )
-    judge(ratio, READ_GOAL, READ_GUARD)
+    judge(ratio, READ_GOAL, READ_TOLERANCE)
 
 
 # -- 2. reading from the command line ----------------------------------------
