@@ -1,7 +1,5 @@
 """``python -m xlsxform``: the same as the ``xlsxform`` command."""
 
-import sys
+from .cli import entry
 
-from .cli import main
-
-sys.exit(main())
+entry()

@@ -9,6 +9,7 @@ half-filled form can still be read, stored and reported on.
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import cache
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
@@ -77,6 +78,7 @@ class Form(_Part):
     indicators: list[Indicator] = Field(default_factory=list, title="绩效指标")
 
 
+@cache
 def field_at(path: str, model: type[BaseModel] = Form) -> tuple[str, str]:
     """The Chinese title and kind ('amount', 'count' or 'text') of a dotted
     field path, so that layouts need not repeat what the model knows."""

@@ -1,7 +1,7 @@
 """Benchmarks run only when asked for: ``python -m pytest tests/benchmarks -m benchmark -s``.
 
 In the default run (no ``-m benchmark``) every test marked ``benchmark`` is
-skipped before any workbook is rendered or timed, so it costs nothing.
+deselected before any workbook is rendered or timed, so it costs nothing.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ def _selected(config: pytest.Config) -> bool:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave benchmarks out of a run that did not ask for them."""
     if _selected(config):
         return
-    skip = pytest.mark.skip(reason="speed benchmark: run with  python -m pytest tests/benchmarks -m benchmark -s")
-    for item in items:
-        if item.get_closest_marker("benchmark") is not None:
-            item.add_marker(skip)
+    benchmarks = [item for item in items if item.get_closest_marker("benchmark") is not None]
+    if benchmarks:
+        config.hook.pytest_deselected(items=benchmarks)
+        items[:] = [item for item in items if item.get_closest_marker("benchmark") is None]
