@@ -24,7 +24,7 @@ import pytest
 from openpyxl.cell.cell import ERROR_CODES
 
 import xlsxform
-from xlsxform import Form
+from xlsxform import Form, Indicator, Task
 
 pytestmark = pytest.mark.office
 
@@ -280,3 +280,18 @@ def test_sample_prints_on_a4_portrait_one_page_wide(sample_pdf: Path) -> None:
     assert any("基本信息" in line and "财政供养人员数" in line and "下属二级单位数" in line for line in lines)
     assert any("名称" in line and "主要实施内容" in line and "期望达到的目标（概述）" in line for line in lines)
     assert any("一级指标" in line and "二级指标" in line and "指标值" in line for line in lines)
+
+
+def test_text_that_looks_like_formulas_or_escapes_survives_libreoffice(office, tmp_path: Path, sample: Form) -> None:
+    """Text beginning with = + - @, line breaks and a literal _x0041_ are still that text after a LibreOffice save."""
+    tricky = sample.model_copy(
+        update={
+            "department": "部门_x0041_甲",
+            "key_tasks": [Task(name="=1+1", content="第一行\n第二行", funds=Decimal("356.69"), outcome="+86 123")],
+            "indicators": [*sample.indicators[:-1], Indicator(level1="满意度指标", level2="服务对象满意度指标", name="@投诉率", value="-0%")],
+        }
+    )
+    converted = _render_and_save(office, tmp_path, tricky)
+    assert _formula_cells(converted.saved) == _formula_cells(converted.rendered)
+    result = xlsxform.read(converted.saved)
+    assert result.form == tricky and result.problems == []

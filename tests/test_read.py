@@ -193,3 +193,23 @@ def test_messages_exist_in_chinese_and_english(sample: Form, tmp_path: Path) -> 
     assert problem.message() == "“基本支出”应为数字，实际为“七百”"
     assert problem.message("en") == "基本支出 must be a number, found '七百'"
     assert problem.to_dict()["cell"] == f"{S}C5" and problem.to_dict()["value"] == "七百"
+
+
+def test_office_escapes_in_text_are_decoded(sample: Form, tmp_path: Path) -> None:
+    """Excel's _x000D_ before a line break is a carriage return, read as a plain line break."""
+    result = reread(sample, tmp_path, {"C15": "第一行_x000D_\n第二行\r\n第三行"})
+    assert result.form.key_tasks[1].content == "第一行\n第二行\n第三行"
+
+
+def test_text_that_looks_like_an_office_escape_survives(sample: Form, tmp_path: Path) -> None:
+    """A department's literal '_x0041_' is written escaped and read back as typed."""
+    form = sample.model_copy(update={"department": "部门_x0041_甲"})
+    path = rendered(form, tmp_path)
+    assert openpyxl.load_workbook(path).active["B2"].value == "部门_x005F_x0041_甲"
+    assert read(path).form.department == "部门_x0041_甲"
+
+
+def test_a_workbook_saved_by_libreoffice_reads_back_exactly(sample: Form) -> None:
+    """The sample as LibreOffice saved it (shared strings, cached totals) reads to the sample, no problems."""
+    result = read(Path(__file__).parent / "fixtures" / "sample-libreoffice.xlsx")
+    assert result.form == sample and result.problems == []

@@ -9,6 +9,7 @@ The rest of xlsxform sees a writer with a few verbs and a grid of plain values.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zipfile
 from dataclasses import dataclass
 from decimal import Decimal
@@ -18,13 +19,21 @@ from typing import Any, BinaryIO
 
 import openpyxl
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.text import Text
 from openpyxl.formatting.rule import FormulaRule
+from openpyxl.reader.excel import SHARED_STRINGS, ExcelReader
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import absolute_coordinate, get_column_letter
 from openpyxl.workbook.properties import CalcProperties
+from openpyxl.xml.constants import SHEET_MAIN_NS
+from openpyxl.xml.functions import iterparse
 
 from . import amounts
 from .errors import UnreadableWorkbookError
+
+_ESCAPE = re.compile(r"(_x[0-9A-Fa-f]{4}_)")
+"""Office suites read _xHHHH_ in a string as the character HHHH (Excel
+writes a carriage return as _x000D_); openpyxl neither escapes nor unescapes."""
 
 MAX_TEXT = 32767
 """Excel's hard limit on the characters of one cell."""
@@ -86,7 +95,7 @@ class SheetWriter:
     def text(self, row: int, col: int, value: str, style: CellStyle) -> None:
         """Write a string that stays a string, even when it begins with '='."""
         cell = self.sheet.cell(row, col)
-        cell.value = value
+        cell.value = _ESCAPE.sub(r"_x005F\1", value) if "_x" in value else value
         cell.data_type = "s"
         self._style(cell, style)
 
@@ -172,10 +181,36 @@ class Grid:
         return f"{self.name}!{get_column_letter(col)}{row}"
 
 
+class _Reader(ExcelReader):
+    """openpyxl's reader, with shared strings kept as stored.
+
+    openpyxl deletes every 'x005F_' from shared strings, which decodes one
+    escape and mangles the rest; :func:`_plain_text` decodes them all alike,
+    in shared and inline strings.
+    """
+
+    def read_strings(self) -> None:
+        part = self.package.find(SHARED_STRINGS)
+        if part is None:
+            return
+        strings = []
+        with self.archive.open(part.PartName[1:]) as source:
+            for _, node in iterparse(source):
+                if node.tag == _SHARED_STRING:
+                    strings.append(Text.from_tree(node).content)
+                    node.clear()
+        self.shared_strings = strings
+
+
+_SHARED_STRING = f"{{{SHEET_MAIN_NS}}}si"
+
+
 def read_grid(path: str | Path, *, preferred_sheet: str, max_rows: int, max_cols: int) -> Grid:
     """Read the top-left region of the form's sheet, bounded whatever the file declares."""
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
+        reader = _Reader(path, read_only=True, keep_vba=False, data_only=False, keep_links=False)
+        reader.read()
+        workbook = reader.wb
     except (OSError, zipfile.BadZipFile) as exc:
         raise UnreadableWorkbookError("无法打开：不是有效的 .xlsx 文件", f"cannot open: not a valid .xlsx file ({exc})", path=path) from None
     except Exception as exc:  # openpyxl raises many kinds on malformed parts
@@ -193,6 +228,8 @@ def read_grid(path: str | Path, *, preferred_sheet: str, max_rows: int, max_cols
                 value = cell.value
                 if value is None or (isinstance(value, str) and not value.strip()):
                     continue
+                if isinstance(value, str) and cell.data_type != "f":
+                    value = _plain_text(value)
                 cells[(cell.row, cell.column)] = Value(value, cell.number_format or "General", cell.data_type == "f")
                 last = max(last, cell.row)
         return Grid(sheet.title, cells, last)
@@ -202,6 +239,13 @@ def read_grid(path: str | Path, *, preferred_sheet: str, max_rows: int, max_cols
         raise UnreadableWorkbookError("无法读取：文件已损坏", f"cannot read: the file is damaged ({type(exc).__name__})", path=path) from None
     finally:
         workbook.close()
+
+
+def _plain_text(text: str) -> str:
+    """A stored string as shown: _xHHHH_ escapes decoded, line breaks as \\n."""
+    if "_x" in text:
+        text = _ESCAPE.sub(lambda m: chr(int(m[1][2:6], 16)), text)
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 def _form_sheet(workbook: Any, preferred: str) -> Any:
