@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -40,9 +42,7 @@ def office(tmp_path_factory: pytest.TempPathFactory) -> Office:
     """
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None:
-        if os.environ.get("XLSXFORM_REQUIRE_OFFICE"):
-            pytest.fail("LibreOffice (soffice) is required but not installed")
-        pytest.skip("LibreOffice (soffice) is not installed")
+        _require("LibreOffice (soffice)")
     profile = tmp_path_factory.mktemp("lo-profile")
 
     def convert(source: Path, fmt: str) -> Path:
@@ -59,3 +59,35 @@ def office(tmp_path_factory: pytest.TempPathFactory) -> Office:
         return target
 
     return convert
+
+
+Fill = Callable[[Path, Path, list[dict[str, Any]]], Path]
+UNO_SCRIPT = Path(__file__).parent / "office" / "fill_with_libreoffice.py"
+
+
+def _require(what: str) -> None:
+    if os.environ.get("XLSXFORM_REQUIRE_OFFICE"):
+        pytest.fail(f"{what} is required but not installed")
+    pytest.skip(f"{what} is not installed")
+
+
+@pytest.fixture(scope="session")
+def libreoffice_fill(office: Office, tmp_path_factory: pytest.TempPathFactory) -> Fill:
+    """Edit a workbook in LibreOffice as a person would (insert rows, type
+    values) and save it, through the UNO bridge of the system's Python."""
+    python = next(
+        (p for p in ("/usr/bin/python3", shutil.which("python3") or "") if p and subprocess.run([p, "-c", "import uno"], capture_output=True).returncode == 0),
+        None,
+    )
+    if python is None:
+        _require("LibreOffice's Python bridge (python3-uno)")
+    profile = tmp_path_factory.mktemp("uno-profile")
+
+    def fill(source: Path, target: Path, steps: list[dict[str, Any]]) -> Path:
+        job = target.with_suffix(".job.json")
+        job.write_text(json.dumps({"source": str(source), "target": str(target), "profile": str(profile), "steps": steps}, ensure_ascii=False), encoding="utf-8")
+        run = subprocess.run([python, str(UNO_SCRIPT), str(job)], capture_output=True, text=True, timeout=180)
+        assert run.returncode == 0 and target.exists(), f"LibreOffice edit failed: {run.stdout} {run.stderr}"
+        return target
+
+    return fill

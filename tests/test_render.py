@@ -47,7 +47,7 @@ def test_labels_stand_where_the_official_table_has_them(sheet) -> None:
 def test_totals_are_sum_formulas_over_their_inputs(sheet) -> None:
     """The 合计 rows hold formulas, not numbers, so they follow what the department types."""
     formulas = {ref: sheet[ref].value for ref in ("C7", "E7", "C11", "E11", "D17")}
-    assert formulas == {"C7": "=SUM(C5,C6)", "E7": "=SUM(E5,E6)", "C11": "=SUM(C9,C10)", "E11": "=SUM(E9,E10)", "D17": "=SUM(D14:D16)"}
+    assert formulas == {"C7": "=SUM(C5,C6)", "E7": "=SUM(E5,E6)", "C11": "=SUM(C9,C10)", "E11": "=SUM(E9,E10)", "D17": "=SUM(D13:D16)"}
 
 
 def test_unequal_totals_are_marked_red(sheet) -> None:
@@ -125,7 +125,7 @@ def test_a_blank_template_has_the_requested_rows(tmp_path: Path, spec: Spec) -> 
     # Key tasks: header 13, rows 14-20, total 21; other tasks 22-24; indicators from 25.
     assert sheet["A1"].value == "2025年市级部门整体预算绩效目标表" and sheet["B2"].value == "测试局"
     assert {"A13:A21", "A22:A24"} <= merges
-    assert sheet["B21"].value == "合计" and sheet["D21"].value == "=SUM(D14:D20)"
+    assert sheet["B21"].value == "合计" and sheet["D21"].value == "=SUM(D13:D20)"
     level2_count = sum(len(g.level2) for g in spec.indicators().framework)
     assert f"A25:A{25 + 2 * level2_count}" in merges
     assert (sheet["C26"].value, sheet["C28"].value, sheet["C42"].value) == ("数量指标", "质量指标", "服务对象满意度指标")

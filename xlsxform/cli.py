@@ -118,11 +118,50 @@ def _parser(lang: str) -> _Parser:
     check = commands.add_parser("check", help=t("校验已填写的表格，列出需修改的单元格", "check a filled workbook and list what to fix"))
     check.add_argument("workbook", type=Path, help=t("已填写的 .xlsx 文件", "filled .xlsx file"))
     check.add_argument("--format", choices=["text", "json"], default="text", help=t("报告格式", "report format"))
+    check.add_argument(
+        "--annotate",
+        type=Path,
+        metavar=t("文件", "FILE"),
+        help=t("另存一份批注副本 .xlsx：问题单元格加批注和底色，并附“校验结果”表", "also write a copy .xlsx with each problem marked on its cell and a sheet listing them"),
+    )
 
     commands.add_parser("schema", help=t("输出表格数据的 JSON Schema", "print the form's JSON Schema"))
 
     demo = commands.add_parser("demo", help=t("演示：生成空白模板和示例表格，并读回示例", "demo: write a template and the sample, read the sample back"))
     demo.add_argument("directory", nargs="?", type=Path, default=Path("xlsxform-demo"), help=t("输出目录（默认 xlsxform-demo）", "output folder"))
+
+    issue = commands.add_parser("issue", help=t("按部门名单为每个部门生成预填的表格（可生成邮件草稿或直接发送）", "write one pre-filled workbook per department of a roster (and e-mail drafts, or send them)"))
+    issue.add_argument("roster", type=Path, metavar=t("名单", "ROSTER"), help=t("部门名单 .csv 或 .xlsx（至少有“部门名称”“邮箱”两列）", "roster .csv or .xlsx (columns 部门名称 and 邮箱 at least)"))
+    issue.add_argument("-o", "--output", required=True, type=Path, metavar=t("文件夹", "OUTBOX"), help=t("输出文件夹（不存在则新建）", "output folder (created if missing)"))
+    issue.add_argument("--year", type=int, metavar=t("年度", "YEAR"), default=dt.date.today().year + 1, help=t("年度（默认下一年度）", "year (default: next year)"))
+    issue.add_argument("--deadline", metavar=t("日期", "DATE"), help=t("邮件中的截止日期，如 2024-03-31（默认两周后）", "deadline named in the e-mail, e.g. 2024-03-31 (default: in two weeks)"))
+    sending = issue.add_mutually_exclusive_group()
+    sending.add_argument("--eml", action="store_true", help=t("同时为每个部门生成邮件草稿 .eml（附带表格）", "also write an e-mail draft (.eml) per department with its workbook attached"))
+    sending.add_argument("--smtp", metavar=t("主机:端口", "HOST:PORT"), help=t("通过此邮件服务器直接发送", "send the e-mails through this SMTP server"))
+    issue.add_argument("--from", dest="sender", metavar=t("邮箱", "ADDRESS"), help=t("发件人邮箱（用 --eml 或 --smtp 时必填）", "sender address (needed with --eml or --smtp)"))
+    issue.add_argument("--from-name", default="", metavar=t("名称", "NAME"), help=t("发件人名称，如 市财政局", "sender's display name"))
+    issue.add_argument("--email-template", type=Path, metavar=t("文件", "FILE"), help=t("邮件模板 .toml（默认使用内置模板 templates/email.toml）", "e-mail template .toml (default: the bundled templates/email.toml)"))
+    issue.add_argument("--starttls", action="store_true", help=t("发送前启用 STARTTLS 加密", "use STARTTLS before sending"))
+    issue.add_argument("--smtp-user", metavar=t("用户名", "USER"), help=t("登录邮件服务器的用户名；密码从环境变量 XLSXFORM_SMTP_PASSWORD 读取", "login user; the password is read from XLSXFORM_SMTP_PASSWORD"))
+    issue.add_argument("--fallback-fonts", action="store_true", help=t("使用常见字体代替公文字体", "use common fonts"))
+
+    ingest = commands.add_parser("ingest", help=t("收取各部门返回的表格、邮件和邮箱，校验后存入数据库", "take in returned workbooks, e-mails and mailboxes, check them and store them"))
+    ingest.add_argument("inputs", nargs="+", type=Path, metavar=t("收件", "INBOX"), help=t("表格 .xlsx/.xls、邮件 .eml、邮箱 mbox，或存放它们的文件夹", "workbooks (.xlsx, .xls), e-mails (.eml), mailboxes (mbox), or folders of them"))
+    ingest.add_argument("--db", required=True, type=Path, metavar=t("数据库", "DB"), help=t("数据库文件（SQLite，不存在则新建）", "database file (SQLite; created if missing)"))
+    ingest.add_argument("--roster", type=Path, metavar=t("名单", "ROSTER"), help=t("部门名单：对照名单给出各部门的返回情况", "roster: report each department's status against it"))
+    ingest.add_argument("--report", type=Path, metavar=t("文件", "FILE"), help=t("返回情况表 .xlsx（附各有错部门的退回修改表）", "status workbook .xlsx (with a marked workbook per department with errors)"))
+    ingest.add_argument("--jobs", type=_positive, metavar=t("进程数", "N"), help=t("并行读取的进程数（默认为 CPU 核数）", "reading processes (default: one per core)"))
+
+    status = commands.add_parser("status", help=t("对照名单列出各部门：未返回、有错误、已通过", "each department of the roster: missing, with errors, or valid"))
+    status.add_argument("--db", required=True, type=Path, metavar=t("数据库", "DB"), help=t("ingest 写入的数据库文件", "the database ingest wrote"))
+    status.add_argument("--roster", type=Path, metavar=t("名单", "ROSTER"), help=t("部门名单（不给则只列出已返回的部门）", "roster (without it only departments that returned a form are listed)"))
+    status.add_argument("--report", type=Path, metavar=t("文件", "FILE"), help=t("另存为返回情况表 .xlsx", "also write the status workbook .xlsx"))
+    status.add_argument("--year", type=int, metavar=t("年度", "YEAR"), help=t("年度（默认数据库中最近的年度）", "year (default: the latest in the database)"))
+
+    export = commands.add_parser("export", help=t("导出汇总表：各部门主要数据及全市合计、全部重点任务、全部绩效指标", "export the roll-up: key figures and city totals, all key tasks, all indicators"))
+    export.add_argument("--db", required=True, type=Path, metavar=t("数据库", "DB"), help=t("ingest 写入的数据库文件", "the database ingest wrote"))
+    export.add_argument("-o", "--output", required=True, action="append", type=Path, metavar=t("文件", "FILE"), help=t("输出文件 .xlsx、.csv 或 .json，可重复", "output .xlsx, .csv or .json; repeatable"))
+    export.add_argument("--year", type=int, metavar=t("年度", "YEAR"), help=t("年度（默认数据库中最近的年度）", "year (default: the latest in the database)"))
     return parser
 
 
@@ -265,11 +304,19 @@ def _problem_line(problem: Any, lang: str) -> str:
 
 def _check(args: argparse.Namespace) -> int:
     result = _read_checked(args)
+    if args.annotate:
+        from .annotate import annotate
+
+        annotate(args.workbook, result.problems, _output(args.annotate), args.lang)
     if args.format == "json":
         report = {"file": str(args.workbook), "ok": result.ok, "problems": [p.to_dict(args.lang) for p in result.problems]}
+        if args.annotate:
+            report["annotated"] = str(args.annotate)
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
         print(_report(result, args.lang))
+        if args.annotate:
+            _say(args, f"已生成批注副本（问题已标在单元格上）：{args.annotate}", f"wrote the annotated copy (problems marked on their cells): {args.annotate}")
     return OK if result.ok else PROBLEMS
 
 
@@ -321,4 +368,198 @@ def _demo(args: argparse.Namespace) -> int:
     return OK if result.ok and same else PROBLEMS
 
 
-_COMMANDS = {"template": _template, "render": _render, "read": _read, "check": _check, "schema": _schema, "demo": _demo}
+# -- the collection loop: issue, ingest, status, export --------------------------
+
+
+def _issue(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from .mail import PASSWORD_VARIABLE, MailError, compose, load_template, parse_server, send, write_eml
+    from .outbox import issue, write_manifest
+    from .roster import read_roster
+
+    en = args.lang == "en"
+    roster = read_roster(args.roster)
+    spec = _spec(args)
+    mailing = args.eml or args.smtp
+    template = password = server = None
+    if mailing:
+        if not args.sender or "@" not in args.sender:
+            raise MailError("用 --eml 或 --smtp 时须以 --from 指定发件人邮箱", "--eml and --smtp need the sender's address: --from ADDRESS")
+        template = load_template(args.email_template)
+    if args.smtp:
+        server = parse_server(args.smtp)
+        if args.smtp_user:
+            password = os.environ.get(PASSWORD_VARIABLE)
+            if password is None:
+                raise MailError(f"请在环境变量 {PASSWORD_VARIABLE} 中提供邮件服务器密码", f"set the mail server password in the environment variable {PASSWORD_VARIABLE}")
+    if args.output.exists() and not args.output.is_dir():
+        raise FormDataError("输出位置已存在且不是文件夹", "the output exists and is not a folder", path=args.output)
+    issued = issue(roster, args.output, year=args.year, spec=spec, fallback_fonts=args.fallback_fonts)
+    deliveries: dict[str, str] = {}
+    failures: list[tuple[str, str, str]] = []
+    if template is not None:
+        deadline = _deadline(args.deadline, args.lang)
+        messages = []
+        for n, item in enumerate(issued):
+            context = {"department": item.department.name, "year": args.year, "deadline": deadline, "file": item.workbook.name, "form_id": item.form_id, "code": item.department.code}
+            message = compose(template, sender=args.sender, sender_name=args.from_name, to=item.department.email, context=context, attachment=item.workbook)
+            if args.eml:
+                draft = item.workbook.with_suffix(".eml")
+                write_eml(message, draft)
+                issued[n] = dataclasses.replace(item, draft=draft)
+            else:
+                messages.append((item.form_id, message))
+        if server is not None:
+            by_id = {item.form_id: item for item in issued}
+            for delivery in send(messages, *server, starttls=args.starttls, user=args.smtp_user, password=password):
+                deliveries[delivery.key] = ("已发送" if delivery.ok else f"发送失败：{delivery.reason}")
+                if not delivery.ok:
+                    failures.append((by_id[delivery.key].department.name, by_id[delivery.key].department.email, delivery.reason))
+    manifest = write_manifest(args.output, issued, deliveries)
+    _say(args, f"已为 {len(issued)} 个部门生成 {args.year} 年表格：{args.output}（发放清单：{manifest.name}）", f"wrote {len(issued)} workbooks for {args.year}: {args.output} (list: {manifest.name})")
+    if args.eml:
+        _say(args, f"邮件草稿 {len(issued)} 封（.eml，与表格同名，可用邮件程序打开后发送）", f"{len(issued)} e-mail drafts (.eml beside each workbook)")
+    if args.smtp:
+        sent = len(issued) - len(failures)
+        _say(args, f"已发送 {sent} 封，失败 {len(failures)} 封", f"sent {sent}, failed {len(failures)}")
+        for name, address, reason in failures:
+            print(f"  {name}  {address}  {reason}")
+    return PROBLEMS if failures else OK
+
+
+def _deadline(text: str | None, lang: str) -> str:
+    """A deadline for the e-mail: a date (2024-03-31) written out, or the text as given."""
+    if text is None:
+        day = dt.date.today() + dt.timedelta(days=14)
+    else:
+        try:
+            day = dt.date.fromisoformat(text.strip())
+        except ValueError:
+            return text.strip()
+    return day.isoformat() if lang == "en" else f"{day.year}年{day.month}月{day.day}日"
+
+
+def _existing_db(path: Path) -> Any:
+    from .store import Store, StoreError
+
+    if not path.is_file():
+        raise StoreError("数据库不存在（请先用 ingest 收取表格）", "no such database (run ingest first)", path=path)
+    return Store(path)
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    from .ingest import Progress, ingest
+    from .roster import read_roster
+    from .store import Store
+
+    missing = [p for p in args.inputs if not p.exists()]
+    if missing:
+        raise FormDataError("找不到这个文件或文件夹", "no such file or folder", path=missing[0])
+    roster = read_roster(args.roster) if args.roster else None
+    if args.report is not None:
+        _output(args.report)
+    spec = _spec(args)
+    with Store(args.db) as store:
+        progress = Progress("读取" if args.lang != "en" else "reading")
+        try:
+            summary = ingest(args.inputs, store, roster=roster, spec=spec, jobs=args.jobs, progress=progress)
+        finally:
+            progress.close()
+        print(_ingest_table(summary, args.lang))
+        if roster is not None or args.report is not None:
+            _status_lines(args, store, roster, None, args.report, full=False)
+    new_errors = any(o.errors for o in summary.stored)
+    return PROBLEMS if summary.refused or new_errors else OK
+
+
+def _ingest_table(summary: Any, lang: str) -> str:
+    from .ingest import text_table
+
+    en = lang == "en"
+    stored = summary.stored
+    valid = sum(not o.errors for o in stored)
+    superseded = sum(bool(o.superseded) for o in stored)
+    rows = [
+        ["", "files" if en else "份数"],
+        ["stored as forms" if en else "新入库表格", str(len(stored))],
+        ["  valid" if en else "  其中已通过", str(valid)],
+        ["  with errors" if en else "  其中有错误", str(len(stored) - valid)],
+        ["  replacing an earlier return" if en else "  其中取代了旧版本", str(superseded)],
+        ["duplicates in this batch" if en else "本批重复（只收一份）", str(summary.count("duplicate"))],
+        ["already in the database" if en else "此前已收（跳过）", str(summary.count("known"))],
+        ["refused" if en else "拒收", str(len(summary.refused))],
+        ["total" if en else "合计", str(len(summary.outcomes))],
+    ]
+    lines = [("Ingested:" if en else "收取结果："), text_table(rows, right={1})]
+    if summary.refused:
+        lines.append("Refused:" if en else "拒收的文件：")
+        lines.append(text_table([[f"  {o.input.file_name}", (o.reason_en if en else o.reason)] for o in summary.refused]))
+    return "\n".join(lines)
+
+
+def _status_lines(args: argparse.Namespace, store: Any, roster: Any, year: int | None, report: Path | None, *, full: bool) -> list[Any]:
+    from .ingest import text_table
+    from .status import counts, default_year, department_status, state_label, write_report
+
+    en = args.lang == "en"
+    year = year if year is not None else default_year(store)
+    rows = department_status(store, roster, year)
+    if full:
+        table = [["No.", "Department", "Status", "Errors", "Warnings", "Returns"] if en else ["序号", "部门名称", "状态", "错误", "警告", "返回次数"]]
+        for n, row in enumerate(rows, 1):
+            shown = (str(row.errors), str(row.warnings)) if row.form else ("", "")
+            table.append([str(n), row.department or "-", state_label(row.state, args.lang), *shown, str(row.versions)])
+        print(text_table(table, right={0, 3, 4, 5}))
+    tally = counts(rows)
+    states = [s for s in ("valid", "errors", "missing", "unlisted") if tally[s] or s != "unlisted"]
+    parts = ("，" if not en else ", ").join(f"{state_label(s, args.lang)} {tally[s]}" for s in states)
+    where = f"{year}" if year else ""
+    if roster is not None:
+        _say(args, f"对照名单（{len(roster)} 个部门，{where}年）：{parts}", f"against the roster ({len(roster)} departments, {where}): {parts}")
+    else:
+        _say(args, f"已返回 {len(rows)} 个部门（{where}年）：{parts}", f"{len(rows)} departments returned a form ({where}): {parts}")
+    if not full:
+        for state in ("errors", "missing"):
+            names = [r.department for r in rows if r.state == state]
+            if names:
+                print(f"  {state_label(state, args.lang)}：{'、'.join(names)}" if not en else f"  {state_label(state, 'en')}: {', '.join(names)}")
+    if report is not None:
+        from .status import annotation_folder
+
+        written = write_report(store, rows, report, lang=args.lang)
+        marked = sum(r.annotated is not None for r in written.rows)
+        if written.annotations:
+            folder = annotation_folder(report)
+            _say(args, f"已生成返回情况表：{report}（退回修改表 {marked} 份：{folder}）", f"wrote the status workbook: {report} ({marked} marked workbooks in {folder})")
+        else:
+            _say(args, f"已生成返回情况表：{report}（未安装批注功能，未生成退回修改表）", f"wrote the status workbook: {report} (no annotate module: no marked workbooks)")
+        for name, reason in written.failed.items():
+            _err(f"{name}: {'无法生成退回修改表' if not en else 'cannot mark the workbook'}：{reason}")
+    return rows
+
+
+def _status(args: argparse.Namespace) -> int:
+    from .roster import read_roster
+
+    roster = read_roster(args.roster) if args.roster else None
+    if args.report is not None:
+        _output(args.report)
+    with _existing_db(args.db) as store:
+        rows = _status_lines(args, store, roster, args.year, args.report, full=True)
+    return OK if all(r.state == "valid" for r in rows) else PROBLEMS
+
+
+def _export(args: argparse.Namespace) -> int:
+    from .export import csv_paths, export
+
+    with _existing_db(args.db) as store:
+        result = export(store, args.output, year=args.year)
+    files = [p for target in args.output for p in (csv_paths(target) if target.suffix.lower() == ".csv" else [target])]
+    shown = "、".join(map(str, files))
+    count = len(result.forms)
+    _say(args, f"已导出 {count} 个部门的汇总（{result.year or '-'}年）：{shown}", f"exported {count} departments ({result.year or '-'}): {', '.join(map(str, files))}")
+    return OK
+
+
+_COMMANDS = {"template": _template, "render": _render, "read": _read, "check": _check, "schema": _schema, "demo": _demo, "issue": _issue, "ingest": _ingest, "status": _status, "export": _export}

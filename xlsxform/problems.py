@@ -92,6 +92,21 @@ CATALOGUE: dict[str, tuple[Severity, str, str]] = {
         "表中合计为 {value}，按各项重新计算应为 {expected}",
         "the total says {value}, but its parts add up to {expected}",
     ),
+    "department-mismatch": (
+        Severity.WARNING,
+        "此表是发给“{expected}”的，但部门名称填写为“{value}”",
+        "this form was sent to '{expected}' but names the department '{value}'",
+    ),
+    "year-mismatch": (
+        Severity.WARNING,
+        "此表是{expected}年度的模板，但标题年度为{value}年",
+        "this is the {expected} template but its title says {value}",
+    ),
+    "template-mismatch": (
+        Severity.WARNING,
+        "此文件由另一版式“{expected}”生成，已按栏目名称读取",
+        "this file was made from another layout ('{expected}'); read by its labels",
+    ),
     "label-changed": (
         Severity.WARNING,
         "此处应为“{expected}”，实际为“{value}”",

@@ -15,12 +15,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from . import amounts
+from . import amounts, xls
 from .errors import NotThisFormError
 from .model import Form, Indicator, Task, field_at
 from .problems import Problem, has_errors
 from .rules import check, level1_field, total
 from .spec import (
+    IDENTITY_PREFIX,
+    IDENTITY_SHEET,
+    NAME_PREFIX,
     WIDTH,
     FieldCell,
     FixedSection,
@@ -49,6 +52,9 @@ class ReadResult:
     problems: list[Problem]
     cells: dict[str, str] = field(repr=False)
     """Where each field was read: field path to cell (绩效目标表!C5)."""
+    identity: dict[str, str] = field(default_factory=dict)
+    """What the file says it is (template_id, template_version, year,
+    department, form_id), when xlsxform rendered it."""
 
     @property
     def ok(self) -> bool:
@@ -64,7 +70,18 @@ def read(path: str | Path, *, spec: Spec | None = None) -> ReadResult:
     is not this form; everything else is reported as a problem.
     """
     spec = spec or load_spec()
-    grid = read_grid(path, preferred_sheet=spec.form.sheet, max_rows=MAX_ROWS, max_cols=WIDTH + 1)
+    if xls.is_ole2(path):  # .xls (Excel 97-2003)
+        grid = xls.read_grid(path, preferred_sheet=spec.form.sheet, max_rows=MAX_ROWS, max_cols=WIDTH + 1)
+    else:
+        grid = read_grid(
+            path,
+            preferred_sheet=spec.form.sheet,
+            max_rows=MAX_ROWS,
+            max_cols=WIDTH + 1,
+            name_prefix=NAME_PREFIX,
+            identity_sheet=IDENTITY_SHEET,
+            identity_prefix=IDENTITY_PREFIX,
+        )
     return _Reader(spec, grid, str(path)).read()
 
 
@@ -76,6 +93,10 @@ class _Reader:
         self.data: dict[str, Any] = {"budget": {}}
         self.written_totals: list[tuple[str, list[str], Value, str]] = []
         """Totals the file states as plain numbers: name, parts, value, cell."""
+        self.identity = {k.removeprefix(IDENTITY_PREFIX): v for k, v in grid.identity.items()}
+        # Defined names locate parts exactly, but only in this spec's own template.
+        same_template = self.identity.get("template_id") == spec.form.id
+        self.names = {k.removeprefix(NAME_PREFIX): v for k, v in grid.names.items()} if same_template else {}
 
     def read(self) -> ReadResult:
         spans = self._find_sections()
@@ -91,8 +112,21 @@ class _Reader:
                     self._indicators(section, first, last)
         form = Form.model_validate(self.data)
         self._check_written_totals(form)
+        self._check_identity(form)
         self.problems += [self._place(p) for p in check(form, self.spec)]
-        return ReadResult(self.path, form, self.problems, self.cells)
+        return ReadResult(self.path, form, self.problems, self.cells, self.identity)
+
+    def _check_identity(self, form: Form) -> None:
+        """A file made for one department (or year, or template) that says another."""
+        claims = [
+            ("template_id", self.spec.form.id, "template-mismatch", None),
+            ("department", form.department, "department-mismatch", "department"),
+            ("year", str(form.year), "year-mismatch", "year"),
+        ]
+        for key, found, code, path in claims:
+            stated = self.identity.get(key)
+            if stated and found and normalise_label(stated) != normalise_label(found):
+                self.problems.append(Problem(code, cell=self.cells.get(path or ""), field=path, value=found, params={"expected": stated}))
 
     # -- finding sections -----------------------------------------------
 
@@ -103,6 +137,9 @@ class _Reader:
         starts: list[tuple[Any, int]] = []
         after = 0
         missing: list[str] = []
+        named = [self.names.get(f"section_{i}") for i in range(len(self.spec.sections))]
+        if all(named):
+            return [(s, box[0], box[2]) for s, box in zip(self.spec.sections, named)]
         for section in self.spec.sections:
             if isinstance(section, TitleSection):
                 pattern = title
@@ -172,7 +209,12 @@ class _Reader:
                 col += cell.span
 
     def _row_of(self, cells: list[Any], expected: int, first: int, last: int, used: set[int]) -> int | None:
-        """The row holding a spec row: found by its first label, else by position."""
+        """The row holding a spec row: by the name of a field in it, else by its
+        first label, else by position."""
+        for cell in cells:
+            name = cell.field.replace(".", "_") if isinstance(cell, FieldCell) else f"total_{cell.name}" if isinstance(cell, SumCell) else None
+            if name in self.names:
+                return self.names[name][0]
         head = cells[0]
         if not isinstance(head, LabelCell):
             return expected if expected <= last else None
@@ -227,15 +269,21 @@ class _Reader:
         header = normalise_label(section.header[0])
         items: list[Indicator] = []
         level1 = level2 = ""
+        groups = self._named_groups(section, level1s, level2s)
         for row in range(first, last + 1):
             if row == first and self._label(row, 2) == header:
                 continue
-            if found := self.grid.get(row, 2):
-                level1 = level1s.get(normalise_label(found.value), display_text(found.value))
-                self.cells.setdefault(level1_field(section.field, level1), self.grid.ref(row, 2))
-            if found := self.grid.get(row, 3):
-                level2 = level2s.get(normalise_label(found.value), display_text(found.value))
-                level2_ref = self.grid.ref(row, 3)
+            if row in groups:
+                level1, level2, level1_row, level2_row = groups[row]
+                self.cells.setdefault(level1_field(section.field, level1), self.grid.ref(level1_row, 2))
+                level2_ref = self.grid.ref(level2_row, 3)
+            else:
+                if found := self._level(row, 2, level1s):
+                    level1 = found
+                    self.cells.setdefault(level1_field(section.field, level1), self.grid.ref(row, 2))
+                if found := self._level(row, 3, level2s):
+                    level2 = found
+                    level2_ref = self.grid.ref(row, 3)
             name, value = (self.grid.get(row, c) for c in (4, 5))
             if name is None and value is None:
                 continue
@@ -255,6 +303,27 @@ class _Reader:
         for group in section.framework:
             self.cells.setdefault(level1_field(section.field, group.level1), self.grid.ref(first, 1))
         self.data[section.field] = items
+
+    def _named_groups(self, section: IndicatorSection, level1s: dict[str, str], level2s: dict[str, str]) -> dict[int, tuple[str, str, int, int]]:
+        """Rows of each 二级 group by its defined name: row to (一级, 二级, first
+        row of the 一级 group, first row of the 二级 group).  The levels are
+        what the group's label cells say (a department may pick another from
+        the list), or the framework's when the cell is empty."""
+        rows: dict[int, tuple[str, str, int, int]] = {}
+        for i, group in enumerate(section.framework, 1):
+            boxes = [self.names.get(f"{section.field}_{i}_{j}") for j in range(1, len(group.level2) + 1)]
+            if not all(boxes):
+                return {}
+            top = min(box[0] for box in boxes)
+            level1 = self._level(top, 2, level1s) or group.level1
+            for level2, box in zip(group.level2, boxes):
+                level2 = self._level(box[0], 3, level2s) or level2
+                rows |= {row: (level1, level2, top, box[0]) for row in range(box[0], box[2] + 1)}
+        return rows
+
+    def _level(self, row: int, col: int, known: dict[str, str]) -> str:
+        found = self.grid.get(row, col)
+        return known.get(normalise_label(found.value), display_text(found.value)) if found else ""
 
     # -- values -----------------------------------------------------------
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import math
 import unicodedata
+import uuid
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -18,9 +20,14 @@ from openpyxl.utils import get_column_letter
 
 from pydantic import ValidationError
 
+from . import amounts
 from .errors import FormDataError, form_data_error
 from .model import Form, Indicator, Task, field_at, value_at
 from .spec import (
+    IDENTITY_PREFIX,
+    IDENTITY_SHEET,
+    LISTS_SHEET,
+    NAME_PREFIX,
     WIDTH,
     FieldCell,
     FixedSection,
@@ -33,16 +40,18 @@ from .spec import (
     TitleSection,
     load_spec,
 )
-from .xlsx import CellStyle, SheetWriter, text_fault
+from .xlsx import CellStyle, Check, SheetWriter, text_fault
 
 LINE_HEIGHT = 1.35
 """Row height per line of text, in multiples of the font size."""
 PADDING = 6.0
 """Points added to each row's height so text does not touch the borders."""
 CHAR_WIDTH = 0.16
+"""Column-width units one point of font size takes for a full-width character."""
 MAX_ROW_HEIGHT = 409.0
 """Excel's highest row, in points."""
-"""Column-width units one point of font size takes for a full-width character."""
+INSTRUCTIONS_WIDTH = 62.0
+"""Column width of the instructions sheet: about a portrait page."""
 
 
 def render(
@@ -52,17 +61,30 @@ def render(
     spec: Spec | None = None,
     blank_rows: Mapping[str, int] | None = None,
     fallback_fonts: bool = False,
+    form_id: str | None = None,
+    password: str | None = None,
 ) -> None:
-    """Write ``form`` as a workbook.
+    """Write ``form`` as a workbook, protected so that only inputs can change.
 
     ``blank_rows`` asks for at least that many rows per repeated part (keyed by
     the part's field, e.g. ``key_tasks``; ``indicators`` counts rows per 二级
     group); without it every part gets just the rows its data needs.
+    ``form_id`` is stored inside the file to tell returns apart; ``password``
+    protects the sheet with one (no password by default).
     """
     spec = spec or load_spec()
     if form.year is None:
         raise FormDataError("缺少年度，无法生成表格", "the form has no year; cannot render it")
-    _Renderer(spec, form, dict(blank_rows or {}), fallback_fonts).write().save(target)
+    renderer = _Renderer(spec, form, dict(blank_rows or {}), fallback_fonts)
+    renderer.write(identity(spec, form, form_id), password).save(target)
+
+
+def identity(spec: Spec, form: Form, form_id: str | None) -> dict[str, str]:
+    """What a rendered workbook says about itself, for the reader to check."""
+    values = {"template_id": spec.form.id, "template_version": spec.form.version, "year": str(form.year), "department": form.department}
+    if form_id:
+        values["form_id"] = form_id
+    return {IDENTITY_PREFIX + key: value for key, value in values.items()}
 
 
 def render_template(
@@ -74,15 +96,20 @@ def render_template(
     blank_rows: Mapping[str, int] | None = None,
     spec: Spec | None = None,
     fallback_fonts: bool = False,
-) -> None:
-    """Write a template to fill in, optionally pre-filled with what the bureau knows."""
+    form_id: str | None = None,
+    password: str | None = None,
+) -> str:
+    """Write a template to fill in, optionally pre-filled with what the bureau
+    knows; returns the form id stored inside (a new one unless given)."""
     spec = spec or load_spec()
     try:
         form = Form(year=year, department=department, budget=dict(budget or {}))
     except ValidationError as exc:
         raise form_data_error(exc, "预填数据", "pre-filled data") from None
     rows = default_blank_rows(spec) | dict(blank_rows or {})
-    render(form, target, spec=spec, blank_rows=rows, fallback_fonts=fallback_fonts)
+    form_id = form_id or uuid.uuid4().hex
+    render(form, target, spec=spec, blank_rows=rows, fallback_fonts=fallback_fonts, form_id=form_id, password=password)
+    return form_id
 
 
 def default_blank_rows(spec: Spec) -> dict[str, int]:
@@ -108,12 +135,17 @@ class _Renderer:
             )
             for name, s in spec.styles.items()
         }
+        self.inputs = {name: replace(style, locked=False) for name, style in self.styles.items()}
         self.widths = [spec.columns[get_column_letter(c)] for c in range(1, WIDTH + 2)]
+        self.checks: dict[Check, list[str]] = {}
+        """Validation rules and the ranges they guard, written at the end."""
+        self.lists = {"level1": f"{NAME_PREFIX}list_level1", "level2": f"{NAME_PREFIX}list_level2"}
 
-    def write(self) -> SheetWriter:
+    def write(self, identity: dict[str, str], password: str | None) -> SheetWriter:
         for col, width in enumerate(self.widths, 1):
             self.out.column_width(col, width)
-        for section in self.spec.sections:
+        for index, section in enumerate(self.spec.sections):
+            first = self.row
             match section:
                 case TitleSection():
                     self._banner(section.text.format(year=self.form.year), "title", section.height)
@@ -125,10 +157,52 @@ class _Renderer:
                     self._indicators(section)
                 case NoteSection():
                     self._banner(section.text, "note", None)
+            self.out.define_name(f"{NAME_PREFIX}section_{index}", first, 1, self.row - 1, WIDTH + 1)
+        self._finish(identity, password)
         page = self.spec.page
         margins = dict(page.margins)
         self.out.page(paper=page.paper, orientation=page.orientation, fit_to_width=page.fit_to_width, margins_cm=margins, last_row=self.row - 1, last_col=WIDTH + 1)
         return self.out
+
+    def _finish(self, identity: dict[str, str], password: str | None) -> None:
+        """Guards and identity: validation, drop-down lists, instructions, protection."""
+        section = self.spec.indicators()
+        self.out.lists(LISTS_SHEET, {
+            self.lists["level1"]: [g.level1 for g in section.framework],
+            self.lists["level2"]: [l2 for g in section.framework for l2 in g.level2],
+        })
+        for check, ranges in self.checks.items():
+            self.out.validate(ranges, check)
+        notes = self.spec.instructions
+        lines = [notes.title.format(year=self.form.year), *notes.lines]
+        styles = [replace(self.styles["title"], size=self.styles["text"].size + 4), *[self.styles["text"]] * len(notes.lines)]
+        heights = [_lines(line, INSTRUCTIONS_WIDTH, style.size) * style.size * LINE_HEIGHT + PADDING for line, style in zip(lines, styles)]
+        self.out.text_sheet(notes.sheet, lines, styles, heights, INSTRUCTIONS_WIDTH)
+        self.out.identity(IDENTITY_SHEET, identity)
+        self.out.protect(self.spec.protection.allow, password)
+
+    def _guard(self, kind: str, ref: str, *, max_length: int | None = None, label: str = "") -> None:
+        """Put the spec's validation rule for ``kind`` on ``ref`` (a cell or range)."""
+        rule = getattr(self.spec.validation, kind)
+        top_left = ref.split(":")[0]
+        formula, operator, check_kind = {
+            "amount": (f"AND(ISNUMBER({top_left}),{top_left}>=0,ROUND({top_left},{amounts.PLACES})={top_left})", None, "custom"),
+            "count": ("0", "greaterThanOrEqual", "whole"),
+            "text": (str(max_length), "lessThanOrEqual", "textLength"),
+            "level1": (self.lists["level1"], None, "list"),
+            "level2": (self.lists["level2"], None, "list"),
+            "label": (f'{top_left}="{label}"', None, "custom"),
+        }[kind]
+        limit = str(max_length or "")
+        check = Check(check_kind, formula, rule.title, rule.prompt.format(max=limit), rule.error.format(max=limit), operator)
+        self.checks.setdefault(check, []).append(ref)
+
+    def _guard_input(self, kind: str, ref: str, max_length: int | None) -> None:
+        if kind == "text":
+            if max_length:
+                self._guard("text", ref, max_length=max_length)
+        else:
+            self._guard(kind, ref)
 
     # -- sections -------------------------------------------------------
 
@@ -154,6 +228,7 @@ class _Renderer:
                         refs = ",".join(self.cells[f] for f in cell.sum)
                         self.out.formula(self.row, col, f"SUM({refs})", self.styles["amount"])
                         self.cells[cell.name] = self._ref(self.row, col)
+                        self.out.define_name(f"{NAME_PREFIX}total_{cell.name}", self.row, col, self.row, col)
                 for extra in range(col + 1, col + cell.span):
                     self.out.blank(self.row, extra, self.styles["label"])
                 self.out.merge(self.row, col, self.row, col + cell.span - 1)
@@ -170,8 +245,10 @@ class _Renderer:
         if isinstance(value, list):
             value = "\n".join((cell.numbered or "").format(n=n) + item for n, item in enumerate(value, 1))
         style = cell.style or kind
-        self._value(self.row, col, value, style, label)
+        self._value(self.row, col, value, style, label, editable=True)
         self.cells[cell.field] = self._ref(self.row, col)
+        self._guard_input(kind, self.cells[cell.field], cell.max_length)
+        self.out.define_name(NAME_PREFIX + cell.field.replace(".", "_"), self.row, col, self.row, col)
         return (value if isinstance(value, str) and value else "\n" * (cell.min_lines - 1), col, cell.span, style)
 
     def _table(self, section: TableSection) -> None:
@@ -187,18 +264,25 @@ class _Renderer:
             for col, name in enumerate(section.columns, 2):
                 value = getattr(item, name) if item else None
                 title, style = field_at(name, Task)
-                self._value(self.row, col, value, style, f"{section.label}第{i + 1}行{title}")
+                self._value(self.row, col, value, style, f"{section.label}第{i + 1}行{title}", editable=True)
                 texts.append((value if isinstance(value, str) and value else "\n" * (section.min_lines - 1), col, 1, style))
             self._fit_height(self.row, texts, None)
             self.row += 1
+        for col, name in enumerate(section.columns, 2):
+            letter = get_column_letter(col)
+            self._guard_input(field_at(name, Task)[1], f"{letter}{start}:{letter}{self.row - 1}", section.max_length.get(name))
+        self.out.define_name(NAME_PREFIX + section.field, start, 2, self.row - 1, WIDTH + 1)
         if section.total:
             col = section.columns.index(section.total.column) + 2
             self._text(self.row, 2, section.total.label, "total", "")
             for c in range(3, WIDTH + 2):
                 if c == col:
+                    # From the header row (text, which SUM skips) so that a row
+                    # inserted above the first item is still counted.
                     letter = get_column_letter(col)
-                    self.out.formula(self.row, col, f"SUM({letter}{start}:{letter}{self.row - 1})", self.styles["amount"])
+                    self.out.formula(self.row, col, f"SUM({letter}{first}:{letter}{self.row - 1})", self.styles["amount"])
                     self.cells[section.total.name] = self._ref(self.row, col)
+                    self.out.define_name(f"{NAME_PREFIX}total_{section.total.name}", self.row, col, self.row, col)
                 else:
                     self.out.blank(self.row, c, self.styles["label"])
             self._fit_height(self.row, [], None)
@@ -217,21 +301,25 @@ class _Renderer:
                 f"indicator levels outside the framework: {', '.join(stray)}",
             )
         per_group = max(self.blank_rows.get(section.field, 1), 1)
-        for group in section.framework:
+        for i, group in enumerate(section.framework, 1):
             level1_row = self.row
-            for level2 in group.level2:
+            for j, level2 in enumerate(group.level2, 1):
                 level2_row = self.row
                 chosen = [i for i in items if (i.level1, i.level2) == (group.level1, level2)]
                 for n in range(max(len(chosen), per_group)):
                     item = chosen[n] if n < len(chosen) else None
                     where = f"{level2}第{n + 1}行"
-                    self._value(self.row, 4, item.name if item else None, "text", f"{where}三级指标")
-                    self._value(self.row, 5, item.value if item else None, "text", f"{where}指标值")
+                    self._value(self.row, 4, item.name if item else None, "text", f"{where}三级指标", editable=True)
+                    self._value(self.row, 5, item.value if item else None, "text", f"{where}指标值", editable=True)
                     texts = [(item.name, 4, 1, "text"), (item.value, 5, 1, "text")] if item else []
                     self._fit_height(self.row, texts, None)
                     self.row += 1
-                self._group_label(level2, 3, level2_row)
-            self._group_label(group.level1, 2, level1_row)
+                for col, name in ((4, "name"), (5, "value")):
+                    letter = get_column_letter(col)
+                    self._guard_input("text", f"{letter}{level2_row}:{letter}{self.row - 1}", section.max_length.get(name))
+                self.out.define_name(f"{NAME_PREFIX}{section.field}_{i}_{j}", level2_row, 4, self.row - 1, 5)
+                self._group_label(level2, 3, level2_row, guard="level2")
+            self._group_label(group.level1, 2, level1_row, guard="level1")
         self._section_label(section.label, first)
 
     # -- cells ----------------------------------------------------------
@@ -243,28 +331,33 @@ class _Renderer:
         self.row += 1
 
     def _section_label(self, label: str, first: int) -> None:
-        self._group_label(label, 1, first)
+        self._group_label(label, 1, first, guard="label")
 
-    def _group_label(self, text: str, col: int, first: int) -> None:
-        """A label in ``col`` merged down over rows first..current-1."""
-        self._text(first, col, text, "label", "")
+    def _group_label(self, text: str, col: int, first: int, *, guard: str) -> None:
+        """A label in ``col`` merged down over rows first..current-1.
+
+        Such labels stay unlocked, guarded by validation instead: LibreOffice
+        drops a merge of locked cells when a row is inserted inside it.
+        """
+        self._text(first, col, text, "label", "", editable=True)
         for row in range(first + 1, self.row):
-            self.out.blank(row, col, self.styles["label"])
+            self.out.blank(row, col, self.inputs["label"])
         self.out.merge(first, col, self.row - 1, col)
+        self._guard(guard, self._ref(first, col), label=text)
 
-    def _value(self, row: int, col: int, value: Any, style: str, label: str) -> None:
+    def _value(self, row: int, col: int, value: Any, style: str, label: str, *, editable: bool = False) -> None:
         if isinstance(value, str):
-            self._text(row, col, value, style, label)
+            self._text(row, col, value, style, label, editable=editable)
         elif value is None:
-            self.out.blank(row, col, self.styles[style])
+            self.out.blank(row, col, (self.inputs if editable else self.styles)[style])
         else:
-            self.out.number(row, col, value, self.styles[style])
+            self.out.number(row, col, value, (self.inputs if editable else self.styles)[style])
 
-    def _text(self, row: int, col: int, text: str, style: str, label: str) -> None:
+    def _text(self, row: int, col: int, text: str, style: str, label: str, *, editable: bool = False) -> None:
         fault = text_fault(text)
         if fault:
             raise FormDataError(f"“{label}”{fault[0]}", f"{label}: {fault[1]}")
-        self.out.text(row, col, text, self.styles[style])
+        self.out.text(row, col, text, (self.inputs if editable else self.styles)[style])
 
     def _fit_height(self, row: int, texts: Iterable[tuple[str, int, int, str]], fixed: float | None) -> None:
         """Give the row room for its longest wrapped text: (text, column, span, style)."""

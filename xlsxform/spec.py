@@ -20,10 +20,19 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from .errors import SpecError
 from .model import Budget, Form, Task
+from .xlsx import MAX_TEXT
 from .problems import CATALOGUE
 
 WIDTH = 4
 """Content columns B-E beside the label column A."""
+
+# Conventions of the workbooks xlsxform renders, which its reader relies on.
+NAME_PREFIX = "xf_"
+"""Defined names of sections, inputs, groups and lists start with this."""
+IDENTITY_PREFIX = "xlsxform."
+"""Keys of the identity (template, year, department, form id) start with this."""
+IDENTITY_SHEET = "_xlsxform"
+LISTS_SHEET = "_lists"
 STYLES = {"title", "label", "total", "text", "amount", "count", "note"}
 """Styles every spec defines: the renderer picks them by the kind of cell."""
 
@@ -75,6 +84,8 @@ class FieldCell(_Spec):
     """For a list of texts in one cell: the prefix of each item, with {n}."""
     min_lines: int = Field(1, ge=1)
     """Lines of room the row keeps when the field is empty."""
+    max_length: int | None = Field(None, ge=1, le=MAX_TEXT)
+    """Characters a text field may hold (the template enforces it)."""
 
 
 class SumCell(_Spec):
@@ -120,6 +131,7 @@ class TableSection(_Section):
     header: list[str] | None = None
     blank_rows: int = Field(ge=1)
     min_lines: int = Field(1, ge=1)
+    max_length: dict[str, Annotated[int, Field(ge=1, le=MAX_TEXT)]] = {}
     total: Total | None = None
 
 
@@ -133,6 +145,7 @@ class IndicatorSection(_Section):
     field: str
     header: list[str] = Field(min_length=WIDTH, max_length=WIDTH)
     blank_rows: int = Field(ge=1)
+    max_length: dict[Literal["name", "value"], Annotated[int, Field(ge=1, le=MAX_TEXT)]] = {}
     framework: list[Level1] = Field(min_length=1)
     level2_aliases: dict[str, str] = {}
 
@@ -167,10 +180,40 @@ class Checks(_Spec):
     sums: list[SumCheck] = []
 
 
+class Protection(_Spec):
+    allow: list[Literal["insertRows", "deleteRows", "formatCells", "formatColumns", "formatRows", "sort", "autoFilter"]] = []
+
+
+class Rule(_Spec):
+    """The prompt and error message of one kind of input (Excel's limits)."""
+
+    title: str = Field(max_length=32)
+    prompt: str = Field(max_length=250)
+    error: str = Field(max_length=220)
+
+
+class Validation(_Spec):
+    amount: Rule
+    count: Rule
+    text: Rule
+    level1: Rule
+    level2: Rule
+    label: Rule
+
+
+class Instructions(_Spec):
+    sheet: str = Field(max_length=31)
+    title: str
+    lines: list[str] = Field(min_length=1)
+
+
 class Spec(_Spec):
     """A whole form layout, validated against :class:`xlsxform.model.Form`."""
 
     form: Meta
+    protection: Protection = Protection()
+    validation: Validation
+    instructions: Instructions
     page: Page = Page()
     fonts: dict[str, Font]
     columns: dict[Literal["A", "B", "C", "D", "E"], float]
@@ -235,6 +278,7 @@ def _check(spec: Spec) -> list[str]:
         elif isinstance(section, TableSection):
             bound.append(section.field)
             faults += [f"table {section.field!r} has unknown column {c!r}" for c in section.columns if c not in Task.model_fields]
+            faults += [f"table {section.field!r} limits unknown column {c!r}" for c in section.max_length if c not in section.columns]
             if len(set(section.columns)) != WIDTH:
                 faults.append(f"table {section.field!r} binds a column twice")
             if section.total is not None:

@@ -9,6 +9,7 @@ The rest of xlsxform sees a writer with a few verbs and a grid of plain values.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import zipfile
 from dataclasses import dataclass
@@ -22,8 +23,12 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.cell.text import Text
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.reader.excel import SHARED_STRINGS, ExcelReader
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import absolute_coordinate, get_column_letter
+from openpyxl.packaging.custom import StringProperty
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.utils import absolute_coordinate, get_column_letter, quote_sheetname, range_boundaries
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.cell_range import MultiCellRange
+from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.workbook.properties import CalcProperties
 from openpyxl.xml.constants import SHEET_MAIN_NS
 from openpyxl.xml.functions import iterparse
@@ -39,6 +44,7 @@ MAX_TEXT = 32767
 """Excel's hard limit on the characters of one cell."""
 
 CM_PER_INCH = 2.54
+_UNLOCKED = Protection(locked=False)
 _THIN = Side(style="thin", color="000000")
 _BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _ALERT = PatternFill(fill_type="solid", start_color="FFC7CE", end_color="FFC7CE")
@@ -65,6 +71,21 @@ class CellStyle:
     border: bool = True
     number_format: str = "General"
     wrap: bool = True
+    locked: bool = True
+    """Unlocked cells are the ones a department fills in a protected sheet."""
+
+
+@dataclass(frozen=True)
+class Check:
+    """A data-validation rule on input cells, with its Chinese prompt and error."""
+
+    kind: str
+    """'decimal', 'whole', 'list', 'textLength' or 'custom' (formula1 decides)."""
+    formula1: str
+    title: str
+    prompt: str
+    error: str
+    operator: str | None = None
 
 
 @cache
@@ -95,8 +116,7 @@ class SheetWriter:
     def text(self, row: int, col: int, value: str, style: CellStyle) -> None:
         """Write a string that stays a string, even when it begins with '='."""
         cell = self.sheet.cell(row, col)
-        cell.value = _ESCAPE.sub(r"_x005F\1", value) if "_x" in value else value
-        cell.data_type = "s"
+        _store_text(cell, value)
         self._style(cell, style)
 
     def number(self, row: int, col: int, value: Decimal | int | None, style: CellStyle) -> None:
@@ -134,9 +154,7 @@ class SheetWriter:
         ws.page_setup.paperSize = ws.PAPERSIZE_A4 if paper == "A4" else ws.PAPERSIZE_A3
         ws.page_setup.orientation = orientation
         if fit_to_width:
-            ws.sheet_properties.pageSetUpPr.fitToPage = True
-            ws.page_setup.fitToWidth = 1
-            ws.page_setup.fitToHeight = 0
+            _fit_to_width(ws)
         for side, cm in margins_cm.items():
             setattr(ws.page_margins, side, round(cm / CM_PER_INCH, 3))
         ws.print_options.horizontalCentered = True
@@ -145,6 +163,85 @@ class SheetWriter:
     def save(self, target: str | Path | BinaryIO) -> None:
         self.workbook.save(target)
 
+    def define_name(self, name: str, first_row: int, first_col: int, last_row: int, last_col: int) -> None:
+        """A workbook-wide name for a cell or block of the form's sheet."""
+        self._name(self.sheet, name, first_row, first_col, last_row, last_col)
+
+    def validate(self, ranges: list[str], check: Check) -> None:
+        """Attach a validation rule with its prompt and error to cell ranges ('C5', 'D14:D18')."""
+        rule = DataValidation(
+            type=check.kind,
+            operator=check.operator,
+            formula1=check.formula1,
+            allow_blank=True,
+            showInputMessage=True,
+            showErrorMessage=True,
+            errorStyle="stop",
+            promptTitle=check.title,
+            prompt=check.prompt,
+            errorTitle=check.title,
+            error=check.error,
+        )
+        rule.sqref = MultiCellRange(" ".join(ranges))
+        self.sheet.add_data_validation(rule)
+
+    def lists(self, title: str, columns: dict[str, list[str]]) -> dict[str, str]:
+        """Lists for drop-downs on a hidden sheet (inline lists over 255
+        characters corrupt a file); returns a defined name per list."""
+        sheet = self.workbook.create_sheet(title)
+        sheet.sheet_state = "hidden"
+        names = {}
+        for col, (name, values) in enumerate(columns.items(), 1):
+            for row, value in enumerate(values, 1):
+                cell = sheet.cell(row, col)
+                _store_text(cell, value)
+            self._name(sheet, name, 1, col, len(values), col)
+            names[name] = name
+        sheet.protection.sheet = True
+        return names
+
+    def identity(self, title: str, values: dict[str, str]) -> None:
+        """Who and what this workbook is, twice: custom document properties and
+        a very hidden sheet, so that either survives what a suite keeps."""
+        for key, value in values.items():
+            self.workbook.custom_doc_props.append(StringProperty(name=key, value=_escape(value)))
+        sheet = self.workbook.create_sheet(title)
+        sheet.sheet_state = "veryHidden"
+        for row, (key, value) in enumerate(values.items(), 1):
+            for col, text in enumerate((key, value), 1):
+                cell = sheet.cell(row, col)
+                _store_text(cell, text)
+        sheet.protection.sheet = True
+
+    def text_sheet(self, title: str, lines: list[str], styles: list[CellStyle], heights: list[float], width: float) -> None:
+        """A printable sheet of wrapped paragraphs (instructions), one per row."""
+        sheet = self.workbook.create_sheet(title, index=1)
+        sheet.column_dimensions["A"].width = width
+        for row, (line, style, height) in enumerate(zip(lines, styles, heights), 1):
+            cell = sheet.cell(row, 1)
+            _store_text(cell, line)
+            cell.font = _font(style.font, style.size, style.bold)
+            cell.alignment = _alignment(style.align, True)
+            sheet.row_dimensions[row].height = round(height, 1)
+        _fit_to_width(sheet)
+        sheet.protection.sheet = True
+
+    def protect(self, allow: list[str], password: str | None) -> None:
+        """Protect the form's sheet: locked cells cannot change, unlocked ones can."""
+        protection = self.sheet.protection
+        protection.sheet = True
+        for permission in allow:
+            # In OOXML a true flag forbids; false allows.
+            setattr(protection, permission, False)
+        if password:
+            protection.password = password
+
+    def _name(self, sheet: Any, name: str, first_row: int, first_col: int, last_row: int, last_col: int) -> None:
+        area = f"{absolute_coordinate(get_column_letter(first_col) + str(first_row))}"
+        if (first_row, first_col) != (last_row, last_col):
+            area += f":{absolute_coordinate(get_column_letter(last_col) + str(last_row))}"
+        self.workbook.defined_names[name] = DefinedName(name, attr_text=f"{quote_sheetname(sheet.title)}!{area}")
+
     def _style(self, cell: Any, style: CellStyle) -> None:
         cell.font = _font(style.font, style.size, style.bold)
         cell.alignment = _alignment(style.align, style.wrap)
@@ -152,6 +249,27 @@ class SheetWriter:
             cell.border = _BOX
         if style.number_format != "General":
             cell.number_format = style.number_format
+        if not style.locked:
+            cell.protection = _UNLOCKED
+
+
+def _escape(text: str) -> str:
+    """Text as an office suite must store it so it reads back as written."""
+    return _ESCAPE.sub(r"_x005F\1", text) if "_x" in text else text
+
+
+def _store_text(cell: Any, text: str) -> None:
+    """Put text in a cell as text: never a formula, escapes preserved."""
+    cell.value = _escape(text)
+    cell.data_type = "s"
+
+
+def _fit_to_width(sheet: Any) -> None:
+    """Print one page wide, as many pages down as needed."""
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
 
 
 @dataclass(frozen=True)
@@ -168,10 +286,21 @@ class Value:
 class Grid:
     """The values of one sheet's form region: rows and columns from 1."""
 
-    def __init__(self, name: str, cells: dict[tuple[int, int], Value], last_row: int) -> None:
+    def __init__(
+        self,
+        name: str,
+        cells: dict[tuple[int, int], Value],
+        last_row: int,
+        names: dict[str, tuple[int, int, int, int]] | None = None,
+        identity: dict[str, str] | None = None,
+    ) -> None:
         self.name = name
         self.cells = cells
         self.last_row = last_row
+        self.names = names or {}
+        """Defined names on this sheet: name to (first row, first col, last row, last col)."""
+        self.identity = identity or {}
+        """What the file says it is: custom document properties, or the identity sheet."""
 
     def get(self, row: int, col: int) -> Value | None:
         return self.cells.get((row, col))
@@ -205,8 +334,18 @@ class _Reader(ExcelReader):
 _SHARED_STRING = f"{{{SHEET_MAIN_NS}}}si"
 
 
-def read_grid(path: str | Path, *, preferred_sheet: str, max_rows: int, max_cols: int) -> Grid:
-    """Read the top-left region of the form's sheet, bounded whatever the file declares."""
+def read_grid(
+    path: str | Path,
+    *,
+    preferred_sheet: str,
+    max_rows: int,
+    max_cols: int,
+    name_prefix: str = "",
+    identity_sheet: str = "",
+    identity_prefix: str = "",
+) -> Grid:
+    """Read the top-left region of the form's sheet, bounded whatever the file
+    declares, with the defined names and identity the file carries."""
     try:
         reader = _Reader(path, read_only=True, keep_vba=False, data_only=False, keep_links=False)
         reader.read()
@@ -232,13 +371,41 @@ def read_grid(path: str | Path, *, preferred_sheet: str, max_rows: int, max_cols
                     value = _plain_text(value)
                 cells[(cell.row, cell.column)] = Value(value, cell.number_format or "General", cell.data_type == "f")
                 last = max(last, cell.row)
-        return Grid(sheet.title, cells, last)
+        return Grid(sheet.title, cells, last, _names(workbook, sheet.title, name_prefix), _identity(workbook, identity_sheet, identity_prefix))
     except UnreadableWorkbookError:
         raise
     except Exception as exc:
         raise UnreadableWorkbookError("无法读取：文件已损坏", f"cannot read: the file is damaged ({type(exc).__name__})", path=path) from None
     finally:
         workbook.close()
+
+
+def _names(workbook: Any, sheet: str, prefix: str) -> dict[str, tuple[int, int, int, int]]:
+    """Defined names starting with ``prefix`` that point at one block of ``sheet``."""
+    found = {}
+    for name, defined in workbook.defined_names.items():
+        if not prefix or not name.startswith(prefix):
+            continue
+        try:
+            destinations = list(defined.destinations)
+            if len(destinations) != 1 or destinations[0][0] != sheet:
+                continue
+            first_col, first_row, last_col, last_row = range_boundaries(destinations[0][1].replace("$", ""))
+        except (ValueError, TypeError, AttributeError):
+            continue  # a name broken by a deleted row (#REF!) or not a plain range
+        found[name] = (first_row, first_col, last_row, last_col)
+    return found
+
+
+def _identity(workbook: Any, sheet_title: str, prefix: str) -> dict[str, str]:
+    """Keys starting with ``prefix`` from custom properties, else from the identity sheet."""
+    if not prefix:
+        return {}
+    found = {p.name: str(p.value) for p in workbook.custom_doc_props if p.name.startswith(prefix) and p.value is not None}
+    if not found and sheet_title in workbook.sheetnames:
+        rows = workbook[sheet_title].iter_rows(max_row=50, max_col=2, values_only=True)
+        found = {str(key): str(value) for key, value in rows if isinstance(key, str) and key.startswith(prefix) and value is not None}
+    return {key: _plain_text(value) for key, value in found.items()}
 
 
 def _plain_text(text: str) -> str:
@@ -274,3 +441,407 @@ def display_text(value: Any, number_format: str = "General") -> str:
 def _decimals(number_format: str) -> int:
     head = number_format.split("%", 1)[0]
     return len(head.split(".", 1)[1]) if "." in head else 0
+
+
+# -- collection: identity properties, rosters, summary tables ------------------
+# (appended for the collection loop: xlsxform.outbox, roster, ingest, export)
+
+import os as _os  # noqa: E402
+import tempfile as _tempfile  # noqa: E402
+from collections.abc import Mapping as _Mapping, Sequence as _Sequence  # noqa: E402
+
+from openpyxl.packaging.custom import CustomPropertyList as _CustomPropertyList  # noqa: E402
+from openpyxl.packaging.manifest import Manifest as _Manifest, Override as _Override  # noqa: E402
+from openpyxl.packaging.relationship import Relationship as _Relationship, RelationshipList as _RelationshipList  # noqa: E402
+from openpyxl.xml.constants import ARC_CONTENT_TYPES as _ARC_TYPES, ARC_CUSTOM as _ARC_CUSTOM, ARC_ROOT_RELS as _ARC_RELS, CPROPS_TYPE as _CPROPS_TYPE  # noqa: E402
+from openpyxl.xml.functions import fromstring as _fromstring, tostring as _tostring  # noqa: E402
+
+MAX_PROPERTIES_BYTES = 1 << 20
+"""A docProps/custom.xml larger than this is not read (no real one is)."""
+
+
+def set_custom_properties(path: str | Path, properties: _Mapping[str, str]) -> None:
+    """Store text custom document properties in a saved .xlsx, in place.
+
+    The same parts openpyxl writes for ``wb.custom_doc_props`` (docProps/
+    custom.xml, its relationship and content type) are added to the zip; every
+    other part is copied byte for byte, so the workbook is not re-rendered.
+    Properties already in the file are kept unless ``properties`` renames them.
+    """
+    path = Path(path)
+    with zipfile.ZipFile(path) as source:
+        parts = [(info, source.read(info)) for info in source.infolist()]
+    names = {info.filename for info, _ in parts}
+    current = _CustomPropertyList()
+    if _ARC_CUSTOM in names:
+        current = _CustomPropertyList.from_tree(_fromstring(dict((i.filename, d) for i, d in parts)[_ARC_CUSTOM]))
+    for name, value in properties.items():
+        if name in current.names:
+            del current[name]
+        current.append(StringProperty(name=name, value=str(value)))
+    custom = _tostring(current.to_tree())
+    replaced: dict[str, bytes] = {_ARC_CUSTOM: custom}
+    for info, data in parts:
+        if info.filename == _ARC_TYPES:
+            manifest = _Manifest.from_tree(_fromstring(data))
+            if f"/{_ARC_CUSTOM}" not in {o.PartName for o in manifest.Override}:
+                manifest.Override.append(_Override(PartName=f"/{_ARC_CUSTOM}", ContentType=_CPROPS_TYPE))
+            replaced[_ARC_TYPES] = _tostring(manifest.to_tree())
+        elif info.filename == _ARC_RELS:
+            rels = _RelationshipList.from_tree(_fromstring(data))
+            if not any(r.Target.lstrip("/") == _ARC_CUSTOM for r in rels):
+                ids, n = {r.Id for r in rels}, len(rels) + 1
+                while f"rId{n}" in ids:
+                    n += 1
+                rels.append(_Relationship(type="custom-properties", Target=_ARC_CUSTOM, Id=f"rId{n}"))
+            replaced[_ARC_RELS] = _tostring(rels.to_tree())
+    handle, temporary = _tempfile.mkstemp(dir=path.parent, prefix=".xlsxform-", suffix=".xlsx")
+    _os.close(handle)
+    try:
+        with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as target:
+            for info, data in parts:
+                target.writestr(info, replaced.pop(info.filename, data))
+            for name, data in replaced.items():
+                target.writestr(name, data)
+        _os.chmod(temporary, path.stat().st_mode & 0o7777)
+        _os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def custom_properties(path: str | Path) -> dict[str, str]:
+    """The custom document properties of an .xlsx as text; {} when it has
+    none or they cannot be read (they are a hint, never a reason to refuse)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            info = archive.getinfo(_ARC_CUSTOM)
+            if info.file_size > MAX_PROPERTIES_BYTES:
+                return {}
+            found = _CustomPropertyList.from_tree(_fromstring(archive.read(info)))
+        return {p.name: str(p.value) for p in found if p.name and p.value is not None}
+    except Exception:  # a hint only: no file, not a zip, no part, malformed XML
+        return {}
+
+
+def read_table(path: str | Path, *, max_rows: int, max_cols: int) -> list[list[Any]]:
+    """The values of the first visible sheet of an .xlsx, row by row, bounded
+    whatever the file declares; trailing empty rows dropped."""
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise UnreadableWorkbookError("无法打开：不是有效的 .xlsx 文件", f"cannot open: not a valid .xlsx file ({exc})", path=path) from None
+    except Exception as exc:
+        raise UnreadableWorkbookError("无法打开：文件已损坏", f"cannot open: the file is damaged ({type(exc).__name__})", path=path) from None
+    try:
+        sheet = _form_sheet(workbook, "")
+        if sheet is None:
+            raise UnreadableWorkbookError("文件中没有工作表", "the workbook has no worksheet", path=path)
+        sheet.reset_dimensions()
+        rows = [list(row) for row in sheet.iter_rows(min_row=1, max_row=max_rows, max_col=max_cols, values_only=True)]
+    except UnreadableWorkbookError:
+        raise
+    except Exception as exc:
+        raise UnreadableWorkbookError("无法读取：文件已损坏", f"cannot read: the file is damaged ({type(exc).__name__})", path=path) from None
+    finally:
+        workbook.close()
+    rows = [[_plain_text(v) if isinstance(v, str) else v for v in row] for row in rows]
+    while rows and all(v is None or (isinstance(v, str) and not v.strip()) for v in rows[-1]):
+        rows.pop()
+    return rows
+
+
+@dataclass(frozen=True)
+class Link:
+    """A cell showing ``text`` that opens ``target`` (a path relative to the workbook)."""
+
+    text: str
+    target: str
+
+
+@dataclass(frozen=True)
+class Table:
+    """One sheet of a plain report: a header row, rows, and optionally a 合计
+    row with a SUM formula under each column named in ``totals``."""
+
+    title: str
+    header: _Sequence[str]
+    rows: _Sequence[_Sequence[Any]]
+    totals: _Sequence[int] = ()
+    """0-based columns summed in the totals row."""
+    total_label: str = "合计"
+    amount_format: str = "#,##0.00####"
+
+
+_HEADER_FONT = Font(bold=True)
+_HEADER_FILL = PatternFill(fill_type="solid", start_color="DDEBF7", end_color="DDEBF7")
+_LINK_FONT = Font(color="0563C1", underline="single")
+_TOP = Alignment(vertical="top", wrap_text=True)
+
+
+def write_tables(target: str | Path | BinaryIO, tables: _Sequence[Table]) -> None:
+    """A workbook of plain tables, one sheet each.
+
+    Text is always stored as text (a department name beginning with '=' stays
+    a name), numbers as numbers, Decimals as their nearest double, and each
+    totals cell is a formula ``=SUM(C2:C9)`` recalculated when opened.
+    """
+    workbook = openpyxl.Workbook()
+    workbook.remove(workbook.active)
+    workbook.calculation = CalcProperties(fullCalcOnLoad=True)
+    workbook.properties.creator = "xlsxform"
+    for table in tables:
+        sheet = workbook.create_sheet(_sheet_title(table.title))
+        widths = [_width(str(h)) for h in table.header]
+        for col, label in enumerate(table.header, 1):
+            cell = sheet.cell(1, col)
+            _put_text(cell, str(label))
+            cell.font, cell.fill, cell.alignment = _HEADER_FONT, _HEADER_FILL, _TOP
+        for r, row in enumerate(table.rows, 2):
+            for col, value in enumerate(row, 1):
+                cell = sheet.cell(r, col)
+                shown = _put(cell, value, table.amount_format)
+                if col <= len(widths):
+                    widths[col - 1] = max(widths[col - 1], _width(shown))
+        if table.totals:
+            last = len(table.rows) + 1
+            row = last + 1
+            label = sheet.cell(row, 1)
+            _put_text(label, table.total_label)
+            label.font = _HEADER_FONT
+            for index in table.totals:
+                letter = get_column_letter(index + 1)
+                cell = sheet.cell(row, index + 1)
+                cell.value = f"=SUM({letter}2:{letter}{last})" if last >= 2 else 0
+                cell.number_format = table.amount_format
+                cell.font = _HEADER_FONT
+        for col, width in enumerate(widths, 1):
+            sheet.column_dimensions[get_column_letter(col)].width = min(max(width + 2, 8), 60)
+        sheet.freeze_panes = "A2"
+        if table.rows:
+            sheet.auto_filter.ref = f"A1:{get_column_letter(max(len(table.header), 1))}{len(table.rows) + 1}"
+    if not tables:
+        workbook.create_sheet("Sheet1")
+    workbook.save(target)
+
+
+def _put(cell: Any, value: Any, amount_format: str) -> str:
+    """Write one value; return the text it shows, for the column width."""
+    if isinstance(value, Link):
+        _put_text(cell, value.text)
+        cell.hyperlink = value.target
+        cell.font = _LINK_FONT
+        return value.text
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        cell.value = value
+        return str(value)
+    if isinstance(value, Decimal):
+        cell.value = float(value)
+        cell.number_format = amount_format
+        return format(value, "f")
+    if isinstance(value, int | float):
+        cell.value = value
+        return str(value)
+    text = str(value)
+    _put_text(cell, text)
+    cell.alignment = _TOP
+    return text
+
+
+def _put_text(cell: Any, text: str) -> None:
+    text = ILLEGAL_CHARACTERS_RE.sub("", text)[:MAX_TEXT]
+    cell.value = _ESCAPE.sub(r"_x005F\1", text) if "_x" in text else text
+    cell.data_type = "s"
+
+
+def _width(text: str) -> float:
+    line = max(text.split("\n"), key=len) if text else ""
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in line[:80])
+
+
+_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+
+
+def _sheet_title(title: str) -> str:
+    return _SHEET_FORBIDDEN.sub("_", title).strip("'")[:31] or "Sheet"
+
+
+# -- annotation: problems marked on a department's own workbook --------------
+# (appended for `xlsxform check --annotate`: xlsxform.annotate)
+
+from openpyxl.comments import Comment as _Comment  # noqa: E402
+from openpyxl.utils import coordinate_to_tuple as _coordinate_to_tuple, quote_sheetname as _quote_sheetname  # noqa: E402
+from openpyxl.worksheet.hyperlink import Hyperlink as _Hyperlink  # noqa: E402
+from openpyxl.worksheet.worksheet import Worksheet as _Worksheet  # noqa: E402
+
+_MARK_FILL = {
+    "error": PatternFill(fill_type="solid", start_color="FFFFC7CE", end_color="FFFFC7CE"),
+    "warning": PatternFill(fill_type="solid", start_color="FFFFEB9C", end_color="FFFFEB9C"),
+}
+"""Excel's own 'bad' red and 'neutral' yellow."""
+_RESULT_FONT = Font(name="宋体", size=11, charset=134)
+_RESULT_HEADER_FONT = Font(name="宋体", size=11, bold=True, charset=134)
+_RESULT_LINK_FONT = Font(name="宋体", size=11, charset=134, color="FF0563C1", underline="single")
+_RESULT_HEADER_FILL = PatternFill(fill_type="solid", start_color="FFD9E1F2", end_color="FFD9E1F2")
+_RESULT_ALIGN = Alignment(vertical="center", wrap_text=True)
+_RESULT_CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+_COMMENT_WIDTH = 300
+"""Comment box width in pixels; its height follows the text."""
+
+
+@dataclass(frozen=True)
+class CellLink:
+    """Text in a cell that jumps to a cell of the same workbook."""
+
+    text: str
+    sheet: str
+    coordinate: str
+
+
+@dataclass(frozen=True)
+class Flagged:
+    """Text in a cell filled in the colour of a severity ('error', 'warning')."""
+
+    text: str
+    severity: str
+
+
+class Annotator:
+    """A department's own workbook, opened to mark problems on its cells.
+
+    Only comments, fills and one new sheet are added.  No value, formula or
+    string of the department's sheets is touched: strings are kept exactly as
+    stored (``_x005F_`` escapes included, see :class:`_Reader`), and the
+    copy asks to be recalculated on opening because openpyxl does not keep
+    formulas' cached values.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = path
+        try:
+            reader = _Reader(path, read_only=False, keep_vba=False, data_only=False, keep_links=True)
+            reader.read()
+        except (OSError, zipfile.BadZipFile) as exc:
+            raise UnreadableWorkbookError("无法打开：不是有效的 .xlsx 文件", f"cannot open: not a valid .xlsx file ({exc})", path=path) from None
+        except Exception as exc:  # openpyxl raises many kinds on malformed parts
+            raise UnreadableWorkbookError("无法打开：文件已损坏", f"cannot open: the file is damaged ({type(exc).__name__})", path=path) from None
+        self.workbook = reader.wb
+        if self.workbook.calculation is None:
+            self.workbook.calculation = CalcProperties()
+        self.workbook.calculation.fullCalcOnLoad = True
+
+    def locate(self, ref: str) -> CellLink | None:
+        """Where to mark ``绩效目标表!C5``: that cell, or the top-left cell of the
+        merged range holding it; None when the workbook has no such cell."""
+        name, _, coordinate = ref.rpartition("!")
+        if len(name) > 1 and name[0] == name[-1] == "'":
+            name = name[1:-1].replace("''", "'")
+        if name not in self.workbook.sheetnames or not isinstance(self.workbook[name], _Worksheet):
+            return None
+        try:
+            row, col = _coordinate_to_tuple(coordinate.replace("$", "").upper())
+        except (ValueError, TypeError):
+            return None
+        if not (1 <= row <= 1048576 and 1 <= col <= 16384):  # Excel's last cell is XFD1048576
+            return None
+        for merged in self.workbook[name].merged_cells.ranges:
+            if merged.min_row <= row <= merged.max_row and merged.min_col <= col <= merged.max_col:
+                row, col = merged.min_row, merged.min_col
+                break
+        return CellLink(ref, name, f"{get_column_letter(col)}{row}")
+
+    def mark(self, place: CellLink, note: str, severity: str) -> None:
+        """Fill the cell by severity and put ``note`` in its comment, above any
+        comment the department wrote there."""
+        cell = self.workbook[place.sheet][place.coordinate]
+        text = _comment_text(note)
+        if cell.comment is not None and cell.comment.text:
+            text = f"{text}\n\n——\n{cell.comment.text}"
+        comment = _Comment(text, "xlsxform")
+        comment.width = _COMMENT_WIDTH
+        comment.height = round(16 * sum(max(1, math.ceil(_display_width(line) * 6 / _COMMENT_WIDTH)) for line in text.split("\n")) + 12)
+        cell.comment = comment
+        cell.fill = _MARK_FILL[severity]
+
+    def results(self, title: str, header: list[str], rows: list[list[Any]], *, widths: list[float], empty: str) -> str:
+        """A new sheet listing the problems, shown first when the file opens.
+
+        ``rows`` hold text, numbers, :class:`CellLink` and :class:`Flagged`
+        values; with no rows, the sheet says ``empty``.  Returns the sheet's
+        title: ``title``, or ``title(2)``, ``title(3)``... when that is taken.
+        """
+        taken = {name.casefold() for name in self.workbook.sheetnames}
+        name, n = title, 1
+        while name.casefold() in taken:
+            n += 1
+            name = f"{title}({n})"
+        sheet = self.workbook.create_sheet(name)
+        for col, label in enumerate(header, 1):
+            cell = sheet.cell(1, col)
+            _annotation_text(cell, label)
+            cell.font, cell.fill, cell.alignment, cell.border = _RESULT_HEADER_FONT, _RESULT_HEADER_FILL, _RESULT_CENTER, _BOX
+        for r, row in enumerate(rows, 2):
+            lines = 1
+            for col, value in enumerate(row, 1):
+                cell = sheet.cell(r, col)
+                cell.font, cell.alignment, cell.border = _RESULT_FONT, _RESULT_ALIGN, _BOX
+                if isinstance(value, CellLink):
+                    _annotation_text(cell, value.text)
+                    location = f"{_quote_sheetname(value.sheet)}!{value.coordinate}"
+                    cell.hyperlink = _Hyperlink(ref=cell.coordinate, location=location, display=value.text)
+                    cell.font = _RESULT_LINK_FONT
+                elif isinstance(value, Flagged):
+                    _annotation_text(cell, value.text)
+                    cell.fill, cell.alignment = _MARK_FILL[value.severity], _RESULT_CENTER
+                elif isinstance(value, int | float) and not isinstance(value, bool):
+                    cell.value, cell.alignment = value, _RESULT_CENTER
+                else:
+                    _annotation_text(cell, "" if value is None else str(value))
+                lines = max(lines, _lines(str(cell.value or ""), widths[col - 1]))
+            sheet.row_dimensions[r].height = min(409, round(14.5 * lines + 4, 1))
+        if not rows:
+            cell = sheet.cell(2, 1)
+            _annotation_text(cell, empty)
+            cell.font, cell.alignment = _RESULT_FONT, _RESULT_ALIGN
+            sheet.merge_cells(start_row=2, start_column=1, end_row=2, end_column=len(header))
+        for col, width in enumerate(widths, 1):
+            sheet.column_dimensions[get_column_letter(col)].width = width
+        sheet.freeze_panes = "A2"
+        if rows:
+            sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{len(rows) + 1}"
+        sheet.page_setup.orientation = "landscape"
+        sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+        sheet.sheet_properties.pageSetUpPr.fitToPage = True
+        sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+        sheet.print_title_rows = "1:1"
+        for other in self.workbook.worksheets:
+            other.sheet_view.tabSelected = False
+        sheet.sheet_view.tabSelected = True
+        self.workbook.active = self.workbook.worksheets.index(sheet)
+        return name
+
+    def save(self, target: str | Path) -> None:
+        self.workbook.save(target)
+
+
+def _annotation_text(cell: Any, text: str) -> None:
+    """Text that stays text: no formula, no error value, no control character."""
+    text = ILLEGAL_CHARACTERS_RE.sub("", text)[:MAX_TEXT]
+    cell.value = _ESCAPE.sub(r"_x005F\1", text) if "_x" in text else text
+    cell.data_type = "s"
+
+
+def _comment_text(text: str) -> str:
+    return ILLEGAL_CHARACTERS_RE.sub("", text)[:MAX_TEXT]
+
+
+def _display_width(text: str) -> float:
+    """Width in column units: a CJK character is two, anything else one."""
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+
+
+def _lines(text: str, width: float) -> int:
+    """Lines ``text`` wraps to in a column ``width`` units wide."""
+    return sum(max(1, math.ceil(_display_width(line) / max(width - 1, 1))) for line in text.split("\n"))

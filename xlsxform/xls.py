@@ -1,0 +1,217 @@
+"""Reading the old binary workbook format (.xls, BIFF) into the same grid as .xlsx.
+
+Some departments still save as "Excel 97-2003".  xlrd reads those files;
+this module turns one sheet of one into the :class:`~xlsxform.xlsx.Grid` that
+:func:`xlsxform.xlsx.read_grid` gives for an .xlsx, so the reader cannot tell
+them apart: text as text, numbers as floats with the number format they were
+shown in (95% is 0.95 in a ``0%`` cell), dates as datetimes, error cells as
+their ``#DIV/0!`` text, and formulas as their text (``=SUM(C5,C6)``).
+
+xlrd has no API for "is this cell a formula": it gives a formula's cached
+result.  The sheet's FORMULA records are therefore found by walking the
+sheet's BIFF records (a record is a 2-byte type, a 2-byte length and the
+data), and the formula's tokens decompiled with xlrd's own decompiler.
+
+Every failure of xlrd, whatever it raises, becomes one
+:class:`~xlsxform.errors.UnreadableWorkbookError`.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+from pathlib import Path
+from typing import Any
+
+from .errors import UnreadableWorkbookError
+from .xlsx import Grid, Value
+
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+"""The first bytes of an OLE2 compound document: .xls (and .doc, and
+password-protected .xlsx, which xlrd refuses with a clear reason)."""
+
+_BOF, _EOF, _FORMULA, _SHRFMLA, _ARRAY = 0x0809, 0x000A, 0x0006, 0x04BC, 0x0221
+"""BIFF8 record types: a substream's start and end, a formula cell, and the
+shared tokens of a shared or array formula."""
+_TEXP = 0x01
+"""The token of a cell that is part of a shared or array formula."""
+
+
+def is_ole2(path: str | Path) -> bool:
+    """True when the file starts like an .xls (an OLE2 compound document).
+
+    A file that cannot be opened is not one; the .xlsx reader then reports it.
+    """
+    try:
+        with open(path, "rb") as source:
+            return source.read(len(OLE2_MAGIC)) == OLE2_MAGIC
+    except OSError:
+        return False
+
+
+def read_grid(path: str | Path, *, preferred_sheet: str, max_rows: int, max_cols: int) -> Grid:
+    """Read the top-left region of the form's sheet of an .xls, like :func:`xlsxform.xlsx.read_grid`.
+
+    The sheet is the one named ``preferred_sheet``, else the first visible one.
+    """
+    try:
+        import xlrd
+    except ImportError:
+        raise UnreadableWorkbookError(
+            "无法读取 .xls 文件：未安装 xlrd，请另存为 .xlsx 后再提交",
+            "cannot read an .xls file: xlrd is not installed; save it as .xlsx",
+            path=path,
+        ) from None
+    try:
+        content = Path(path).read_bytes()
+    except OSError as exc:
+        raise UnreadableWorkbookError("无法打开文件", f"cannot open the file ({exc.strerror or exc})", path=path) from None
+    log = io.StringIO()  # xlrd writes its warnings to stdout unless told otherwise
+    try:
+        # ignore_workbook_corruption: some programs write sectors xlrd calls
+        # corrupt ("seen[2] == 4") that Excel opens without complaint.
+        book = xlrd.open_workbook(
+            file_contents=content, formatting_info=True, on_demand=True, logfile=log, ignore_workbook_corruption=True
+        )
+    except Exception as exc:  # xlrd raises XLRDError, CompDocError, struct.error, IndexError...
+        raise _damaged(exc, path) from None
+    try:
+        sheet = _form_sheet(book, preferred_sheet)
+        if sheet is None:
+            raise UnreadableWorkbookError("文件中没有工作表", "the workbook has no worksheet", path=path)
+        formulas = _formulas(book, sheet.number)
+        cells: dict[tuple[int, int], Value] = {}
+        last = 0
+        for r in range(min(sheet.nrows, max_rows)):
+            for c in range(min(sheet.row_len(r), max_cols)):
+                formula = formulas.get((r, c))
+                value = formula if formula is not None else _value(book, sheet.cell(r, c), xlrd)
+                if value is None:
+                    continue
+                cells[(r + 1, c + 1)] = Value(value, _number_format(book, sheet.cell_xf_index(r, c)), formula is not None)
+                last = r + 1
+        return Grid(sheet.name, cells, last)
+    except UnreadableWorkbookError:
+        raise
+    except Exception as exc:
+        raise _damaged(exc, path) from None
+    finally:
+        book.release_resources()
+
+
+def _damaged(exc: Exception, path: str | Path) -> UnreadableWorkbookError:
+    reason = str(exc).lower()
+    if "encrypted" in reason:
+        return UnreadableWorkbookError("无法打开：文件设有密码，请取消密码后再提交", "cannot open: the file is password-protected", path=path)
+    if "can't find workbook" in reason:
+        return UnreadableWorkbookError(
+            "无法打开：这不是 Excel 表格（可能是 Word 文档，或设有密码的 .xlsx）",
+            "cannot open: not an Excel workbook (perhaps a Word document, or a password-protected .xlsx)",
+            path=path,
+        )
+    return UnreadableWorkbookError(
+        "无法打开：不是有效的 .xls 文件或文件已损坏",
+        f"cannot open: not a valid .xls file, or the file is damaged ({type(exc).__name__}: {str(exc)[:80]})",
+        path=path,
+    )
+
+
+def _form_sheet(book: Any, preferred: str) -> Any:
+    names = book.sheet_names()
+    if preferred in names:
+        return book.sheet_by_name(preferred)
+    for index in range(book.nsheets):
+        sheet = book.sheet_by_index(index)
+        if sheet.visibility == 0:
+            return sheet
+    return None
+
+
+def _value(book: Any, cell: Any, xlrd: Any) -> Any:
+    """A cell's value as openpyxl would give it, or None for an empty cell."""
+    kind, value = cell.ctype, cell.value
+    if kind == xlrd.XL_CELL_TEXT:
+        if not value.strip():
+            return None
+        return value.replace("\r\n", "\n").replace("\r", "\n") if "\r" in value else value
+    if kind == xlrd.XL_CELL_NUMBER:
+        return float(value)
+    if kind == xlrd.XL_CELL_DATE:
+        try:
+            return xlrd.xldate.xldate_as_datetime(value, book.datemode)
+        except (ValueError, OverflowError):
+            return float(value)  # not a date Excel can show either: the number
+    if kind == xlrd.XL_CELL_BOOLEAN:
+        return bool(value)
+    if kind == xlrd.XL_CELL_ERROR:
+        return xlrd.error_text_from_code.get(value, "#ERROR!")
+    return None  # XL_CELL_EMPTY, XL_CELL_BLANK
+
+
+def _number_format(book: Any, xf_index: int) -> str:
+    try:
+        found = book.format_map.get(book.xf_list[xf_index].format_key)
+    except (IndexError, AttributeError):
+        return "General"
+    return (found.format_str if found else "") or "General"
+
+
+def _formulas(book: Any, sheet_index: int) -> dict[tuple[int, int], str]:
+    """The formula cells of a sheet, (row, col) from 0 to the formula's text.
+
+    Walks the sheet's substream from its BOF to its EOF, skipping nested
+    substreams (embedded charts).  A cell of a shared or array formula holds
+    only a pointer (tExp) to the range's first cell; its tokens are in the
+    SHRFMLA or ARRAY record that follows that cell, decompiled for each cell.
+    Relies on the workbook stream xlrd keeps in on-demand mode; should that
+    ever be missing, formulas read as values.
+    """
+    from xlrd.formula import FMLA_TYPE_ARRAY, FMLA_TYPE_CELL, FMLA_TYPE_SHARED, decompile_formula
+
+    mem = getattr(book, "mem", None)
+    positions = getattr(book, "_sh_abs_posn", None)
+    if mem is None or not positions or book.biff_version < 80:
+        return {}
+    cells: dict[tuple[int, int], bytes] = {}
+    ranges: dict[tuple[int, int], tuple[int, int, bytes, int]] = {}
+    """Shared and array formulas by their first cell: last row, last col, tokens, kind."""
+    pos, depth, end = positions[sheet_index], 0, len(mem)
+    while pos + 4 <= end:
+        code, length = struct.unpack("<HH", mem[pos : pos + 4])
+        data = bytes(mem[pos + 4 : pos + 4 + length])
+        pos += 4 + length
+        if code == _BOF:
+            depth += 1
+        elif code == _EOF:
+            depth -= 1
+            if depth <= 0:
+                break
+        elif depth != 1:
+            continue
+        elif code == _FORMULA and len(data) >= 22:
+            row, col, size = *struct.unpack("<HH", data[:4]), struct.unpack("<H", data[20:22])[0]
+            cells[(row, col)] = data[22 : 22 + size]
+        elif code == _SHRFMLA and len(data) >= 10:
+            first, last, left, right, size = struct.unpack("<HHBBxxH", data[:10])
+            ranges[(first, left)] = (last, right, data[10 : 10 + size], FMLA_TYPE_SHARED)
+        elif code == _ARRAY and len(data) >= 14:
+            first, last, left, right, size = struct.unpack("<HHBBxxxxxxH", data[:14])
+            ranges[(first, left)] = (last, right, data[14 : 14 + size], FMLA_TYPE_ARRAY)
+    found: dict[tuple[int, int], str] = {}
+    for (row, col), tokens in cells.items():
+        kind = FMLA_TYPE_CELL
+        if len(tokens) == 5 and tokens[0] == _TEXP:
+            anchor = struct.unpack("<HH", tokens[1:5])
+            if anchor in ranges:
+                _, _, tokens, kind = ranges[anchor]
+        found[(row, col)] = _formula_text(book, tokens, row, col, kind, decompile_formula)
+    return found
+
+
+def _formula_text(book: Any, tokens: bytes, row: int, col: int, kind: int, decompile: Any) -> str:
+    """'=SUM(C5,C6)'; a formula xlrd cannot decompile is still a formula, shown as '=…'."""
+    try:
+        text = decompile(book, tokens, len(tokens), kind, browx=row, bcolx=col)
+    except Exception:  # the decompiler asserts and raises on tokens it does not know
+        text = None
+    return f"={text}" if text and not text.startswith("SHARED FMLA") else "=…"
