@@ -1,0 +1,374 @@
+"""The annotated copy: the department's own workbook with every problem marked on its cell."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from xlsxform import Form, FormDataError, Problem, UnreadableWorkbookError, read
+from xlsxform.annotate import annotate
+from xlsxform.cli import main
+
+from .helpers import fill, pairs, rendered
+
+S = "绩效目标表!"
+RED, YELLOW = "FFFFC7CE", "FFFFEB9C"
+XLS_FIXTURE = Path(__file__).parent / "fixtures" / "sample-libreoffice.xls"
+
+BROKEN = {"C5": "七百", "C3": 2.5, "C9": 400, "E9": 400, "D14": "=1+1", "C28": "质量指标"}
+"""Errors of several kinds, a warning (R4 on C11), and two problems on one
+merged cell (C28:C29 holds the 二级指标 of two indicators)."""
+
+
+# -- what a workbook holds, as comparable data -------------------------------------
+
+
+def cell_values(path: Path) -> dict[str, dict[str, tuple[Any, str]]]:
+    """Every non-empty cell of every sheet: its value (a formula as its text) and data type."""
+    workbook = openpyxl.load_workbook(path)
+    return {
+        sheet.title: {c.coordinate: (c.value, c.data_type) for row in sheet.iter_rows() for c in row if c.value is not None}
+        for sheet in workbook.worksheets
+    }
+
+
+def comments(path: Path, sheet: str = "绩效目标表") -> dict[str, str]:
+    """The comments of a sheet by cell."""
+    ws = openpyxl.load_workbook(path)[sheet]
+    return {c.coordinate: c.comment.text for row in ws.iter_rows() for c in row if c.comment}
+
+
+def fills(path: Path, sheet: str = "绩效目标表") -> dict[str, str]:
+    """The solid fill colour of every cell of a sheet."""
+    ws = openpyxl.load_workbook(path)[sheet]
+    return {c.coordinate: c.fill.fgColor.rgb for row in ws.iter_rows() for c in row if c.fill.fill_type == "solid"}
+
+
+def result_rows(path: Path, title: str = "校验结果") -> list[tuple[Any, ...]]:
+    """The rows of the results sheet under its header."""
+    return list(openpyxl.load_workbook(path)[title].iter_rows(min_row=2, values_only=True))
+
+
+def links(path: Path, title: str = "校验结果") -> list[str | None]:
+    """The internal link of each row's 单元格, or None."""
+    sheet = openpyxl.load_workbook(path)[title]
+    return [row[1].hyperlink.location if row[1].hyperlink else None for row in sheet.iter_rows(min_row=2)]
+
+
+def bare(ref: str) -> str:
+    """'绩效目标表!C5' to 'C5'."""
+    return ref.rpartition("!")[2]
+
+
+@pytest.fixture
+def broken(sample: Form, tmp_path: Path) -> Path:
+    return fill(rendered(sample, tmp_path, "broken.xlsx"), BROKEN)
+
+
+@pytest.fixture
+def annotated(broken: Path, tmp_path: Path) -> tuple[Path, list[Problem]]:
+    """The broken form's annotated copy, and the problems marked on it."""
+    problems = read(broken).problems
+    target = tmp_path / "annotated.xlsx"
+    assert annotate(broken, problems, target) == "校验结果"
+    return target, problems
+
+
+# -- the marks ---------------------------------------------------------------------
+
+
+def test_the_broken_form_has_errors_a_warning_and_a_shared_cell(broken: Path) -> None:
+    """The fixture is what the tests below rely on: errors, a warning, two problems on C28."""
+    assert pairs(read(broken)) == {
+        (f"{S}C3", "not-whole-number"), (f"{S}C5", "not-a-number"), (f"{S}D14", "formula-not-allowed"),
+        (f"{S}C28", "indicator-level-unknown"), (f"{S}C7", "r1-budget-unbalanced"), (f"{S}C11", "r4-development-exceeds-project"),
+    }
+    assert [p.cell for p in read(broken).problems].count(f"{S}C28") == 2
+
+
+def test_exactly_the_problem_cells_carry_a_comment(annotated: tuple[Path, list[Problem]]) -> None:
+    """Comments are on the cells with problems and nowhere else."""
+    path, problems = annotated
+    assert set(comments(path)) == {bare(p.cell) for p in problems if p.cell}
+
+
+def test_problem_cells_are_filled_by_severity_and_no_other_fill_changes(annotated, broken: Path) -> None:
+    """Errors are filled red, warnings yellow; every other cell keeps its fill."""
+    path, problems = annotated
+    expected = {}
+    for p in problems:
+        if p.cell and expected.get(bare(p.cell)) != RED:
+            expected[bare(p.cell)] = RED if p.severity == "error" else YELLOW
+    after, before = fills(path), fills(broken)
+    assert {ref: after[ref] for ref in expected} == expected
+    assert {k: v for k, v in after.items() if k not in expected} == {k: v for k, v in before.items() if k not in expected}
+
+
+def test_a_comment_says_what_to_fix_in_chinese(annotated) -> None:
+    """A comment gives the level, the problem's number in 校验结果 and the message."""
+    path, problems = annotated
+    number = next(n for n, p in enumerate(problems, 1) if p.cell == f"{S}C5")
+    assert comments(path)["C5"] == f"错误（第{number}项）：{problems[number - 1].message('zh')}"
+
+
+def test_a_cell_with_several_problems_gets_one_comment_listing_them(sample: Form, tmp_path: Path) -> None:
+    """Two different problems on one cell are two lines of one comment; the worst decides the colour."""
+    source = rendered(sample, tmp_path)
+    problems = [
+        Problem("total-mismatch", cell=f"{S}C7", value=1, params={"expected": "1133.49"}),
+        Problem("r1-budget-unbalanced", cell=f"{S}C7", params={"left": "1", "right": "2"}),
+    ]
+    annotate(source, problems, tmp_path / "out.xlsx")
+    assert comments(tmp_path / "out.xlsx")["C7"].split("\n") == [
+        f"警告（第1项）：{problems[0].message()}",
+        f"错误（第2项）：{problems[1].message()}",
+    ]
+    assert fills(tmp_path / "out.xlsx")["C7"] == RED
+
+
+def test_the_same_problem_twice_is_one_line_naming_both_numbers(annotated) -> None:
+    """The two identical problems of the merged C28 read as one line, numbered with both rows."""
+    path, problems = annotated
+    numbers = [n for n, p in enumerate(problems, 1) if p.cell == f"{S}C28"]
+    assert comments(path)["C28"] == f"错误（第{'、'.join(map(str, numbers))}项）：{problems[numbers[0] - 1].message()}"
+
+
+def test_a_problem_inside_a_merged_range_marks_its_top_left_cell(sample: Form, tmp_path: Path) -> None:
+    """部门名称 is B2:E2 merged: a problem on D2 is marked, and linked, on B2."""
+    source = rendered(sample, tmp_path)
+    problem = Problem("required", cell=f"{S}D2", field="department", params={"label": "部门名称"})
+    annotate(source, [problem], tmp_path / "out.xlsx")
+    assert set(comments(tmp_path / "out.xlsx")) == {"B2"}
+    assert [row[:2] for row in result_rows(tmp_path / "out.xlsx")] == [(1, f"{S}D2")]
+    assert links(tmp_path / "out.xlsx") == ["'绩效目标表'!B2"]
+
+
+def test_a_problem_without_a_cell_is_listed_but_not_marked(sample: Form, tmp_path: Path) -> None:
+    """A missing section has no cell: its row says '-' with no link, and no cell is marked."""
+    source = rendered(sample, tmp_path)
+    annotate(source, [Problem("section-missing", params={"label": "绩效指标"})], tmp_path / "out.xlsx")
+    assert [(row[1], row[3]) for row in result_rows(tmp_path / "out.xlsx")] == [("-", "section-missing")]
+    assert links(tmp_path / "out.xlsx") == [None]
+    assert comments(tmp_path / "out.xlsx") == {}
+
+
+def test_a_sheet_name_that_needs_quotes_is_quoted_in_links(sample: Form, tmp_path: Path) -> None:
+    """A form pasted into a sheet called 〈Dept's form〉 reads, and its links quote the name."""
+    source = rendered(sample, tmp_path)
+    workbook = openpyxl.load_workbook(source)
+    workbook.active.title = "Dept's form"
+    workbook.save(source)
+    fill(source, {"C5": "七百"})
+    problems = read(source).problems
+    assert {p.cell for p in problems} == {"Dept's form!C5", "Dept's form!C7"}
+    annotate(source, problems, tmp_path / "out.xlsx")
+    assert set(comments(tmp_path / "out.xlsx", "Dept's form")) == {"C5", "C7"}
+    assert set(links(tmp_path / "out.xlsx")) == {"'Dept''s form'!C5", "'Dept''s form'!C7"}
+
+
+# -- the results sheet -------------------------------------------------------------
+
+
+def test_the_results_sheet_lists_every_problem_in_order(annotated) -> None:
+    """One row per problem: number, cell, level, code, value found and what is expected."""
+    path, problems = annotated
+    rows = result_rows(path)
+    assert [(row[1], row[3]) for row in rows] == [(p.cell or "-", p.code) for p in problems]
+    assert [row[0] for row in rows] == list(range(1, len(problems) + 1))
+    assert [row[2] for row in rows] == ["错误" if p.severity == "error" else "警告" for p in problems]
+    assert [row[5] for row in rows] == [p.message("zh") for p in problems]
+    found = {row[1]: row[4] for row in rows}
+    assert (found[f"{S}C5"], found[f"{S}C3"], found[f"{S}D14"]) == ("七百", "2.5", "=1+1")
+
+
+def test_the_results_sheet_links_each_row_to_its_cell(annotated) -> None:
+    """Each 单元格 is an internal link to the problem's cell, in the same workbook."""
+    path, problems = annotated
+    assert links(path) == [f"'绩效目标表'!{bare(p.cell)}" for p in problems]
+    sheet = openpyxl.load_workbook(path)["校验结果"]
+    assert all(row[1].hyperlink.target is None for row in sheet.iter_rows(min_row=2))
+
+
+def test_the_results_sheet_opens_first_and_writes_text_as_text(annotated) -> None:
+    """The copy opens on 校验结果; a found '=1+1' is text, not a formula."""
+    path, _ = annotated
+    workbook = openpyxl.load_workbook(path)
+    assert workbook.active.title == "校验结果"
+    assert [ws.sheet_view.tabSelected for ws in workbook.worksheets].count(True) == 1
+    cells = [c for row in workbook["校验结果"].iter_rows() for c in row if c.value is not None]
+    assert {c.data_type for c in cells if not isinstance(c.value, int)} == {"s"}
+
+
+def test_control_characters_and_formula_like_values_stay_harmless_text(sample: Form, tmp_path: Path) -> None:
+    """A value with a bell character and a leading '=' is written as text without the control character."""
+    source = rendered(sample, tmp_path)
+    problem = Problem("not-a-number", cell=f"{S}C5", value="=A1\x07#N/A", params={"label": "基本支出"})
+    annotate(source, [problem], tmp_path / "out.xlsx")
+    cell = openpyxl.load_workbook(tmp_path / "out.xlsx")["校验结果"]["E2"]
+    assert (cell.value, cell.data_type) == ("=A1#N/A", "s")
+
+
+def test_a_valid_form_gets_a_copy_saying_it_passed(sample: Form, tmp_path: Path) -> None:
+    """With no problems the copy has no marks and a 校验结果 sheet saying 校验通过."""
+    source = rendered(sample, tmp_path)
+    annotate(source, [], tmp_path / "out.xlsx")
+    assert result_rows(tmp_path / "out.xlsx") == [("校验通过，未发现问题。", None, None, None, None, None)]
+    assert comments(tmp_path / "out.xlsx") == {}
+
+
+def test_a_taken_sheet_name_gets_a_number(annotated, tmp_path: Path) -> None:
+    """Annotating an annotated copy adds 校验结果(2) and leaves the first list as it was."""
+    path, problems = annotated
+    again = tmp_path / "again.xlsx"
+    assert annotate(path, problems, again) == "校验结果(2)"
+    assert openpyxl.load_workbook(again).sheetnames[-2:] == ["校验结果", "校验结果(2)"]
+    assert result_rows(again, "校验结果") == result_rows(path, "校验结果")
+
+
+def test_english_copies_speak_english(annotated, broken: Path, tmp_path: Path) -> None:
+    """lang='en' names the sheet, the header, the levels and the comments in English."""
+    _, problems = annotated
+    annotate(broken, problems, tmp_path / "en.xlsx", lang="en")
+    sheet = openpyxl.load_workbook(tmp_path / "en.xlsx")["Check results"]
+    assert [c.value for c in sheet[1]] == ["No.", "Cell", "Level", "Code", "Found", "Problem"]
+    assert comments(tmp_path / "en.xlsx")["C11"].startswith("warning (no. ")
+
+
+# -- the department's data ---------------------------------------------------------
+
+
+def test_not_one_value_of_the_department_changes(annotated, broken: Path) -> None:
+    """Every value and formula of every original sheet is identical, cell by cell; sheets keep order and visibility."""
+    path, _ = annotated
+    before, after = cell_values(broken), cell_values(path)
+    assert list(after)[: len(before)] == list(before) and list(after)[len(before):] == ["校验结果"]
+    for name, cells in before.items():
+        assert after[name] == cells, name
+    old, new = openpyxl.load_workbook(broken), openpyxl.load_workbook(path)
+    assert [ws.sheet_state for ws in new.worksheets][: len(old.worksheets)] == [ws.sheet_state for ws in old.worksheets]
+    assert [str(r) for r in new["绩效目标表"].merged_cells.ranges] == [str(r) for r in old["绩效目标表"].merged_cells.ranges]
+
+
+def test_the_copy_reads_back_to_the_same_form_and_problems(annotated, broken: Path) -> None:
+    """Reading the annotated copy gives what reading the department's file gave."""
+    path, problems = annotated
+    result = read(path)
+    assert result.form == read(broken).form and result.problems == problems
+
+
+@pytest.mark.office
+def test_strings_are_kept_exactly_as_stored(sample: Form, tmp_path: Path, office) -> None:
+    """A literal '_x0041_' in a shared string saved by LibreOffice is still '_x0041_' in the copy, not the letter A."""
+    source = office(rendered(sample.model_copy(update={"department": "部门_x0041_甲"}), tmp_path), "xlsx")
+    assert read(source).form.department == "部门_x0041_甲"
+    annotate(source, [], tmp_path / "out.xlsx")
+    assert read(tmp_path / "out.xlsx").form.department == "部门_x0041_甲"
+
+
+def test_a_department_comment_is_kept_under_ours(broken: Path, tmp_path: Path) -> None:
+    """A comment the department wrote on a problem cell stays, after the problem."""
+    workbook = openpyxl.load_workbook(broken)
+    workbook.active["C5"].comment = openpyxl.comments.Comment("按上年数填写", "信访局")
+    workbook.save(broken)
+    problems = read(broken).problems
+    annotate(broken, problems, tmp_path / "out.xlsx")
+    assert comments(tmp_path / "out.xlsx")["C5"].endswith("\n\n——\n按上年数填写")
+
+
+# -- refusals ----------------------------------------------------------------------
+
+
+def test_the_copy_never_overwrites_the_department_file(broken: Path) -> None:
+    """The source as target, however spelled, is a FormDataError and the file is untouched."""
+    content = broken.read_bytes()
+    for target in (broken, broken.parent / "." / broken.name, broken.parent / ".." / broken.parent.name / broken.name):
+        with pytest.raises(FormDataError):
+            annotate(broken, [], target)
+    assert broken.read_bytes() == content
+
+
+def test_an_xls_source_is_refused_with_a_reason() -> None:
+    """An .xls is read, but its annotated copy cannot be made cell for cell: a FormDataError says to save as .xlsx."""
+    with pytest.raises(FormDataError) as raised:
+        annotate(XLS_FIXTURE, [], XLS_FIXTURE.parent / "never-written.xlsx")
+    assert raised.value.path == str(XLS_FIXTURE)
+    assert not (XLS_FIXTURE.parent / "never-written.xlsx").exists()
+
+
+def test_an_unreadable_source_is_an_unreadable_workbook(tmp_path: Path) -> None:
+    """A damaged .xlsx raises UnreadableWorkbookError, not openpyxl's exception."""
+    source = tmp_path / "bad.xlsx"
+    source.write_bytes(b"PK\x03\x04 truncated")
+    with pytest.raises(UnreadableWorkbookError):
+        annotate(source, [], tmp_path / "out.xlsx")
+
+
+# -- LibreOffice -------------------------------------------------------------------
+
+
+@pytest.mark.office
+def test_the_marks_survive_libreoffice(annotated, broken: Path, office) -> None:
+    """Saved again by LibreOffice, the copy keeps its comments, colours, results, links and values."""
+    path, problems = annotated
+    saved = office(path, "xlsx")
+    assert comments(saved) == comments(path)
+    assert {ref: fills(saved)[ref] for ref in comments(path)} == {ref: fills(path)[ref] for ref in comments(path)}
+    assert result_rows(saved) == result_rows(path)
+    assert links(saved) == links(path)
+    before, after = cell_values(broken), cell_values(saved)
+    for name in before:
+        assert {ref: v for ref, (v, _) in after[name].items()} == {ref: v for ref, (v, _) in before[name].items()}, name
+    assert pairs(read(saved)) == {(p.cell, p.code) for p in problems}
+
+
+# -- the command -------------------------------------------------------------------
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_check_annotate_writes_the_copy_and_says_where(broken: Path, tmp_path: Path, capsys) -> None:
+    """`check --annotate` exits 1 for a form with problems, writes the copy and names it."""
+    target = tmp_path / "批注.xlsx"
+    code, out, _ = run(capsys, "check", str(broken), "--annotate", str(target))
+    assert code == 1 and out.strip().splitlines()[-1].endswith(str(target))
+    assert [(row[1], row[3]) for row in result_rows(target)] == [(p.cell, p.code) for p in read(broken).problems]
+
+
+def test_check_annotate_writes_a_copy_of_a_valid_form(sample: Form, tmp_path: Path, capsys) -> None:
+    """A valid form exits 0 and still gets its copy, saying 校验通过."""
+    target = tmp_path / "ok-annotated.xlsx"
+    code, _, _ = run(capsys, "check", str(rendered(sample, tmp_path)), "--annotate", str(target))
+    assert code == 0 and result_rows(target)[0][0] == "校验通过，未发现问题。"
+
+
+def test_check_annotate_with_json_names_the_copy_in_the_report(broken: Path, tmp_path: Path, capsys) -> None:
+    """With --format json, stdout stays one JSON document, which names the copy."""
+    target = tmp_path / "a.xlsx"
+    code, out, _ = run(capsys, "check", "--format", "json", str(broken), "--annotate", str(target))
+    assert code == 1 and json.loads(out)["annotated"] == str(target) and target.exists()
+
+
+@pytest.mark.parametrize("target", ["{source}", "{tmp}/./broken.xlsx", "{tmp}/copy.xls", "{tmp}/no/such/dir/a.xlsx"])
+def test_check_annotate_refuses_bad_targets(broken: Path, tmp_path: Path, capsys, target: str) -> None:
+    """Overwriting the department's file, a non-.xlsx name or a missing folder: one line, exit 2, nothing written."""
+    content = broken.read_bytes()
+    code, out, err = run(capsys, "check", str(broken), "--annotate", target.format(source=broken, tmp=tmp_path))
+    assert (code, out) == (2, "") and len(err.strip().splitlines()) == 1
+    assert broken.read_bytes() == content
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.xlsx"]
+
+
+def test_check_annotate_of_an_unreadable_file_is_exit_code_2(tmp_path: Path, capsys) -> None:
+    """A file that is not a workbook fails before any copy is written."""
+    (tmp_path / "garbage.xlsx").write_bytes(b"\x00garbage")
+    code, out, err = run(capsys, "check", str(tmp_path / "garbage.xlsx"), "--annotate", str(tmp_path / "a.xlsx"))
+    assert (code, out) == (2, "") and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "a.xlsx").exists()

@@ -1,0 +1,140 @@
+"""Excel 97-2003 workbooks (.xls): read exactly like the same form saved as .xlsx."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+import xlrd
+
+from xlsxform import Form, UnreadableWorkbookError, read
+from xlsxform.cli import main
+from xlsxform.xls import OLE2_MAGIC, is_ole2, read_grid
+from xlsxform.xlsx import Value
+
+from .helpers import fill, pairs, rendered
+
+S = "绩效目标表!"
+FIXTURE = Path(__file__).parent / "fixtures" / "sample-libreoffice.xls"
+
+BROKEN = {
+    "C5": "七百",  # text in an amount
+    "E5": "=C5+C6",  # a formula typed over an input
+    "C3": -2,  # a negative count
+    "D15": "１，２３４.５ 万元",  # a number typed as full-width text
+    "E23": 1,  # 100% typed as a number into a 0% cell
+    "E25": 0.95,
+    "C28": "质量指标",  # outside the framework
+    "D34": None,  # an indicator with a value and no name
+}
+PERCENT = {"E23": "0%", "E25": "0%"}
+
+
+def test_the_fixture_is_a_real_biff8_xls() -> None:
+    """The committed fixture is an OLE2 file holding a BIFF8 workbook, as Excel 97-2003 writes."""
+    assert FIXTURE.read_bytes()[:8] == OLE2_MAGIC and is_ole2(FIXTURE)
+    with xlrd.open_workbook(FIXTURE, on_demand=True, logfile=io.StringIO()) as book:
+        assert book.biff_version == 80
+
+
+def test_the_libreoffice_xls_sample_reads_back_exactly(sample: Form, capsys) -> None:
+    """The sample saved as .xls by LibreOffice reads to the sample with no problem, and prints nothing."""
+    result = read(FIXTURE)
+    assert result.form == sample and result.problems == []
+    assert capsys.readouterr() == ("", "")
+
+
+def test_percent_cells_read_as_the_percentages_shown() -> None:
+    """Numbers in 0% cells come with their format, and read as the 100%, 95% and 0% the department saw."""
+    grid = read_grid(FIXTURE, preferred_sheet="绩效目标表", max_rows=100, max_cols=6)
+    assert [grid.get(r, 5) for r in (23, 25, 35)] == [Value(1.0, "0%"), Value(0.95, "0%"), Value(0.0, "0%")]
+    values = {i.name: i.value for i in read(FIXTURE).form.indicators}
+    assert (values["信息日常维护率"], values["参加培训率"], values["投诉率"]) == ("100%", "95%", "0%")
+
+
+def test_formulas_are_read_as_formulas() -> None:
+    """The 合计 cells hold formulas, not their cached values, as in an .xlsx."""
+    grid = read_grid(FIXTURE, preferred_sheet="绩效目标表", max_rows=100, max_cols=6)
+    assert (grid.get(7, 3), grid.get(17, 4)) == (Value("=SUM(C5,C6)", "#,##0.00", True), Value("=SUM(D14:D16)", "#,##0.00", True))
+
+
+def test_the_grid_is_bounded(sample: Form) -> None:
+    """Rows and columns past the bounds are not read."""
+    grid = read_grid(FIXTURE, preferred_sheet="绩效目标表", max_rows=5, max_cols=3)
+    assert max(r for r, _ in grid.cells) == grid.last_row == 5 and max(c for _, c in grid.cells) == 3
+
+
+def test_the_first_visible_sheet_is_read_when_the_name_differs() -> None:
+    """A form whose sheet has another name is still found (the only visible sheet)."""
+    grid = read_grid(FIXTURE, preferred_sheet="Sheet1", max_rows=3, max_cols=2)
+    assert grid.name == "绩效目标表" and grid.get(2, 1) == Value("部门名称")
+
+
+@pytest.mark.parametrize("size", [8, 100, 512, 4096, 8000])
+def test_a_truncated_xls_is_an_unreadable_workbook(tmp_path: Path, size: int) -> None:
+    """An .xls cut short raises UnreadableWorkbookError naming the file, whatever xlrd raised."""
+    path = tmp_path / "cut.xls"
+    path.write_bytes(FIXTURE.read_bytes()[:size])
+    with pytest.raises(UnreadableWorkbookError) as raised:
+        read(path)
+    assert raised.value.path == str(path) and "\n" not in raised.value.message("zh")
+
+
+def test_an_ole2_file_without_a_workbook_is_unreadable(tmp_path: Path) -> None:
+    """The OLE2 magic followed by rubbish (a .doc, an encrypted .xlsx) is refused as unreadable."""
+    path = tmp_path / "other.xls"
+    path.write_bytes(OLE2_MAGIC + bytes(4000))
+    with pytest.raises(UnreadableWorkbookError):
+        read(path)
+
+
+def test_check_reads_an_xls_from_the_command(capsys) -> None:
+    """`xlsxform check` takes an .xls and passes the valid sample."""
+    assert main(["check", str(FIXTURE)]) == 0
+    assert "校验通过" in capsys.readouterr().out
+
+
+def test_a_truncated_xls_is_exit_code_2_from_the_command(tmp_path: Path, capsys) -> None:
+    """A damaged .xls is one line on stderr and exit code 2."""
+    path = tmp_path / "cut.xls"
+    path.write_bytes(FIXTURE.read_bytes()[:4096])
+    assert main(["check", str(path)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.strip().splitlines()) == 1
+
+
+# -- made by LibreOffice now ---------------------------------------------------------
+
+
+@pytest.fixture
+def as_xls(office):
+    """Save an .xlsx as .xls through LibreOffice and check that a BIFF8 file came out."""
+
+    def convert(path: Path) -> Path:
+        target = office(path, "xls")
+        assert target.read_bytes()[:8] == OLE2_MAGIC
+        with xlrd.open_workbook(target, on_demand=True, logfile=io.StringIO()) as book:
+            assert book.biff_version == 80
+        return target
+
+    return convert
+
+
+@pytest.mark.office
+def test_the_rendered_sample_as_xls_reads_like_the_xlsx(sample: Form, tmp_path: Path, as_xls) -> None:
+    """The rendered sample and its .xls read to the same form, without problems."""
+    source = rendered(sample, tmp_path)
+    result = read(as_xls(source))
+    assert result.form == read(source).form == sample and result.problems == []
+
+
+@pytest.mark.office
+def test_a_broken_form_as_xls_has_the_same_problems_on_the_same_cells(sample: Form, tmp_path: Path, as_xls) -> None:
+    """Text amounts, a typed formula, a negative count, percents and indicator faults read alike from .xls and .xlsx."""
+    source = fill(rendered(sample, tmp_path), BROKEN, formats=PERCENT)
+    xlsx_result, xls_result = read(source), read(as_xls(source))
+    assert pairs(xls_result) == pairs(xlsx_result)
+    assert {(f"{S}E5", "formula-not-allowed"), (f"{S}C5", "not-a-number"), (f"{S}C3", "not-whole-number")} <= pairs(xls_result)
+    assert xls_result.form == xlsx_result.form
+    assert [i.value for i in xls_result.form.indicators[3:6]] == ["100%", "100%", "95%"]

@@ -1,0 +1,548 @@
+"""Taking in what departments send back: workbooks, e-mails, mailboxes, and
+folders of them, into the collection database.
+
+1. *Expand*: folders are walked (sorted, so every run sees the same order);
+   an .eml gives its workbook attachments, a mailbox (mbox) each message's;
+   anything else is recorded as refused with its reason.  Every item is
+   hashed (sha256); one already in the database, or seen earlier in the same
+   batch, is skipped, so ingesting the same inbox twice changes nothing.
+2. *Read*: new workbooks are read and checked in a pool of processes, one
+   per core.  The read of one file is isolated: whatever it raises, or even
+   a worker that dies, becomes a refusal for that file and the batch goes on.
+3. *Store*: each result is written in its own transaction, in input order:
+   a form with its problems and origin, or a refusal with its reason.  A
+   newer return from the same department supersedes the older one, which is
+   kept as history.
+
+Nothing is lost: each input is either stored as a form or recorded as refused.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import errno
+import hashlib
+import json
+import mailbox
+import os
+import shutil
+import sys
+import tempfile
+import time
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import parseaddr, parsedate_to_datetime
+from pathlib import Path
+from typing import IO, Any
+
+from .roster import Roster, department_key
+from .spec import Spec, load_spec
+from .store import Input, Store, StoredProblem, iso, now
+
+WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
+MAIL_SUFFIXES = {".eml", ".msg822"}
+MAILBOX_SUFFIXES = {".mbox", ".mbx"}
+MAX_INPUT_BYTES = 64 << 20
+"""A workbook larger than this is refused unread (a filled form is ~30 KB)."""
+MAX_CONTENT_BYTES = 64 << 20
+"""Inputs up to this size are kept in the database, refused ones included."""
+
+_ZIP, _OLE2 = b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+REFUSALS: dict[str, tuple[str, str]] = {
+    "unsupported-file": ("不是工作簿、邮件或邮箱文件", "not a workbook, an e-mail or a mailbox"),
+    "attachment-not-workbook": ("邮件附件不是工作簿", "the attachment is not a workbook"),
+    "mail-without-workbook": ("邮件中没有附件", "the e-mail has no attachment"),
+    "unreadable-mail": ("无法读取邮件或邮箱", "cannot read the e-mail or mailbox"),
+    "too-large": ("文件过大", "the file is too large"),
+    "unreadable": ("", ""),
+    "not-this-form": ("", ""),
+    "crashed": ("读取时出现意外错误", "reading failed unexpectedly"),
+}
+"""Why an input is refused: stable codes, with their reason when it is not
+the reader's own message."""
+
+
+@dataclass
+class Item:
+    """One input of the batch: a file, an attachment, or a message."""
+
+    input: Input
+    path: Path | None
+    """Where its bytes are (a temporary copy for attachments)."""
+    refusal: str | None = None
+    detail: tuple[str, str] | None = None
+    """(zh, en) detail of a refusal decided before reading."""
+
+
+@dataclass
+class Outcome:
+    """What became of one item."""
+
+    input: Input
+    status: str
+    """'stored', 'refused', 'duplicate' (seen earlier in this batch) or 'known' (already in the database)."""
+    department: str = ""
+    errors: int = 0
+    warnings: int = 0
+    refusal: str = ""
+    reason: str = ""
+    reason_en: str = ""
+    form: int | None = None
+    superseded: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Summary:
+    outcomes: list[Outcome]
+    seconds: dict[str, float]
+    """Wall time of each phase: expand, read (waiting for workers), store, total."""
+    read_seconds: float = 0.0
+    """Time the workers spent reading, summed over workers."""
+    workers: int = 0
+
+    def count(self, status: str) -> int:
+        return sum(o.status == status for o in self.outcomes)
+
+    @property
+    def stored(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == "stored"]
+
+    @property
+    def refused(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == "refused"]
+
+
+def ingest(
+    paths: Iterable[str | Path],
+    store: Store,
+    *,
+    roster: Roster | None = None,
+    spec: Spec | None = None,
+    jobs: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Summary:
+    """Take every workbook in ``paths`` into ``store``; see the module's doc."""
+    spec = spec or load_spec()
+    started = time.perf_counter()
+    seconds: dict[str, float] = {}
+    ingested_at = now()
+    scratch = Path(tempfile.mkdtemp(prefix="xlsxform-ingest-"))
+    outcomes: list[Outcome] = []
+    try:
+        items = list(expand(paths, scratch))
+        to_read: list[Item] = []
+        seen: set[str] = set()
+        for item in items:
+            sha = item.input.sha256
+            if sha in seen:
+                outcomes.append(Outcome(item.input, "duplicate"))
+            elif store.known(sha):
+                outcomes.append(Outcome(item.input, "known"))
+            elif item.refusal:
+                outcomes.append(_refuse(store, item, item.refusal, *(item.detail or REFUSALS[item.refusal]), ingested_at=ingested_at))
+            else:
+                to_read.append(item)
+            seen.add(sha)
+        seconds["expand"] = time.perf_counter() - started
+
+        stored_at = time.perf_counter()
+        waited = storing = read_seconds = 0.0
+        done = 0
+        workers = max(1, min(jobs or os.cpu_count() or 1, len(to_read)))
+        mark = time.perf_counter()
+        for item, result in read_all(to_read, spec, workers):
+            now_ = time.perf_counter()
+            waited += now_ - mark
+            read_seconds += result.get("seconds", 0.0)
+            outcomes.append(_store(store, item, result, roster, spec, ingested_at))
+            done += 1
+            if progress:
+                progress(done, len(to_read))
+            mark = time.perf_counter()
+            storing += mark - now_
+        seconds["read"] = waited
+        seconds["store"] = storing
+        seconds["read+store"] = time.perf_counter() - stored_at
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    seconds["total"] = time.perf_counter() - started
+    return Summary(outcomes, seconds, read_seconds, workers if to_read else 0)
+
+
+# -- expanding inputs -----------------------------------------------------------
+
+
+def expand(paths: Iterable[str | Path], scratch: Path) -> Iterator[Item]:
+    """Every item in ``paths``: files of folders (sorted), attachments of
+    e-mails and of each message of a mailbox; attachments are copied into
+    ``scratch`` to be read."""
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            for child in sorted(p for p in path.rglob("*") if p.is_file()):
+                yield from _file(child, scratch)
+        elif path.exists():
+            yield from _file(path, scratch)
+        else:
+            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(path))
+
+
+def _file(path: Path, scratch: Path) -> Iterator[Item]:
+    suffix = path.suffix.lower()
+    head = _head(path)
+    size = path.stat().st_size
+    if suffix in WORKBOOK_SUFFIXES or (suffix not in MAIL_SUFFIXES | MAILBOX_SUFFIXES and head[:4] in (_ZIP, _OLE2[:4])):
+        item = Input(_sha256_file(path), path.name, str(path), "file", size)
+        if size > MAX_INPUT_BYTES:
+            yield Item(item, path, "too-large", _too_large(size))
+        else:
+            yield Item(item, path)
+    elif suffix in MAIL_SUFFIXES or (suffix not in MAILBOX_SUFFIXES and _looks_like_mail(head)):
+        yield from _mail_file(path, scratch)
+    elif suffix in MAILBOX_SUFFIXES or head.startswith(b"From "):
+        yield from _mailbox(path, scratch)
+    else:
+        yield Item(Input(_sha256_file(path), path.name, str(path), "file", size), path, "unsupported-file")
+
+
+def _mail_file(path: Path, scratch: Path) -> Iterator[Item]:
+    data = path.read_bytes()
+    try:
+        message = email.message_from_bytes(data, policy=email.policy.default)
+    except Exception:  # the parser is lenient; anything it raises is a broken file
+        yield Item(Input(_sha256(data), path.name, str(path), "eml", len(data)), path, "unreadable-mail")
+        return
+    yield from _message(message, data, path.name, str(path), "eml", scratch)
+
+
+def _mailbox(path: Path, scratch: Path) -> Iterator[Item]:
+    try:
+        box = mailbox.mbox(path, factory=None, create=False)
+        keys = box.keys()
+    except Exception:
+        data = path.read_bytes()
+        yield Item(Input(_sha256(data), path.name, str(path), "mbox", len(data)), path, "unreadable-mail")
+        return
+    try:
+        for n, key in enumerate(keys, 1):
+            try:
+                data = box.get_bytes(key)
+                message = email.message_from_bytes(data, policy=email.policy.default)
+            except Exception:
+                data = b""
+                yield Item(Input(_sha256(f"{path}\x1f{n}".encode()), f"{path.name}#{n}", str(path), "mbox", 0), None, "unreadable-mail")
+                continue
+            yield from _message(message, data, f"{path.name}#{n}", str(path), "mbox", scratch)
+    finally:
+        box.close()
+
+
+def _message(message: Any, data: bytes, name: str, source: str, origin: str, scratch: Path) -> Iterator[Item]:
+    """The attachments of one message (and of messages forwarded inside it)."""
+    sender = _header(message, "From")
+    sender = parseaddr(sender)[1] or sender or None
+    date = _date(_header(message, "Date"))
+    subject = _header(message, "Subject") or None
+    message_id = _header(message, "Message-ID") or None
+    found = False
+    for n, part in enumerate(_attachments(message), 1):
+        found = True
+        filename = _safe_name(part.get_filename() or f"{name}-附件{n}")
+        try:
+            payload = part.get_payload(decode=True) or b""
+        except Exception:
+            payload = b""
+        info = Input(_sha256(payload), filename, source, origin, len(payload), sender, date, subject, message_id)
+        if not _is_workbook(filename, part.get_content_type(), payload):
+            yield Item(info, None, "attachment-not-workbook")
+            continue
+        if len(payload) > MAX_INPUT_BYTES:
+            yield Item(info, None, "too-large", _too_large(len(payload)))
+            continue
+        folder = scratch / info.sha256[:16]
+        folder.mkdir(exist_ok=True)
+        target = folder / (filename if Path(filename).suffix.lower() in WORKBOOK_SUFFIXES else f"{filename}{_workbook_suffix(payload)}")
+        target.write_bytes(payload)
+        yield Item(info, target)
+    if not found:
+        info = Input(_sha256(data), name, source, origin, len(data), sender, date, subject, message_id)
+        yield Item(info, None, "mail-without-workbook")
+
+
+def _attachments(message: Any) -> Iterator[Any]:
+    if not isinstance(message, EmailMessage):
+        return
+    for part in message.iter_attachments():
+        if part.get_content_type() == "message/rfc822":
+            for inner in part.iter_parts():
+                yield from _attachments(inner)
+        elif part.is_multipart():
+            yield from _attachments(part)
+        else:
+            yield part
+    # A message that is nothing but an attachment has no multipart body.
+    if not message.is_multipart() and message.get_filename():
+        yield message
+
+
+def _is_workbook(filename: str, content_type: str, payload: bytes) -> bool:
+    suffix = Path(filename).suffix.lower()
+    if suffix in WORKBOOK_SUFFIXES:
+        return True
+    if suffix in ("", ".bin", ".dat") or content_type in ("application/octet-stream", "application/vnd.ms-excel") or "spreadsheet" in content_type:
+        return payload[:4] == _ZIP and b"xl/" in payload[:65536] or payload[:8] == _OLE2
+    return False
+
+
+def _workbook_suffix(payload: bytes) -> str:
+    return ".xls" if payload[:8] == _OLE2 else ".xlsx"
+
+
+def _header(message: Any, name: str) -> str:
+    try:
+        value = message.get(name)
+        return " ".join(str(value).split()) if value is not None else ""
+    except Exception:  # a malformed header: treated as missing
+        return ""
+
+
+def _date(text: str) -> str | None:
+    if not text:
+        return None
+    try:
+        return iso(parsedate_to_datetime(text))
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
+def _safe_name(name: str) -> str:
+    """An attachment's file name without any folder part or control characters."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
+    return name[:200] or "附件"
+
+
+def _looks_like_mail(head: bytes) -> bool:
+    first = head.split(b"\n", 1)[0].lower()
+    return any(first.startswith(h) for h in (b"received:", b"return-path:", b"from:", b"to:", b"subject:", b"date:", b"message-id:", b"mime-version:", b"delivered-to:", b"x-"))
+
+
+def _head(path: Path) -> bytes:
+    with path.open("rb") as source:
+        return source.read(512)
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _sha256_file(path: Path) -> str:
+    with path.open("rb") as source:
+        return hashlib.file_digest(source, "sha256").hexdigest()
+
+
+def _too_large(size: int) -> tuple[str, str]:
+    limit = MAX_INPUT_BYTES >> 20
+    return (f"文件过大（{size >> 20} MB，上限 {limit} MB）", f"the file is too large ({size >> 20} MB, limit {limit} MB)")
+
+
+# -- reading, isolated -------------------------------------------------------
+
+
+def read_one(path: str, spec: Spec | None = None) -> dict[str, Any]:
+    """Read and check one workbook; never raises.
+
+    Returns plain data for the parent process: the form as JSON, each problem
+    with its messages, the identity stored in the file, the seconds spent;
+    or the refusal code and reason.
+    """
+    from .errors import NotThisFormError, XlsxformError
+    from .outbox import stored_identity
+    from .reader import read
+
+    started = time.perf_counter()
+    try:
+        result = read(path, spec=spec or load_spec())
+        problems = [
+            {
+                "severity": str(p.severity),
+                "code": p.code,
+                "cell": p.cell,
+                "field": p.field,
+                "value": None if p.value is None else str(p.value),
+                "params": json.loads(json.dumps(p.params, ensure_ascii=False, default=str)),
+                "message": p.message("zh"),
+                "message_en": p.message("en"),
+            }
+            for p in result.problems
+        ]
+        return {
+            "ok": True,
+            "form": result.form.model_dump_json(),
+            "department": result.form.department,
+            "year": result.form.year,
+            "problems": problems,
+            "identity": stored_identity(path),
+            "seconds": time.perf_counter() - started,
+        }
+    except XlsxformError as exc:
+        code = "not-this-form" if isinstance(exc, NotThisFormError) else "unreadable"
+        return {"ok": False, "refusal": code, "kind": type(exc).__name__, "reason": exc.zh, "reason_en": exc.en, "seconds": time.perf_counter() - started}
+    except Exception as exc:  # noqa: BLE001 - isolation: any failure is this file's refusal
+        zh, en = REFUSALS["crashed"]
+        return {"ok": False, "refusal": "crashed", "kind": type(exc).__name__, "reason": f"{zh}（{type(exc).__name__}）", "reason_en": f"{en} ({type(exc).__name__}: {exc})"[:500], "seconds": time.perf_counter() - started}
+
+
+_worker_spec: Spec | None = None
+
+
+def _init_worker(spec: Spec) -> None:
+    global _worker_spec
+    _worker_spec = spec
+
+
+def _read_in_worker(path: str) -> dict[str, Any]:
+    return read_one(path, _worker_spec)
+
+
+def _pool(workers: int, spec: Spec) -> ProcessPoolExecutor:
+    """Worker processes; forked on Linux, so they start in milliseconds with
+    everything the parent imported (and the spec it loaded) already there."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(spec,))
+
+
+def read_all(items: list[Item], spec: Spec, workers: int) -> Iterator[tuple[Item, dict[str, Any]]]:
+    """Each item with its reading, in input order.
+
+    A worker that dies (a crash in a C extension, the kernel's OOM killer)
+    breaks the pool; the files it left unread are then read again one at a
+    time, each in a fresh process, and the one that kills its process again
+    is refused as 'crashed'.
+    """
+    if not items:
+        return
+    import xlsxform.reader  # noqa: F401 - imported once here, inherited by forked workers
+
+    retry: list[Item] = []
+    with _pool(workers, spec) as pool:
+        futures: list[Future[dict[str, Any]]] = [pool.submit(_read_in_worker, str(item.path)) for item in items]
+        try:
+            for item, future in zip(items, futures):
+                try:
+                    yield item, future.result()
+                except BrokenProcessPool:
+                    retry.append(item)
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+    for item in retry:
+        with _pool(1, spec) as pool:
+            try:
+                yield item, pool.submit(_read_in_worker, str(item.path)).result()
+            except BrokenProcessPool:
+                zh, en = REFUSALS["crashed"]
+                yield item, {"ok": False, "refusal": "crashed", "kind": "BrokenProcessPool", "reason": f"{zh}（读取进程意外退出）", "reason_en": f"{en} (the reading process died)"}
+
+
+# -- storing -------------------------------------------------------------------
+
+
+def _content(item: Item) -> bytes | None:
+    if item.path is None or item.input.size > MAX_CONTENT_BYTES:
+        return None
+    try:
+        return item.path.read_bytes()
+    except OSError:
+        return None
+
+
+def _refuse(store: Store, item: Item, code: str, zh: str, en: str, *, ingested_at: str) -> Outcome:
+    store.refuse(item.input, code, zh, en, _content(item), ingested_at)
+    return Outcome(item.input, "refused", refusal=code, reason=zh, reason_en=en)
+
+
+def _store(store: Store, item: Item, result: dict[str, Any], roster: Roster | None, spec: Spec, ingested_at: str) -> Outcome:
+    if not result["ok"]:
+        return _refuse(store, item, result["refusal"], result["reason"], result["reason_en"], ingested_at=ingested_at)
+    ident: dict[str, str] = result["identity"]
+    name = ident.get("department") or result["department"] or ""
+    entry = roster.find(name) if roster else None
+    if entry is None and roster and ident.get("department") and result["department"]:
+        entry = roster.find(result["department"])
+    department = entry.name if entry else name
+    problems = [StoredProblem(**p) for p in result["problems"]]
+    year = result["year"]
+    if year is None and ident.get("year", "").isdigit():
+        year = int(ident["year"])
+    added = store.add_form(
+        item.input,
+        department=department,
+        department_key=department_key(department),
+        code=(entry.code if entry and entry.code else ident.get("department_code")) or None,
+        year=year,
+        form_id=ident.get("form_id"),
+        template_id=ident.get("template_id") or spec.form.id,
+        template_version=ident.get("template_version") or spec.form.version,
+        data=result["form"],
+        problems=problems,
+        received_at=item.input.date or ingested_at,
+        ingested_at=ingested_at,
+        content=_content(item),
+    )
+    if added is None:
+        return Outcome(item.input, "known", department=department)
+    errors = sum(p.severity == "error" for p in problems)
+    return Outcome(item.input, "stored", department=department, errors=errors, warnings=len(problems) - errors, form=added[0], superseded=added[1])
+
+
+# -- on a terminal -------------------------------------------------------------
+
+
+class Progress:
+    """A one-line progress bar on a terminal's stderr; silent anywhere else."""
+
+    def __init__(self, label: str, stream: IO[str] | None = None, width: int = 30) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.enabled = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.label, self.width = label, width
+        self.shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or total <= 0:
+            return
+        filled = self.width * done // total
+        bar = "#" * filled + "-" * (self.width - filled)
+        self.stream.write(f"\r{self.label} [{bar}] {done}/{total} {100 * done // total:3d}%")
+        self.stream.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def text_table(rows: list[list[str]], right: set[int] = frozenset()) -> str:  # type: ignore[assignment]
+    """Rows as aligned columns, wide (Chinese) characters counted twice."""
+    widths = [max(display_width(row[c]) for row in rows if c < len(row)) for c in range(max(map(len, rows)))]
+    lines = []
+    for row in rows:
+        cells = []
+        for c, text in enumerate(row):
+            pad = " " * (widths[c] - display_width(text))
+            cells.append(pad + text if c in right else text + pad)
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)

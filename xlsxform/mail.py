@@ -1,0 +1,180 @@
+"""E-mail to departments: drafts (.eml) with the workbook attached, or sent
+over SMTP.
+
+Subject and body come from a template the bureau can change: the bundled
+``templates/email.toml`` or any TOML file with ``subject`` and ``body``,
+whose ``{department}``, ``{year}``, ``{deadline}``, ``{file}``, ``{form_id}``
+and ``{code}`` are filled in for each department.
+
+SMTP uses STARTTLS and logs in only when asked; the password is read from
+an environment variable (``XLSXFORM_SMTP_PASSWORD``), never from the command
+line, where other users of the machine could see it.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import smtplib
+import ssl
+import string
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate, make_msgid, parseaddr
+from pathlib import Path
+from typing import Any
+
+from .errors import XlsxformError
+from .spec import resource_dir
+
+DEFAULT_TEMPLATE = "email.toml"
+PASSWORD_VARIABLE = "XLSXFORM_SMTP_PASSWORD"
+PLACEHOLDERS = ("department", "year", "deadline", "file", "form_id", "code")
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class MailError(XlsxformError):
+    """An e-mail template or the mail server cannot be used."""
+
+
+@dataclass(frozen=True)
+class EmailTemplate:
+    subject: str
+    body: str
+    path: str = ""
+
+    def fill(self, context: Mapping[str, Any]) -> tuple[str, str]:
+        """The subject (on one line) and body for one department."""
+        values = {name: "" for name in PLACEHOLDERS} | {k: "" if v is None else str(v) for k, v in context.items()}
+        subject = " ".join(self.subject.format_map(values).split())
+        return subject, self.body.format_map(values).strip("\n") + "\n"
+
+
+def load_template(path: str | Path | None = None) -> EmailTemplate:
+    """The bundled template, or the one at ``path``, checked: both texts
+    present and every placeholder known."""
+    path = Path(path) if path else resource_dir("templates") / DEFAULT_TEMPLATE
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except OSError as exc:
+        raise MailError(f"无法读取邮件模板：{exc.strerror}", f"cannot read the e-mail template: {exc.strerror}", path=path) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise MailError(f"邮件模板格式错误：{exc}", f"the e-mail template is not valid TOML: {exc}", path=path) from None
+    for key in ("subject", "body"):
+        if not isinstance(data.get(key), str) or not data[key].strip():
+            raise MailError(f"邮件模板缺少“{key}”", f"the e-mail template has no '{key}'", path=path)
+    known = "、".join("{" + p + "}" for p in PLACEHOLDERS)
+    for key in ("subject", "body"):
+        try:
+            fields = [name for _, name, _, _ in string.Formatter().parse(data[key]) if name is not None]
+        except ValueError as exc:
+            raise MailError(f"邮件模板“{key}”中的花括号不成对（{exc}）", f"unbalanced braces in the template's {key} ({exc})", path=path) from None
+        for name in fields:
+            if name not in PLACEHOLDERS:
+                raise MailError(f"邮件模板“{key}”中的占位符 {{{name}}} 无法识别，可用：{known}", f"unknown placeholder {{{name}}} in the template's {key}; use {known}", path=path)
+    return EmailTemplate(data["subject"], data["body"], str(path))
+
+
+def compose(template: EmailTemplate, *, sender: str, to: str, context: Mapping[str, Any], attachment: Path, sender_name: str = "") -> EmailMessage:
+    """One department's message with its workbook attached."""
+    subject, body = template.fill(context)
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = formataddr((sender_name, sender)) if sender_name else sender
+    message["To"] = formataddr((str(context.get("department", "")), to))
+    message["Date"] = formatdate(localtime=True)
+    message["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or None)
+    message.set_content(body)
+    kind = mimetypes.guess_type(attachment.name)[0] or XLSX_TYPE
+    maintype, _, subtype = kind.partition("/")
+    message.add_attachment(attachment.read_bytes(), maintype=maintype, subtype=subtype, filename=attachment.name)
+    return message
+
+
+def write_eml(message: EmailMessage, target: Path) -> None:
+    """Save a message as an .eml file any mail program opens as a draft."""
+    target.write_bytes(bytes(message))
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What became of one message."""
+
+    key: str
+    to: str
+    ok: bool
+    reason: str = ""
+
+
+def parse_server(text: str) -> tuple[str, int]:
+    """'smtp.example.gov.cn:587' to a host and port (25 when none is given)."""
+    host, sep, port = text.rpartition(":") if ":" in text else (text, "", "25")
+    host = host.strip("[]")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise MailError(f"邮件服务器“{text}”应写作 主机:端口", f"mail server '{text}' must be HOST:PORT", path=None)
+    return host, int(port)
+
+
+def send(
+    messages: Iterable[tuple[str, EmailMessage]],
+    host: str,
+    port: int,
+    *,
+    starttls: bool = False,
+    user: str | None = None,
+    password: str | None = None,
+    timeout: float = 60,
+    context: ssl.SSLContext | None = None,
+) -> list[Delivery]:
+    """Send each (key, message) over one connection.
+
+    A message the server refuses is recorded and the rest still go; a
+    server that cannot be reached, will not start TLS or refuses the login
+    raises :class:`MailError` before anything is sent.
+    """
+    where = f"{host}:{port}"
+    try:
+        server = smtplib.SMTP(host, port, timeout=timeout)
+    except (OSError, smtplib.SMTPException) as exc:
+        raise MailError(f"无法连接邮件服务器 {where}：{exc}", f"cannot connect to the mail server {where}: {exc}") from None
+    results: list[Delivery] = []
+    try:
+        try:
+            server.ehlo()
+            if starttls:
+                server.starttls(context=context or ssl.create_default_context())
+                server.ehlo()
+            if user:
+                server.login(user, password or "")
+        except smtplib.SMTPAuthenticationError:
+            raise MailError(f"邮件服务器 {where} 拒绝登录（用户 {user}）", f"the mail server {where} refused the login of {user}") from None
+        except smtplib.SMTPNotSupportedError as exc:
+            raise MailError(f"邮件服务器 {where} 不支持：{exc}", f"the mail server {where} does not support: {exc}") from None
+        except (OSError, smtplib.SMTPException) as exc:
+            raise MailError(f"与邮件服务器 {where} 握手失败：{exc}", f"handshake with the mail server {where} failed: {exc}") from None
+        broken = ""
+        for key, message in messages:
+            to = str(message["To"])
+            if broken:
+                results.append(Delivery(key, to, False, broken))
+                continue
+            try:
+                refused = server.send_message(message)
+                results.append(Delivery(key, to, not refused, "; ".join(f"{a}: {c} {r!r}" for a, (c, r) in refused.items())))
+            except smtplib.SMTPServerDisconnected as exc:
+                broken = f"connection lost: {exc}"
+                results.append(Delivery(key, to, False, broken))
+            except smtplib.SMTPResponseException as exc:
+                results.append(Delivery(key, to, False, f"{exc.smtp_code} {exc.smtp_error.decode(errors='replace') if isinstance(exc.smtp_error, bytes) else exc.smtp_error}"))
+            except smtplib.SMTPRecipientsRefused as exc:
+                results.append(Delivery(key, to, False, "; ".join(f"{a}: {c}" for a, (c, _) in exc.recipients.items())))
+            except (OSError, smtplib.SMTPException) as exc:
+                broken = f"{type(exc).__name__}: {exc}"
+                results.append(Delivery(key, to, False, broken))
+    finally:
+        try:
+            server.quit()
+        except (OSError, smtplib.SMTPException):
+            server.close()
+    return results

@@ -1,0 +1,171 @@
+"""Issuing the forms: one pre-filled workbook per department of the roster,
+with a safe file name and the department's identity stored inside.
+
+Each workbook carries custom document properties (kept by Excel, WPS and
+LibreOffice when the department saves it), so that a returned file says
+whose it is even when 部门名称 was changed or the file renamed:
+
+==========================  =========================================
+``xlsxform.form_id``        a stable id: the same year and department
+                            always get the same id
+``xlsxform.department``     the department's name as in the roster
+``xlsxform.department_code``the roster's 部门编码 (when there is one)
+``xlsxform.year``           the form's year
+``xlsxform.template_id``    the layout spec's id and version
+``xlsxform.template_version``
+==========================  =========================================
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .roster import Department, Roster
+from .spec import Spec, load_spec
+
+FORM_ID = "xlsxform.form_id"
+DEPARTMENT = "xlsxform.department"
+DEPARTMENT_CODE = "xlsxform.department_code"
+YEAR = "xlsxform.year"
+TEMPLATE_ID = "xlsxform.template_id"
+TEMPLATE_VERSION = "xlsxform.template_version"
+
+NAMESPACE = uuid.UUID("5b0f3f0e-2c1a-4f57-9a53-6d1c1f0a7e21")
+"""Form ids are UUID5s in this namespace of the year and the department."""
+
+MAX_STEM_CHARS = 60
+MAX_STEM_BYTES = 150
+"""File names stay well inside every file system's 255 bytes, with room for
+a suffix such as '-12.xlsx' or '-需修改.xlsx'."""
+MANIFEST = "发放清单.csv"
+
+_FORBIDDEN = set('<>:"/\\|?*')
+_RESERVED = {"CON", "PRN", "AUX", "NUL", "CLOCK$", "CONIN$", "CONOUT$"} | {f"{p}{n}" for p in ("COM", "LPT") for n in [*"123456789", "¹", "²", "³"]}
+"""Names Windows will not create, with any extension."""
+
+
+def form_id(year: int, department: Department) -> str:
+    """The form id of a department's form for a year: stable across reissues."""
+    who = f"code:{department.code}" if department.code else f"name:{department.key}"
+    return str(uuid.uuid5(NAMESPACE, f"{year}\x1f{who}"))
+
+
+def safe_stem(name: str, fallback: str = "部门") -> str:
+    """A file name stem from any text: no path separators, control or
+    formatting characters, nothing Windows reserves, bounded length; Chinese
+    and other letters kept."""
+    text = unicodedata.normalize("NFC", name)
+    out = []
+    for ch in text:
+        category = unicodedata.category(ch)
+        if ch in _FORBIDDEN or category[0] == "C":
+            out.append("_")
+        elif category[0] == "Z" or ch.isspace():
+            out.append(" ")
+        else:
+            out.append(ch)
+    stem = re.sub(r"\s+", " ", "".join(out))
+    stem = re.sub(r"_{2,}", "_", stem).strip(" ._")
+    stem = _bounded(stem).strip(" .")
+    if not stem:
+        stem = fallback
+    if stem.split(".")[0].strip().upper() in _RESERVED:
+        stem = f"_{stem}"
+    return stem
+
+
+def _bounded(stem: str) -> str:
+    stem = stem[:MAX_STEM_CHARS]
+    while len(stem.encode("utf-8")) > MAX_STEM_BYTES:
+        stem = stem[:-1]
+    return stem
+
+
+def unique_names(stems: list[str], suffix: str, taken: set[str] | None = None) -> list[str]:
+    """File names for the stems, made unique ignoring case (as on Windows
+    and macOS) by '-2', '-3' ..."""
+    used = {t.casefold() for t in taken or set()}
+    names = []
+    for stem in stems:
+        name, n = f"{stem}{suffix}", 1
+        while name.casefold() in used:
+            n += 1
+            name = f"{_bounded(stem)[: MAX_STEM_CHARS - len(str(n)) - 1].rstrip(' .')}-{n}{suffix}"
+        used.add(name.casefold())
+        names.append(name)
+    return names
+
+
+@dataclass(frozen=True)
+class Issued:
+    """One department's form, written."""
+
+    department: Department
+    form_id: str
+    workbook: Path
+    draft: Path | None = None
+
+
+def identity(department: Department, year: int, spec: Spec) -> dict[str, str]:
+    """The custom properties stored in a department's workbook."""
+    props = {
+        FORM_ID: form_id(year, department),
+        DEPARTMENT: department.name,
+        YEAR: str(year),
+        TEMPLATE_ID: spec.form.id,
+        TEMPLATE_VERSION: spec.form.version,
+    }
+    if department.code:
+        props[DEPARTMENT_CODE] = department.code
+    return props
+
+
+def issue(roster: Roster, outbox: Path, *, year: int, spec: Spec | None = None, fallback_fonts: bool = False) -> list[Issued]:
+    """Write one pre-filled workbook per department into ``outbox``, and a
+    manifest (发放清单.csv) of who gets which file."""
+    from .renderer import render_template
+    from .xlsx import set_custom_properties
+
+    spec = spec or load_spec()
+    outbox.mkdir(parents=True, exist_ok=True)
+    names = unique_names([safe_stem(d.name) for d in roster], ".xlsx", {MANIFEST})
+    issued = []
+    for department, name in zip(roster, names):
+        target = outbox / name
+        render_template(target, year=year, department=department.name, budget=department.budget, spec=spec, fallback_fonts=fallback_fonts)
+        props = identity(department, year, spec)
+        set_custom_properties(target, props)
+        issued.append(Issued(department, props[FORM_ID], target))
+    return issued
+
+
+def write_manifest(outbox: Path, issued: list[Issued], sent: dict[str, str] | None = None) -> Path:
+    """发放清单.csv: department, code, address, form id, file, draft or delivery."""
+    target = outbox / MANIFEST
+    with target.open("w", encoding="utf-8-sig", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["部门名称", "部门编码", "邮箱", "表格编号", "文件", "邮件"])
+        for item in issued:
+            mail: Any = item.draft.name if item.draft else (sent or {}).get(item.form_id, "")
+            writer.writerow([_csv_text(item.department.name), _csv_text(item.department.code), item.department.email, item.form_id, item.workbook.name, mail])
+    return target
+
+
+def _csv_text(text: str) -> str:
+    """Text Excel will not run as a formula when it opens the CSV."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text
+
+
+def stored_identity(path: str | Path) -> dict[str, str]:
+    """The identity stored in a workbook, by short key (form_id, department,
+    department_code, year, template_id, template_version); {} for none."""
+    from .xlsx import custom_properties
+
+    props = custom_properties(path)
+    return {key.removeprefix("xlsxform."): value for key, value in props.items() if key.startswith("xlsxform.")}
