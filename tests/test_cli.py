@@ -131,3 +131,11 @@ def test_the_module_and_help_work_as_a_program(tmp_path: Path) -> None:
     """`python -m xlsxform --help` explains itself in Chinese."""
     run_ = subprocess.run([sys.executable, "-m", "xlsxform", "--help"], capture_output=True, text=True, check=False)
     assert run_.returncode == 0 and "生成空白模板" in run_.stdout
+
+
+def test_template_can_be_protected_with_a_password(tmp_path: Path, capsys) -> None:
+    """`template --password` protects the sheet with that password."""
+    target = tmp_path / "locked.xlsx"
+    assert run(capsys, "template", "-o", str(target), "--password", "财政局")[0] == 0
+    protection = openpyxl.load_workbook(target).worksheets[0].protection
+    assert protection.sheet and protection.password

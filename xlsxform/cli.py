@@ -106,6 +106,7 @@ def _parser(lang: str) -> _Parser:
     template.add_argument("--other-tasks", type=_positive, metavar=t("行数", "N"), help=t("其他需完成的任务空行数（默认2）", "blank other-task rows (default 2)"))
     template.add_argument("--indicator-rows", type=_positive, metavar=t("行数", "N"), help=t("每个二级指标下的空行数（默认3）", "blank rows per 二级指标 (default 3)"))
     template.add_argument("--fallback-fonts", action="store_true", help=t("使用常见字体（宋体、仿宋）代替公文字体", "use common fonts instead of the official ones"))
+    template.add_argument("--password", metavar=t("密码", "PASSWORD"), help=t("工作表保护密码（默认不设密码）", "sheet protection password (default: none)"))
 
     render = commands.add_parser("render", help=t("由 JSON 数据生成已填写的表格", "render a filled workbook from JSON"))
     render.add_argument("form", type=Path, help=t("表格数据 JSON 文件", "form data as JSON"))
@@ -230,6 +231,7 @@ def _template(args: argparse.Namespace) -> int:
         blank_rows={k: v for k, v in rows.items() if v},
         spec=spec,
         fallback_fonts=args.fallback_fonts,
+        password=args.password,
     )
     _say(args, f"已生成 {args.year} 年空白模板：{args.output}", f"wrote the {args.year} template: {args.output}")
     return OK
