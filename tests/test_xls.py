@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import random
 from pathlib import Path
 
 import pytest
@@ -10,13 +11,18 @@ import xlrd
 
 from xlsxform import Form, UnreadableWorkbookError, read
 from xlsxform.cli import main
-from xlsxform.xls import OLE2_MAGIC, is_ole2, read_grid
+from xlsxform.spec import IDENTITY_PREFIX, IDENTITY_SHEET, NAME_PREFIX
+from xlsxform import gate
+from xlsxform.gate import OLE2_MAGIC
+from xlsxform.xls import read_grid
 from xlsxform.xlsx import Value
+from xlsxform.xlsx import read_grid as read_xlsx_grid
 
 from .helpers import fill, pairs, rendered
 
 S = "绩效目标表!"
 FIXTURE = Path(__file__).parent / "fixtures" / "sample-libreoffice.xls"
+IDENTITY = {"name_prefix": NAME_PREFIX, "identity_sheet": IDENTITY_SHEET, "identity_prefix": IDENTITY_PREFIX}
 
 BROKEN = {
     "C5": "七百",  # text in an amount
@@ -33,7 +39,7 @@ PERCENT = {"E23": "0%", "E25": "0%"}
 
 def test_the_fixture_is_a_real_biff8_xls() -> None:
     """The committed fixture is an OLE2 file holding a BIFF8 workbook, as Excel 97-2003 writes."""
-    assert FIXTURE.read_bytes()[:8] == OLE2_MAGIC and is_ole2(FIXTURE)
+    assert FIXTURE.read_bytes()[:8] == OLE2_MAGIC and gate.inspect(FIXTURE).format == "xls"
     with xlrd.open_workbook(FIXTURE, on_demand=True, logfile=io.StringIO()) as book:
         assert book.biff_version == 80
 
@@ -54,9 +60,19 @@ def test_percent_cells_read_as_the_percentages_shown() -> None:
 
 
 def test_formulas_are_read_as_formulas() -> None:
-    """The 合计 cells hold formulas, not their cached values, as in an .xlsx."""
+    """The 合计 cells hold their formulas' text, as in an .xlsx, not their cached values."""
     grid = read_grid(FIXTURE, preferred_sheet="绩效目标表", max_rows=100, max_cols=6)
-    assert (grid.get(7, 3), grid.get(17, 4)) == (Value("=SUM(C5,C6)", "#,##0.00", True), Value("=SUM(D14:D16)", "#,##0.00", True))
+    assert {k: v.value for k, v in grid.cells.items() if v.is_formula} == {
+        (7, 3): "=SUM(C5,C6)", (7, 5): "=SUM(E5,E6)", (11, 3): "=SUM(C9,C10)", (11, 5): "=SUM(E9,E10)", (17, 4): "=SUM(D13:D16)",
+    }
+
+
+def test_defined_names_and_identity_come_as_from_an_xlsx() -> None:
+    """The template's defined names and identity sheet survive in the .xls and are read, so inputs are located by name."""
+    grid = read_grid(FIXTURE, preferred_sheet="绩效目标表", max_rows=100, max_cols=6, **IDENTITY)
+    assert (grid.names["xf_budget_basic"], grid.names["xf_key_tasks"]) == ((5, 3, 5, 3), (14, 2, 16, 5))
+    assert grid.identity["xlsxform.template_id"] == "city-department-performance"
+    assert read(FIXTURE).identity["department"] == "湛江市信访局"
 
 
 def test_the_grid_is_bounded(sample: Form) -> None:
@@ -73,20 +89,40 @@ def test_the_first_visible_sheet_is_read_when_the_name_differs() -> None:
 
 @pytest.mark.parametrize("size", [8, 100, 512, 4096, 8000])
 def test_a_truncated_xls_is_an_unreadable_workbook(tmp_path: Path, size: int) -> None:
-    """An .xls cut short raises UnreadableWorkbookError naming the file, whatever xlrd raised."""
+    """An .xls cut short raises UnreadableWorkbookError naming the file, from the gate or from xlrd, whatever xlrd raised."""
     path = tmp_path / "cut.xls"
     path.write_bytes(FIXTURE.read_bytes()[:size])
     with pytest.raises(UnreadableWorkbookError) as raised:
         read(path)
     assert raised.value.path == str(path) and "\n" not in raised.value.message("zh")
+    with pytest.raises(UnreadableWorkbookError) as raised:
+        read_grid(path, preferred_sheet="绩效目标表", max_rows=100, max_cols=6)
+    assert raised.value.path == str(path) and "\n" not in raised.value.message("zh")
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_a_scrambled_xls_is_an_unreadable_workbook_or_reads(tmp_path: Path, seed: int) -> None:
+    """Bytes scrambled past the header give UnreadableWorkbookError or a grid, never another exception."""
+    content = bytearray(FIXTURE.read_bytes())
+    rng = random.Random(seed)
+    for _ in range(40):
+        content[rng.randrange(512, len(content))] = rng.randrange(256)
+    path = tmp_path / "scrambled.xls"
+    path.write_bytes(bytes(content))
+    try:
+        read_grid(path, preferred_sheet="绩效目标表", max_rows=100, max_cols=6)
+    except UnreadableWorkbookError as exc:
+        assert exc.path == str(path)
 
 
 def test_an_ole2_file_without_a_workbook_is_unreadable(tmp_path: Path) -> None:
-    """The OLE2 magic followed by rubbish (a .doc, an encrypted .xlsx) is refused as unreadable."""
+    """The OLE2 magic followed by rubbish (a .doc, an encrypted .xlsx) is refused as unreadable, by the gate and by xlrd."""
     path = tmp_path / "other.xls"
     path.write_bytes(OLE2_MAGIC + bytes(4000))
     with pytest.raises(UnreadableWorkbookError):
         read(path)
+    with pytest.raises(UnreadableWorkbookError):
+        read_grid(path, preferred_sheet="绩效目标表", max_rows=100, max_cols=6)
 
 
 def test_check_reads_an_xls_from_the_command(capsys) -> None:
@@ -130,11 +166,24 @@ def test_the_rendered_sample_as_xls_reads_like_the_xlsx(sample: Form, tmp_path: 
 
 
 @pytest.mark.office
-def test_a_broken_form_as_xls_has_the_same_problems_on_the_same_cells(sample: Form, tmp_path: Path, as_xls) -> None:
-    """Text amounts, a typed formula, a negative count, percents and indicator faults read alike from .xls and .xlsx."""
+def test_a_broken_form_as_xls_has_the_same_problems_on_the_same_cells(sample: Form, tmp_path: Path, office, as_xls) -> None:
+    """Text amounts, a typed formula, a negative count, percents and indicator faults read alike from .xls and .xlsx.
+
+    Both are saved by LibreOffice, so both carry the formulas' results as it calculated them.
+    """
     source = fill(rendered(sample, tmp_path), BROKEN, formats=PERCENT)
-    xlsx_result, xls_result = read(source), read(as_xls(source))
+    xlsx_result, xls_result = read(office(source, "xlsx")), read(as_xls(source))
     assert pairs(xls_result) == pairs(xlsx_result)
-    assert {(f"{S}E5", "formula-not-allowed"), (f"{S}C5", "not-a-number"), (f"{S}C3", "not-whole-number")} <= pairs(xls_result)
+    assert {(f"{S}E5", "formula-unresolved"), (f"{S}C5", "not-a-number"), (f"{S}C3", "not-whole-number")} <= pairs(xls_result)
     assert xls_result.form == xlsx_result.form
     assert [i.value for i in xls_result.form.indicators[3:6]] == ["100%", "100%", "95%"]
+
+
+@pytest.mark.office
+def test_the_xls_grid_is_the_xlsx_grid(sample: Form, tmp_path: Path, as_xls) -> None:
+    """Cell by cell (value, format, formula), and in names and identity, the .xls reads as the .xlsx it was saved from."""
+    source = fill(rendered(sample, tmp_path), BROKEN, formats=PERCENT)
+    bounds = {"preferred_sheet": "绩效目标表", "max_rows": 2000, "max_cols": 6, **IDENTITY}
+    xlsx_grid, xls_grid = read_xlsx_grid(source, **bounds), read_grid(as_xls(source), **bounds)
+    assert xls_grid.cells == xlsx_grid.cells
+    assert (xls_grid.name, xls_grid.last_row, xls_grid.names, xls_grid.identity) == (xlsx_grid.name, xlsx_grid.last_row, xlsx_grid.names, xlsx_grid.identity)

@@ -23,7 +23,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import xls
+from . import gate
 from .errors import FormDataError
 from .problems import Problem, Severity
 from .xlsx import Annotator, CellLink, Flagged, display_text
@@ -47,7 +47,9 @@ def annotate(source: str | Path, problems: Sequence[Problem], target: str | Path
 
     Raises :class:`~xlsxform.errors.FormDataError` when ``target`` is the
     source itself, is not an .xlsx, or ``source`` is an .xls (which is read,
-    but cannot be copied cell for cell: save it as .xlsx first).
+    but cannot be copied cell for cell: save it as .xlsx first), and
+    :class:`~xlsxform.errors.UnreadableWorkbookError` (or its
+    ``RefusedFileError``) when the gate or openpyxl cannot open ``source``.
     """
     source, target = Path(source), Path(target)
     lang = "en" if lang == "en" else "zh"
@@ -55,7 +57,7 @@ def annotate(source: str | Path, problems: Sequence[Problem], target: str | Path
         raise FormDataError("批注副本不能覆盖原文件，请另取一个文件名", "the annotated copy must not overwrite the original file", path=target)
     if target.suffix.lower() != ".xlsx":
         raise FormDataError("批注副本的文件名须以 .xlsx 结尾", "the annotated copy's file name must end in .xlsx", path=target)
-    if xls.is_ole2(source):
+    if gate.inspect(source).format == "xls":
         raise FormDataError(
             "无法为 .xls 文件生成批注副本：请先另存为 .xlsx",
             "cannot annotate an .xls file: save it as .xlsx first",

@@ -502,16 +502,16 @@ def _ingest_table(summary: Any, lang: str) -> str:
 
 def _status_lines(args: argparse.Namespace, store: Any, roster: Any, year: int | None, report: Path | None, *, full: bool) -> list[Any]:
     from .ingest import text_table
-    from .status import counts, default_year, department_status, state_label, write_report
+    from .status import counts, default_year, department_status, local_time, state_label, write_report
 
     en = args.lang == "en"
     year = year if year is not None else default_year(store)
     rows = department_status(store, roster, year)
     if full:
-        table = [["No.", "Department", "Status", "Errors", "Warnings", "Returns"] if en else ["序号", "部门名称", "状态", "错误", "警告", "返回次数"]]
+        table = [["No.", "Department", "Status", "Errors", "Warnings", "Returns", "Latest"] if en else ["序号", "部门名称", "状态", "错误", "警告", "返回次数", "最近返回"]]
         for n, row in enumerate(rows, 1):
-            shown = (str(row.errors), str(row.warnings)) if row.form else ("", "")
-            table.append([str(n), row.department or "-", state_label(row.state, args.lang), *shown, str(row.versions)])
+            shown = (str(row.errors), str(row.warnings), str(row.versions), local_time(row.form.received_at)) if row.form else ("", "", "0", "")
+            table.append([str(n), row.department or "-", state_label(row.state, args.lang), *shown])
         print(text_table(table, right={0, 3, 4, 5}))
     tally = counts(rows)
     states = [s for s in ("valid", "errors", "missing", "unlisted") if tally[s] or s != "unlisted"]

@@ -40,6 +40,19 @@ class NotThisFormError(UnreadableWorkbookError):
     """A workbook opens but does not hold the form the spec describes."""
 
 
+class RefusedFileError(UnreadableWorkbookError):
+    """A file refused before any spreadsheet library reads it: hostile, broken
+    or not a workbook (see :mod:`xlsxform.gate`).
+
+    ``reason`` is a stable code programs may rely on ('encrypted', 'zip-bomb',
+    'macros', 'not-a-workbook', ...); ``zh`` and ``en`` say it in words.
+    """
+
+    def __init__(self, reason: str, zh: str, en: str, *, path: str | Path | None = None) -> None:
+        self.reason = reason
+        super().__init__(zh, en, path=path)
+
+
 _PYDANTIC_ZH = {
     "missing": "缺少此项",
     "extra_forbidden": "不是表格中的项目",

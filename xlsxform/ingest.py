@@ -22,6 +22,7 @@ from __future__ import annotations
 import email
 import email.policy
 import errno
+import gc
 import hashlib
 import json
 import mailbox
@@ -101,9 +102,12 @@ class Outcome:
 class Summary:
     outcomes: list[Outcome]
     seconds: dict[str, float]
-    """Wall time of each phase: expand, read (waiting for workers), store, total."""
+    """Wall time of each phase in the parent: expand and hash, wait for the
+    readers (the pool's start included), store in SQLite, total."""
     read_seconds: float = 0.0
-    """Time the workers spent reading, summed over workers."""
+    """Wall time the workers spent reading, summed over workers."""
+    read_cpu: float = 0.0
+    """CPU time the workers spent reading, summed over workers."""
     workers: int = 0
 
     def count(self, status: str) -> int:
@@ -133,62 +137,71 @@ def ingest(
     seconds: dict[str, float] = {}
     ingested_at = now()
     scratch = Path(tempfile.mkdtemp(prefix="xlsxform-ingest-"))
-    outcomes: list[Outcome] = []
+    slots: list[Outcome | None] = []
     try:
-        items = list(expand(paths, scratch))
-        to_read: list[Item] = []
+        database = store.path
+        items = list(expand(paths, scratch, [database, *(database.with_name(database.name + end) for end in ("-wal", "-shm", "-journal"))]))
+        slots = [None] * len(items)
+        to_read: list[tuple[int, Item]] = []
         seen: set[str] = set()
-        for item in items:
+        for index, item in enumerate(items):
             sha = item.input.sha256
             if sha in seen:
-                outcomes.append(Outcome(item.input, "duplicate"))
+                slots[index] = Outcome(item.input, "duplicate")
             elif store.known(sha):
-                outcomes.append(Outcome(item.input, "known"))
+                slots[index] = Outcome(item.input, "known")
             elif item.refusal:
-                outcomes.append(_refuse(store, item, item.refusal, *(item.detail or REFUSALS[item.refusal]), ingested_at=ingested_at))
+                slots[index] = _refuse(store, item, item.refusal, *(item.detail or REFUSALS[item.refusal]), ingested_at=ingested_at)
             else:
-                to_read.append(item)
+                to_read.append((index, item))
             seen.add(sha)
-        seconds["expand"] = time.perf_counter() - started
+        seconds["expand and hash"] = time.perf_counter() - started
 
-        stored_at = time.perf_counter()
-        waited = storing = read_seconds = 0.0
+        waited = storing = read_seconds = read_cpu = 0.0
         done = 0
         workers = max(1, min(jobs or os.cpu_count() or 1, len(to_read)))
         mark = time.perf_counter()
-        for item, result in read_all(to_read, spec, workers):
+        for (index, _), (item, result) in zip(to_read, read_all([item for _, item in to_read], spec, workers)):
             now_ = time.perf_counter()
             waited += now_ - mark
             read_seconds += result.get("seconds", 0.0)
-            outcomes.append(_store(store, item, result, roster, spec, ingested_at))
+            read_cpu += result.get("cpu", 0.0)
+            slots[index] = _store(store, item, result, roster, spec, ingested_at)
             done += 1
             if progress:
                 progress(done, len(to_read))
             mark = time.perf_counter()
             storing += mark - now_
-        seconds["read"] = waited
-        seconds["store"] = storing
-        seconds["read+store"] = time.perf_counter() - stored_at
+        seconds["wait for the readers"] = waited
+        seconds["store in SQLite"] = storing
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    outcomes = [o for o in slots if o is not None]
     seconds["total"] = time.perf_counter() - started
-    return Summary(outcomes, seconds, read_seconds, workers if to_read else 0)
+    return Summary(outcomes, seconds, read_seconds, read_cpu, workers if to_read else 0)
 
 
 # -- expanding inputs -----------------------------------------------------------
 
 
-def expand(paths: Iterable[str | Path], scratch: Path) -> Iterator[Item]:
-    """Every item in ``paths``: files of folders (sorted), attachments of
-    e-mails and of each message of a mailbox; attachments are copied into
-    ``scratch`` to be read."""
+def expand(paths: Iterable[str | Path], scratch: Path, skip: Iterable[Path] = ()) -> Iterator[Item]:
+    """Every item in ``paths``: files of folders (sorted, symbolic links to
+    folders not followed), attachments of e-mails and of each message of a
+    mailbox; attachments are copied into ``scratch`` to be read.  Files in
+    ``skip`` (the database itself) are passed over."""
+    skipped = {p.resolve() for p in skip}
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            for child in sorted(p for p in path.rglob("*") if p.is_file()):
-                yield from _file(child, scratch)
+            for folder, folders, files in os.walk(path):
+                folders.sort()
+                for name in sorted(files):
+                    child = Path(folder) / name
+                    if child.is_file() and child.resolve() not in skipped:
+                        yield from _file(child, scratch)
         elif path.exists():
-            yield from _file(path, scratch)
+            if path.resolve() not in skipped:
+                yield from _file(path, scratch)
         else:
             raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(path))
 
@@ -265,9 +278,9 @@ def _message(message: Any, data: bytes, name: str, source: str, origin: str, scr
         if len(payload) > MAX_INPUT_BYTES:
             yield Item(info, None, "too-large", _too_large(len(payload)))
             continue
-        folder = scratch / info.sha256[:16]
-        folder.mkdir(exist_ok=True)
-        target = folder / (filename if Path(filename).suffix.lower() in WORKBOOK_SUFFIXES else f"{filename}{_workbook_suffix(payload)}")
+        # Under a name of our own: the sender chose the attachment's name.
+        suffix = Path(filename).suffix.lower()
+        target = scratch / f"{info.sha256}{suffix if suffix in WORKBOOK_SUFFIXES else _workbook_suffix(payload)}"
         target.write_bytes(payload)
         yield Item(info, target)
     if not found:
@@ -359,14 +372,13 @@ def read_one(path: str, spec: Spec | None = None) -> dict[str, Any]:
     """Read and check one workbook; never raises.
 
     Returns plain data for the parent process: the form as JSON, each problem
-    with its messages, the identity stored in the file, the seconds spent;
-    or the refusal code and reason.
+    with its messages, and the identity stored in the file; or the refusal
+    code and reason.
     """
     from .errors import NotThisFormError, XlsxformError
     from .outbox import stored_identity
     from .reader import read
 
-    started = time.perf_counter()
     try:
         result = read(path, spec=spec or load_spec())
         problems = [
@@ -388,15 +400,15 @@ def read_one(path: str, spec: Spec | None = None) -> dict[str, Any]:
             "department": result.form.department,
             "year": result.form.year,
             "problems": problems,
-            "identity": stored_identity(path),
-            "seconds": time.perf_counter() - started,
+            # The reader's own identity (when it has one) agrees with the
+            # custom properties outbox.issue stores; either may be missing.
+            "identity": stored_identity(path) | dict(getattr(result, "identity", None) or {}),
         }
     except XlsxformError as exc:
         code = "not-this-form" if isinstance(exc, NotThisFormError) else "unreadable"
-        return {"ok": False, "refusal": code, "kind": type(exc).__name__, "reason": exc.zh, "reason_en": exc.en, "seconds": time.perf_counter() - started}
+        return {"ok": False, "refusal": code, "kind": type(exc).__name__, "reason": exc.zh, "reason_en": exc.en}
     except Exception as exc:  # noqa: BLE001 - isolation: any failure is this file's refusal
-        zh, en = REFUSALS["crashed"]
-        return {"ok": False, "refusal": "crashed", "kind": type(exc).__name__, "reason": f"{zh}（{type(exc).__name__}）", "reason_en": f"{en} ({type(exc).__name__}: {exc})"[:500], "seconds": time.perf_counter() - started}
+        return _crashed(exc)
 
 
 _worker_spec: Spec | None = None
@@ -405,10 +417,18 @@ _worker_spec: Spec | None = None
 def _init_worker(spec: Spec) -> None:
     global _worker_spec
     _worker_spec = spec
+    # What the worker inherited from its parent stays out of the cyclic
+    # collector: scanning it would cost time and copy every page it touches.
+    gc.freeze()
 
 
 def _read_in_worker(path: str) -> dict[str, Any]:
-    return read_one(path, _worker_spec)
+    wall, cpu = time.perf_counter(), time.process_time()
+    try:
+        result = read_one(path, _worker_spec)
+    except Exception as exc:  # noqa: BLE001 - read_one catches all; this is the last line of isolation
+        result = _crashed(exc)
+    return result | {"seconds": time.perf_counter() - wall, "cpu": time.process_time() - cpu}
 
 
 def _pool(workers: int, spec: Spec) -> ProcessPoolExecutor:
@@ -432,25 +452,52 @@ def read_all(items: list[Item], spec: Spec, workers: int) -> Iterator[tuple[Item
         return
     import xlsxform.reader  # noqa: F401 - imported once here, inherited by forked workers
 
-    retry: list[Item] = []
+    results: list[dict[str, Any] | None] = [None] * len(items)
+    retry: list[int] = []
     with _pool(workers, spec) as pool:
-        futures: list[Future[dict[str, Any]]] = [pool.submit(_read_in_worker, str(item.path)) for item in items]
+        # The workers are forked at the first submit, with the parent's heap
+        # frozen (see _init_worker); the parent's collector resumes after.
+        gc.freeze()
         try:
-            for item, future in zip(items, futures):
+            futures: list[Future[dict[str, Any]]] = [pool.submit(_read_in_worker, str(item.path)) for item in items]
+        finally:
+            gc.unfreeze()
+        try:
+            for index, future in enumerate(futures):
                 try:
-                    yield item, future.result()
+                    result = future.result()
                 except BrokenProcessPool:
-                    retry.append(item)
+                    retry.append(index)
+                    continue
+                except Exception as exc:  # noqa: BLE001 - e.g. a result that cannot be sent back
+                    result = _crashed(exc)
+                if retry:  # keep input order: wait until the retried files are read
+                    results[index] = result
+                else:
+                    yield items[index], result
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
             raise
-    for item in retry:
+    if not retry:
+        return
+    for index in retry:
         with _pool(1, spec) as pool:
             try:
-                yield item, pool.submit(_read_in_worker, str(item.path)).result()
+                results[index] = pool.submit(_read_in_worker, str(items[index].path)).result()
             except BrokenProcessPool:
                 zh, en = REFUSALS["crashed"]
-                yield item, {"ok": False, "refusal": "crashed", "kind": "BrokenProcessPool", "reason": f"{zh}（读取进程意外退出）", "reason_en": f"{en} (the reading process died)"}
+                results[index] = {"ok": False, "refusal": "crashed", "kind": "BrokenProcessPool", "reason": f"{zh}（读取进程意外退出）", "reason_en": f"{en} (the reading process died)"}
+            except Exception as exc:  # noqa: BLE001
+                results[index] = _crashed(exc)
+    for index in range(retry[0], len(items)):
+        result = results[index]
+        assert result is not None
+        yield items[index], result
+
+
+def _crashed(exc: BaseException) -> dict[str, Any]:
+    zh, en = REFUSALS["crashed"]
+    return {"ok": False, "refusal": "crashed", "kind": type(exc).__name__, "reason": f"{zh}（{type(exc).__name__}）", "reason_en": f"{en} ({type(exc).__name__}: {exc})"[:500]}
 
 
 # -- storing -------------------------------------------------------------------

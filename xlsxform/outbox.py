@@ -80,9 +80,9 @@ def safe_stem(name: str, fallback: str = "部门") -> str:
     return stem
 
 
-def _bounded(stem: str) -> str:
-    stem = stem[:MAX_STEM_CHARS]
-    while len(stem.encode("utf-8")) > MAX_STEM_BYTES:
+def _bounded(stem: str, chars: int = MAX_STEM_CHARS, size: int = MAX_STEM_BYTES) -> str:
+    stem = stem[:chars]
+    while len(stem.encode("utf-8")) > size:
         stem = stem[:-1]
     return stem
 
@@ -96,7 +96,8 @@ def unique_names(stems: list[str], suffix: str, taken: set[str] | None = None) -
         name, n = f"{stem}{suffix}", 1
         while name.casefold() in used:
             n += 1
-            name = f"{_bounded(stem)[: MAX_STEM_CHARS - len(str(n)) - 1].rstrip(' .')}-{n}{suffix}"
+            tail = f"-{n}"
+            name = f"{_bounded(stem, MAX_STEM_CHARS - len(tail), MAX_STEM_BYTES - len(tail)).rstrip(' .')}{tail}{suffix}"
         used.add(name.casefold())
         names.append(name)
     return names

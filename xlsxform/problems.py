@@ -31,10 +31,15 @@ CATALOGUE: dict[str, tuple[Severity, str, str]] = {
         "“{label}”应为不小于0的整数，实际为“{value}”",
         "{label} must be a whole number of at least 0, found '{value}'",
     ),
-    "formula-not-allowed": (
+    "cell-error": (
         Severity.ERROR,
-        "“{label}”应填写数值，不能填写公式“{value}”",
-        "{label} must be a value, not the formula '{value}'",
+        "“{label}”显示错误值“{value}”，请检查公式或直接填写数值",
+        "{label} shows the error '{value}'; check its formula or type the value",
+    ),
+    "formula-unresolved": (
+        Severity.ERROR,
+        "“{label}”中的公式“{value}”无法计算，请直接填写数值",
+        "the formula '{value}' in {label} cannot be worked out; type the value instead",
     ),
     "r1-budget-unbalanced": (
         Severity.ERROR,
@@ -136,7 +141,7 @@ class Problem:
     def message(self, lang: str = "zh") -> str:
         """The problem in words, Chinese by default."""
         _, zh, en = CATALOGUE[self.code]
-        return (zh if lang == "zh" else en).format(value=self.value, **self.params)
+        return (zh if lang == "zh" else en).format(**{"value": self.value, **self.params})
 
     def at(self, cell: str | None) -> Problem:
         """The same problem placed on a cell."""

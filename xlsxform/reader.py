@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from . import amounts, xls
+from . import amounts, formula, xls
 from .errors import NotThisFormError
 from .model import Form, Indicator, Task, field_at
 from .problems import Problem, has_errors
@@ -38,6 +38,9 @@ from .spec import (
     normalise_label,
 )
 from .xlsx import Grid, Value, display_text, read_grid
+
+ERROR_VALUES = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "Err:502", "Err:504", "Err:508", "Err:522"})
+"""What a cell shows when its formula failed (LibreOffice's Err:NNN included)."""
 
 MAX_ROWS = 2000
 """No real form is longer; the reader never looks further down."""
@@ -70,18 +73,22 @@ def read(path: str | Path, *, spec: Spec | None = None) -> ReadResult:
     is not this form; everything else is reported as a problem.
     """
     spec = spec or load_spec()
-    if xls.is_ole2(path):  # .xls (Excel 97-2003)
-        grid = xls.read_grid(path, preferred_sheet=spec.form.sheet, max_rows=MAX_ROWS, max_cols=WIDTH + 1)
-    else:
-        grid = read_grid(
-            path,
-            preferred_sheet=spec.form.sheet,
-            max_rows=MAX_ROWS,
-            max_cols=WIDTH + 1,
-            name_prefix=NAME_PREFIX,
-            identity_sheet=IDENTITY_SHEET,
-            identity_prefix=IDENTITY_PREFIX,
-        )
+    from . import gate
+
+    # Before any spreadsheet library sees a byte: refuses (RefusedFileError)
+    # what is hostile, broken or not a workbook; an OLE2 file it lets
+    # through is an .xls.
+    kind = gate.inspect(path)
+    grid_of = xls.read_grid if kind.format == "xls" else read_grid  # .xls (Excel 97-2003) or .xlsx
+    grid = grid_of(
+        path,
+        preferred_sheet=spec.form.sheet,
+        max_rows=MAX_ROWS,
+        max_cols=WIDTH + 1,
+        name_prefix=NAME_PREFIX,
+        identity_sheet=IDENTITY_SHEET,
+        identity_prefix=IDENTITY_PREFIX,
+    )
     return _Reader(spec, grid, str(path)).read()
 
 
@@ -114,6 +121,7 @@ class _Reader:
         self._check_written_totals(form)
         self._check_identity(form)
         self.problems += [self._place(p) for p in check(form, self.spec)]
+        self.problems = _once(self.problems)
         return ReadResult(self.path, form, self.problems, self.cells, self.identity)
 
     def _check_identity(self, form: Form) -> None:
@@ -201,7 +209,7 @@ class _Reader:
                     case LabelCell() if col > 2 and found and normalise_label(found.value) != normalise_label(cell.label):
                         self.problems.append(Problem("label-changed", cell=ref, value=found.value, params={"expected": cell.label}))
                     case FieldCell():
-                        self._field(cell, found, ref)
+                        self._field(cell, row, col)
                     case SumCell():
                         self.cells[cell.name] = ref
                         if found and not found.is_formula:
@@ -221,14 +229,13 @@ class _Reader:
         want = normalise_label(head.label)
         return next((r for r in range(first, last + 1) if r not in used and self._label(r, 2) == want), None)
 
-    def _field(self, cell: FieldCell, found: Value | None, ref: str) -> None:
-        self.cells[cell.field] = ref
+    def _field(self, cell: FieldCell, row: int, col: int) -> None:
+        self.cells[cell.field] = self.grid.ref(row, col)
         title, kind = field_at(cell.field)
+        value = self._scalar(row, col, kind, cell.field, title)
         if cell.numbered is not None:
-            text = display_text(found.value, found.number_format) if found else ""
-            self._set(cell.field, split_numbered(text, cell.numbered))
+            self._set(cell.field, split_numbered(value or "", cell.numbered))
         else:
-            value = self._scalar(found, kind, cell.field, ref, title)
             self._set(cell.field, "" if value is None and kind == "text" else value)
 
     def _table(self, section: TableSection, first: int, last: int) -> None:
@@ -254,10 +261,9 @@ class _Reader:
             path = f"{section.field}[{len(items)}]"
             item: dict[str, Any] = {}
             for col, name in enumerate(section.columns, 2):
-                ref = self.grid.ref(row, col)
-                self.cells[f"{path}.{name}"] = ref
+                self.cells[f"{path}.{name}"] = self.grid.ref(row, col)
                 title, kind = field_at(name, Task)
-                value = self._scalar(self.grid.get(row, col), kind, f"{path}.{name}", ref, title)
+                value = self._scalar(row, col, kind, f"{path}.{name}", title)
                 item[name] = "" if value is None and kind == "text" else value
             items.append(item)
         self.data[section.field] = items
@@ -327,26 +333,71 @@ class _Reader:
 
     # -- values -----------------------------------------------------------
 
-    def _scalar(self, found: Value | None, kind: str, path: str, ref: str, title: str) -> Any:
+    def _scalar(self, row: int, col: int, kind: str, path: str, title: str) -> Any:
         """A cell's value as the field's kind, or None with a problem recorded."""
+        found = self.grid.get(row, col)
         if found is None:
             return None
+        ref = self.grid.ref(row, col)
+        value = found.value
         if found.is_formula:
-            self.problems.append(Problem("formula-not-allowed", cell=ref, field=path, value=found.value, params={"label": title}))
+            value = self._formula_value(row, col, kind)
+            if value is None:
+                self.problems.append(Problem("formula-unresolved", cell=ref, field=path, value=found.value, params={"label": title}))
+                return None
+        if isinstance(value, str) and value.strip() in ERROR_VALUES:
+            self.problems.append(Problem("cell-error", cell=ref, field=path, value=value, params={"label": title}))
             return None
         if kind == "text":
-            return display_text(found.value, found.number_format)
-        number = _number(found.value)
+            return display_text(value, found.number_format)
+        number = _number(value)
         if number is None:
-            self.problems.append(Problem("not-a-number", cell=ref, field=path, value=found.value, params={"label": title}))
+            self.problems.append(Problem("not-a-number", cell=ref, field=path, value=value, params={"label": title}))
             return None
         if kind == "count" and (number < 0 or number != number.to_integral_value()):
-            self.problems.append(Problem("not-whole-number", cell=ref, field=path, value=found.value, params={"label": title}))
+            self.problems.append(Problem("not-whole-number", cell=ref, field=path, value=value, params={"label": title}))
             return None
         if number < 0:
-            self.problems.append(Problem("negative", cell=ref, field=path, value=found.value, params={"label": title}))
+            self.problems.append(Problem("negative", cell=ref, field=path, value=value, params={"label": title}))
             return None
         return int(number) if kind == "count" else number
+
+    def _formula_value(self, row: int, col: int, kind: str) -> Any:
+        """A formula typed over an input: its cached value, else simple
+        arithmetic worked out over the sheet, else None."""
+        cached = self.grid.cached(row, col)
+        if cached is not None:
+            return None if isinstance(cached, str) and cached.strip() in ERROR_VALUES else cached
+        if kind == "text":
+            return None
+        try:
+            return formula.evaluate(self.grid.get(row, col).value, self._lookup(set()))
+        except formula.Unresolved:
+            return None
+
+    def _lookup(self, visiting: set[tuple[int, int]]) -> formula.Lookup:
+        """Numbers of the sheet's cells for formula.evaluate, formulas followed (no cycles)."""
+
+        def lookup(row: int, col: int) -> Decimal | None:
+            found = self.grid.get(row, col)
+            if found is None:
+                return None
+            if not found.is_formula:
+                number = _number(found.value)
+                if number is None:
+                    raise ValueError(found.value)
+                return number
+            if (row, col) in visiting or len(visiting) > 50:
+                raise formula.Unresolved("circular or too deep")
+            cached = self.grid.cached(row, col)
+            if cached is not None:
+                number = _number(cached)
+                if number is None:
+                    raise ValueError(cached)
+                return number
+            return formula.evaluate(found.value, self._lookup(visiting | {(row, col)}))
+
+        return lookup
 
     def _check_written_totals(self, form: Form) -> None:
         """A total typed as a number must match its recomputed parts."""
@@ -387,7 +438,21 @@ class _Reader:
         target[leaf] = value
 
 
+def _once(problems: list[Problem]) -> list[Problem]:
+    """Each problem once: rows under one merged label share its cell."""
+    seen: set[tuple[str, str | None, str]] = set()
+    unique = []
+    for problem in problems:
+        key = (problem.code, problem.cell, str(problem.value))
+        if key not in seen:
+            seen.add(key)
+            unique.append(problem)
+    return unique
+
+
 def _number(value: Any) -> Decimal | None:
+    if isinstance(value, Decimal):
+        return value
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):

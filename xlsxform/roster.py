@@ -43,7 +43,15 @@ _UNIT = re.compile(r"[（(]\s*万元\s*[)）]$")
 
 
 class RosterError(XlsxformError):
-    """A roster cannot be used: a missing column, a duplicate, a bad value."""
+    """A roster cannot be used: a missing column, a duplicate, a bad value.
+
+    ``code`` says which fault (empty, unsupported-file, missing-column,
+    no-name, bad-email, duplicate-department, duplicate-code, bad-amount)
+    and ``row`` where, counted as a spreadsheet shows it."""
+
+    def __init__(self, zh: str, en: str, *, path: str | Path | None = None, code: str = "", row: int | None = None) -> None:
+        super().__init__(zh, en, path=path)
+        self.code, self.row = code, row
 
 
 @dataclass(frozen=True)
@@ -93,8 +101,8 @@ def read_roster(path: str | Path) -> Roster:
     rows = _rows(path)
     header_at = next((i for i, row in enumerate(rows) if any(_cell(v) for v in row)), None)
     if header_at is None:
-        raise RosterError("名单为空", "the roster is empty", path=path)
-    columns = _columns(rows[header_at], path)
+        raise RosterError("名单为空", "the roster is empty", path=path, code="empty")
+    columns = _columns(rows[header_at], path, header_at + 1)
     departments: list[Department] = []
     seen: dict[str, int] = {}
     seen_codes: dict[str, int] = {}
@@ -107,17 +115,17 @@ def read_roster(path: str | Path) -> Roster:
         email = values[EMAIL].strip().strip("<>").strip()
         code = values.get(CODE, "").strip()
         if not name:
-            raise RosterError(f"第 {number} 行：缺少部门名称", f"row {number}: no department name", path=path)
+            raise RosterError(f"第 {number} 行：缺少部门名称", f"row {number}: no department name", path=path, code="no-name", row=number)
         if not _EMAIL.fullmatch(email):
             shown = email or "（空）"
-            raise RosterError(f"第 {number} 行（{name}）：邮箱“{shown}”格式不正确", f"row {number} ({name}): '{email}' is not an e-mail address", path=path)
+            raise RosterError(f"第 {number} 行（{name}）：邮箱“{shown}”格式不正确", f"row {number} ({name}): '{email}' is not an e-mail address", path=path, code="bad-email", row=number)
         key = department_key(name)
         if key in seen:
-            raise RosterError(f"第 {number} 行：部门“{name}”与第 {seen[key]} 行重复", f"row {number}: department '{name}' repeats row {seen[key]}", path=path)
+            raise RosterError(f"第 {number} 行：部门“{name}”与第 {seen[key]} 行重复", f"row {number}: department '{name}' repeats row {seen[key]}", path=path, code="duplicate-department", row=number)
         seen[key] = number
         if code:
             if code in seen_codes:
-                raise RosterError(f"第 {number} 行：部门编码“{code}”与第 {seen_codes[code]} 行重复", f"row {number}: code '{code}' repeats row {seen_codes[code]}", path=path)
+                raise RosterError(f"第 {number} 行：部门编码“{code}”与第 {seen_codes[code]} 行重复", f"row {number}: code '{code}' repeats row {seen_codes[code]}", path=path, code="duplicate-code", row=number)
             seen_codes[code] = number
         budget: dict[str, Decimal] = {}
         for field_name, col in columns.items():
@@ -129,11 +137,11 @@ def read_roster(path: str | Path) -> Roster:
             amount = _amount(raw)
             if amount is None:
                 label = _budget_titles()[field_name]
-                raise RosterError(f"第 {number} 行（{name}）：“{label}”的金额“{_cell(raw)}”不是不小于0的数字", f"row {number} ({name}): {label} '{_cell(raw)}' is not an amount of at least 0", path=path)
+                raise RosterError(f"第 {number} 行（{name}）：“{label}”的金额“{_cell(raw)}”不是不小于0的数字", f"row {number} ({name}): {label} '{_cell(raw)}' is not an amount of at least 0", path=path, code="bad-amount", row=number)
             budget[field_name] = amount
         departments.append(Department(name=name, email=email, code=code, budget=budget, row=number))
     if not departments:
-        raise RosterError("名单中没有部门", "the roster lists no department", path=path)
+        raise RosterError("名单中没有部门", "the roster lists no department", path=path, code="empty")
     return Roster(str(path), departments)
 
 
@@ -144,7 +152,7 @@ def _rows(path: Path) -> list[list[Any]]:
 
         return read_table(path, max_rows=MAX_ROWS, max_cols=MAX_COLUMNS)
     if suffix not in (".csv", ".txt"):
-        raise RosterError("名单须为 .csv 或 .xlsx 文件", "a roster must be a .csv or .xlsx file", path=path)
+        raise RosterError("名单须为 .csv 或 .xlsx 文件", "a roster must be a .csv or .xlsx file", path=path, code="unsupported-file")
     data = path.read_bytes()
     for encoding in ("utf-8-sig", "gb18030"):
         try:
@@ -153,13 +161,13 @@ def _rows(path: Path) -> list[list[Any]]:
         except UnicodeDecodeError:
             continue
     else:  # pragma: no cover - gb18030 decodes nearly every byte string
-        raise RosterError("名单的文字编码无法识别（请另存为 UTF-8 或 GBK 的 CSV）", "unknown text encoding (save as UTF-8 or GBK CSV)", path=path)
+        raise RosterError("名单的文字编码无法识别（请另存为 UTF-8 或 GBK 的 CSV）", "unknown text encoding (save as UTF-8 or GBK CSV)", path=path, code="unsupported-file")
     first = text.split("\n", 1)[0]
     delimiter = "\t" if "\t" in first and "," not in first else ","
     return [row[:MAX_COLUMNS] for _, row in zip(range(MAX_ROWS), csv.reader(io.StringIO(text), delimiter=delimiter))]
 
 
-def _columns(header: list[Any], path: Path) -> dict[str, int]:
+def _columns(header: list[Any], path: Path, row: int) -> dict[str, int]:
     """Which column holds what: 部门名称/邮箱/部门编码, and Budget field names."""
     wanted = {normalise_label(spelling).casefold(): name for name, spellings in HEADERS.items() for spelling in spellings}
     budget = {normalise_label(title).casefold(): name for name, title in _budget_titles().items()}
@@ -173,7 +181,7 @@ def _columns(header: list[Any], path: Path) -> dict[str, int]:
     for required in (NAME, EMAIL):
         if required not in columns:
             found = "、".join(_cell(v) for v in header if _cell(v)) or "（无）"
-            raise RosterError(f"名单缺少“{required}”列（表头为：{found}）", f"the roster has no '{required}' column (headers: {found})", path=path)
+            raise RosterError(f"名单缺少“{required}”列（表头为：{found}）", f"the roster has no '{required}' column (headers: {found})", path=path, code="missing-column", row=row)
     return columns
 
 

@@ -151,7 +151,7 @@ def write_report(store: Store, rows: list[DepartmentStatus], target: Path, *, la
         form = row.form
         body.append(
             [n, row.department, row.code, row.email, state_label(row.state, lang), row.errors if form else None, row.warnings if form else None,
-             _local(form.received_at) if form else "", form.file_name if form else "", row.versions, link]
+             local_time(form.received_at) if form else "", form.file_name if form else "", row.versions, link]
         )
     problems_header = ["Department", "Cell", "Severity", "Problem", "Code"] if en else ["部门名称", "单元格", "类别", "问题", "代码"]
     problem_rows: list[list[Any]] = []
@@ -163,7 +163,7 @@ def write_report(store: Store, rows: list[DepartmentStatus], target: Path, *, la
             problem_rows.append([row.department, p.cell or "", level, p.message_en if en else p.message, p.code])
     refused_header = ["File", "Came from", "Sender", "Mail date", "Reason", "Code", "Ingested", "sha256"] if en else ["文件", "来源", "发件人", "邮件日期", "原因", "代码", "入库时间", "sha256"]
     refused_rows = [
-        [r.file_name, r.source, r.sender or "", _local(r.date) if r.date else "", r.reason_en if en else r.reason, r.refusal, _local(r.ingested_at), r.sha256]
+        [r.file_name, r.source, r.sender or "", local_time(r.date) if r.date else "", r.reason_en if en else r.reason, r.refusal, local_time(r.ingested_at), r.sha256]
         for r in store.refusals()
     ]
     titles = ("Status", "Problems", "Refused files") if en else ("返回情况", "问题清单", "拒收文件")
@@ -210,7 +210,7 @@ def _annotate(store: Store, rows: list[DepartmentStatus], target: Path, annotate
     return [replace(r, annotated=written.get(r.form.id)) if r.form is not None and r.form.id in written else r for r in rows]
 
 
-def _local(stamp: str) -> str:
+def local_time(stamp: str) -> str:
     """A stored UTC time as the local time a person reads: 2024-03-01 16:05."""
     import datetime as dt
 

@@ -12,13 +12,18 @@ result.  The sheet's FORMULA records are therefore found by walking the
 sheet's BIFF records (a record is a 2-byte type, a 2-byte length and the
 data), and the formula's tokens decompiled with xlrd's own decompiler.
 
-Every failure of xlrd, whatever it raises, becomes one
+An .xls always stores its formulas' results; the grid gives them as
+:meth:`~xlsxform.xlsx.Grid.cached`, as an .xlsx saved by an office suite does.
+
+:mod:`xlsxform.gate` decides that a file is an .xls (by its content) before
+this module sees it.  Every failure of xlrd, whatever it raises, becomes one
 :class:`~xlsxform.errors.UnreadableWorkbookError`.
 """
 
 from __future__ import annotations
 
 import io
+import re
 import struct
 from pathlib import Path
 from typing import Any
@@ -26,33 +31,33 @@ from typing import Any
 from .errors import UnreadableWorkbookError
 from .xlsx import Grid, Value
 
-OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-"""The first bytes of an OLE2 compound document: .xls (and .doc, and
-password-protected .xlsx, which xlrd refuses with a clear reason)."""
-
 _BOF, _EOF, _FORMULA, _SHRFMLA, _ARRAY = 0x0809, 0x000A, 0x0006, 0x04BC, 0x0221
 """BIFF8 record types: a substream's start and end, a formula cell, and the
 shared tokens of a shared or array formula."""
 _TEXP = 0x01
 """The token of a cell that is part of a shared or array formula."""
+_QUOTED = re.compile(r"(\"(?:[^\"]|\"\")*\"|'(?:[^']|'')*')")
+"""Text and sheet names in a formula, left as they are."""
+_WHOLE = re.compile(r"(?<![\w.])(\d+)\.0(?![\d.])")
+"""A whole number as xlrd writes it, 2.0."""
 
 
-def is_ole2(path: str | Path) -> bool:
-    """True when the file starts like an .xls (an OLE2 compound document).
-
-    A file that cannot be opened is not one; the .xlsx reader then reports it.
-    """
-    try:
-        with open(path, "rb") as source:
-            return source.read(len(OLE2_MAGIC)) == OLE2_MAGIC
-    except OSError:
-        return False
-
-
-def read_grid(path: str | Path, *, preferred_sheet: str, max_rows: int, max_cols: int) -> Grid:
+def read_grid(
+    path: str | Path,
+    *,
+    preferred_sheet: str,
+    max_rows: int,
+    max_cols: int,
+    name_prefix: str = "",
+    identity_sheet: str = "",
+    identity_prefix: str = "",
+) -> Grid:
     """Read the top-left region of the form's sheet of an .xls, like :func:`xlsxform.xlsx.read_grid`.
 
-    The sheet is the one named ``preferred_sheet``, else the first visible one.
+    The sheet is the one named ``preferred_sheet``, else the first visible
+    one.  Defined names starting with ``name_prefix`` and the identity keys
+    starting with ``identity_prefix`` come as from an .xlsx; an .xls has no
+    custom document properties, so identity comes from ``identity_sheet``.
     """
     try:
         import xlrd
@@ -81,16 +86,28 @@ def read_grid(path: str | Path, *, preferred_sheet: str, max_rows: int, max_cols
             raise UnreadableWorkbookError("文件中没有工作表", "the workbook has no worksheet", path=path)
         formulas = _formulas(book, sheet.number)
         cells: dict[tuple[int, int], Value] = {}
+        cached: dict[tuple[int, int], Any] = {}  # formulas' results: an .xls always stores them
         last = 0
         for r in range(min(sheet.nrows, max_rows)):
             for c in range(min(sheet.row_len(r), max_cols)):
+                value = _value(book, sheet.cell(r, c), xlrd)
                 formula = formulas.get((r, c))
-                value = formula if formula is not None else _value(book, sheet.cell(r, c), xlrd)
+                if formula is not None:
+                    if value is not None:
+                        cached[(r + 1, c + 1)] = value
+                    value = formula
                 if value is None:
                     continue
                 cells[(r + 1, c + 1)] = Value(value, _number_format(book, sheet.cell_xf_index(r, c)), formula is not None)
                 last = r + 1
-        return Grid(sheet.name, cells, last)
+        return Grid(
+            sheet.name,
+            cells,
+            last,
+            _names(book, sheet.name, name_prefix),
+            _identity(book, identity_sheet, identity_prefix),
+            cached_loader=lambda: cached,
+        )
     except UnreadableWorkbookError:
         raise
     except Exception as exc:
@@ -111,7 +128,7 @@ def _damaged(exc: Exception, path: str | Path) -> UnreadableWorkbookError:
         )
     return UnreadableWorkbookError(
         "无法打开：不是有效的 .xls 文件或文件已损坏",
-        f"cannot open: not a valid .xls file, or the file is damaged ({type(exc).__name__}: {str(exc)[:80]})",
+        f"cannot open: not a valid .xls file, or the file is damaged ({type(exc).__name__}: {' '.join(str(exc).split())[:80]})",
         path=path,
     )
 
@@ -125,6 +142,43 @@ def _form_sheet(book: Any, preferred: str) -> Any:
         if sheet.visibility == 0:
             return sheet
     return None
+
+
+def _names(book: Any, sheet: str, prefix: str) -> dict[str, tuple[int, int, int, int]]:
+    """Workbook names starting with ``prefix`` that point at one block of
+    ``sheet``: name to (first row, first col, last row, last col), from 1."""
+    found = {}
+    if not prefix:
+        return found
+    for name in book.name_obj_list:
+        if name.scope != -1 or not name.name.startswith(prefix):
+            continue
+        try:
+            target, first_row, end_row, first_col, end_col = name.area2d(clipped=True)
+        except Exception:  # xlrd raises on a name broken by a deleted row (#REF!) or not a plain range
+            continue
+        if target.name == sheet and end_row > first_row and end_col > first_col:
+            found[name.name] = (first_row + 1, first_col + 1, end_row, end_col)
+    return found
+
+
+def _identity(book: Any, sheet_title: str, prefix: str) -> dict[str, str]:
+    """Keys starting with ``prefix`` and their values from the identity sheet."""
+    if not prefix or sheet_title not in book.sheet_names():
+        return {}
+    sheet = book.sheet_by_name(sheet_title)
+    found = {}
+    for r in range(min(sheet.nrows, 50)):
+        if sheet.row_len(r) < 2:
+            continue
+        key, value = sheet.cell_value(r, 0), sheet.cell_value(r, 1)
+        if isinstance(key, str) and key.startswith(prefix) and value != "":
+            found[key] = value if isinstance(value, str) else _number_text(value)
+    return found
+
+
+def _number_text(value: Any) -> str:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
 def _value(book: Any, cell: Any, xlrd: Any) -> Any:
@@ -214,4 +268,8 @@ def _formula_text(book: Any, tokens: bytes, row: int, col: int, kind: int, decom
         text = decompile(book, tokens, len(tokens), kind, browx=row, bcolx=col)
     except Exception:  # the decompiler asserts and raises on tokens it does not know
         text = None
-    return f"={text}" if text and not text.startswith("SHARED FMLA") else "=…"
+    if not text or text.startswith("SHARED FMLA"):
+        return "=…"
+    # xlrd writes every number as a float (C6*2.0); Excel shows C6*2.  Quoted
+    # text and sheet names are left alone.
+    return "=" + "".join(part if part[:1] in "\"'" else _WHOLE.sub(r"\1", part) for part in _QUOTED.split(text))

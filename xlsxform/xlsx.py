@@ -9,9 +9,11 @@ The rest of xlsxform sees a writer with a few verbs and a grid of plain values.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import math
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -293,10 +295,13 @@ class Grid:
         last_row: int,
         names: dict[str, tuple[int, int, int, int]] | None = None,
         identity: dict[str, str] | None = None,
+        cached_loader: Callable[[], dict[tuple[int, int], Any]] | None = None,
     ) -> None:
         self.name = name
         self.cells = cells
         self.last_row = last_row
+        self._cached_loader = cached_loader
+        self._cached: dict[tuple[int, int], Any] | None = None
         self.names = names or {}
         """Defined names on this sheet: name to (first row, first col, last row, last col)."""
         self.identity = identity or {}
@@ -304,6 +309,13 @@ class Grid:
 
     def get(self, row: int, col: int) -> Value | None:
         return self.cells.get((row, col))
+
+    def cached(self, row: int, col: int) -> Any:
+        """The value a suite last calculated for a formula cell, or None
+        (files written by programs have none). Read on first use only."""
+        if self._cached is None:
+            self._cached = self._cached_loader() if self._cached_loader else {}
+        return self._cached.get((row, col))
 
     def ref(self, row: int, col: int) -> str:
         """The cell's address as a person reads it: 绩效目标表!C5."""
@@ -347,7 +359,9 @@ def read_grid(
     """Read the top-left region of the form's sheet, bounded whatever the file
     declares, with the defined names and identity the file carries."""
     try:
-        reader = _Reader(path, read_only=True, keep_vba=False, data_only=False, keep_links=False)
+        # By content, not by name: openpyxl refuses a workbook whose name does
+        # not end in .xlsx, and departments rename (form.xls, form.XLSX.bak).
+        reader = _Reader(io.BytesIO(Path(path).read_bytes()), read_only=True, keep_vba=False, data_only=False, keep_links=False)
         reader.read()
         workbook = reader.wb
     except (OSError, zipfile.BadZipFile) as exc:
@@ -371,11 +385,41 @@ def read_grid(
                     value = _plain_text(value)
                 cells[(cell.row, cell.column)] = Value(value, cell.number_format or "General", cell.data_type == "f")
                 last = max(last, cell.row)
-        return Grid(sheet.title, cells, last, _names(workbook, sheet.title, name_prefix), _identity(workbook, identity_sheet, identity_prefix))
+        return Grid(
+            sheet.title,
+            cells,
+            last,
+            _names(workbook, sheet.title, name_prefix),
+            _identity(workbook, identity_sheet, identity_prefix),
+            lambda: _cached_values(path, sheet.title, last, max_cols),
+        )
     except UnreadableWorkbookError:
         raise
     except Exception as exc:
         raise UnreadableWorkbookError("无法读取：文件已损坏", f"cannot read: the file is damaged ({type(exc).__name__})", path=path) from None
+    finally:
+        workbook.close()
+
+
+def _cached_values(path: str | Path, sheet_title: str, max_rows: int, max_cols: int) -> dict[tuple[int, int], Any]:
+    """The cached results of a sheet's formulas: a second, rarely needed read."""
+    try:
+        reader = _Reader(path, read_only=True, keep_vba=False, data_only=True, keep_links=False)
+        reader.read()
+    except Exception:
+        return {}
+    workbook = reader.wb
+    try:
+        sheet = workbook[sheet_title]
+        sheet.reset_dimensions()
+        return {
+            (cell.row, cell.column): cell.value
+            for row in sheet.iter_rows(min_row=1, max_row=max_rows, max_col=max_cols)
+            for cell in row
+            if cell.value is not None
+        }
+    except Exception:
+        return {}
     finally:
         workbook.close()
 
@@ -434,8 +478,26 @@ def display_text(value: Any, number_format: str = "General") -> str:
             return f"{value * 100:.{decimals}f}%"
         return amounts.text(value)
     if isinstance(value, dt.datetime | dt.date):
-        return value.strftime("%Y.%m.%d") if "." in number_format else value.strftime("%Y-%m-%d")
+        return _date_text(value, number_format)
     return str(value)
+
+
+_DATE_TOKEN = re.compile(r'yyyy|yy|mm|m|dd|d|"[^"]*"|\\.|\[[^\]]*\]|.', re.I)
+
+
+def _date_text(value: dt.date, number_format: str) -> str:
+    """A date as its number format shows it (yyyy/m/d, yyyy.mm.dd, yyyy"年"m"月"d"日")."""
+    pattern = number_format.split(";", 1)[0]
+    if not re.search(r"[yd]", pattern, re.I):
+        return f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
+    parts = []
+    for token in _DATE_TOKEN.findall(pattern):
+        lower = token.lower()
+        parts.append(
+            {"yyyy": f"{value.year:04d}", "yy": f"{value.year % 100:02d}", "mm": f"{value.month:02d}", "m": str(value.month), "dd": f"{value.day:02d}", "d": str(value.day)}.get(lower)
+            or (token[1:-1] if token.startswith('"') else token[1:] if token.startswith("\\") else "" if token.startswith("[") or lower in "hs:" or lower in {"am/pm"} else token)
+        )
+    return "".join(parts).strip()
 
 
 def _decimals(number_format: str) -> int:
@@ -681,6 +743,8 @@ _MARK_FILL = {
     "warning": PatternFill(fill_type="solid", start_color="FFFFEB9C", end_color="FFFFEB9C"),
 }
 """Excel's own 'bad' red and 'neutral' yellow."""
+_PASSED_FILL = PatternFill(fill_type="solid", start_color="FFC6EFCE", end_color="FFC6EFCE")
+"""Excel's own 'good' green."""
 _RESULT_FONT = Font(name="宋体", size=11, charset=134)
 _RESULT_HEADER_FONT = Font(name="宋体", size=11, bold=True, charset=134)
 _RESULT_LINK_FONT = Font(name="宋体", size=11, charset=134, color="FF0563C1", underline="single")
@@ -804,7 +868,8 @@ class Annotator:
         if not rows:
             cell = sheet.cell(2, 1)
             _annotation_text(cell, empty)
-            cell.font, cell.alignment = _RESULT_FONT, _RESULT_ALIGN
+            cell.font, cell.alignment, cell.fill = _RESULT_FONT, _RESULT_ALIGN, _PASSED_FILL
+            sheet.row_dimensions[2].height = 20
             sheet.merge_cells(start_row=2, start_column=1, end_row=2, end_column=len(header))
         for col, width in enumerate(widths, 1):
             sheet.column_dimensions[get_column_letter(col)].width = width

@@ -21,6 +21,7 @@ import time
 
 import uno
 from com.sun.star.beans import PropertyValue
+from com.sun.star.lang import DisposedException
 
 
 def prop(name, value):
@@ -70,10 +71,17 @@ def main(job_path):
         doc.calculateAll()
         target = uno.systemPathToFileUrl(os.path.abspath(job["target"]))
         doc.storeToURL(target, (prop("FilterName", "Calc MS Excel 2007 XML"),))
-        doc.close(True)
+        try:
+            # Ends LibreOffice; the bridge goes down with it, which is expected.
+            desktop.terminate()
+        except DisposedException:
+            pass
     finally:
-        office.terminate()
-        office.wait(timeout=60)
+        try:
+            office.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            office.kill()
+            office.wait()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,694 @@
+"""The gate: what a file really is, and whether a spreadsheet library may see it.
+
+Every returned workbook comes from outside the bureau.  :func:`inspect` looks
+at the bytes before openpyxl or xlrd does, identifies the file by its content
+(never by its name) and refuses, with one :class:`~xlsxform.errors.RefusedFileError`
+carrying a stable ``reason`` code, anything that is not a workbook or could
+make reading crash, hang or exhaust memory:
+
+- not a regular file, empty, larger than :attr:`Limits.max_file_size`;
+- a zip (.xlsx): too many entries, two entries with one name, declared or
+  actual inflated sizes over the limits, an entry that inflates more than
+  1/:attr:`Limits.min_inflate_ratio` times (Apache POI's ZipSecureFile limits),
+  entries that do not inflate to their declared size or fail their CRC;
+  every entry is inflated with bounded reads, stopping as soon as a limit
+  is crossed;
+- in any XML part: a DTD (``<!DOCTYPE``, so no entity bomb and no external
+  entity can reach a parser), nesting deeper than :attr:`Limits.max_xml_depth`,
+  more elements or attributes than a parser can build in bounded time and
+  memory, a row with more cells than Excel's 16,384 columns or a cell or row
+  reference outside Excel's grid;
+- by kind: macros (unless :attr:`Limits.allow_macros`), Strict Open XML,
+  .xlsb, OpenDocument, CSV, HTML or XML saved under a spreadsheet's name,
+  encrypted (password-protected) OOXML, other OLE2 or zip files, anything else.
+
+What passes is described by a :class:`FileKind`: an .xlsx (or .xlsm when
+macros are allowed: their code is never loaded, let alone run) or an .xls,
+which the gate recognises in its OLE2 container but leaves to the .xls reader.
+
+This module imports no spreadsheet library.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import struct
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO, NoReturn
+
+import pyexpat
+
+from .errors import RefusedFileError, UnreadableWorkbookError
+
+KiB, MiB = 1 << 10, 1 << 20
+
+MAX_ROWS, MAX_COLUMNS = 1_048_576, 16_384
+"""Excel's grid: rows 1..1048576, columns A..XFD."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What the gate lets through.  The defaults read every real form in a few
+    seconds and well under 1 GiB, whatever a hostile file holds."""
+
+    max_file_size: int = 50 * MiB
+    max_entries: int = 1000
+    """Entries in a zip (POI's MAX_FILE_COUNT)."""
+    min_inflate_ratio: float = 0.01
+    """Compressed / inflated size of one entry may not fall below this (POI's MIN_INFLATE_RATIO)."""
+    ratio_grace: int = 100 * KiB
+    """Entries inflating to less than this are not held to the ratio (POI's GRACE_ENTRY_SIZE)."""
+    max_part_size: int = 100 * MiB
+    """Inflated size of one entry; a sheet formatted down to row 1,048,576 takes about 80 MiB."""
+    max_total_size: int = 128 * MiB
+    """Inflated size of all entries together."""
+    max_xml_elements: int = 2_000_000
+    """Elements in all XML parts: bounds the time every parser after the gate takes."""
+    max_xml_nodes: int = 8_000_000
+    """Elements plus attributes in all XML parts: bounds the memory of a parsed tree."""
+    max_object_elements: int = 300_000
+    """Elements outside a worksheet's rows (styles, shared strings, names,
+    relationships...), each of which openpyxl turns into Python objects."""
+    max_row_nodes: int = 100_000
+    """Elements plus attributes inside one <row>: openpyxl holds a whole row in memory."""
+    max_xml_depth: int = 128
+    allow_macros: bool = False
+    """Read the values of a macro-enabled workbook (its code is never loaded) instead of refusing it."""
+    allow_external_links: bool = True
+    """Read a workbook with links to other workbooks (the links are dropped, never followed)."""
+
+
+@dataclass(frozen=True)
+class FileKind:
+    """A file the gate let through."""
+
+    format: str
+    """'xlsx' (also .xltx), 'xlsm' (macro-enabled, only with Limits.allow_macros) or 'xls'."""
+    macros: bool = False
+    external_links: bool = False
+    entries: int = 0
+    """Zip entries (0 for an .xls)."""
+    inflated: int = 0
+    """Bytes of all zip entries inflated."""
+
+
+REASONS: dict[str, tuple[str, str]] = {
+    "not-a-file": ("不是普通文件，无法读取", "not a regular file"),
+    "empty": ("文件是空的（0 字节），请重新发送", "the file is empty (0 bytes); send it again"),
+    "too-large": ("文件过大，无法安全读取（{detail}）", "the file is too large to read safely ({detail})"),
+    "damaged": ("文件已损坏或不完整，请重新保存后发送（{detail}）", "the file is damaged or incomplete ({detail}); save it again and resend"),
+    "not-a-workbook": (
+        "这不是 Excel 工作簿（{detail}），请用 Excel 或 WPS 另存为 .xlsx 后发送",
+        "not an Excel workbook ({detail}); save it as .xlsx with Excel or WPS",
+    ),
+    "csv": ("这是 CSV 文本文件，不是 Excel 工作簿，请在 Excel 中打开后另存为 .xlsx", "a CSV text file, not an Excel workbook; open it in Excel and save it as .xlsx"),
+    "html": (
+        "这是网页（HTML）文件，只是名字像表格，请在 Excel 中打开后另存为 .xlsx",
+        "a web page (HTML) saved under a spreadsheet's name, not a workbook; open it in Excel and save it as .xlsx",
+    ),
+    "xml-spreadsheet": ("这是 Excel 2003 XML 表格，请另存为 .xlsx", "an Excel 2003 XML spreadsheet; save it as .xlsx"),
+    "ods": ("这是 OpenDocument 表格（.ods），请另存为 .xlsx", "an OpenDocument spreadsheet (.ods); save it as .xlsx"),
+    "xlsb": ("这是 Excel 二进制工作簿（.xlsb），请另存为 .xlsx", "an Excel binary workbook (.xlsb); save it as .xlsx"),
+    "encrypted": ("文件已加密，请去除密码后重新发送", "the file is password-protected; remove the password and send it again"),
+    "macros": (
+        "文件含有宏，请另存为不含宏的 Excel 工作簿（.xlsx）后重新发送",
+        "the workbook contains macros; save it as a macro-free Excel Workbook (.xlsx) and send it again",
+    ),
+    "external-links": ("文件链接了其他工作簿，请断开链接后重新发送", "the workbook links to other workbooks; break the links and send it again"),
+    "strict-ooxml": (
+        "文件为“Strict Open XML”格式，请另存为“Excel 工作簿（.xlsx）”",
+        "the file is in Strict Open XML format; save it as an ordinary Excel Workbook (.xlsx)",
+    ),
+    "zip-bomb": ("文件压缩比异常（疑似压缩炸弹），拒绝读取（{detail}）", "the file inflates suspiciously far, like a zip bomb ({detail})"),
+    "too-many-entries": ("文件内部部件过多（{detail}），拒绝读取", "the file has too many parts ({detail})"),
+    "duplicate-entries": ("文件内部有重名的部件（{detail}），可能被篡改，拒绝读取", "the file holds two parts named {detail}; it may have been tampered with"),
+    "xml-entities": (
+        "文件含有 XML 实体声明（DTD），表格文件从不需要它，可能被篡改，拒绝读取（{detail}）",
+        "the file contains an XML DTD, which no workbook needs: entity declarations are refused ({detail})",
+    ),
+    "too-complex": (
+        "文件结构过于复杂，无法安全读取（{detail}），请把表格内容复制到新模板后发送",
+        "the file is too complex to read safely ({detail}); copy the form into a new template and resend",
+    ),
+    "cell-outside-grid": (
+        "单元格地址超出 Excel 表格范围（{detail}），文件已损坏或被篡改",
+        "a cell lies outside Excel's grid ({detail}); the file is damaged or tampered with",
+    ),
+}
+"""Every reason the gate gives, in Chinese and English."""
+
+
+def refusal(path: str | Path | None, reason: str, detail: Any = "") -> RefusedFileError:
+    """The error for ``reason``, one line whatever ``detail`` holds."""
+    zh, en = REASONS[reason]
+    text = _one_line(str(detail))
+    return RefusedFileError(reason, zh.format(detail=text).replace("（）", ""), en.format(detail=text).replace(" ()", ""), path=path)
+
+
+def _one_line(text: str, limit: int = 80) -> str:
+    text = "".join(ch if ch.isprintable() else "?" for ch in text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class _Refused(Exception):
+    """Raised inside the gate (also from XML handlers); becomes a RefusedFileError."""
+
+    def __init__(self, reason: str, detail: Any = "") -> None:
+        super().__init__(reason)
+        self.reason, self.detail = reason, detail
+
+
+def _refuse(reason: str, detail: Any = "") -> NoReturn:
+    raise _Refused(reason, detail)
+
+
+def inspect(path: str | Path, limits: Limits = Limits()) -> FileKind:
+    """What ``path`` really is, or a :class:`RefusedFileError` saying why it is not read.
+
+    Raises :class:`UnreadableWorkbookError` when the file cannot be opened at all.
+    """
+    try:
+        source = open(path, "rb")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise UnreadableWorkbookError("无法打开文件", f"cannot open the file ({exc.strerror or exc})", path=path) from None
+    try:
+        with source:
+            return _inspect(source, limits)
+    except _Refused as refused:
+        raise refusal(path, refused.reason, refused.detail) from None
+    except OSError as exc:
+        raise UnreadableWorkbookError("无法读取文件", f"cannot read the file ({exc.strerror or exc})", path=path) from None
+
+
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+
+
+def _inspect(source: BinaryIO, limits: Limits) -> FileKind:
+    info = os.fstat(source.fileno())
+    if not stat.S_ISREG(info.st_mode):
+        _refuse("not-a-file")
+    size = info.st_size
+    if size == 0:
+        _refuse("empty")
+    if size > limits.max_file_size:
+        _refuse("too-large", f"{size // MiB} MiB > {limits.max_file_size // MiB} MiB")
+    head = source.read(8 * KiB)
+    if not head:
+        _refuse("empty")
+    if head.startswith(ZIP_MAGIC):
+        return _Zip(source, size, limits).inspect()
+    if head.startswith(OLE2_MAGIC):
+        return _inspect_ole2(source, size)
+    _refuse_other(head)
+
+
+# -- zip (OOXML, ODS, other) --------------------------------------------------
+
+_WORKBOOK_TYPES = {
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml": "xlsx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.template.main+xml": "xlsx",
+    "application/vnd.ms-excel.sheet.macroenabled.main+xml": "xlsm",
+    "application/vnd.ms-excel.template.macroenabled.main+xml": "xlsm",
+    "application/vnd.ms-excel.addin.macroenabled.main+xml": "xlsm",
+}
+_XLSB_TYPE = "application/vnd.ms-excel.sheet.binary.macroenabled.main"
+_MACRO_TYPES = ("vbaproject", "macrosheet", "activex", "macroenabled")
+_EXTERNAL_LINK_TYPE = "externallink"
+_OTHER_OFFICE = {"wordprocessingml": "a Word document", "presentationml": "a PowerPoint file"}
+
+_CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
+_MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_STRICT_NS = "http://purl.oclc.org/ooxml/spreadsheetml/main"
+_STRICT_RELS = "http://purl.oclc.org/ooxml/officeDocument/relationships/"
+
+_CHUNK = 64 * KiB
+_CD_ENTRY_BYTES = 1 * KiB
+"""Central-directory bytes allowed per permitted entry (a real entry takes about 100)."""
+
+
+class _Zip:
+    def __init__(self, source: BinaryIO, size: int, limits: Limits) -> None:
+        self.source, self.size, self.limits = source, size, limits
+        self.budget = _Budget(limits)
+        self.overrides: list[tuple[str, str]] = []
+        """[Content_Types].xml's Override elements: (part name, content type)."""
+        self.roots: dict[str, str] = {}
+        """Each XML part's root element, '{namespace}name'."""
+        self.root_rel_types: list[str] = []
+
+    def inspect(self) -> FileKind:
+        self._check_directory_size()
+        try:
+            archive = zipfile.ZipFile(self.source)
+        except Exception as exc:  # BadZipFile, and whatever else a broken directory raises
+            _refuse("damaged", _zip_error(exc))
+        with archive:
+            infos = archive.infolist()
+            self._check_entries(infos)
+            names = {info.filename for info in infos}
+            if "[Content_Types].xml" not in names:
+                if "mimetype" in names:
+                    self._refuse_opendocument(archive)
+                _refuse("not-a-workbook", "a zip archive")
+            inflated = sum(self._inflate(archive, info) for info in infos)
+        return self._kind(infos, inflated)
+
+    def _check_directory_size(self) -> None:
+        """Count entries from the end-of-central-directory record before
+        zipfile builds an object per entry."""
+        tail_size = min(self.size, 65_535 + 22)
+        self.source.seek(self.size - tail_size)
+        tail = self.source.read(tail_size)
+        at = tail.rfind(b"PK\x05\x06")
+        if at < 0 or len(tail) - at < 22:
+            _refuse("damaged", "truncated: no zip directory")
+        entries, directory_size = struct.unpack_from("<HI", tail, at + 10)
+        if (entries == 0xFFFF or directory_size == 0xFFFFFFFF) and at >= 20 and tail[at - 20 : at - 16] == b"PK\x06\x07":
+            offset = struct.unpack_from("<Q", tail, at - 12)[0]
+            if offset + 56 <= self.size:
+                self.source.seek(offset)
+                record = self.source.read(56)
+                if record[:4] == b"PK\x06\x06":
+                    entries, directory_size = struct.unpack_from("<QQ", record, 32)
+        limit = self.limits.max_entries
+        if entries > limit:
+            _refuse("too-many-entries", f"{entries} > {limit}")
+        if directory_size > max(limit, 1) * _CD_ENTRY_BYTES:
+            _refuse("too-many-entries", f"a zip directory of {directory_size} bytes")
+
+    def _check_entries(self, infos: list[zipfile.ZipInfo]) -> None:
+        limits = self.limits
+        if len(infos) > limits.max_entries:
+            _refuse("too-many-entries", f"{len(infos)} > {limits.max_entries}")
+        seen: set[str] = set()
+        declared = 0
+        for info in infos:
+            # Part names are case-insensitive in OPC; readers differ on which
+            # of two same-named entries they take.
+            key = info.filename.replace("\\", "/").lstrip("/").casefold()
+            if key in seen:
+                _refuse("duplicate-entries", info.filename)
+            seen.add(key)
+            if info.flag_bits & 0x1:
+                _refuse("encrypted")
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                _refuse("damaged", f"unsupported compression {info.compress_type} in {info.filename}")
+            if info.file_size > limits.max_part_size:
+                _refuse("too-large", f"{info.filename}: {info.file_size // MiB} MiB inflated > {limits.max_part_size // MiB} MiB")
+            declared += info.file_size
+            if declared > limits.max_total_size:
+                _refuse("too-large", f"{declared // MiB} MiB inflated > {limits.max_total_size // MiB} MiB")
+            if info.file_size > limits.ratio_grace and info.compress_size < info.file_size * limits.min_inflate_ratio:
+                _refuse("zip-bomb", f"{info.filename}: {info.compress_size} bytes inflate to {info.file_size}")
+
+    def _refuse_opendocument(self, archive: zipfile.ZipFile) -> NoReturn:
+        try:
+            with archive.open("mimetype") as stream:
+                mimetype = stream.read(100)
+        except Exception as exc:
+            _refuse("damaged", _zip_error(exc))
+        if mimetype.startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
+            _refuse("ods")
+        _refuse("not-a-workbook", "an OpenDocument or other zip file")
+
+    def _inflate(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
+        """Inflate one entry in bounded chunks, checking sizes, ratio and XML as it comes."""
+        limits = self.limits
+        scan = _XmlScan(info.filename, self)
+        done = 0
+        try:
+            with archive.open(info) as stream:
+                while chunk := stream.read(_CHUNK):
+                    done += len(chunk)
+                    self.budget.inflated += len(chunk)
+                    if done > limits.max_part_size or self.budget.inflated > limits.max_total_size:
+                        _refuse("too-large", f"{info.filename} inflates past the limit")
+                    if done > limits.ratio_grace and info.compress_size < done * limits.min_inflate_ratio:
+                        _refuse("zip-bomb", f"{info.filename}: {info.compress_size} bytes inflate to more than {done}")
+                    scan.feed(chunk)
+        except _Refused:
+            raise
+        except Exception as exc:  # bad CRC, broken deflate stream, truncated data...
+            _refuse("damaged", f"{info.filename}: {_zip_error(exc)}")
+        if done != info.file_size:
+            _refuse("damaged", f"{info.filename} inflates to {done} bytes, not the {info.file_size} declared")
+        scan.close()
+        return done
+
+    def _kind(self, infos: list[zipfile.ZipInfo], inflated: int) -> FileKind:
+        types = [(name, content.casefold()) for name, content in self.overrides]
+        formats = [_WORKBOOK_TYPES[content] for _, content in types if content in _WORKBOOK_TYPES]
+        if not formats:
+            if any(content == _XLSB_TYPE for _, content in types):
+                _refuse("xlsb")
+            other = next((what for _, content in types for key, what in _OTHER_OFFICE.items() if key in content), "a zip file without a workbook")
+            _refuse("not-a-workbook", other)
+        workbook_parts = [name for name, content in types if content in _WORKBOOK_TYPES]
+        strict = any(rel.startswith(_STRICT_RELS) for rel in self.root_rel_types) or any(
+            self.roots.get(name.lstrip("/"), "").startswith("{" + _STRICT_NS) for name in workbook_parts
+        )
+        if strict:
+            _refuse("strict-ooxml")
+        lowered = [info.filename.casefold() for info in infos]
+        macros = (
+            "xlsm" in formats
+            or any(name.rsplit("/", 1)[-1] == "vbaproject.bin" or name.startswith(("xl/macrosheets/", "xl/activex/")) for name in lowered)
+            or any(key in content for _, content in types for key in _MACRO_TYPES)
+        )
+        links = any(name.startswith("xl/externallinks/") for name in lowered) or any(_EXTERNAL_LINK_TYPE in content for _, content in types)
+        if macros and not self.limits.allow_macros:
+            _refuse("macros")
+        if links and not self.limits.allow_external_links:
+            _refuse("external-links")
+        return FileKind("xlsm" if macros else "xlsx", macros=macros, external_links=links, entries=len(infos), inflated=inflated)
+
+
+def _zip_error(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    return text if isinstance(exc, zipfile.BadZipFile) else f"{type(exc).__name__}: {text}"
+
+
+# -- XML parts ------------------------------------------------------------------
+
+
+@dataclass
+class _Budget:
+    """What all XML parts of one file have used so far."""
+
+    limits: Limits
+    inflated: int = 0
+    elements: int = 0
+    nodes: int = 0
+    objects: int = 0
+
+
+_SEP = "}"
+_WORKSHEET, _SHEET_DATA, _ROW, _CELL = (f"{_MAIN_NS}{_SEP}{name}" for name in ("worksheet", "sheetData", "row", "c"))
+_CELL_REF = re.compile(r"^[$]?([A-Za-z]{1,3})[$]?(\d+)$")
+"""A cell reference as openpyxl parses it (coordinate_from_string)."""
+_BAD_ENCODINGS = (b"\x00\x00\x00<", b"<\x00\x00\x00", b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00", b"\x4c\x6f\xa7\x94")
+"""UTF-32 and EBCDIC starts: no OOXML part uses them, and expat cannot read them."""
+_UNKNOWN_ENCODING = pyexpat.errors.codes[pyexpat.errors.XML_ERROR_UNKNOWN_ENCODING]
+
+
+class _XmlScan:
+    """Streams one zip entry through expat, as the parsers after the gate would.
+
+    A part that expat cannot parse stops being scanned: every XML parser
+    openpyxl uses is expat too and would stop at the same byte.  Binary parts
+    (images, printer settings) fail at once and cost nothing.  The handlers
+    run once per element of a file that may hold millions: they are written
+    for speed, with the file's running totals copied in and out.
+    """
+
+    def __init__(self, name: str, owner: _Zip) -> None:
+        self.name, self.owner = name, owner
+        budget, limits = owner.budget, owner.limits
+        self.elements, self.nodes, self.objects = budget.elements, budget.nodes, budget.objects
+        self.max_elements, self.max_nodes, self.max_objects = limits.max_xml_elements, limits.max_xml_nodes, limits.max_object_elements
+        self.max_depth, self.max_row_nodes = limits.max_xml_depth, limits.max_row_nodes
+        self.parser: Any = pyexpat.ParserCreate(namespace_separator=_SEP)
+        self.parser.StartDoctypeDeclHandler = self._doctype
+        self.parser.EntityDeclHandler = self._doctype
+        self.parser.StartElementHandler = self._start
+        self.parser.EndElementHandler = self._end
+        self.first = True
+        self.depth = 0
+        self.root = ""
+        self.data_depth = 0
+        """Depth of <sheetData> in a worksheet, 0 outside it."""
+        self.row_level = 0
+        """Depth at which <row> elements stand: inside <sheetData>, else 0."""
+        self.row_depth = 0
+        """Depth of the open <row>, 0 outside rows."""
+        self.row_number = self.row_nodes = self.row_cells = self.column = 0
+        self.collect = {"[Content_Types].xml": self._content_type, "_rels/.rels": self._root_rel}.get(name)
+
+    def feed(self, chunk: bytes) -> None:
+        if self.parser is None:
+            return
+        if self.first:
+            self.first = False
+            if chunk.startswith(_BAD_ENCODINGS):
+                _refuse("damaged", f"{self.name} is XML in an encoding no workbook uses")
+        try:
+            self.parser.Parse(chunk, False)
+        except pyexpat.ExpatError as exc:
+            self._stop(exc)
+
+    def close(self) -> None:
+        if self.parser is not None:
+            try:
+                self.parser.Parse(b"", True)
+            except pyexpat.ExpatError as exc:
+                self._stop(exc)
+        self._done()
+
+    def _stop(self, exc: pyexpat.ExpatError) -> None:
+        # An encoding expat does not know may be one another XML parser (lxml,
+        # which openpyxl prefers when installed) reads: nothing then checked it.
+        if exc.code == _UNKNOWN_ENCODING:
+            _refuse("damaged", f"{self.name} is XML in an encoding no workbook uses")
+        self._done()
+
+    def _done(self) -> None:
+        budget = self.owner.budget
+        budget.elements, budget.nodes, budget.objects = self.elements, self.nodes, self.objects
+        if self.root:
+            self.owner.roots[self.name] = "{" + self.root if _SEP in self.root else self.root
+        self.parser = None
+
+    def _doctype(self, *args: Any) -> None:
+        _refuse("xml-entities", self.name)
+
+    def _start(self, name: str, attrs: dict[str, str]) -> None:
+        depth = self.depth = self.depth + 1
+        nodes = 1 + len(attrs)
+        self.elements += 1
+        self.nodes += nodes
+        if self.elements > self.max_elements or self.nodes > self.max_nodes or depth > self.max_depth:
+            self._too_complex()
+        if self.row_depth:
+            self.row_nodes += nodes
+            if self.row_nodes > self.max_row_nodes:
+                _refuse("too-complex", f"a row of {self.name} holds more than {self.max_row_nodes} XML nodes")
+            if depth == self.row_depth + 1 and name == _CELL:
+                self._cell(attrs.get("r"))
+        elif depth == self.row_level and name == _ROW:
+            ref = attrs.get("r")
+            if ref is None:
+                number = self.row_number + 1
+            else:
+                try:
+                    number = int(ref)
+                except ValueError:
+                    number = _float_row(ref, self.row_number)
+            if not 0 < number <= MAX_ROWS:
+                _refuse("cell-outside-grid", f"row {_one_line(ref or str(number), 20)} in {self.name}")
+            self.row_number = number
+            self.row_depth, self.row_nodes, self.row_cells, self.column = depth, nodes, 0, 0
+        else:
+            self.objects += 1
+            if self.objects > self.max_objects:
+                _refuse("too-complex", f"more than {self.max_objects} XML elements outside worksheet rows")
+            if depth == 1:
+                self.root = name
+            elif depth == 2:
+                if name == _SHEET_DATA and self.root == _WORKSHEET:
+                    self.data_depth, self.row_level = 2, 3
+                if self.collect is not None:
+                    self.collect(name, attrs)
+
+    def _end(self, name: str) -> None:
+        depth = self.depth
+        if depth == self.row_depth:
+            self.row_depth = 0
+        elif depth == self.data_depth:
+            self.data_depth = self.row_level = 0
+        self.depth = depth - 1
+
+    def _too_complex(self) -> NoReturn:
+        if self.depth > self.max_depth:
+            _refuse("too-complex", f"XML nested deeper than {self.max_depth} in {self.name}")
+        _refuse("too-complex", f"more than {self.max_elements} XML elements or {self.max_nodes} XML nodes")
+
+    def _cell(self, ref: str | None) -> None:
+        """A cell's place as openpyxl reads it (the next column when unnamed) must lie in the grid."""
+        self.row_cells += 1
+        if self.row_cells > MAX_COLUMNS:
+            _refuse("cell-outside-grid", f"a row of {self.name} has more than {MAX_COLUMNS} cells")
+        if ref is None:
+            self.column += 1
+            row = self.row_number
+        else:
+            found = _CELL_REF.match(ref)
+            if found is None:
+                self.column += 1
+                return  # not a reference at all: openpyxl refuses it as damaged
+            self.column = _column_index(found[1])
+            row = int(found[2])
+        if self.column > MAX_COLUMNS or row > MAX_ROWS:
+            _refuse("cell-outside-grid", f"cell {_one_line(ref or str((row, self.column)), 20)} in {self.name}")
+
+    def _content_type(self, name: str, attrs: dict[str, str]) -> None:
+        if name == f"{_CT_NS}{_SEP}Override":
+            self.owner.overrides.append((attrs.get("PartName", ""), attrs.get("ContentType", "")))
+
+    def _root_rel(self, name: str, attrs: dict[str, str]) -> None:
+        self.owner.root_rel_types.append(attrs.get("Type", ""))
+
+
+def _float_row(ref: str, previous: int) -> int:
+    """A row number openpyxl reads as a float ('1e18' is row 10**18); one it
+    cannot read at all is left for openpyxl to refuse as damaged."""
+    try:
+        value = float(ref)
+    except ValueError:
+        return previous + 1
+    return int(value) if value.is_integer() else previous + 1
+
+
+def _column_index(letters: str) -> int:
+    index = 0
+    for letter in letters.upper():
+        index = index * 26 + ord(letter) - 64
+    return index
+
+
+# -- OLE2 compound files: .xls, encrypted OOXML, .doc ---------------------------
+
+_FREE_SECTORS = 0xFFFFFFFA
+"""Sector numbers from here up mark free sectors and chain ends, not sectors."""
+
+
+def _inspect_ole2(source: BinaryIO, size: int) -> FileKind:
+    names = {name.casefold() for name in _ole2_names(source, size)}
+    if {"encryptedpackage", "encryptioninfo"} <= names:
+        _refuse("encrypted")
+    if names & {"workbook", "book"}:
+        return FileKind("xls")
+    if "worddocument" in names:
+        _refuse("not-a-workbook", "a Word document (.doc)")
+    if "powerpoint document" in names:
+        _refuse("not-a-workbook", "a PowerPoint file (.ppt)")
+    _refuse("not-a-workbook", "an OLE2 compound file without a workbook")
+
+
+def _ole2_names(source: BinaryIO, size: int) -> set[str]:
+    """The names in an OLE2 compound file's directory, read with bounded,
+    cycle-checked walks of its sector chains (MS-CFB)."""
+    source.seek(0)
+    header = source.read(512)
+    if len(header) < 512:
+        _refuse("damaged", "truncated OLE2 header")
+    order, shift = struct.unpack_from("<HH", header, 0x1C)
+    if order != 0xFFFE or shift not in (9, 12):
+        _refuse("damaged", "bad OLE2 header")
+    sector_size = 1 << shift
+    sectors = (size - 1) // sector_size  # the header takes the first sector's place
+    fat_count, first_directory = struct.unpack_from("<II", header, 0x2C)
+    first_difat, difat_count = struct.unpack_from("<II", header, 0x44)
+    if fat_count > sectors:
+        _refuse("damaged", "bad OLE2 allocation table")
+
+    def sector(number: int) -> bytes:
+        if number >= sectors:
+            _refuse("damaged", "truncated OLE2 file")
+        source.seek((number + 1) * sector_size)
+        data = source.read(sector_size)
+        if len(data) < sector_size:
+            _refuse("damaged", "truncated OLE2 file")
+        return data
+
+    per_sector = sector_size // 4
+    fat_sectors = [n for n in struct.unpack_from("<109I", header, 0x4C) if n < _FREE_SECTORS][:fat_count]
+    seen: set[int] = set()
+    difat = first_difat
+    while len(fat_sectors) < fat_count and difat < _FREE_SECTORS and len(seen) <= difat_count:
+        if difat in seen:
+            _refuse("damaged", "OLE2 allocation table loops")
+        seen.add(difat)
+        *entries, difat = struct.unpack(f"<{per_sector}I", sector(difat))
+        fat_sectors += [n for n in entries if n < _FREE_SECTORS][: fat_count - len(fat_sectors)]
+
+    def next_sector(number: int) -> int:
+        index, offset = divmod(number, per_sector)
+        if index >= len(fat_sectors):
+            _refuse("damaged", "OLE2 chain leaves the allocation table")
+        return struct.unpack_from("<I", sector(fat_sectors[index]), offset * 4)[0]
+
+    names: set[str] = set()
+    visited: set[int] = set()
+    current = first_directory
+    while current < _FREE_SECTORS:
+        if current in visited or len(visited) >= sectors:
+            _refuse("damaged", "OLE2 directory loops")
+        visited.add(current)
+        data = sector(current)
+        for at in range(0, sector_size, 128):
+            length, kind = struct.unpack_from("<HB", data, at + 64)
+            if kind in (1, 2, 5) and 2 <= length <= 64 and length % 2 == 0:
+                names.add(data[at : at + length - 2].decode("utf-16-le", "replace"))
+        current = next_sector(current)
+    if not names:
+        _refuse("damaged", "empty OLE2 directory")
+    return names
+
+
+# -- everything else --------------------------------------------------------------
+
+_WEB_MARKERS = ("<html", "<!doctype html", "<table", "<head", "<body", "<meta", "<style", "<?mso-application progid=\"excel.sheet\"")
+
+
+def _refuse_other(head: bytes) -> NoReturn:
+    """Name what a file that is neither a zip nor an OLE2 container is."""
+    if head.startswith(b"PK\x05\x06"):
+        _refuse("not-a-workbook", "an empty zip archive")
+    if head.startswith(b"%PDF"):
+        _refuse("not-a-workbook", "a PDF document")
+    if head.startswith(b"{\\rtf"):
+        _refuse("not-a-workbook", "an RTF document")
+    text = _as_text(head)
+    if text is None:
+        _refuse("not-a-workbook", "unrecognised binary data")
+    start = text.lstrip().casefold()
+    if start.startswith("mime-version:"):
+        _refuse("html")  # a single-file web page (.mht) saved as .xls
+    if start.startswith("<"):
+        if "urn:schemas-microsoft-com:office:spreadsheet" in start and "<html" not in start:
+            _refuse("xml-spreadsheet")
+        if any(marker in start for marker in _WEB_MARKERS):
+            _refuse("html")
+        _refuse("not-a-workbook", "an XML or markup file")
+    first = next((line for line in start.splitlines() if line.strip()), "")
+    if any(sep in first for sep in ",;\t"):
+        _refuse("csv")
+    _refuse("not-a-workbook", "a text file")
+
+
+def _as_text(head: bytes) -> str | None:
+    """The start of a file as text, or None when it looks binary."""
+    for bom, encoding in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if head.startswith(bom):
+            text = head[len(bom) :].decode(encoding, "replace")
+            break
+    else:
+        body = head[:-4] if len(head) == 8 * KiB else head  # a character may be cut at the end
+        for encoding in ("utf-8", "gb18030"):
+            try:
+                text = body.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            return None
+    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r\f")
+    return None if controls or "\ufffd" * 4 in text else text
+
+
+__all__ = ["FileKind", "Limits", "REASONS", "inspect", "refusal"]
