@@ -4,14 +4,14 @@ in the workbook it was sent, and e-mails carrying the result back."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from decimal import Decimal
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
-import datetime as dt
 
-from openpyxl.utils import column_index_from_string, coordinate_to_tuple, get_column_letter
+from openpyxl.utils import coordinate_to_tuple, get_column_letter
 
 from xlsxform import read
 
@@ -80,7 +80,3 @@ def mail(attachments: list[tuple[str, bytes]], *, sender: str, date: dt.datetime
     for name, data in attachments:
         message.add_attachment(data, maintype="application", subtype="octet-stream", filename=name)
     return message
-
-
-def column(letter: str) -> int:
-    return column_index_from_string(letter)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
+from openpyxl.comments import Comment
+from openpyxl.styles import GradientFill, PatternFill
+from openpyxl.xml.functions import tostring
 
 from xlsxform import Form, FormDataError, Problem, UnreadableWorkbookError, read
 from xlsxform.annotate import annotate
@@ -16,12 +20,13 @@ from xlsxform.cli import main
 from .helpers import fill, pairs, rendered
 
 S = "绩效目标表!"
+MARKS = "_xlsxform_marks"
 RED, YELLOW = "FFFFC7CE", "FFFFEB9C"
 XLS_FIXTURE = Path(__file__).parent / "fixtures" / "sample-libreoffice.xls"
 
 BROKEN = {"C5": "七百", "C3": 2.5, "C9": 400, "E9": 400, "D14": "=VLOOKUP(1,A1:B2,2)", "C28": "质量指标"}
-"""Errors of several kinds, a warning (R4 on C11), and two problems on one
-merged cell (C28:C29 holds the 二级指标 of two indicators)."""
+"""Errors of several kinds, a warning (R4 on C11), and a problem on a merged
+cell (C28:C29 holds the 二级指标 of two indicators)."""
 
 
 # -- what a workbook holds, as comparable data -------------------------------------
@@ -82,12 +87,12 @@ def annotated(broken: Path, tmp_path: Path) -> tuple[Path, list[Problem]]:
 
 
 def test_the_broken_form_has_errors_a_warning_and_a_shared_cell(broken: Path) -> None:
-    """The fixture is what the tests below rely on: errors, a warning, two problems on C28."""
+    """The fixture is what the tests below rely on: errors, a warning, one problem on the merged C28."""
     assert pairs(read(broken)) == {
         (f"{S}C3", "not-whole-number"), (f"{S}C5", "not-a-number"), (f"{S}D14", "formula-unresolved"),
-        (f"{S}C28", "indicator-level-unknown"), (f"{S}C7", "r1-budget-unbalanced"), (f"{S}C11", "r4-development-exceeds-project"),
+        (f"{S}C28", "indicator-level-unknown"), (f"{S}C11", "r4-development-exceeds-project"),
     }
-    assert [p.cell for p in read(broken).problems].count(f"{S}C28") == 2
+    assert [p.cell for p in read(broken).problems].count(f"{S}C28") == 1
 
 
 def test_exactly_the_problem_cells_carry_a_comment(annotated: tuple[Path, list[Problem]]) -> None:
@@ -130,11 +135,11 @@ def test_a_cell_with_several_problems_gets_one_comment_listing_them(sample: Form
     assert fills(tmp_path / "out.xlsx")["C7"] == RED
 
 
-def test_the_same_problem_twice_is_one_line_naming_both_numbers(annotated) -> None:
-    """The two identical problems of the merged C28 read as one line, numbered with both rows."""
-    path, problems = annotated
-    numbers = [n for n, p in enumerate(problems, 1) if p.cell == f"{S}C28"]
-    assert comments(path)["C28"] == f"错误（第{'、'.join(map(str, numbers))}项）：{problems[numbers[0] - 1].message()}"
+def test_the_same_problem_twice_is_one_line_naming_both_numbers(sample: Form, tmp_path: Path) -> None:
+    """Two identical problems given for one cell read as one line, numbered with both."""
+    problem = Problem("indicator-level-unknown", cell=f"{S}C28", value="质量指标", params={"level1": "效益指标", "level2": "质量指标"})
+    annotate(rendered(sample, tmp_path), [problem, problem], tmp_path / "out.xlsx")
+    assert comments(tmp_path / "out.xlsx")["C28"] == f"错误（第1、2项）：{problem.message()}"
 
 
 def test_a_problem_inside_a_merged_range_marks_its_top_left_cell(sample: Form, tmp_path: Path) -> None:
@@ -162,12 +167,12 @@ def test_a_sheet_name_that_needs_quotes_is_quoted_in_links(sample: Form, tmp_pat
     workbook = openpyxl.load_workbook(source)
     workbook.active.title = "Dept's form"
     workbook.save(source)
-    fill(source, {"C5": "七百"})
+    fill(source, {"C5": "七百", "C3": -1})
     problems = read(source).problems
-    assert {p.cell for p in problems} == {"Dept's form!C5", "Dept's form!C7"}
+    assert {p.cell for p in problems} == {"Dept's form!C5", "Dept's form!C3"}
     annotate(source, problems, tmp_path / "out.xlsx")
-    assert set(comments(tmp_path / "out.xlsx", "Dept's form")) == {"C5", "C7"}
-    assert set(links(tmp_path / "out.xlsx")) == {"'Dept''s form'!C5", "'Dept''s form'!C7"}
+    assert set(comments(tmp_path / "out.xlsx", "Dept's form")) == {"C5", "C3"}
+    assert set(links(tmp_path / "out.xlsx")) == {"'Dept''s form'!C5", "'Dept''s form'!C3"}
 
 
 # -- the results sheet -------------------------------------------------------------
@@ -220,13 +225,18 @@ def test_a_valid_form_gets_a_copy_saying_it_passed(sample: Form, tmp_path: Path)
     assert comments(tmp_path / "out.xlsx") == {}
 
 
-def test_a_taken_sheet_name_gets_a_number(annotated, tmp_path: Path) -> None:
-    """Annotating an annotated copy adds 校验结果(2) and leaves the first list as it was."""
-    path, problems = annotated
-    again = tmp_path / "again.xlsx"
-    assert annotate(path, problems, again) == "校验结果(2)"
-    assert openpyxl.load_workbook(again).sheetnames[-2:] == ["校验结果", "校验结果(2)"]
-    assert result_rows(again, "校验结果") == result_rows(path, "校验结果")
+def test_a_department_sheet_named_like_ours_is_kept_and_ours_gets_a_number(broken: Path, tmp_path: Path) -> None:
+    """The department's own 校验结果 sheet is theirs: ours is 校验结果(2), also when the copy is annotated again."""
+    workbook = openpyxl.load_workbook(broken)
+    workbook.create_sheet("校验结果")["A1"] = "本部门自查记录"
+    workbook.save(broken)
+    problems = read(broken).problems
+    assert annotate(broken, problems, tmp_path / "once.xlsx") == "校验结果(2)"
+    assert annotate(tmp_path / "once.xlsx", problems, tmp_path / "twice.xlsx") == "校验结果(2)"
+    for path in (tmp_path / "once.xlsx", tmp_path / "twice.xlsx"):
+        assert cell_values(path)["校验结果"] == {"A1": ("本部门自查记录", "s")}
+        assert openpyxl.load_workbook(path).sheetnames[-3:] == ["校验结果", "校验结果(2)", MARKS]
+        assert [(row[1], row[3]) for row in result_rows(path, "校验结果(2)")] == [(p.cell, p.code) for p in problems]
 
 
 def test_english_copies_speak_english(annotated, broken: Path, tmp_path: Path) -> None:
@@ -245,11 +255,12 @@ def test_not_one_value_of_the_department_changes(annotated, broken: Path) -> Non
     """Every value and formula of every original sheet is identical, cell by cell; sheets keep order and visibility."""
     path, _ = annotated
     before, after = cell_values(broken), cell_values(path)
-    assert list(after)[: len(before)] == list(before) and list(after)[len(before):] == ["校验结果"]
+    assert list(after)[: len(before)] == list(before) and list(after)[len(before):] == ["校验结果", MARKS]
     for name, cells in before.items():
         assert after[name] == cells, name
     old, new = openpyxl.load_workbook(broken), openpyxl.load_workbook(path)
     assert [ws.sheet_state for ws in new.worksheets][: len(old.worksheets)] == [ws.sheet_state for ws in old.worksheets]
+    assert new[MARKS].sheet_state == "veryHidden"
     assert [str(r) for r in new["绩效目标表"].merged_cells.ranges] == [str(r) for r in old["绩效目标表"].merged_cells.ranges]
 
 
@@ -277,6 +288,192 @@ def test_a_department_comment_is_kept_under_ours(broken: Path, tmp_path: Path) -
     problems = read(broken).problems
     annotate(broken, problems, tmp_path / "out.xlsx")
     assert comments(tmp_path / "out.xlsx")["C5"].endswith("\n\n——\n按上年数填写")
+
+
+# -- a marked copy sent back -------------------------------------------------------
+
+SEPARATOR = "\n\n——\n"
+"""Between our note and the department's own comment on a cell."""
+GREEN = "FFE2EFDA"
+FIXED = ("C3", "C5", "D14")
+"""The problems the department fixes in the marked copy; C11 (a warning) and C28 remain."""
+DEPARTMENT_NOTES = {"C5": ("按上年数填写", "信访局"), "C28": ("指标待定", "信访局"), "B3": ("含借调人员", "信访局")}
+
+
+def exact_fills(path: Path, sheet: str = "绩效目标表") -> dict[str, str]:
+    """Every cell's fill, exactly (as openpyxl writes it), by cell."""
+    ws = openpyxl.load_workbook(path)[sheet]
+    return {c.coordinate: tostring(c.fill.to_tree()).decode() for row in ws.iter_rows() for c in row}
+
+
+def all_comments(path: Path) -> dict[tuple[str, str], tuple[str, str]]:
+    """Every comment of every sheet, (sheet, cell) to (text, author)."""
+    workbook = openpyxl.load_workbook(path)
+    return {(ws.title, c.coordinate): (c.comment.text, c.comment.author) for ws in workbook.worksheets for row in ws.iter_rows() for c in row if c.comment}
+
+
+def marks(path: Path) -> dict[str, str | None]:
+    """The cells of the form sheet carrying a comment that is ours (its first part a note, not the department's), with their solid fill colour."""
+    ws = openpyxl.load_workbook(path)["绩效目标表"]
+    department = {text for text, _ in DEPARTMENT_NOTES.values()} | {"已核实", "已改为12人"}
+    return {
+        c.coordinate: c.fill.fgColor.rgb if c.fill.fill_type == "solid" else None
+        for row in ws.iter_rows() for c in row
+        if c.comment and c.comment.text.split(SEPARATOR)[0] not in department
+    }
+
+
+def snapshot(path: Path) -> dict[str, Any]:
+    """What matters of a workbook: its sheets with their visibility, the one it opens on, every value, every fill exactly, every comment with its author."""
+    workbook = openpyxl.load_workbook(path)
+    return {
+        "sheets": [(ws.title, ws.sheet_state) for ws in workbook.worksheets],
+        "active": workbook.active.title,
+        "values": cell_values(path),
+        "fills": {ws.title: exact_fills(path, ws.title) for ws in workbook.worksheets},
+        "comments": all_comments(path),
+    }
+
+
+def as_department(path: Path, values: dict[str, Any], notes: dict[str, tuple[str, str]] | None = None) -> Path:
+    """Type values and comments into the form sheet, as a department would in Excel, and save in place."""
+    workbook = openpyxl.load_workbook(path)
+    sheet = workbook["绩效目标表"]
+    for ref, value in values.items():
+        sheet[ref] = value
+    for ref, (text, author) in (notes or {}).items():
+        sheet[ref].comment = Comment(text, author)
+    workbook.save(path)
+    return path
+
+
+def copy(path: Path, name: str) -> Path:
+    return Path(shutil.copyfile(path, path.parent / name))
+
+
+@pytest.fixture
+def fixes(sample: Form, tmp_path: Path) -> dict[str, Any]:
+    """The sample's own values of the cells the department fixes."""
+    sheet = openpyxl.load_workbook(rendered(sample, tmp_path, "clean.xlsx"))["绩效目标表"]
+    return {ref: sheet[ref].value for ref in FIXED}
+
+
+@pytest.fixture
+def returned(broken: Path) -> Path:
+    """The broken form as the department keeps it: fills of its own on C5 (green) and C3 (a gradient), its comments on C5, C28 and B3."""
+    workbook = openpyxl.load_workbook(broken)
+    sheet = workbook["绩效目标表"]
+    sheet["C5"].fill = PatternFill(fill_type="solid", start_color=GREEN, end_color=GREEN)
+    sheet["C3"].fill = GradientFill(degree=90, stop=("FFFFFFFF", "FF9BC2E6"))
+    for ref, (text, author) in DEPARTMENT_NOTES.items():
+        sheet[ref].comment = Comment(text, author)
+    workbook.save(broken)
+    return broken
+
+
+def test_fixing_some_problems_and_annotating_again_marks_exactly_the_rest(returned: Path, fixes, tmp_path: Path) -> None:
+    """The marked copy with some problems fixed, annotated again: marks on exactly the remaining problems, every other cell with its original fill, its values untouched."""
+    annotate(returned, read(returned).problems, tmp_path / "marked.xlsx")
+    sent_back = as_department(tmp_path / "marked.xlsx", fixes)
+    problems = read(sent_back).problems
+    assert {p.cell for p in problems} == {f"{S}C11", f"{S}C28"}
+    again = tmp_path / "again.xlsx"
+    assert annotate(sent_back, problems, again) == "校验结果"
+    assert marks(again) == {"C11": YELLOW, "C28": RED}
+    original, after = exact_fills(returned), exact_fills(again)
+    assert {ref for ref in after if after[ref] != original[ref]} == {"C11", "C28"}
+    assert [(row[1], row[3]) for row in result_rows(again)] == [(p.cell, p.code) for p in problems]
+    assert openpyxl.load_workbook(again).sheetnames == openpyxl.load_workbook(returned).sheetnames + ["校验结果", MARKS]
+    before, now = cell_values(sent_back), cell_values(again)
+    assert {name: now[name] for name in before if name not in ("校验结果", MARKS)} == {name: cells for name, cells in before.items() if name not in ("校验结果", MARKS)}
+
+
+def test_department_comments_survive_and_the_result_is_as_if_never_marked(returned: Path, fixes, tmp_path: Path) -> None:
+    """Comments the department wrote before or after the marking stay theirs: the fixed marked copy annotates to exactly what the fixed unmarked workbook does."""
+    problems = read(returned).problems
+    annotate(returned, problems, tmp_path / "marked.xlsx")
+    written = {"C3": ("已改为12人", "信访局"), "D5": ("已核实", "信访局")}  # C3 over our comment, D5 on a cell we never marked
+    sent_back = as_department(tmp_path / "marked.xlsx", fixes, written)
+    never_marked = as_department(copy(returned, "never-marked.xlsx"), fixes, written)
+    problems = read(sent_back).problems
+    annotate(sent_back, problems, tmp_path / "again.xlsx")
+    annotate(never_marked, problems, tmp_path / "fresh.xlsx")
+    assert snapshot(tmp_path / "again.xlsx") == snapshot(tmp_path / "fresh.xlsx")
+    found = {ref: note for (sheet, ref), note in all_comments(tmp_path / "again.xlsx").items() if sheet == "绩效目标表"}
+    assert {ref: found[ref] for ref in ("C5", "B3", "C3", "D5")} == {**{ref: DEPARTMENT_NOTES[ref] for ref in ("C5", "B3")}, **written}
+    assert found["C28"][0].split(SEPARATOR)[1:] == [DEPARTMENT_NOTES["C28"][0]]
+
+
+def test_annotating_the_annotated_copy_again_is_annotating_once(returned: Path, tmp_path: Path) -> None:
+    """A copy annotated twice with the same problems equals the copy annotated once: sheets, values, fills and comments."""
+    problems = read(returned).problems
+    annotate(returned, problems, tmp_path / "once.xlsx")
+    assert annotate(tmp_path / "once.xlsx", problems, tmp_path / "twice.xlsx") == "校验结果"
+    assert snapshot(tmp_path / "twice.xlsx") == snapshot(tmp_path / "once.xlsx")
+
+
+def test_a_fill_the_department_put_over_a_mark_stays(broken: Path, fixes, tmp_path: Path) -> None:
+    """A marked cell the department coloured itself keeps the department's colour; the others get theirs back."""
+    annotate(broken, read(broken).problems, tmp_path / "marked.xlsx")
+    workbook = openpyxl.load_workbook(tmp_path / "marked.xlsx")
+    workbook["绩效目标表"]["C3"].fill = PatternFill(fill_type="solid", start_color=GREEN, end_color=GREEN)
+    workbook.save(tmp_path / "marked.xlsx")
+    sent_back = as_department(tmp_path / "marked.xlsx", fixes)
+    annotate(sent_back, read(sent_back).problems, tmp_path / "again.xlsx")
+    assert fills(tmp_path / "again.xlsx") == {"C3": GREEN, "C11": YELLOW, "C28": RED}
+
+
+def test_a_copy_marked_before_marks_were_recorded_is_cleaned_too(broken: Path, fixes, tmp_path: Path) -> None:
+    """A marked copy without the record (as earlier versions made them) loses its old notes, colours and 校验结果; the department's comment stays."""
+    as_department(broken, {}, {"C5": DEPARTMENT_NOTES["C5"]})
+    annotate(broken, read(broken).problems, tmp_path / "marked.xlsx")
+    workbook = openpyxl.load_workbook(tmp_path / "marked.xlsx")
+    workbook.remove(workbook[MARKS])
+    workbook.save(tmp_path / "marked.xlsx")
+    sent_back = as_department(tmp_path / "marked.xlsx", fixes)
+    never_marked = as_department(copy(broken, "never-marked.xlsx"), fixes)
+    problems = read(sent_back).problems
+    annotate(sent_back, problems, tmp_path / "again.xlsx")
+    annotate(never_marked, problems, tmp_path / "fresh.xlsx")
+    again, fresh = snapshot(tmp_path / "again.xlsx"), snapshot(tmp_path / "fresh.xlsx")
+    assert {k: again[k] for k in ("sheets", "active", "fills")} == {k: fresh[k] for k in ("sheets", "active", "fills")}
+    assert {ref: text for ref, (text, _) in again["comments"].items()} == {ref: text for ref, (text, _) in fresh["comments"].items()}
+    assert {name: cells for name, cells in again["values"].items() if name != MARKS} == {name: cells for name, cells in fresh["values"].items() if name != MARKS}
+
+
+@pytest.mark.office
+def test_a_copy_saved_by_libreoffice_then_fixed_is_annotated_anew(returned: Path, fixes, tmp_path: Path, office) -> None:
+    """Annotated, saved by LibreOffice, fixed in part and annotated again: marks on exactly the remaining problems, the original fills back, the department's comments kept."""
+    annotate(returned, read(returned).problems, tmp_path / "marked.xlsx")
+    saved = office(tmp_path / "marked.xlsx", "xlsx")
+    assert openpyxl.load_workbook(saved)[MARKS].sheet_state == "hidden"  # LibreOffice keeps the record, as merely hidden
+    as_department(saved, fixes)
+    problems = read(saved).problems
+    assert {p.cell for p in problems} == {f"{S}C11", f"{S}C28"}
+    again = tmp_path / "again.xlsx"
+    assert annotate(saved, problems, again) == "校验结果"
+    assert marks(again) == {"C11": YELLOW, "C28": RED}
+    assert {ref: exact_fills(again)[ref] for ref in FIXED} == {ref: exact_fills(returned)[ref] for ref in FIXED}
+    assert fills(again) == {"C5": GREEN, "C11": YELLOW, "C28": RED}
+    assert openpyxl.load_workbook(again).sheetnames == openpyxl.load_workbook(returned).sheetnames + ["校验结果", MARKS]
+    found = {ref: text for (sheet, ref), (text, _) in all_comments(again).items() if sheet == "绩效目标表"}
+    assert {ref: found[ref] for ref in ("C5", "B3")} == {ref: DEPARTMENT_NOTES[ref][0] for ref in ("C5", "B3")}
+    assert found["C28"].split(SEPARATOR)[1:] == [DEPARTMENT_NOTES["C28"][0]]
+    assert [(row[1], row[3]) for row in result_rows(again)] == [(p.cell, p.code) for p in problems]
+
+
+@pytest.mark.office
+def test_marks_move_with_rows_inserted_in_libreoffice(broken: Path, fixes, tmp_path: Path, libreoffice_fill) -> None:
+    """A row inserted in LibreOffice under a marked cell (taking its colour) and a fix: annotated again, only the remaining problems are marked, where they moved to."""
+    annotate(broken, read(broken).problems, tmp_path / "marked.xlsx")
+    steps = [{"insert_rows_above": "B15", "count": 1}, {"number": "D14", "value": fixes["D14"]}]
+    sent_back = libreoffice_fill(tmp_path / "marked.xlsx", tmp_path / "sent-back.xlsx", steps)
+    assert fills(sent_back)["D15"] == RED  # the new row took the mark's colour
+    problems = read(sent_back).problems
+    assert {bare(p.cell) for p in problems} == {"C3", "C5", "C11", "C29"}
+    annotate(sent_back, problems, tmp_path / "again.xlsx")
+    assert marks(tmp_path / "again.xlsx") == {"C3": RED, "C5": RED, "C11": YELLOW, "C29": RED}
+    assert fills(tmp_path / "again.xlsx") == {"C3": RED, "C5": RED, "C11": YELLOW, "C29": RED}
 
 
 # -- refusals ----------------------------------------------------------------------
@@ -354,6 +551,18 @@ def test_check_annotate_with_json_names_the_copy_in_the_report(broken: Path, tmp
     target = tmp_path / "a.xlsx"
     code, out, _ = run(capsys, "check", "--format", "json", str(broken), "--annotate", str(target))
     assert code == 1 and json.loads(out)["annotated"] == str(target) and target.exists()
+
+
+def test_check_annotate_of_a_returned_marked_copy_replaces_its_marks(broken: Path, fixes, tmp_path: Path, capsys) -> None:
+    """`check --annotate` on a marked copy the department partly fixed: one 校验结果 listing the current problems, marks on those cells only."""
+    run(capsys, "check", str(broken), "--annotate", str(tmp_path / "marked.xlsx"))
+    sent_back = as_department(tmp_path / "marked.xlsx", fixes)
+    code, _, _ = run(capsys, "check", str(sent_back), "--annotate", str(tmp_path / "again.xlsx"))
+    assert code == 1
+    assert [name for name in openpyxl.load_workbook(tmp_path / "again.xlsx").sheetnames if name.startswith("校验结果")] == ["校验结果"]
+    assert [(row[1], row[3]) for row in result_rows(tmp_path / "again.xlsx")] == [(p.cell, p.code) for p in read(sent_back).problems]
+    assert marks(tmp_path / "again.xlsx") == {"C11": YELLOW, "C28": RED}
+    assert fills(tmp_path / "again.xlsx") == {"C11": YELLOW, "C28": RED}
 
 
 @pytest.mark.parametrize("target", ["{source}", "{tmp}/./broken.xlsx", "{tmp}/copy.xls", "{tmp}/no/such/dir/a.xlsx"])

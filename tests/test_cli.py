@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -84,7 +85,7 @@ def test_read_prints_data_and_problems_apart(sample: Form, tmp_path: Path, capsy
     assert code == 1
     assert json.loads(out)["budget"]["basic"] is None
     lines = err.strip().splitlines()
-    assert [line.split()[0] for line in lines] == ["绩效目标表!C5", "绩效目标表!C7"]
+    assert [line.split()[0] for line in lines] == ["绩效目标表!C5"]
 
 
 def test_check_reports_in_chinese_or_english(sample: Form, tmp_path: Path, capsys) -> None:
@@ -139,3 +140,58 @@ def test_template_can_be_protected_with_a_password(tmp_path: Path, capsys) -> No
     assert run(capsys, "template", "-o", str(target), "--password", "财政局")[0] == 0
     protection = openpyxl.load_workbook(target).worksheets[0].protection
     assert protection.sheet and protection.password
+
+
+def test_output_never_fails_on_a_console_that_cannot_show_a_character(sample: Form, tmp_path: Path) -> None:
+    """On a GBK console a character it lacks is escaped, not a traceback; the JSON stays valid."""
+    form = sample.model_copy(update={"department": "信访局\u00a0😀"})
+    path = rendered(form, tmp_path)
+    env = {**os.environ, "PYTHONIOENCODING": "gbk"}
+    for command in (["read", str(path)], ["check", str(path)]):
+        done = subprocess.run([sys.executable, "-m", "xlsxform", *command], capture_output=True, env=env, check=False)
+        assert done.returncode == 0 and b"Traceback" not in done.stderr
+    done = subprocess.run([sys.executable, "-m", "xlsxform", "read", str(path)], capture_output=True, env=env, check=False)
+    assert json.loads(done.stdout.decode("gbk"))["department"] == "信访局\u00a0😀"
+
+
+def test_a_closed_pipe_ends_the_output_quietly(tmp_path: Path) -> None:
+    """`xlsxform schema | head -1` prints no error when head stops reading."""
+    done = subprocess.run(f"{sys.executable} -m xlsxform schema | head -c 10", shell=True, capture_output=True, check=False)
+    assert done.stderr == b""
+
+
+def test_system_errors_are_in_chinese(tmp_path: Path, capsys) -> None:
+    """A missing JSON file or a folder given as output is explained in Chinese."""
+    assert run(capsys, "render", str(tmp_path / "missing.json"), "-o", str(tmp_path / "x.xlsx"))[2].strip().endswith("文件或文件夹不存在")
+    (tmp_path / "folder.xlsx").mkdir()
+    assert run(capsys, "template", "-o", str(tmp_path / "folder.xlsx"))[2].strip().endswith("这是一个文件夹，不是文件")
+
+
+def test_form_json_from_notepad_with_a_byte_order_mark_renders(tmp_path: Path, capsys) -> None:
+    """UTF-8 with a BOM, as Windows Notepad saves it, is accepted."""
+    source = tmp_path / "bom.json"
+    source.write_bytes(b"\xef\xbb\xbf" + SAMPLE_JSON.read_bytes())
+    assert run(capsys, "render", str(source), "-o", str(tmp_path / "x.xlsx"))[0] == 0
+
+
+def test_invalid_form_json_names_the_faults_in_the_forms_words(tmp_path: Path, capsys) -> None:
+    """Several faults are listed with the form's labels, in one line naming the file."""
+    source = tmp_path / "bad.json"
+    source.write_text(json.dumps({"year": 2023, "budget": {"basic": -1}, "key_tasks": [{"name": "甲", "funds": "很多"}]}), encoding="utf-8")
+    code, _, err = run(capsys, "render", str(source), "-o", str(tmp_path / "x.xlsx"))
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert err.startswith(f"{source}: ") and "“基本支出”应不小于 0" in err and "“年度重点工作任务第1项的拟投入的资金（万元）”应为数字" in err
+
+
+def test_blank_row_counts_are_explained_when_out_of_range(tmp_path: Path, capsys) -> None:
+    """--key-tasks 0 or 100000 is refused with the allowed range."""
+    for count in ("0", "100000", "x"):
+        code, _, err = run(capsys, "template", "-o", str(tmp_path / "b.xlsx"), "--key-tasks", count)
+        assert code == 2 and "须为 1 到 500 之间的整数" in err
+
+
+def test_a_form_with_only_warnings_passes(sample: Form, tmp_path: Path, capsys) -> None:
+    """Warnings alone pass the check (exit 0) and are listed to confirm."""
+    path = fill(rendered(sample, tmp_path), {"C9": 400, "E9": 400})
+    code, out, _ = run(capsys, "check", str(path))
+    assert code == 0 and "校验通过，但有 1 个警告" in out

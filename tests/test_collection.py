@@ -51,13 +51,9 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.fixture
-def city(tmp_path: Path) -> Path:
-    return tmp_path
-
-
-def test_the_whole_loop(city: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_whole_loop(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Issue, fill, ingest, status, ingest again (nothing changes), export: every department ends where it should."""
+    city = tmp_path
     roster = write_roster(city / "名单.csv", ROSTER)
     outbox, inbox = city / "outbox", city / "inbox"
 

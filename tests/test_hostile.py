@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import random
 import re
 import resource
@@ -65,7 +66,7 @@ def read_in_child(*paths: Path, timeout: float = SECONDS) -> dict:
         [sys.executable, "-c", CHILD, *map(str, paths)],
         capture_output=True, text=True, timeout=timeout, preexec_fn=_limit_memory, cwd=ROOT, check=False,
     )
-    assert run.returncode == 0 and run.stderr == "", f"the reader crashed:\n{run.stderr[-3000:]}"
+    assert run.returncode == 0 and "Traceback" not in run.stderr, f"the reader crashed:\n{run.stderr[-3000:]}"
     return json.loads(run.stdout)
 
 
@@ -103,6 +104,8 @@ def _params() -> list:
 @pytest.mark.parametrize("case", _params())
 def test_each_catalogue_file_is_read_or_refused_within_limits(case: Case, request: pytest.FixtureRequest) -> None:
     """Every hostile or broken file gives its expected outcome in a 1 GiB process, in under 20 s, without a traceback."""
+    if case.requires:
+        pytest.importorskip(case.requires)
     path = request.getfixturevalue("office_files" if case.office else "files")[case.name]
     report = read_in_child(path)
     (found,) = report["outcomes"]
@@ -114,7 +117,7 @@ def test_each_catalogue_file_is_read_or_refused_within_limits(case: Case, reques
 
 
 def test_the_catalogue_covers_every_kind_of_file_the_issue_names() -> None:
-    """At least 20 files, with every refusal reason the gate has but one it cannot meet from a file (not-a-file)."""
+    """At least 20 files, meeting every refusal reason but not-a-file (no file is one) and external-links (refused only by a setting)."""
     from xlsxform.gate import REASONS
 
     reasons = {case.expected[1] for case in CATALOGUE if case.expected[0] == "refused"}
@@ -132,7 +135,7 @@ def test_a_batch_reads_every_good_form_and_refuses_every_bad_one(files: dict[str
     batch = [*files.values(), *good]
     random.Random(3).shuffle(batch)
     report = read_in_child(*batch, timeout=180)
-    outcomes = dict(zip(map(str, batch), report["outcomes"]))
+    outcomes = dict(zip(map(str, batch), report["outcomes"], strict=True))
     expected = {str(files[case.name]): _expected(case) for case in CATALOGUE if case.name in files}
     for path in good:
         assert outcomes[str(path)][0] == "read"
@@ -147,6 +150,8 @@ def test_a_batch_reads_every_good_form_and_refuses_every_bad_one(files: dict[str
 )
 def test_the_command_refuses_in_one_line_with_exit_code_2(files: dict[str, Path], name: str, reason: str) -> None:
     """`xlsxform read` and `check` on a refused file print one line naming the file, exit 2, no traceback, in both languages."""
+    if name not in files:
+        pytest.skip(f"{name} needs a test extra that is not installed")
     path = files[name]
     for argv in (["read", str(path)], ["check", str(path)], ["--lang", "en", "check", str(path)]):
         run = subprocess.run([sys.executable, "-m", "xlsxform", *argv], capture_output=True, text=True, timeout=SECONDS, cwd=ROOT, check=False)
@@ -202,6 +207,15 @@ def test_a_department_name_with_a_control_character_cannot_be_written_back(files
 
 
 # -- fuzzing -------------------------------------------------------------------------
+# Deterministic by default, so that a run fails for a change of code, not of
+# luck; XLSXFORM_FUZZ=N runs N random examples per test instead.
+
+FUZZ = int(os.environ.get("XLSXFORM_FUZZ", "0"))
+
+
+def _fuzz_settings(examples: int) -> settings:
+    return settings(max_examples=FUZZ or examples, derandomize=not FUZZ, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+
 
 NASTY = [
     "<!DOCTYPE x>", '<c r="XFE1"><v>1</v></c>', '<row r="0">', '<row r="1048577">', '<c r="A0"><v>1</v></c>',
@@ -231,7 +245,7 @@ def _read_cleanly(data: bytes) -> None:
             pass
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@_fuzz_settings(60)
 @given(st.lists(st.tuples(st.integers(0, len(GOOD) - 1), st.integers(0, 255)), min_size=1, max_size=8), st.integers(1, len(GOOD)))
 def test_fuzzed_bytes_are_read_or_refused_cleanly(flips: list[tuple[int, int]], keep: int) -> None:
     """Random byte changes and truncations of a good file give a reading or a typed refusal."""
@@ -241,7 +255,7 @@ def test_fuzzed_bytes_are_read_or_refused_cleanly(flips: list[tuple[int, int]], 
     _read_cleanly(bytes(data[:keep]))
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@_fuzz_settings(150)
 @given(
     st.sampled_from([SHEET, "xl/workbook.xml", "xl/styles.xml", "[Content_Types].xml", "xl/_rels/workbook.xml.rels", "docProps/custom.xml"]),
     st.lists(

@@ -250,3 +250,29 @@ def test_the_database_in_the_inbox_is_not_taken_in(sample: Form, tmp_path: Path)
         ingest([inbox], store)
         ingest([inbox], store)
         assert store.counts()["inputs"] == 1
+
+
+def test_marked_workbooks_of_departments_now_valid_are_removed(sample: Form, tmp_path: Path, store: Store) -> None:
+    """Once a department's corrected return is valid, its marked workbook leaves the folder of files to send back."""
+    ingest([workbook(form_of(sample, valid=False), tmp_path / "v1.xlsx")], store)
+
+    def annotate(source, problems, target, lang="zh"):
+        Path(target).write_bytes(b"marked")
+
+    folder = tmp_path / "status-退回修改"
+    write_report(store, department_status(store), tmp_path / "status.xlsx", annotate=annotate)
+    before = sorted(p.name for p in folder.iterdir())
+    ingest([workbook(form_of(sample, staff=99), tmp_path / "v2.xlsx")], store)
+    write_report(store, department_status(store), tmp_path / "status.xlsx", annotate=annotate)
+    assert (before, sorted(p.name for p in folder.iterdir())) == (["湛江市信访局-需修改.xlsx"], [])
+
+
+def test_an_xls_return_is_taken_in_from_a_folder_and_from_an_email(tmp_path: Path, store: Store) -> None:
+    """An Excel 97-2003 workbook is read like an .xlsx, whether saved in the inbox or attached to a reply."""
+    xls = Path(__file__).parent / "fixtures" / "sample-libreoffice.xls"
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    (inbox / "信访局.xls").write_bytes(xls.read_bytes())
+    (inbox / "reply.eml").write_bytes(bytes(mail([("附件", xls.read_bytes())], sender="x@zj.gov.cn", date=dt.datetime(2024, 1, 1, tzinfo=CST))))
+    summary = ingest([inbox], store)
+    assert [(o.input.file_name, o.status, o.department, o.errors) for o in summary.outcomes] == [("附件", "stored", "湛江市信访局", 0), ("信访局.xls", "duplicate", "", 0)]

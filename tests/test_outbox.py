@@ -77,3 +77,11 @@ def test_issue_prefills_and_stores_identity(tmp_path: Path) -> None:
         "template_id": spec.form.id,
         "template_version": spec.form.version,
     }
+
+
+@pytest.mark.office
+def test_identity_survives_a_save_in_libreoffice(tmp_path: Path, office) -> None:
+    """A department that opens and saves its workbook in LibreOffice keeps the identity inside it."""
+    (issued,) = issue(Roster("r.csv", [Department("湛江市信访局", "a@zj.gov.cn", "101")]), tmp_path / "out", year=2025)
+    saved = office(issued.workbook, "xlsx")
+    assert stored_identity(saved) == stored_identity(issued.workbook)

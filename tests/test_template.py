@@ -203,3 +203,23 @@ def test_a_template_filled_in_libreoffice_with_added_rows_reads_back(template: P
     assert (totals["C7"].value, totals["E7"].value, totals["D21"].value) == (170, 170, 70)
     merges = {str(r) for r in openpyxl.load_workbook(saved).worksheets[0].merged_cells.ranges}
     assert {"A13:A21", "C25:C29", "B25:B38", "A24:A53"} <= merges
+
+
+def test_rows_inserted_above_a_group_are_read_with_a_warning(template: Path, tmp_path: Path, libreoffice_fill: Fill) -> None:
+    """A row inserted above a group's first row, outside every merged label, is flagged instead of silently misfiled."""
+    steps = [
+        {"insert_rows_above": "D26"},  # above the first 质量指标 row: now row 26, groups below move down one
+        {"insert_rows_above": "D23"},  # right under the header: now row 23, everything below moves down one
+        {"text": "D27", "value": "插入的指标"}, {"text": "E27", "value": "1"},
+        {"text": "D23", "value": "无组指标"}, {"text": "E23", "value": "2"},
+    ]
+    result = read(libreoffice_fill(template, tmp_path / "inserted.xlsx", steps))
+    assert {(p.cell, p.code) for p in result.problems} >= {(f"{S}D27", "indicator-group-unclear"), (f"{S}C23", "indicator-level-missing")}
+    assert [(i.level2, i.name) for i in result.form.indicators] == [("", "无组指标"), ("数量指标", "插入的指标")]
+
+
+def test_a_task_row_inserted_below_the_total_is_still_read(template: Path, tmp_path: Path, libreoffice_fill: Fill) -> None:
+    """A row inserted between 合计 and the next part belongs to the part above, as it looks to a person."""
+    steps = [{"insert_rows_above": "B20"}, {"text": "B20", "value": "任务X：插在合计下方"}, {"number": "D20", "value": 10}]
+    result = read(libreoffice_fill(template, tmp_path / "below-total.xlsx", steps))
+    assert [(t.name, t.funds) for t in result.form.key_tasks] == [("任务X：插在合计下方", Decimal(10))]

@@ -10,10 +10,14 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 
 PLACES = 6
 """No amount on the form carries more decimals than this."""
+MAXIMUM = Decimal(10) ** 12
+"""No department's amount reaches a trillion 万元; a larger one is a typing error."""
+_EXACT = Context(prec=60)
+"""Room for any amount a form can hold, so nothing is rounded by accident."""
 
 _NUMBER = re.compile(r"[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?|[+-]?\.\d+")
 _UNIT = re.compile(r"(万元|万)$")
@@ -23,8 +27,8 @@ def canonical(value: Decimal) -> Decimal:
     """Drop trailing zeros so 776.80 and 776.8 are one value with one text."""
     if not value.is_finite():
         raise ValueError("not a finite number")
-    value = value.normalize()
-    return value.quantize(Decimal(1)) if value.as_tuple().exponent > 0 else value
+    value = value.normalize(_EXACT)
+    return Decimal(int(value)) if value.as_tuple().exponent > 0 else value
 
 
 def from_float(value: float | int) -> Decimal:
@@ -34,10 +38,12 @@ def from_float(value: float | int) -> Decimal:
     if not math.isfinite(value):
         raise ValueError("not a finite number")
     exact = Decimal(repr(value))
-    # Results of arithmetic carry noise in the last digits; round that away.
-    rounded = round(exact, PLACES)
-    if abs(exact - rounded) < Decimal("1e-9") * max(1, abs(exact)):
-        exact = rounded
+    # Results of arithmetic carry noise in the last digits; round that away
+    # (a double above 1e15 has no decimals left to round).
+    if abs(exact) < Decimal(10) ** 15:
+        rounded = round(exact, PLACES)
+        if abs(exact - rounded) < Decimal("1e-9") * max(1, abs(exact)):
+            exact = rounded
     return canonical(exact)
 
 

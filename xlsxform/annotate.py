@@ -10,7 +10,18 @@
   with one row per problem: 序号, 单元格 (a link to the cell), 级别, 代码,
   发现的值 and 问题说明.  Problems that belong to no cell (a missing
   section) are listed with 单元格 ``-``.  A form without problems gets the
-  sheet too, saying 校验通过.
+  sheet too, saying 校验通过;
+
+and a very hidden sheet ``_xlsxform_marks`` recording each marked cell's
+fill and comment before marking and the sheet added.
+
+A workbook that is itself a marked copy (the department fixed some problems
+in it and sent it back) is first put back as it was before marking, as that
+record says: each marked cell gets its own fill back, our comments go (a
+comment the department wrote stays), and the old 校验结果 goes; then the
+current problems are marked.  So a copy marked twice is the copy marked once.
+Marks the record does not know (copies made before it existed) are found by
+their look: see :meth:`~xlsxform.xlsx.Annotator.unmark`.
 
 Not one of the department's values, formulas or strings is changed, and the
 copy never replaces the file it was made from.
@@ -20,6 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -40,6 +52,9 @@ PASSED = {"zh": "校验通过，未发现问题。", "en": "Passed: no problems.
 NO_CELL = "-"
 SHOWN = 200
 """A found value longer than this is shown cut, in the sheet and the comments."""
+NOTE_START = re.compile(r"(?:错误|警告)（第[0-9、]+项）：|(?:error|warning) \(no\. [0-9, ]+\): ")
+"""How each line of our comments begins (see :func:`_note`): how the marks of
+a copy made before marks were recorded are told from the department's."""
 
 
 def annotate(source: str | Path, problems: Sequence[Problem], target: str | Path, lang: str = "zh") -> str:
@@ -64,6 +79,7 @@ def annotate(source: str | Path, problems: Sequence[Problem], target: str | Path
             path=source,
         )
     book = Annotator(source)
+    book.unmark(titles=list(TITLE.values()), headers=list(HEADER.values()), note=NOTE_START)
     marks: dict[CellLink, list[tuple[int, Problem]]] = {}
     rows = []
     for number, problem in enumerate(problems, 1):

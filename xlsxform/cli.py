@@ -19,7 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import FormDataError, XlsxformError, form_data_error
+from .errors import FormDataError, XlsxformError, form_data_error, os_reason
 
 if TYPE_CHECKING:
     from .reader import ReadResult
@@ -54,6 +54,7 @@ _USAGE_ZH = [
     (r"^argument (\S+): invalid choice: (.*?) \(choose from (.*)\)$", r"参数 \1 的取值 \2 无效，可选：\3"),
     (r"^argument (\S+): invalid \S+ value: (.*)$", r"参数 \1 的值 \2 无效"),
     (r"^argument (\S+): expected one argument$", r"参数 \1 后面需要一个值"),
+    (r"^argument (\S+): (.*)$", r"参数 \1 \2"),
 ]
 
 
@@ -167,10 +168,12 @@ def _parser(lang: str) -> _Parser:
 
 
 def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise ValueError(text)
-    return value
+    """A number of blank rows: 1 to MAX_BLANK_ROWS."""
+    from .renderer import MAX_BLANK_ROWS
+
+    if not text.strip().isdigit() or not 1 <= int(text) <= MAX_BLANK_ROWS:
+        raise argparse.ArgumentTypeError(f"须为 1 到 {MAX_BLANK_ROWS} 之间的整数（实际为“{text}”）" if _Parser.lang == "zh" else f"must be a whole number from 1 to {MAX_BLANK_ROWS}, not {text!r}")
+    return int(text)
 
 
 def entry() -> None:
@@ -181,6 +184,10 @@ def entry() -> None:
     pydantic's and openpyxl's objects at shutdown costs more than the work.
     """
     gc.disable()
+    for stream in (sys.stdout, sys.stderr):
+        # A Chinese Windows console or a redirected file may be GBK: never
+        # fail on a character it lacks.
+        stream.reconfigure(errors="backslashreplace")
     code = main()
     gc.freeze()
     sys.exit(code)
@@ -196,9 +203,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         _err(f"xlsxform: {exc}（xlsxform --help 查看用法）" if lang == "zh" else f"xlsxform: {exc} (see xlsxform --help)")
     except XlsxformError as exc:
         _err(exc.message(lang))
+    except BrokenPipeError:
+        # The reader of our output (| head) has gone: stop quietly.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
-        _err(f"{where}{exc.strerror or exc}")
+        _err(f"{where}{os_reason(exc, lang)}")
     except KeyboardInterrupt:
         return 130
     return FAILED
@@ -261,7 +272,11 @@ def _render(args: argparse.Namespace) -> int:
     from .renderer import render
 
     form = _load_form(args.form)
-    render(form, _output(args.output), spec=_spec(args), fallback_fonts=args.fallback_fonts)
+    try:
+        render(form, _output(args.output), spec=_spec(args), fallback_fonts=args.fallback_fonts)
+    except FormDataError as exc:
+        exc.path = exc.path or str(args.form)
+        raise
     _say(args, f"已生成：{args.output}", f"wrote {args.output}")
     return OK
 
@@ -272,7 +287,8 @@ def _load_form(path: Path) -> Any:
     from .model import Form
 
     try:
-        return Form.model_validate_json(path.read_bytes())
+        # Notepad on Windows saves UTF-8 with a byte-order mark.
+        return Form.model_validate_json(path.read_bytes().removeprefix(b"\xef\xbb\xbf"))
     except ValidationError as exc:
         raise form_data_error(exc, "表格数据", "form data", path) from None
 
@@ -285,9 +301,15 @@ def _output(path: Path) -> Path:
     return path
 
 
+def _print_json(data: Any) -> None:
+    """JSON on stdout; non-ASCII escaped where stdout cannot encode it."""
+    utf8 = (sys.stdout.encoding or "").lower().replace("-", "") in {"utf8", "utf8sig"}
+    print(json.dumps(data, ensure_ascii=not utf8, indent=2))
+
+
 def _read(args: argparse.Namespace) -> int:
     result = _read_checked(args)
-    sys.stdout.write(result.form.model_dump_json(indent=2) + "\n")
+    _print_json(result.form.model_dump(mode="json"))
     for problem in result.problems:
         _err(_problem_line(problem, args.lang))
     return OK if result.ok else PROBLEMS
@@ -314,7 +336,7 @@ def _check(args: argparse.Namespace) -> int:
         report = {"file": str(args.workbook), "ok": result.ok, "problems": [p.to_dict(args.lang) for p in result.problems]}
         if args.annotate:
             report["annotated"] = str(args.annotate)
-        print(json.dumps(report, ensure_ascii=False, indent=2))
+        _print_json(report)
     else:
         print(_report(result, args.lang))
         if args.annotate:
@@ -328,10 +350,18 @@ def _report(result: ReadResult, lang: str) -> str:
     warnings = len(result.problems) - errors
     if lang == "en":
         lines = [f"File: {result.path}", f"Department: {form.department or '(none)'}  Year: {form.year or '(none)'}"]
-        verdict = "Passed: no problems." if not result.problems else f"Found {errors} error(s) and {warnings} warning(s):"
+        verdict = (
+            "Passed: no problems." if not result.problems
+            else f"Passed, with {warnings} warning(s) to confirm:" if not errors
+            else f"Found {errors} error(s) and {warnings} warning(s):"
+        )
     else:
         lines = [f"文件：{result.path}", f"部门：{form.department or '（未填写）'}　年度：{form.year or '（未填写）'}"]
-        verdict = "校验通过，未发现问题。" if not result.problems else f"发现 {errors} 个错误、{warnings} 个警告，请逐项修改："
+        verdict = (
+            "校验通过，未发现问题。" if not result.problems
+            else f"校验通过，但有 {warnings} 个警告，请逐项核实：" if not errors
+            else f"发现 {errors} 个错误、{warnings} 个警告，请逐项修改："
+        )
     lines.append(verdict)
     lines += [f"  {n}. {_problem_line(p, lang)}" for n, p in enumerate(result.problems, 1)]
     return "\n".join(lines)
@@ -340,7 +370,7 @@ def _report(result: ReadResult, lang: str) -> str:
 def _schema(args: argparse.Namespace) -> int:
     from .model import Form
 
-    print(json.dumps(Form.model_json_schema(mode="validation"), ensure_ascii=False, indent=2))
+    _print_json(Form.model_json_schema(mode="validation"))
     return OK
 
 
@@ -380,7 +410,6 @@ def _issue(args: argparse.Namespace) -> int:
     from .outbox import issue, write_manifest
     from .roster import read_roster
 
-    en = args.lang == "en"
     roster = read_roster(args.roster)
     spec = _spec(args)
     mailing = args.eml or args.smtp
@@ -413,6 +442,7 @@ def _issue(args: argparse.Namespace) -> int:
             else:
                 messages.append((item.form_id, message))
         if server is not None:
+            write_manifest(args.output, issued)  # what was written, even if the server cannot be reached
             by_id = {item.form_id: item for item in issued}
             for delivery in send(messages, *server, starttls=args.starttls, user=args.smtp_user, password=password):
                 deliveries[delivery.key] = ("已发送" if delivery.ok else f"发送失败：{delivery.reason}")
@@ -531,9 +561,11 @@ def _status_lines(args: argparse.Namespace, store: Any, roster: Any, year: int |
 
         written = write_report(store, rows, report, lang=args.lang)
         marked = sum(r.annotated is not None for r in written.rows)
-        if written.annotations:
+        if written.annotations and marked:
             folder = annotation_folder(report)
             _say(args, f"已生成返回情况表：{report}（退回修改表 {marked} 份：{folder}）", f"wrote the status workbook: {report} ({marked} marked workbooks in {folder})")
+        elif written.annotations:
+            _say(args, f"已生成返回情况表：{report}（没有需要退回修改的表格）", f"wrote the status workbook: {report} (no workbook to send back)")
         else:
             _say(args, f"已生成返回情况表：{report}（未安装批注功能，未生成退回修改表）", f"wrote the status workbook: {report} (no annotate module: no marked workbooks)")
         for name, reason in written.failed.items():

@@ -6,6 +6,7 @@ line in the user's language and a program can catch by type.
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,7 @@ class RefusedFileError(UnreadableWorkbookError):
 
 
 _PYDANTIC_ZH = {
-    "missing": "缺少此项",
+    "missing": "必须填写",
     "extra_forbidden": "不是表格中的项目",
     "json_invalid": "不是有效的 JSON",
     "decimal_parsing": "应为数字",
@@ -67,17 +68,46 @@ _PYDANTIC_ZH = {
     "model_type": "应为对象",
     "greater_than_equal": "应不小于 {ge}",
     "less_than_equal": "应不大于 {le}",
+    "greater_than": "应大于 {gt}",
+    "too_long": "项目过多",
 }
 
 
+SHOWN = 3
+"""Faults of one piece of data named in its one-line error, at most."""
+
+
 def form_data_error(exc: Any, what_zh: str, what_en: str, path: str | Path | None = None) -> FormDataError:
-    """A pydantic ValidationError as one line: where the first fault is, and how many."""
-    first = exc.errors()[0]
-    where = ".".join(map(str, first["loc"])) or "-"
+    """A pydantic ValidationError as one line: the first faults, each with the
+    form's own label for the field, and how many there are."""
+    from .model import describe
+
+    faults = exc.errors()[:SHOWN]
+    zh = "；".join(_fault_zh(describe(f["loc"]), _PYDANTIC_ZH.get(f["type"], f["msg"]).format(**f.get("ctx") or {})) for f in faults)
+    en = "; ".join(f"{'.'.join(map(str, f['loc'])) or '-'}: {f['msg']}" for f in faults)
     count = exc.error_count()
-    reason = _PYDANTIC_ZH.get(first["type"], first["msg"]).format(**first.get("ctx") or {})
-    return FormDataError(
-        f"{what_zh}无效：{where}：{reason}（共 {count} 处）",
-        f"invalid {what_en}: {where}: {first['msg']} ({count} in all)",
-        path=path,
-    )
+    more_zh, more_en = (f"（共 {count} 处）", f" ({count} in all)") if count > len(faults) else ("", "")
+    return FormDataError(f"{what_zh}无效：{zh}{more_zh}", f"invalid {what_en}: {en}{more_en}", path=path)
+
+
+def _fault_zh(label: str, reason: str) -> str:
+    return f"“{label}”{reason}" if label else reason
+
+
+_OS_ZH = {
+    errno.ENOENT: "文件或文件夹不存在",
+    errno.EISDIR: "这是一个文件夹，不是文件",
+    errno.ENOTDIR: "路径中有一部分不是文件夹",
+    errno.EACCES: "没有访问权限",
+    errno.EPERM: "没有访问权限",
+    errno.EEXIST: "已经存在",
+    errno.ENOSPC: "磁盘空间不足",
+    errno.EROFS: "文件系统只读，无法写入",
+    errno.ENAMETOOLONG: "文件名太长",
+}
+
+
+def os_reason(exc: OSError, lang: str = "zh") -> str:
+    """Why the system refused a file, in the user's language."""
+    english = exc.strerror or type(exc).__name__
+    return english if lang != "zh" else _OS_ZH.get(exc.errno or 0, f"系统错误（{english}）")

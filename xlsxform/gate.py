@@ -14,10 +14,9 @@ make reading crash, hang or exhaust memory:
   every entry is inflated with bounded reads, stopping as soon as a limit
   is crossed;
 - in any XML part: a DTD (``<!DOCTYPE``, so no entity bomb and no external
-  entity can reach a parser), nesting deeper than :attr:`Limits.max_xml_depth`,
-  more elements or attributes than a parser can build in bounded time and
-  memory, a row with more cells than Excel's 16,384 columns or a cell or row
-  reference outside Excel's grid;
+  entity can reach a parser), more elements or attributes than a parser can
+  build in bounded time and memory, a row with more cells than Excel's 16,384
+  columns or a cell or row reference outside Excel's grid;
 - by kind: macros (unless :attr:`Limits.allow_macros`), Strict Open XML,
   .xlsb, OpenDocument, CSV, HTML or XML saved under a spreadsheet's name,
   encrypted (password-protected) OOXML, other OLE2 or zip files, anything else.
@@ -32,15 +31,15 @@ This module imports no spreadsheet library.
 from __future__ import annotations
 
 import os
+import pyexpat
 import re
 import stat
 import struct
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, NoReturn
-
-import pyexpat
 
 from .errors import RefusedFileError, UnreadableWorkbookError
 
@@ -75,7 +74,6 @@ class Limits:
     relationships...), each of which openpyxl turns into Python objects."""
     max_row_nodes: int = 100_000
     """Elements plus attributes inside one <row>: openpyxl holds a whole row in memory."""
-    max_xml_depth: int = 128
     allow_macros: bool = False
     """Read the values of a macro-enabled workbook (its code is never loaded) instead of refusing it."""
     allow_external_links: bool = True
@@ -142,11 +140,18 @@ REASONS: dict[str, tuple[str, str]] = {
 """Every reason the gate gives, in Chinese and English."""
 
 
-def refusal(path: str | Path | None, reason: str, detail: Any = "") -> RefusedFileError:
-    """The error for ``reason``, one line whatever ``detail`` holds."""
-    zh, en = REASONS[reason]
-    text = _one_line(str(detail))
-    return RefusedFileError(reason, zh.format(detail=text).replace("（）", ""), en.format(detail=text).replace(" ()", ""), path=path)
+def refusal(path: str | Path | None, reason: str, en: str = "", zh: str | None = None) -> RefusedFileError:
+    """The error for ``reason``, with a detail in English and Chinese (the
+    English one when no Chinese is given, for names and numbers); one line
+    whatever the details hold."""
+    template_zh, template_en = REASONS[reason]
+    detail_en, detail_zh = _one_line(en), _one_line(en if zh is None else zh)
+    return RefusedFileError(
+        reason,
+        template_zh.format(detail=detail_zh).replace("（）", ""),
+        template_en.format(detail=detail_en).replace(" ()", ""),
+        path=path,
+    )
 
 
 def _one_line(text: str, limit: int = 80) -> str:
@@ -157,13 +162,13 @@ def _one_line(text: str, limit: int = 80) -> str:
 class _Refused(Exception):
     """Raised inside the gate (also from XML handlers); becomes a RefusedFileError."""
 
-    def __init__(self, reason: str, detail: Any = "") -> None:
+    def __init__(self, reason: str, en: str = "", zh: str | None = None) -> None:
         super().__init__(reason)
-        self.reason, self.detail = reason, detail
+        self.reason, self.en, self.zh = reason, en, zh
 
 
-def _refuse(reason: str, detail: Any = "") -> NoReturn:
-    raise _Refused(reason, detail)
+def _refuse(reason: str, en: str = "", zh: str | None = None) -> NoReturn:
+    raise _Refused(reason, en, zh)
 
 
 def inspect(path: str | Path, limits: Limits = Limits()) -> FileKind:
@@ -172,14 +177,15 @@ def inspect(path: str | Path, limits: Limits = Limits()) -> FileKind:
     Raises :class:`UnreadableWorkbookError` when the file cannot be opened at all.
     """
     try:
-        source = open(path, "rb")  # noqa: SIM115 - closed below
+        # Non-blocking, so that opening a named pipe does not wait for a writer.
+        source = open(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb")  # noqa: SIM115 - closed below
     except OSError as exc:
         raise UnreadableWorkbookError("无法打开文件", f"cannot open the file ({exc.strerror or exc})", path=path) from None
     try:
         with source:
             return _inspect(source, limits)
     except _Refused as refused:
-        raise refusal(path, refused.reason, refused.detail) from None
+        raise refusal(path, refused.reason, refused.en, refused.zh) from None
     except OSError as exc:
         raise UnreadableWorkbookError("无法读取文件", f"cannot read the file ({exc.strerror or exc})", path=path) from None
 
@@ -196,7 +202,7 @@ def _inspect(source: BinaryIO, limits: Limits) -> FileKind:
     if size == 0:
         _refuse("empty")
     if size > limits.max_file_size:
-        _refuse("too-large", f"{size // MiB} MiB > {limits.max_file_size // MiB} MiB")
+        _refuse("too-large", f"{size // MiB} MiB > {limits.max_file_size // MiB} MiB", f"{size // MiB} MiB，上限 {limits.max_file_size // MiB} MiB")
     head = source.read(8 * KiB)
     if not head:
         _refuse("empty")
@@ -219,7 +225,7 @@ _WORKBOOK_TYPES = {
 _XLSB_TYPE = "application/vnd.ms-excel.sheet.binary.macroenabled.main"
 _MACRO_TYPES = ("vbaproject", "macrosheet", "activex", "macroenabled")
 _EXTERNAL_LINK_TYPE = "externallink"
-_OTHER_OFFICE = {"wordprocessingml": "a Word document", "presentationml": "a PowerPoint file"}
+_OTHER_OFFICE = {"wordprocessingml": ("a Word document", "Word 文档"), "presentationml": ("a PowerPoint file", "PowerPoint 文件")}
 
 _CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
 _MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -234,7 +240,7 @@ _CD_ENTRY_BYTES = 1 * KiB
 class _Zip:
     def __init__(self, source: BinaryIO, size: int, limits: Limits) -> None:
         self.source, self.size, self.limits = source, size, limits
-        self.budget = _Budget(limits)
+        self.budget = _Budget()
         self.overrides: list[tuple[str, str]] = []
         """[Content_Types].xml's Override elements: (part name, content type)."""
         self.roots: dict[str, str] = {}
@@ -246,7 +252,7 @@ class _Zip:
         try:
             archive = zipfile.ZipFile(self.source)
         except Exception as exc:  # BadZipFile, and whatever else a broken directory raises
-            _refuse("damaged", _zip_error(exc))
+            _refuse("damaged", _zip_error(exc), "zip 结构损坏")
         with archive:
             infos = archive.infolist()
             self._check_entries(infos)
@@ -254,7 +260,7 @@ class _Zip:
             if "[Content_Types].xml" not in names:
                 if "mimetype" in names:
                     self._refuse_opendocument(archive)
-                _refuse("not-a-workbook", "a zip archive")
+                _refuse("not-a-workbook", "a zip archive", "普通 zip 压缩包")
             inflated = sum(self._inflate(archive, info) for info in infos)
         return self._kind(infos, inflated)
 
@@ -266,7 +272,7 @@ class _Zip:
         tail = self.source.read(tail_size)
         at = tail.rfind(b"PK\x05\x06")
         if at < 0 or len(tail) - at < 22:
-            _refuse("damaged", "truncated: no zip directory")
+            _refuse("damaged", "truncated: no zip directory", "文件不完整，缺少 zip 目录")
         entries, directory_size = struct.unpack_from("<HI", tail, at + 10)
         if (entries == 0xFFFF or directory_size == 0xFFFFFFFF) and at >= 20 and tail[at - 20 : at - 16] == b"PK\x06\x07":
             offset = struct.unpack_from("<Q", tail, at - 12)[0]
@@ -277,14 +283,14 @@ class _Zip:
                     entries, directory_size = struct.unpack_from("<QQ", record, 32)
         limit = self.limits.max_entries
         if entries > limit:
-            _refuse("too-many-entries", f"{entries} > {limit}")
+            _refuse("too-many-entries", f"{entries} > {limit}", f"{entries} 个，上限 {limit} 个")
         if directory_size > max(limit, 1) * _CD_ENTRY_BYTES:
-            _refuse("too-many-entries", f"a zip directory of {directory_size} bytes")
+            _refuse("too-many-entries", f"a zip directory of {directory_size} bytes", f"zip 目录 {directory_size} 字节")
 
     def _check_entries(self, infos: list[zipfile.ZipInfo]) -> None:
         limits = self.limits
         if len(infos) > limits.max_entries:
-            _refuse("too-many-entries", f"{len(infos)} > {limits.max_entries}")
+            _refuse("too-many-entries", f"{len(infos)} > {limits.max_entries}", f"{len(infos)} 个，上限 {limits.max_entries} 个")
         seen: set[str] = set()
         declared = 0
         for info in infos:
@@ -297,29 +303,29 @@ class _Zip:
             if info.flag_bits & 0x1:
                 _refuse("encrypted")
             if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-                _refuse("damaged", f"unsupported compression {info.compress_type} in {info.filename}")
+                _refuse("damaged", f"unsupported compression {info.compress_type} in {info.filename}", f"{info.filename} 使用了不支持的压缩方式")
             if info.file_size > limits.max_part_size:
-                _refuse("too-large", f"{info.filename}: {info.file_size // MiB} MiB inflated > {limits.max_part_size // MiB} MiB")
+                _refuse("too-large", f"{info.filename}: {info.file_size // MiB} MiB inflated > {limits.max_part_size // MiB} MiB", f"{info.filename} 解压后 {info.file_size // MiB} MiB，上限 {limits.max_part_size // MiB} MiB")
             declared += info.file_size
             if declared > limits.max_total_size:
-                _refuse("too-large", f"{declared // MiB} MiB inflated > {limits.max_total_size // MiB} MiB")
+                _refuse("too-large", f"{declared // MiB} MiB inflated > {limits.max_total_size // MiB} MiB", f"解压后共 {declared // MiB} MiB，上限 {limits.max_total_size // MiB} MiB")
             if info.file_size > limits.ratio_grace and info.compress_size < info.file_size * limits.min_inflate_ratio:
-                _refuse("zip-bomb", f"{info.filename}: {info.compress_size} bytes inflate to {info.file_size}")
+                _refuse("zip-bomb", f"{info.filename}: {info.compress_size} bytes inflate to {info.file_size}", f"{info.filename}：{info.compress_size} 字节解压为 {info.file_size} 字节")
 
     def _refuse_opendocument(self, archive: zipfile.ZipFile) -> NoReturn:
         try:
             with archive.open("mimetype") as stream:
                 mimetype = stream.read(100)
         except Exception as exc:
-            _refuse("damaged", _zip_error(exc))
+            _refuse("damaged", _zip_error(exc), "zip 结构损坏")
         if mimetype.startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
             _refuse("ods")
-        _refuse("not-a-workbook", "an OpenDocument or other zip file")
+        _refuse("not-a-workbook", "an OpenDocument or other zip file", "OpenDocument 或其他 zip 文件")
 
     def _inflate(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
         """Inflate one entry in bounded chunks, checking sizes, ratio and XML as it comes."""
         limits = self.limits
-        scan = _XmlScan(info.filename, self)
+        scan = _XmlScan(info.filename, info.file_size, self)
         done = 0
         try:
             with archive.open(info) as stream:
@@ -327,17 +333,17 @@ class _Zip:
                     done += len(chunk)
                     self.budget.inflated += len(chunk)
                     if done > limits.max_part_size or self.budget.inflated > limits.max_total_size:
-                        _refuse("too-large", f"{info.filename} inflates past the limit")
+                        _refuse("too-large", f"{info.filename} inflates past the limit", f"{info.filename} 解压后超过上限")
                     if done > limits.ratio_grace and info.compress_size < done * limits.min_inflate_ratio:
-                        _refuse("zip-bomb", f"{info.filename}: {info.compress_size} bytes inflate to more than {done}")
+                        _refuse("zip-bomb", f"{info.filename}: {info.compress_size} bytes inflate to more than {done}", f"{info.filename}：{info.compress_size} 字节解压超过 {done} 字节")
                     scan.feed(chunk)
+            scan.close()
         except _Refused:
             raise
         except Exception as exc:  # bad CRC, broken deflate stream, truncated data...
-            _refuse("damaged", f"{info.filename}: {_zip_error(exc)}")
+            _refuse("damaged", f"{info.filename}: {_zip_error(exc)}", f"{info.filename} 无法解压")
         if done != info.file_size:
-            _refuse("damaged", f"{info.filename} inflates to {done} bytes, not the {info.file_size} declared")
-        scan.close()
+            _refuse("damaged", f"{info.filename} inflates to {done} bytes, not the {info.file_size} declared", f"{info.filename} 解压后的大小与声明不符")
         return done
 
     def _kind(self, infos: list[zipfile.ZipInfo], inflated: int) -> FileKind:
@@ -346,8 +352,8 @@ class _Zip:
         if not formats:
             if any(content == _XLSB_TYPE for _, content in types):
                 _refuse("xlsb")
-            other = next((what for _, content in types for key, what in _OTHER_OFFICE.items() if key in content), "a zip file without a workbook")
-            _refuse("not-a-workbook", other)
+            other = next((what for _, content in types for key, what in _OTHER_OFFICE.items() if key in content), ("a zip file without a workbook", "不含工作簿的 zip 文件"))
+            _refuse("not-a-workbook", *other)
         workbook_parts = [name for name, content in types if content in _WORKBOOK_TYPES]
         strict = any(rel.startswith(_STRICT_RELS) for rel in self.root_rel_types) or any(
             self.roots.get(name.lstrip("/"), "").startswith("{" + _STRICT_NS) for name in workbook_parts
@@ -380,7 +386,6 @@ def _zip_error(exc: Exception) -> str:
 class _Budget:
     """What all XML parts of one file have used so far."""
 
-    limits: Limits
     inflated: int = 0
     elements: int = 0
     nodes: int = 0
@@ -388,152 +393,118 @@ class _Budget:
 
 
 _SEP = "}"
-_WORKSHEET, _SHEET_DATA, _ROW, _CELL = (f"{_MAIN_NS}{_SEP}{name}" for name in ("worksheet", "sheetData", "row", "c"))
+_ROW = f"{_MAIN_NS}{_SEP}row"
 _CELL_REF = re.compile(r"^[$]?([A-Za-z]{1,3})[$]?(\d+)$")
 """A cell reference as openpyxl parses it (coordinate_from_string)."""
 _BAD_ENCODINGS = (b"\x00\x00\x00<", b"<\x00\x00\x00", b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00", b"\x4c\x6f\xa7\x94")
 """UTF-32 and EBCDIC starts: no OOXML part uses them, and expat cannot read them."""
 _UNKNOWN_ENCODING = pyexpat.errors.codes[pyexpat.errors.XML_ERROR_UNKNOWN_ENCODING]
+_LIGHT_ROOTS = {
+    f"{_MAIN_NS}{_SEP}styleSheet",
+    f"{_MAIN_NS}{_SEP}workbook",
+    f"http://schemas.openxmlformats.org/drawingml/2006/main{_SEP}theme",
+    f"http://schemas.openxmlformats.org/package/2006/relationships{_SEP}Relationships",
+    f"http://schemas.openxmlformats.org/package/2006/metadata/core-properties{_SEP}coreProperties",
+    f"http://schemas.openxmlformats.org/officeDocument/2006/extended-properties{_SEP}Properties",
+    f"http://schemas.openxmlformats.org/officeDocument/2006/custom-properties{_SEP}Properties",
+}
+"""Roots of parts no reader takes rows or cells from: styles, the workbook,
+theme, relationships, document properties."""
 
 
 class _XmlScan:
-    """Streams one zip entry through expat, as the parsers after the gate would.
+    """Checks one zip entry's XML as the parsers after the gate would meet it.
+
+    A part over :data:`_SMALL_PART` streams through expat with handlers that
+    count every element and check every row and cell.  A smaller part (every
+    part of a real form) is checked whole, faster: when it is UTF-8 and holds
+    no ``<!`` it can carry no DTD, its elements are counted by its size, and
+    its rows and cells are read with a regular expression; anything else
+    (a comment, character references, another encoding) goes through expat.
 
     A part that expat cannot parse stops being scanned: every XML parser
     openpyxl uses is expat too and would stop at the same byte.  Binary parts
-    (images, printer settings) fail at once and cost nothing.  The handlers
-    run once per element of a file that may hold millions: they are written
-    for speed, with the file's running totals copied in and out.
+    (images, printer settings) fail at once and cost nothing.
     """
 
-    def __init__(self, name: str, owner: _Zip) -> None:
-        self.name, self.owner = name, owner
-        budget, limits = owner.budget, owner.limits
-        self.elements, self.nodes, self.objects = budget.elements, budget.nodes, budget.objects
-        self.max_elements, self.max_nodes, self.max_objects = limits.max_xml_elements, limits.max_xml_nodes, limits.max_object_elements
-        self.max_depth, self.max_row_nodes = limits.max_xml_depth, limits.max_row_nodes
-        self.parser: Any = pyexpat.ParserCreate(namespace_separator=_SEP)
-        self.parser.StartDoctypeDeclHandler = self._doctype
-        self.parser.EntityDeclHandler = self._doctype
-        self.parser.StartElementHandler = self._start
-        self.parser.EndElementHandler = self._end
-        self.first = True
-        self.depth = 0
-        self.root = ""
-        self.data_depth = 0
-        """Depth of <sheetData> in a worksheet, 0 outside it."""
-        self.row_level = 0
-        """Depth at which <row> elements stand: inside <sheetData>, else 0."""
-        self.row_depth = 0
-        """Depth of the open <row>, 0 outside rows."""
-        self.row_number = self.row_nodes = self.row_cells = self.column = 0
+    def __init__(self, name: str, size: int, owner: _Zip) -> None:
+        self.name, self.size, self.owner = name, size, owner
         self.collect = {"[Content_Types].xml": self._content_type, "_rels/.rels": self._root_rel}.get(name)
+        self.chunks: list[bytes] | None = [] if size <= _SMALL_PART else None
+        self.parser: Any = None if self.chunks is not None else self._expat()
+        self.first = True
+
+    def _expat(self) -> Any:
+        parser = pyexpat.ParserCreate(namespace_separator=_SEP)
+        parser.StartDoctypeDeclHandler = self._doctype
+        parser.EntityDeclHandler = self._doctype
+        parser.StartElementHandler, parser.EndElementHandler, self.totals = _handlers(self.name, self.owner.budget, self.owner.limits, self.collect)
+        return parser
 
     def feed(self, chunk: bytes) -> None:
-        if self.parser is None:
-            return
         if self.first:
             self.first = False
             if chunk.startswith(_BAD_ENCODINGS):
-                _refuse("damaged", f"{self.name} is XML in an encoding no workbook uses")
-        try:
-            self.parser.Parse(chunk, False)
-        except pyexpat.ExpatError as exc:
-            self._stop(exc)
+                _refuse("damaged", f"{self.name} is XML in an encoding no workbook uses", f"{self.name} 使用了表格文件不会用的编码")
+        if self.chunks is not None:
+            self.chunks.append(chunk)
+        elif self.parser is not None:
+            self._parse(chunk, False)
 
     def close(self) -> None:
+        if self.chunks is not None:
+            data = b"".join(self.chunks)
+            self.chunks = None
+            if self.collect is not None or not self._quick(data):
+                self.parser = self._expat()
+                self._parse(data, False)
         if self.parser is not None:
-            try:
-                self.parser.Parse(b"", True)
-            except pyexpat.ExpatError as exc:
-                self._stop(exc)
-        self._done()
+            self._parse(b"", True)
+        if self.parser is not None:
+            self._done()
 
-    def _stop(self, exc: pyexpat.ExpatError) -> None:
-        # An encoding expat does not know may be one another XML parser (lxml,
-        # which openpyxl prefers when installed) reads: nothing then checked it.
-        if exc.code == _UNKNOWN_ENCODING:
-            _refuse("damaged", f"{self.name} is XML in an encoding no workbook uses")
-        self._done()
+    def _parse(self, data: bytes, final: bool) -> None:
+        try:
+            self.parser.Parse(data, final)
+        except pyexpat.ExpatError as exc:
+            # An encoding expat does not know may be one another XML parser
+            # (lxml, which openpyxl prefers when installed) reads.
+            if exc.code == _UNKNOWN_ENCODING:
+                _refuse("damaged", f"{self.name} is XML in an encoding no workbook uses", f"{self.name} 使用了表格文件不会用的编码")
+            self._done()
 
     def _done(self) -> None:
         budget = self.owner.budget
-        budget.elements, budget.nodes, budget.objects = self.elements, self.nodes, self.objects
-        if self.root:
-            self.owner.roots[self.name] = "{" + self.root if _SEP in self.root else self.root
+        budget.elements, budget.nodes, budget.objects, root = self.totals()
+        if root:
+            self.owner.roots[self.name] = "{" + root if _SEP in root else root
         self.parser = None
+
+    def _quick(self, data: bytes) -> bool:
+        """Check a small UTF-8 part without expat; False when it needs expat."""
+        declared = _DECLARATION.match(data)
+        if data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in data[:4] or b"<!" in data:
+            return False
+        if declared and declared[1].lower() not in (b"utf-8", b"utf8", b"us-ascii", b"ascii"):
+            return False
+        root = _root(data)
+        if root is None:
+            return True  # no element at all: nothing any parser could build
+        light = root in _LIGHT_ROOTS
+        budget, limits = self.owner.budget, self.owner.limits
+        most = len(data) // 4 + 1  # an element takes at least 4 bytes, an attribute 5
+        if budget.objects + most > limits.max_object_elements or budget.nodes + most > limits.max_xml_nodes or budget.elements + most > limits.max_xml_elements:
+            return False
+        if not light and not _grid(self.name, data):
+            return False
+        budget.objects += most
+        budget.nodes += most
+        budget.elements += most
+        self.owner.roots[self.name] = "{" + root if _SEP in root else root
+        return True
 
     def _doctype(self, *args: Any) -> None:
         _refuse("xml-entities", self.name)
-
-    def _start(self, name: str, attrs: dict[str, str]) -> None:
-        depth = self.depth = self.depth + 1
-        nodes = 1 + len(attrs)
-        self.elements += 1
-        self.nodes += nodes
-        if self.elements > self.max_elements or self.nodes > self.max_nodes or depth > self.max_depth:
-            self._too_complex()
-        if self.row_depth:
-            self.row_nodes += nodes
-            if self.row_nodes > self.max_row_nodes:
-                _refuse("too-complex", f"a row of {self.name} holds more than {self.max_row_nodes} XML nodes")
-            if depth == self.row_depth + 1 and name == _CELL:
-                self._cell(attrs.get("r"))
-        elif depth == self.row_level and name == _ROW:
-            ref = attrs.get("r")
-            if ref is None:
-                number = self.row_number + 1
-            else:
-                try:
-                    number = int(ref)
-                except ValueError:
-                    number = _float_row(ref, self.row_number)
-            if not 0 < number <= MAX_ROWS:
-                _refuse("cell-outside-grid", f"row {_one_line(ref or str(number), 20)} in {self.name}")
-            self.row_number = number
-            self.row_depth, self.row_nodes, self.row_cells, self.column = depth, nodes, 0, 0
-        else:
-            self.objects += 1
-            if self.objects > self.max_objects:
-                _refuse("too-complex", f"more than {self.max_objects} XML elements outside worksheet rows")
-            if depth == 1:
-                self.root = name
-            elif depth == 2:
-                if name == _SHEET_DATA and self.root == _WORKSHEET:
-                    self.data_depth, self.row_level = 2, 3
-                if self.collect is not None:
-                    self.collect(name, attrs)
-
-    def _end(self, name: str) -> None:
-        depth = self.depth
-        if depth == self.row_depth:
-            self.row_depth = 0
-        elif depth == self.data_depth:
-            self.data_depth = self.row_level = 0
-        self.depth = depth - 1
-
-    def _too_complex(self) -> NoReturn:
-        if self.depth > self.max_depth:
-            _refuse("too-complex", f"XML nested deeper than {self.max_depth} in {self.name}")
-        _refuse("too-complex", f"more than {self.max_elements} XML elements or {self.max_nodes} XML nodes")
-
-    def _cell(self, ref: str | None) -> None:
-        """A cell's place as openpyxl reads it (the next column when unnamed) must lie in the grid."""
-        self.row_cells += 1
-        if self.row_cells > MAX_COLUMNS:
-            _refuse("cell-outside-grid", f"a row of {self.name} has more than {MAX_COLUMNS} cells")
-        if ref is None:
-            self.column += 1
-            row = self.row_number
-        else:
-            found = _CELL_REF.match(ref)
-            if found is None:
-                self.column += 1
-                return  # not a reference at all: openpyxl refuses it as damaged
-            self.column = _column_index(found[1])
-            row = int(found[2])
-        if self.column > MAX_COLUMNS or row > MAX_ROWS:
-            _refuse("cell-outside-grid", f"cell {_one_line(ref or str((row, self.column)), 20)} in {self.name}")
 
     def _content_type(self, name: str, attrs: dict[str, str]) -> None:
         if name == f"{_CT_NS}{_SEP}Override":
@@ -543,9 +514,140 @@ class _XmlScan:
         self.owner.root_rel_types.append(attrs.get("Type", ""))
 
 
-def _float_row(ref: str, previous: int) -> int:
-    """A row number openpyxl reads as a float ('1e18' is row 10**18); one it
+_SMALL_PART = 256 * KiB
+_DECLARATION = re.compile(rb"^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*[\"']([^\"']*)")
+_FIRST_TAG = re.compile(rb"<([A-Za-z_][\w.\-]*)(?::([A-Za-z_][\w.\-]*))?([^>]*)")
+_NAMESPACE = re.compile(rb"\sxmlns(?::([\w.\-]+))?\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
+_TAGS = re.compile(rb"<(?:row|c)[\s/>]")
+_PREFIXED_TAG = re.compile(rb":(?:row|c)[\s/>]")
+_ROW_MARKS = re.compile(rb"<row[\s/>][^>]*?(/?)>|</row\s*>")
+_PLAIN = re.compile(rb'<(?:row r="([0-9]{1,18})"|c r="([A-Z]{1,3})([0-9]{1,18})")')
+
+
+def _root(data: bytes) -> str | None:
+    """The root element of a small UTF-8 part without '<!', as expat names it ('namespace}local')."""
+    found = _FIRST_TAG.search(data)
+    if found is None:
+        return None
+    prefix, local = (found[1], found[2]) if found[2] else (None, found[1])
+    namespace = None
+    for declared in _NAMESPACE.finditer(found[3]):
+        if declared[1] == prefix:
+            namespace = declared[2] if declared[2] is not None else declared[3]
+    name = local.decode("utf-8", "replace")
+    return f"{namespace.decode('utf-8', 'replace')}{_SEP}{name}" if namespace else name
+
+
+def _grid(part: str, data: bytes) -> bool:
+    """The rows and cells of a small part must lie in Excel's grid (as
+    :func:`_handlers` checks them in a large one).  Found by their plain
+    spelling, ``<row r="7"`` and ``<c r="B7"``, as every office suite writes
+    them; False when a row or cell is spelt otherwise (a prefix, quotes,
+    attributes in another order, no reference): expat must read it."""
+    if b"&#" in data or _PREFIXED_TAG.search(data):
+        return False
+    tags = _TAGS.findall(data)
+    plain = _PLAIN.findall(data)
+    if len(tags) != len(plain):
+        return False
+    # Text and attribute values cannot hold '<': every '<row' and '</row' is
+    # a tag.  Rows must open and close in turn; a row inside a row goes to expat.
+    open_row = False
+    for mark in _ROW_MARKS.finditer(data):
+        closing = mark[0].startswith(b"</")
+        if closing != open_row:
+            return False
+        open_row = not closing and mark[1] != b"/"
+    for row, letters, number in plain:
+        if row:
+            if not 0 < int(row) <= MAX_ROWS:
+                _refuse("cell-outside-grid", f"row {row.decode()} in {part}", f"{part} 中的第 {row.decode()} 行")
+        elif letters not in _COLUMN_BYTES or int(number) > MAX_ROWS:
+            where = (letters + number).decode()
+            _refuse("cell-outside-grid", f"cell {where} in {part}", f"{part} 中的单元格 {where}")
+    return True
+
+
+def _handlers(part: str, budget: _Budget, limits: Limits, collect: Callable[[str, dict[str, str]], None] | None) -> tuple[Any, Any, Any]:
+    """expat's start and end handlers for one part, and a function giving
+    the running totals and the part's root element when it is done."""
+    elements, nodes, objects = budget.elements, budget.nodes, budget.objects
+    max_elements, max_nodes, max_objects = limits.max_xml_elements, limits.max_xml_nodes, limits.max_object_elements
+    max_row_nodes = limits.max_row_nodes
+    depth = row_depth = row_nodes = row_cells = column = row_number = 0
+    root = ""
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        nonlocal depth, elements, nodes, objects, row_depth, row_nodes, row_cells, column, row_number, root
+        depth += 1
+        count = 1 + len(attrs)
+        elements += 1
+        nodes += count
+        if elements > max_elements or nodes > max_nodes:
+            _refuse("too-complex", f"more than {max_elements} XML elements or {max_nodes} XML nodes", f"XML 元素超过 {max_elements} 个或节点超过 {max_nodes} 个")
+        if row_depth:
+            row_nodes += count
+            if row_nodes > max_row_nodes:
+                _refuse("too-complex", f"a row of {part} holds more than {max_row_nodes} XML nodes", f"{part} 中一行的 XML 节点超过 {max_row_nodes} 个")
+            if depth == row_depth + 1:  # openpyxl reads every child of a row as a cell
+                if name == _ROW:
+                    _refuse("damaged", f"a row inside a row in {part}", f"{part} 中有行套在行里")
+                row_cells += 1
+                ref = attrs.get("r")
+                if ref is None:
+                    column += 1
+                    row = row_number
+                else:
+                    found = _CELL_REF.match(ref)
+                    if found is None:
+                        column += 1
+                        return  # not a reference at all: openpyxl refuses it as damaged
+                    letters, row = found.groups()
+                    column = _COLUMNS.get(letters.upper(), MAX_COLUMNS + 1)
+                    row = int(row)
+                if row_cells > MAX_COLUMNS:
+                    _refuse("cell-outside-grid", f"a row of {part} with more than {MAX_COLUMNS} cells", f"{part} 中一行超过 {MAX_COLUMNS} 个单元格")
+                if column > MAX_COLUMNS or row > MAX_ROWS:
+                    where = ref or f"column {column}"
+                    _refuse("cell-outside-grid", f"cell {_one_line(where, 20)} in {part}", f"{part} 中的单元格 {_one_line(where, 20)}")
+            elif name == _ROW:
+                _refuse("damaged", f"a row inside a row in {part}", f"{part} 中有行套在行里")
+        elif name == _ROW:
+            # openpyxl takes a <row> wherever it stands, in whatever part it
+            # reads as a worksheet: so does the gate.
+            ref = attrs.get("r")
+            number = row_number + 1 if ref is None else _row_number(ref, row_number)
+            if not 0 < number <= MAX_ROWS:
+                _refuse("cell-outside-grid", f"row {_one_line(ref or str(number), 20)} in {part}", f"{part} 中的第 {_one_line(ref or str(number), 20)} 行")
+            row_number, row_depth, row_nodes, row_cells, column = number, depth, count, 0, 0
+        else:
+            objects += 1
+            if objects > max_objects:
+                _refuse("too-complex", f"more than {max_objects} XML elements outside worksheet rows", f"工作表数据行以外的 XML 元素超过 {max_objects} 个")
+            if depth == 1:
+                root = name
+            elif depth == 2 and collect is not None:
+                collect(name, attrs)
+
+    def end(name: str) -> None:
+        nonlocal depth, row_depth
+        if depth == row_depth:
+            row_depth = 0
+        depth -= 1
+
+    def totals() -> tuple[int, int, int, str]:
+        return elements, nodes, objects, root
+
+    return start, end, totals
+
+
+def _row_number(ref: str, previous: int) -> int:
+    """A row's number as openpyxl reads its r ('1e18' is row 10**18); one it
     cannot read at all is left for openpyxl to refuse as damaged."""
+    try:
+        return int(ref)
+    except ValueError:
+        pass
     try:
         value = float(ref)
     except ValueError:
@@ -553,11 +655,17 @@ def _float_row(ref: str, previous: int) -> int:
     return int(value) if value.is_integer() else previous + 1
 
 
-def _column_index(letters: str) -> int:
-    index = 0
-    for letter in letters.upper():
-        index = index * 26 + ord(letter) - 64
-    return index
+def _column_letters(index: int) -> str:
+    letters = ""
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+_COLUMNS = {_column_letters(index): index for index in range(1, MAX_COLUMNS + 1)}
+"""Column letters A..XFD to their numbers; letters not here are outside the grid."""
+_COLUMN_BYTES = {letters.encode() for letters in _COLUMNS}
 
 
 # -- OLE2 compound files: .xls, encrypted OOXML, .doc ---------------------------
@@ -573,10 +681,10 @@ def _inspect_ole2(source: BinaryIO, size: int) -> FileKind:
     if names & {"workbook", "book"}:
         return FileKind("xls")
     if "worddocument" in names:
-        _refuse("not-a-workbook", "a Word document (.doc)")
+        _refuse("not-a-workbook", "a Word document (.doc)", "Word 文档（.doc）")
     if "powerpoint document" in names:
-        _refuse("not-a-workbook", "a PowerPoint file (.ppt)")
-    _refuse("not-a-workbook", "an OLE2 compound file without a workbook")
+        _refuse("not-a-workbook", "a PowerPoint file (.ppt)", "PowerPoint 文件（.ppt）")
+    _refuse("not-a-workbook", "an OLE2 compound file without a workbook", "不含工作簿的 OLE2 复合文档")
 
 
 def _ole2_names(source: BinaryIO, size: int) -> set[str]:
@@ -585,24 +693,24 @@ def _ole2_names(source: BinaryIO, size: int) -> set[str]:
     source.seek(0)
     header = source.read(512)
     if len(header) < 512:
-        _refuse("damaged", "truncated OLE2 header")
+        _refuse("damaged", "truncated OLE2 header", "OLE2 文件结构损坏")
     order, shift = struct.unpack_from("<HH", header, 0x1C)
     if order != 0xFFFE or shift not in (9, 12):
-        _refuse("damaged", "bad OLE2 header")
+        _refuse("damaged", "bad OLE2 header", "OLE2 文件结构损坏")
     sector_size = 1 << shift
     sectors = (size - 1) // sector_size  # the header takes the first sector's place
     fat_count, first_directory = struct.unpack_from("<II", header, 0x2C)
     first_difat, difat_count = struct.unpack_from("<II", header, 0x44)
     if fat_count > sectors:
-        _refuse("damaged", "bad OLE2 allocation table")
+        _refuse("damaged", "bad OLE2 allocation table", "OLE2 文件结构损坏")
 
     def sector(number: int) -> bytes:
         if number >= sectors:
-            _refuse("damaged", "truncated OLE2 file")
+            _refuse("damaged", "truncated OLE2 file", "OLE2 文件结构损坏")
         source.seek((number + 1) * sector_size)
         data = source.read(sector_size)
         if len(data) < sector_size:
-            _refuse("damaged", "truncated OLE2 file")
+            _refuse("damaged", "truncated OLE2 file", "OLE2 文件结构损坏")
         return data
 
     per_sector = sector_size // 4
@@ -611,7 +719,7 @@ def _ole2_names(source: BinaryIO, size: int) -> set[str]:
     difat = first_difat
     while len(fat_sectors) < fat_count and difat < _FREE_SECTORS and len(seen) <= difat_count:
         if difat in seen:
-            _refuse("damaged", "OLE2 allocation table loops")
+            _refuse("damaged", "OLE2 allocation table loops", "OLE2 文件结构损坏")
         seen.add(difat)
         *entries, difat = struct.unpack(f"<{per_sector}I", sector(difat))
         fat_sectors += [n for n in entries if n < _FREE_SECTORS][: fat_count - len(fat_sectors)]
@@ -619,7 +727,7 @@ def _ole2_names(source: BinaryIO, size: int) -> set[str]:
     def next_sector(number: int) -> int:
         index, offset = divmod(number, per_sector)
         if index >= len(fat_sectors):
-            _refuse("damaged", "OLE2 chain leaves the allocation table")
+            _refuse("damaged", "OLE2 chain leaves the allocation table", "OLE2 文件结构损坏")
         return struct.unpack_from("<I", sector(fat_sectors[index]), offset * 4)[0]
 
     names: set[str] = set()
@@ -627,7 +735,7 @@ def _ole2_names(source: BinaryIO, size: int) -> set[str]:
     current = first_directory
     while current < _FREE_SECTORS:
         if current in visited or len(visited) >= sectors:
-            _refuse("damaged", "OLE2 directory loops")
+            _refuse("damaged", "OLE2 directory loops", "OLE2 文件结构损坏")
         visited.add(current)
         data = sector(current)
         for at in range(0, sector_size, 128):
@@ -636,7 +744,7 @@ def _ole2_names(source: BinaryIO, size: int) -> set[str]:
                 names.add(data[at : at + length - 2].decode("utf-16-le", "replace"))
         current = next_sector(current)
     if not names:
-        _refuse("damaged", "empty OLE2 directory")
+        _refuse("damaged", "empty OLE2 directory", "OLE2 文件结构损坏")
     return names
 
 
@@ -648,14 +756,14 @@ _WEB_MARKERS = ("<html", "<!doctype html", "<table", "<head", "<body", "<meta", 
 def _refuse_other(head: bytes) -> NoReturn:
     """Name what a file that is neither a zip nor an OLE2 container is."""
     if head.startswith(b"PK\x05\x06"):
-        _refuse("not-a-workbook", "an empty zip archive")
+        _refuse("not-a-workbook", "an empty zip archive", "空的 zip 压缩包")
     if head.startswith(b"%PDF"):
-        _refuse("not-a-workbook", "a PDF document")
+        _refuse("not-a-workbook", "a PDF document", "PDF 文档")
     if head.startswith(b"{\\rtf"):
-        _refuse("not-a-workbook", "an RTF document")
+        _refuse("not-a-workbook", "an RTF document", "RTF 文档")
     text = _as_text(head)
     if text is None:
-        _refuse("not-a-workbook", "unrecognised binary data")
+        _refuse("not-a-workbook", "unrecognised binary data", "无法识别的二进制数据")
     start = text.lstrip().casefold()
     if start.startswith("mime-version:"):
         _refuse("html")  # a single-file web page (.mht) saved as .xls
@@ -664,11 +772,11 @@ def _refuse_other(head: bytes) -> NoReturn:
             _refuse("xml-spreadsheet")
         if any(marker in start for marker in _WEB_MARKERS):
             _refuse("html")
-        _refuse("not-a-workbook", "an XML or markup file")
+        _refuse("not-a-workbook", "an XML or markup file", "XML 或其他标记文件")
     first = next((line for line in start.splitlines() if line.strip()), "")
     if any(sep in first for sep in ",;\t"):
         _refuse("csv")
-    _refuse("not-a-workbook", "a text file")
+    _refuse("not-a-workbook", "a text file", "文本文件")
 
 
 def _as_text(head: bytes) -> str | None:

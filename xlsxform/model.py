@@ -10,21 +10,23 @@ from __future__ import annotations
 
 from decimal import Decimal
 from functools import cache
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
 
-from .amounts import canonical
+from .amounts import MAXIMUM, canonical
 
 Amount = Annotated[
     Decimal,
-    Field(ge=0),
+    Field(ge=0, le=MAXIMUM),
     AfterValidator(canonical),
     PlainSerializer(lambda d: format(d, "f"), return_type=str, when_used="json"),
 ]
 """A non-negative sum of money in 万元, serialised as a plain decimal string."""
 
-Count = Annotated[int, Field(ge=0)]
+COUNT_MAXIMUM = 10**7
+"""More people or units than any department has: a typing error."""
+Count = Annotated[int, Field(ge=0, le=COUNT_MAXIMUM)]
 
 
 class _Part(BaseModel):
@@ -97,3 +99,20 @@ def value_at(form: BaseModel, path: str) -> Any:
     for part in path.split("."):
         value = getattr(value, part)
     return value
+
+
+def describe(loc: tuple[str | int, ...]) -> str:
+    """A validation error's location in the form's words:
+    ('key_tasks', 0, 'funds') is 年度重点工作任务第1项的拟投入的资金（万元）."""
+    model: type[BaseModel] | None = Form
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"第{part + 1}项"
+            continue
+        info = model.model_fields.get(part) if model else None
+        title = info.title if info and info.title else str(part)
+        text = f"{text}的{title}" if text.endswith("项") else title
+        inner = [a for a in (info.annotation, *get_args(info.annotation)) if isinstance(a, type)] if info else []
+        model = next((a for a in inner if issubclass(a, BaseModel)), None)
+    return text

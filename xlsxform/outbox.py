@@ -14,6 +14,10 @@ whose it is even when 部门名称 was changed or the file renamed:
 ``xlsxform.template_id``    the layout spec's id and version
 ``xlsxform.template_version``
 ==========================  =========================================
+
+The renderer stores all but ``department_code`` itself (with the same
+names, and on a hidden sheet too); :func:`issue` gives it the stable form id
+and adds what it leaves out.
 """
 
 from __future__ import annotations
@@ -131,7 +135,7 @@ def issue(roster: Roster, outbox: Path, *, year: int, spec: Spec | None = None, 
     """Write one pre-filled workbook per department into ``outbox``, and a
     manifest (发放清单.csv) of who gets which file."""
     from .renderer import render_template
-    from .xlsx import set_custom_properties
+    from .xlsx import custom_properties, set_custom_properties
 
     spec = spec or load_spec()
     outbox.mkdir(parents=True, exist_ok=True)
@@ -139,9 +143,12 @@ def issue(roster: Roster, outbox: Path, *, year: int, spec: Spec | None = None, 
     issued = []
     for department, name in zip(roster, names):
         target = outbox / name
-        render_template(target, year=year, department=department.name, budget=department.budget, spec=spec, fallback_fonts=fallback_fonts)
         props = identity(department, year, spec)
-        set_custom_properties(target, props)
+        render_template(target, year=year, department=department.name, budget=department.budget, spec=spec, fallback_fonts=fallback_fonts, form_id=props[FORM_ID])
+        # The renderer stores most of the identity itself; add what it does not.
+        missing = {key: value for key, value in props.items() if key not in custom_properties(target)}
+        if missing:
+            set_custom_properties(target, missing)
         issued.append(Issued(department, props[FORM_ID], target))
     return issued
 

@@ -26,6 +26,16 @@ CATALOGUE: dict[str, tuple[Severity, str, str]] = {
         "{label} must be a number, found '{value}'",
     ),
     "negative": (Severity.ERROR, "“{label}”不能为负数", "{label} must not be negative"),
+    "number-as-text": (
+        Severity.WARNING,
+        "“{label}”的“{value}”是以文字形式填写的数字，表中合计不会计入，请改为直接填写数字",
+        "{label} holds the number '{value}' as text, which the sheet's totals leave out; type it as a number",
+    ),
+    "too-large": (
+        Severity.ERROR,
+        "“{label}”的数值“{value}”过大，请核对单位（金额以万元计）",
+        "{label} is too large ('{value}'); check the unit (amounts are in 万元)",
+    ),
     "not-whole-number": (
         Severity.ERROR,
         "“{label}”应为不小于0的整数，实际为“{value}”",
@@ -59,13 +69,28 @@ CATALOGUE: dict[str, tuple[Severity, str, str]] = {
     ),
     "r4-development-exceeds-project": (
         Severity.WARNING,
-        "事业发展性支出合计 {left} 万元超过项目支出 {right} 万元",
-        "development spending {left} is more than project expenses {right}",
+        "事业发展性支出合计 {left} 万元超过项目支出 {right} 万元，请核实",
+        "development spending {left} is more than project expenses {right}; please confirm",
     ),
-    "indicator-incomplete": (
+    "indicator-value-missing": (
         Severity.ERROR,
-        "三级指标“{name}”与指标值“{value}”须同时填写",
-        "an indicator needs both a name and a value (name '{name}', value '{value}')",
+        "三级指标“{name}”缺少指标值",
+        "the indicator '{name}' has no value",
+    ),
+    "indicator-name-missing": (
+        Severity.ERROR,
+        "指标值“{text}”缺少三级指标名称",
+        "the value '{text}' has no indicator name",
+    ),
+    "indicator-group-unclear": (
+        Severity.WARNING,
+        "此行不在任何二级指标的合并单元格内，已按“{level1}／{level2}”读取，请核实",
+        "this row is inside no second-level group's label; it was read as {level1} / {level2}, please confirm",
+    ),
+    "indicator-level-missing": (
+        Severity.ERROR,
+        "三级指标“{name}”不在任何一级、二级指标之下，请把它移到相应的二级指标行内",
+        "the indicator '{name}' is under no first- or second-level indicator; move it into its group",
     ),
     "indicator-level-unknown": (
         Severity.ERROR,
@@ -111,6 +136,11 @@ CATALOGUE: dict[str, tuple[Severity, str, str]] = {
         Severity.WARNING,
         "此文件由另一版式“{expected}”生成，已按栏目名称读取",
         "this file was made from another layout ('{expected}'); read by its labels",
+    ),
+    "outside-form": (
+        Severity.WARNING,
+        "此单元格在表格栏目之外，内容“{value}”未被读取；如属表内数据，请填到相应栏目中",
+        "this cell is outside the form, so '{value}' was not read; move it into the form if it belongs there",
     ),
     "label-changed": (
         Severity.WARNING,

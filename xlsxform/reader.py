@@ -17,7 +17,7 @@ from typing import Any
 
 from . import amounts, formula, xls
 from .errors import NotThisFormError
-from .model import Form, Indicator, Task, field_at
+from .model import COUNT_MAXIMUM, Form, Indicator, Task, field_at
 from .problems import Problem, has_errors
 from .rules import check, level1_field, total
 from .spec import (
@@ -43,6 +43,10 @@ ERROR_VALUES = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#N
 """What a cell shows when its formula failed (LibreOffice's Err:NNN included)."""
 
 MAX_ROWS = 2000
+MARGIN_COLUMNS = 5
+"""Columns right of the form read only to warn about what was typed there."""
+MAX_OUTSIDE = 10
+"""Warnings about content outside the form, at most."""
 """No real form is longer; the reader never looks further down."""
 
 
@@ -84,7 +88,7 @@ def read(path: str | Path, *, spec: Spec | None = None) -> ReadResult:
         path,
         preferred_sheet=spec.form.sheet,
         max_rows=MAX_ROWS,
-        max_cols=WIDTH + 1,
+        max_cols=WIDTH + 1 + MARGIN_COLUMNS,
         name_prefix=NAME_PREFIX,
         identity_sheet=IDENTITY_SHEET,
         identity_prefix=IDENTITY_PREFIX,
@@ -100,13 +104,19 @@ class _Reader:
         self.data: dict[str, Any] = {"budget": {}}
         self.written_totals: list[tuple[str, list[str], Value, str]] = []
         """Totals the file states as plain numbers: name, parts, value, cell."""
+        self.formula_totals = False
+        """Whether the sheet totals with formulas, which skip numbers typed as text."""
+        self.text_numbers: list[Problem] = []
+        """Numbers typed as text: a warning only where formulas total them."""
         self.identity = {k.removeprefix(IDENTITY_PREFIX): v for k, v in grid.identity.items()}
         # Defined names locate parts exactly, but only in this spec's own template.
         same_template = self.identity.get("template_id") == spec.form.id
         self.names = {k.removeprefix(NAME_PREFIX): v for k, v in grid.names.items()} if same_template else {}
 
     def read(self) -> ReadResult:
+        self.cells["year"] = self.grid.ref(1, 1)
         spans = self._find_sections()
+        self._check_outside(spans[-1][2] if spans else 0)
         for section, first, last in spans:
             match section:
                 case TitleSection():
@@ -120,9 +130,18 @@ class _Reader:
         form = Form.model_validate(self.data)
         self._check_written_totals(form)
         self._check_identity(form)
-        self.problems += [self._place(p) for p in check(form, self.spec)]
+        if self.formula_totals:
+            self.problems += self.text_numbers
+        unreadable = frozenset(p.field for p in self.problems if p.field)
+        self.problems += [self._place(p) for p in check(form, self.spec, unreadable)]
         self.problems = _once(self.problems)
         return ReadResult(self.path, form, self.problems, self.cells, self.identity)
+
+    def _check_outside(self, last_row: int) -> None:
+        """What was typed right of the form or below it is not read: say where."""
+        outside = [(r, c) for (r, c) in self.grid.cells if c > WIDTH + 1 or r > last_row]
+        for row, col in sorted(outside)[:MAX_OUTSIDE]:
+            self.problems.append(Problem("outside-form", cell=self.grid.ref(row, col), value=self.grid.get(row, col).value))
 
     def _check_identity(self, form: Form) -> None:
         """A file made for one department (or year, or template) that says another."""
@@ -141,13 +160,17 @@ class _Reader:
     def _find_sections(self) -> list[tuple[Any, int, int]]:
         """Each section found, in spec order, with its first and last row."""
         column_a = [(r, normalise_label(v.value)) for (r, c), v in sorted(self.grid.cells.items()) if c == 1]
-        title = re.compile(re.escape(normalise_label(self.spec.form.title)).replace(re.escape("{year}"), r"(\d{4})"))
+        # The title is the cell naming the form, the year written anywhere in it.
+        title = re.compile(re.escape(normalise_label(self.spec.form.name)))
         starts: list[tuple[Any, int]] = []
         after = 0
         missing: list[str] = []
         named = [self.names.get(f"section_{i}") for i in range(len(self.spec.sections))]
         if all(named):
-            return [(s, box[0], box[2]) for s, box in zip(self.spec.sections, named)]
+            # A section runs to the next one's start: rows inserted at a
+            # boundary belong to the part above, as they look to a person.
+            firsts = [box[0] for box in named]
+            return [(s, first, end) for s, first, end in zip(self.spec.sections, firsts, [f - 1 for f in firsts[1:]] + [named[-1][2]])]
         for section in self.spec.sections:
             if isinstance(section, TitleSection):
                 pattern = title
@@ -179,17 +202,15 @@ class _Reader:
             )
         for label in missing:
             self.problems.append(Problem("section-missing", params={"label": label}))
-        ends = [row - 1 for _, row in starts[1:]] + [self.grid.last_row]
+        last = starts[-1][1] if starts and isinstance(starts[-1][0], NoteSection) else self.grid.last_row
+        ends = [row - 1 for _, row in starts[1:]] + [last]
         return [(section, row, end) for (section, row), end in zip(starts, ends)]
 
     # -- sections ---------------------------------------------------------
 
     def _title(self, section: TitleSection, row: int) -> None:
         self.cells["year"] = self.grid.ref(row, 1)
-        text = normalise_label(self.grid.get(row, 1).value)
-        found = re.search(r"(\d{4})", text)
-        year = int(found[1]) if found else None
-        self.data["year"] = year if year and 1900 <= year <= 9999 else None
+        self.data["year"] = title_year(str(self.grid.get(row, 1).value))
 
     def _fixed(self, section: FixedSection, first: int, last: int) -> None:
         used: set[int] = set()
@@ -212,6 +233,7 @@ class _Reader:
                         self._field(cell, row, col)
                     case SumCell():
                         self.cells[cell.name] = ref
+                        self.formula_totals |= bool(found and found.is_formula)
                         if found and not found.is_formula:
                             self.written_totals.append((cell.name, cell.sum, found, ref))
                 col += cell.span
@@ -252,6 +274,7 @@ class _Reader:
                 col = section.columns.index(section.total.column) + 2
                 self.cells[section.total.name] = self.grid.ref(row, col)
                 found = self.grid.get(row, col)
+                self.formula_totals |= bool(found and found.is_formula)
                 if found and not found.is_formula:
                     parts = [f"{section.field}[*].{section.total.column}"]
                     self.written_totals.append((section.total.name, parts, found, self.grid.ref(row, col)))
@@ -284,28 +307,28 @@ class _Reader:
                 self.cells.setdefault(level1_field(section.field, level1), self.grid.ref(level1_row, 2))
                 level2_ref = self.grid.ref(level2_row, 3)
             else:
+                labelled = False
                 if found := self._level(row, 2, level1s):
-                    level1 = found
+                    level1, labelled = found, True
                     self.cells.setdefault(level1_field(section.field, level1), self.grid.ref(row, 2))
                 if found := self._level(row, 3, level2s):
-                    level2 = found
+                    level2, labelled = found, True
                     level2_ref = self.grid.ref(row, 3)
-            name, value = (self.grid.get(row, c) for c in (4, 5))
-            if name is None and value is None:
+                if groups and not labelled and level2 and (self.grid.get(row, 4) or self.grid.get(row, 5)):
+                    # A row inserted just above a group's first row: it belongs
+                    # to no group's merged label, so say which one it was read as.
+                    params = {"level1": level1, "level2": level2}
+                    self.problems.append(Problem("indicator-group-unclear", cell=self.grid.ref(row, 4), value=level2, params=params))
+            if self.grid.get(row, 4) is None and self.grid.get(row, 5) is None:
                 continue
             path = f"{section.field}[{len(items)}]"
             self.cells[f"{path}.level1"] = self.grid.ref(row, 2)
             self.cells[f"{path}.level2"] = level2_ref if level2 else self.grid.ref(row, 3)
+            title = field_at("name", Indicator)[0], field_at("value", Indicator)[0]
+            texts = [self._scalar(row, col, "text", f"{path}.{part}", label) or "" for col, part, label in ((4, "name", title[0]), (5, "value", title[1]))]
             self.cells[f"{path}.name"] = self.grid.ref(row, 4)
             self.cells[f"{path}.value"] = self.grid.ref(row, 5)
-            items.append(
-                Indicator(
-                    level1=level1,
-                    level2=level2,
-                    name=display_text(name.value, name.number_format) if name else "",
-                    value=display_text(value.value, value.number_format) if value else "",
-                )
-            )
+            items.append(Indicator(level1=level1, level2=level2, name=texts[0], value=texts[1]))
         for group in section.framework:
             self.cells.setdefault(level1_field(section.field, group.level1), self.grid.ref(first, 1))
         self.data[section.field] = items
@@ -360,6 +383,11 @@ class _Reader:
         if number < 0:
             self.problems.append(Problem("negative", cell=ref, field=path, value=value, params={"label": title}))
             return None
+        if number > (COUNT_MAXIMUM if kind == "count" else amounts.MAXIMUM):
+            self.problems.append(Problem("too-large", cell=ref, field=path, value=value, params={"label": title}))
+            return None
+        if isinstance(value, str) and not found.is_formula:
+            self.text_numbers.append(Problem("number-as-text", cell=ref, field=path, value=value, params={"label": title}))
         return int(number) if kind == "count" else number
 
     def _formula_value(self, row: int, col: int, kind: str) -> Any:
@@ -466,6 +494,17 @@ def _number(value: Any) -> Decimal | None:
         except ValueError:
             return None
     return None
+
+
+_CHINESE_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
+
+
+def title_year(title: str) -> int | None:
+    """The year a title names: 2023年…, …（2025年）, 二〇二五年…"""
+    text = normalise_label(title).translate(_CHINESE_DIGITS)
+    found = re.search(r"(\d{4})年", text) or re.search(r"(?<!\d)(\d{4})(?!\d)", text)
+    year = int(found[1]) if found else None
+    return year if year and 1900 <= year <= 9999 else None
 
 
 def split_numbered(text: str, numbered: str) -> list[str]:

@@ -50,6 +50,8 @@ CHAR_WIDTH = 0.16
 """Column-width units one point of font size takes for a full-width character."""
 MAX_ROW_HEIGHT = 409.0
 """Excel's highest row, in points."""
+MAX_BLANK_ROWS = 500
+"""More blank rows than any form needs: a typing error, and a slow render."""
 INSTRUCTIONS_WIDTH = 62.0
 """Column width of the instructions sheet: about a portrait page."""
 
@@ -75,6 +77,13 @@ def render(
     spec = spec or load_spec()
     if form.year is None:
         raise FormDataError("缺少年度，无法生成表格", "the form has no year; cannot render it")
+    known = default_blank_rows(spec)
+    for part, count in (blank_rows or {}).items():
+        if part not in known or not isinstance(count, int) or not 1 <= count <= MAX_BLANK_ROWS:
+            raise FormDataError(
+                f"空行数设置无效：{part}={count}（可设置 {'、'.join(known)}，每项 1 到 {MAX_BLANK_ROWS} 行）",
+                f"invalid blank rows {part}={count} (parts: {', '.join(known)}; 1 to {MAX_BLANK_ROWS} each)",
+            )
     renderer = _Renderer(spec, form, dict(blank_rows or {}), fallback_fonts)
     renderer.write(identity(spec, form, form_id), password).save(target)
 
@@ -174,7 +183,7 @@ class _Renderer:
         for check, ranges in self.checks.items():
             self.out.validate(ranges, check)
         notes = self.spec.instructions
-        lines = [notes.title.format(year=self.form.year), *notes.lines]
+        lines = [line.format(year=self.form.year) for line in (notes.title, *notes.lines)]
         styles = [replace(self.styles["title"], size=self.styles["text"].size + 4), *[self.styles["text"]] * len(notes.lines)]
         heights = [_lines(line, INSTRUCTIONS_WIDTH, style.size) * style.size * LINE_HEIGHT + PADDING for line, style in zip(lines, styles)]
         self.out.text_sheet(notes.sheet, lines, styles, heights, INSTRUCTIONS_WIDTH)

@@ -18,8 +18,13 @@ from .spec import Spec, SumCheck
 _LIST_ITEM = re.compile(r"^(\w+)\[\*\]\.(\w+)$")
 
 
-def check(form: Form, spec: Spec) -> list[Problem]:
-    """Every rule problem of ``form``, in the order a person reads the sheet."""
+def check(form: Form, spec: Spec, unreadable: frozenset[str] = frozenset()) -> list[Problem]:
+    """Every rule problem of ``form``, in the order a person reads the sheet.
+
+    ``unreadable`` names fields whose cells could not be read (already
+    reported): sums over them are not checked, since they would only repeat
+    that problem with a total the sheet does not show.
+    """
     problems = [
         Problem("required", field=path, params={"label": field_at(path)[0]})
         for path in spec.checks.required
@@ -30,8 +35,21 @@ def check(form: Form, spec: Spec) -> list[Problem]:
             if not task.name:
                 problems.append(Problem("task-incomplete", field=f"{table.field}[{i}].name", params={"n": i + 1, "label": field_at("name", type(task))[0]}))
     problems += _indicator_problems(form, spec)
-    problems += [p for c in spec.checks.sums if (p := _sum_problem(form, c))]
+    problems += [p for c in spec.checks.sums if not _touches(c, unreadable) and (p := _sum_problem(form, c))]
     return problems
+
+
+def _touches(rule: SumCheck, unreadable: frozenset[str]) -> bool:
+    """Whether a sum rule adds up any field that could not be read."""
+    for path in rule.left + rule.right:
+        match = _LIST_ITEM.match(path)
+        if match:
+            pattern = re.compile(rf"^{match[1]}\[\d+\]\.{match[2]}$")
+            if any(pattern.match(field) for field in unreadable):
+                return True
+        elif path in unreadable:
+            return True
+    return False
 
 
 def _indicator_problems(form: Form, spec: Spec) -> list[Problem]:
@@ -39,11 +57,13 @@ def _indicator_problems(form: Form, spec: Spec) -> list[Problem]:
     items = getattr(form, section.field)
     problems = []
     for i, item in enumerate(items):
-        if item.level2 not in section.level2_of(item.level1):
+        if not item.level1 or not item.level2:
+            problems.append(Problem("indicator-level-missing", field=f"{section.field}[{i}].level2", value=item.name, params={"name": item.name}))
+        elif item.level2 not in section.level2_of(item.level1):
             problems.append(Problem("indicator-level-unknown", field=f"{section.field}[{i}].level2", value=item.level2, params={"level1": item.level1, "level2": item.level2}))
         if bool(item.name) != bool(item.value):
             missing = "value" if item.name else "name"
-            problems.append(Problem("indicator-incomplete", field=f"{section.field}[{i}].{missing}", value=item.name or item.value, params={"name": item.name, "value": item.value}))
+            problems.append(Problem(f"indicator-{missing}-missing", field=f"{section.field}[{i}].{missing}", value=item.name or item.value, params={"name": item.name, "text": item.value}))
     for group in section.framework:
         if not any(item.level1 == group.level1 and item.name for item in items):
             problems.append(Problem("level1-without-indicator", field=level1_field(section.field, group.level1), params={"level1": group.level1}))

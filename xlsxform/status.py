@@ -184,11 +184,12 @@ def annotation_folder(target: Path) -> Path:
 
 def _annotate(store: Store, rows: list[DepartmentStatus], target: Path, annotate: Annotator, lang: str, failed: dict[str, str]) -> list[DepartmentStatus]:
     with_errors = [r for r in rows if r.form is not None and r.form.errors]
-    if not with_errors:
-        return rows
     folder = annotation_folder(target)
+    if not with_errors:
+        _remove_stale(folder, set())
+        return rows
     folder.mkdir(parents=True, exist_ok=True)
-    suffix = "-需修改" if lang != "en" else "-to-fix"
+    suffix = MARKED[lang == "en"]
     names = unique_names([safe_stem(r.department) + suffix for r in with_errors], ".xlsx")
     written: dict[int, Path] = {}
     with tempfile.TemporaryDirectory(prefix="xlsxform-annotate-") as scratch:
@@ -207,7 +208,23 @@ def _annotate(store: Store, rows: list[DepartmentStatus], target: Path, annotate
                 failed[row.department] = f"{type(exc).__name__}: {exc}"[:200]
                 continue
             written[row.form.id] = folder / name
+    _remove_stale(folder, set(written.values()))
     return [replace(r, annotated=written.get(r.form.id)) if r.form is not None and r.form.id in written else r for r in rows]
+
+
+MARKED = ("-需修改", "-to-fix")
+"""How a marked workbook's name ends (Chinese, English)."""
+
+
+def _remove_stale(folder: Path, keep: set[Path]) -> None:
+    """Marked workbooks left from an earlier report whose department has
+    since sent a valid return (or whose errors are gone) are removed, so the
+    folder holds exactly what is to be sent back."""
+    if not folder.is_dir():
+        return
+    for path in folder.iterdir():
+        if path.is_file() and path.suffix == ".xlsx" and path.stem.endswith(MARKED) and path not in keep:
+            path.unlink()
 
 
 def local_time(stamp: str) -> str:

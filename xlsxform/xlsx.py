@@ -381,6 +381,8 @@ def read_grid(
                 value = cell.value
                 if value is None or (isinstance(value, str) and not value.strip()):
                     continue
+                if not 1 <= cell.row <= max_rows:
+                    continue  # a cell whose reference names a row outside the region (B999999 in row 3)
                 if isinstance(value, str) and cell.data_type != "f":
                     value = _plain_text(value)
                 cells[(cell.row, cell.column)] = Value(value, cell.number_format or "General", cell.data_type == "f")
@@ -437,6 +439,8 @@ def _names(workbook: Any, sheet: str, prefix: str) -> dict[str, tuple[int, int, 
             first_col, first_row, last_col, last_row = range_boundaries(destinations[0][1].replace("$", ""))
         except (ValueError, TypeError, AttributeError):
             continue  # a name broken by a deleted row (#REF!) or not a plain range
+        if None in (first_row, first_col, last_row, last_col):
+            continue  # whole rows or columns locate nothing on the form
         found[name] = (first_row, first_col, last_row, last_col)
     return found
 
@@ -734,9 +738,29 @@ def _sheet_title(title: str) -> str:
 # (appended for `xlsxform check --annotate`: xlsxform.annotate)
 
 from openpyxl.comments import Comment as _Comment  # noqa: E402
+from openpyxl.styles.colors import Color as _Color  # noqa: E402
+from openpyxl.styles.fills import Fill as _Fill  # noqa: E402
 from openpyxl.utils import coordinate_to_tuple as _coordinate_to_tuple, quote_sheetname as _quote_sheetname  # noqa: E402
 from openpyxl.worksheet.hyperlink import Hyperlink as _Hyperlink  # noqa: E402
 from openpyxl.worksheet.worksheet import Worksheet as _Worksheet  # noqa: E402
+
+MARKS_SHEET = "_xlsxform_marks"
+"""The very hidden sheet recording what :class:`Annotator` changed, so that
+marking the marked copy again can first put everything back.  Its rows:
+类型 ('cell' or 'sheet'), 位置 (a formula referring to the marked cell, or to
+A1 of the added sheet, which Excel and LibreOffice keep pointing at the same
+cell when rows are inserted or sheets renamed), 原填充 (the cell's fill before
+marking, as openpyxl's XML), 标记填充 (the colour put on it), 批注 (the note
+written), 原批注 / 原批注作者 / 有原批注 (the comment that was there before)."""
+_MARKS_HEADER = ["类型", "位置", "原填充", "标记填充", "批注", "原批注", "原批注作者", "有原批注"]
+_NOTE_SEPARATOR = "\n\n——\n"
+"""Between our note and a comment the department had written on the cell."""
+_REFERENCE = re.compile(r"=\s*(?:'((?:[^']|'')+)'|([^'!]+))!\$?([A-Za-z]{1,3})\$?([0-9]{1,7})\s*")
+"""A formula of the record: ='绩效目标表'!C28 (as written) or 绩效目标表!$C$28."""
+_MAX_RECORDS = 10_000
+"""Rows of a record read at most (one is written per marked cell)."""
+_MAX_COPIES = 100
+"""Rows inserted next to a marked cell whose copied mark is taken away, at most."""
 
 _MARK_FILL = {
     "error": PatternFill(fill_type="solid", start_color="FFFFC7CE", end_color="FFFFC7CE"),
@@ -775,11 +799,13 @@ class Flagged:
 class Annotator:
     """A department's own workbook, opened to mark problems on its cells.
 
-    Only comments, fills and one new sheet are added.  No value, formula or
-    string of the department's sheets is touched: strings are kept exactly as
-    stored (``_x005F_`` escapes included, see :class:`_Reader`), and the
-    copy asks to be recalculated on opening because openpyxl does not keep
-    formulas' cached values.
+    Only comments, fills, one new sheet and the very hidden record
+    :data:`MARKS_SHEET` are added; :meth:`unmark` first takes away what an
+    earlier annotation added.  No value, formula or string of the
+    department's sheets is touched: strings are kept exactly as stored
+    (``_x005F_`` escapes included, see :class:`_Reader`), and the copy asks
+    to be recalculated on opening because openpyxl does not keep formulas'
+    cached values.
     """
 
     def __init__(self, path: str | Path) -> None:
@@ -795,6 +821,89 @@ class Annotator:
         if self.workbook.calculation is None:
             self.workbook.calculation = CalcProperties()
         self.workbook.calculation.fullCalcOnLoad = True
+        self._marked: dict[tuple[str, str], list[Any]] = {}
+        """(sheet, cell) to its row of the record, for the cells marked now."""
+        self._added: list[str] = []
+        """Titles of the sheets added now."""
+
+    def unmark(self, *, titles: _Sequence[str], headers: _Sequence[_Sequence[str]], note: re.Pattern[str]) -> None:
+        """Take away the marks of an earlier annotation, as the record says.
+
+        Each marked cell gets back the fill it had, unless the department
+        changed the mark's colour since (rows inserted next to it, which took
+        its colour, get that fill too); our comment is replaced by the
+        comment that was there before (none, or the department's), unless
+        the department rewrote it; the results sheet we added goes (when its
+        first row is still one of ``headers``).
+
+        Marks the record does not know (a copy marked before the record
+        existed, a damaged record, a marked cell copied elsewhere) are
+        found by their look: a comment whose author is xlsxform (or none, as
+        LibreOffice saves it) and whose text starts like ``note`` is ours
+        (the department's comment after it is kept), the mark's colour on
+        such a cell becomes no fill (the template's input cells have none),
+        and a sheet named one of ``titles`` (or ``title(2)``...) whose first
+        row is one of ``headers`` is ours.
+        """
+        record = self.workbook[MARKS_SHEET] if MARKS_SHEET in self.workbook.sheetnames else None
+        if isinstance(record, _Worksheet):
+            self._unmark_recorded(record, headers)
+        self._unmark_unrecorded(titles, headers, note)
+
+    def _unmark_recorded(self, record: Any, headers: _Sequence[_Sequence[str]]) -> None:
+        added, marked = [], {}
+        for row in record.iter_rows(min_row=2, max_row=min(record.max_row, _MAX_RECORDS + 1), max_col=len(_MARKS_HEADER), values_only=True):
+            where = _referenced(row[1])
+            if where is None or where[0] not in self.workbook.sheetnames or not isinstance(self.workbook[where[0]], _Worksheet):
+                continue  # the cell or sheet was deleted (#REF!), or the row is not ours
+            if row[0] == "sheet":
+                added.append(where[0])
+            elif row[0] == "cell":
+                marked[where] = [_record_text(v) for v in row[2:8]]
+        for (title, coordinate), values in marked.items():
+            self._restore(self.workbook[title], coordinate, values, marked)
+        for title in dict.fromkeys(added):
+            if title != MARKS_SHEET and _headed(self.workbook[title], headers):
+                self.workbook.remove(self.workbook[title])
+        self.workbook.remove(record)
+
+    def _restore(self, sheet: Any, coordinate: str, row: list[str], marked: _Mapping[tuple[str, str], Any]) -> None:
+        fill, colour, note, original, author, had = row
+        if _coordinate_to_tuple(coordinate) not in sheet._cells:
+            return  # a marked cell exists: it has a fill and a comment
+        cell = sheet[coordinate]
+        if _is_mark_fill(cell.fill, [colour]):
+            restored = _fill_from_xml(fill)
+            for each in [cell, *_format_copies(sheet, cell, marked)]:
+                each.fill = restored
+        if cell.comment is None:
+            return  # the department deleted the comment: theirs too, if it held theirs
+        text, had_comment = _normal(cell.comment.text or ""), had == "1"
+        if text == _normal(_written(note, original if had_comment else None)):
+            cell.comment = _Comment(original, author) if had_comment else None
+        elif note and text.startswith(_normal(note)):  # the department added to our note
+            rest = text[len(_normal(note)):]
+            rest = rest[len(_NOTE_SEPARATOR):] if rest.startswith(_NOTE_SEPARATOR) else rest.lstrip("\n")
+            cell.comment = _Comment(rest, author if had_comment else (cell.comment.author or "")) if rest.strip() else None
+        # else: a comment the department wrote in place of ours stays
+
+    def _unmark_unrecorded(self, titles: _Sequence[str], headers: _Sequence[_Sequence[str]], note: re.Pattern[str]) -> None:
+        named = re.compile("|".join(f"{re.escape(t)}(?:\\([0-9]+\\))?" for t in titles)) if titles else None
+        for sheet in list(self.workbook.worksheets):
+            if named is not None and named.fullmatch(sheet.title) and _headed(sheet, headers):
+                self.workbook.remove(sheet)
+        for sheet in self.workbook.worksheets:
+            for cell in list(sheet._cells.values()):
+                comment = cell.comment
+                if comment is None or (comment.author or "") not in ("xlsxform", "") or not note.match(_normal(comment.text or "")):
+                    continue
+                text = _normal(comment.text or "")
+                while note.match(text):  # copies marked twice hold two notes
+                    text = text.partition(_NOTE_SEPARATOR)[2]
+                cell.comment = _Comment(text, "") if text.strip() else None
+                if _is_mark_fill(cell.fill, [f.fgColor.rgb for f in _MARK_FILL.values()]):
+                    for each in [cell, *_format_copies(sheet, cell, {})]:
+                        each.fill = PatternFill()
 
     def locate(self, ref: str) -> CellLink | None:
         """Where to mark ``绩效目标表!C5``: that cell, or the top-left cell of the
@@ -818,16 +927,31 @@ class Annotator:
 
     def mark(self, place: CellLink, note: str, severity: str) -> None:
         """Fill the cell by severity and put ``note`` in its comment, above any
-        comment the department wrote there."""
+        comment the department wrote there; record what the cell had."""
         cell = self.workbook[place.sheet][place.coordinate]
-        text = _comment_text(note)
-        if cell.comment is not None and cell.comment.text:
-            text = f"{text}\n\n——\n{cell.comment.text}"
+        note = _comment_text(note)
+        record = self._marked.get((place.sheet, place.coordinate))
+        if record is None:
+            before = cell.comment
+            record = [
+                "cell",
+                f"={_quote_sheetname(place.sheet)}!{place.coordinate}",
+                _fill_xml(cell.fill),
+                "",
+                note,
+                "" if before is None else (before.text or ""),
+                "" if before is None else (before.author or ""),
+                "0" if before is None else "1",
+            ]
+            self._marked[(place.sheet, place.coordinate)] = record
+        fill = _MARK_FILL[severity]
+        record[3], record[4] = fill.fgColor.rgb, note
+        text = _written(note, record[5] if record[7] == "1" else None)
         comment = _Comment(text, "xlsxform")
         comment.width = _COMMENT_WIDTH
         comment.height = round(16 * sum(max(1, math.ceil(_display_width(line) * 6 / _COMMENT_WIDTH)) for line in text.split("\n")) + 12)
         cell.comment = comment
-        cell.fill = _MARK_FILL[severity]
+        cell.fill = fill
 
     def results(self, title: str, header: list[str], rows: list[list[Any]], *, widths: list[float], empty: str) -> str:
         """A new sheet listing the problems, shown first when the file opens.
@@ -842,6 +966,7 @@ class Annotator:
             n += 1
             name = f"{title}({n})"
         sheet = self.workbook.create_sheet(name)
+        self._added.append(name)
         for col, label in enumerate(header, 1):
             cell = sheet.cell(1, col)
             _annotation_text(cell, label)
@@ -888,7 +1013,99 @@ class Annotator:
         return name
 
     def save(self, target: str | Path) -> None:
+        """Write the copy, with the record of this annotation's marks."""
+        if MARKS_SHEET in self.workbook.sheetnames:  # not unmarked: a record of these marks only
+            self.workbook.remove(self.workbook[MARKS_SHEET])
+        record = self.workbook.create_sheet(MARKS_SHEET)
+        rows = [["sheet", f"={_quote_sheetname(title)}!A1", "", "", "", "", "", ""] for title in self._added]
+        for r, row in enumerate([_MARKS_HEADER, *rows, *self._marked.values()], 1):
+            for col, value in enumerate(row, 1):
+                cell = record.cell(r, col)
+                if col == 2 and r > 1:
+                    cell.value = value  # the formula that follows the cell
+                elif value != "":
+                    _annotation_text(cell, value)
+        record.sheet_state = "veryHidden"
+        record.protection.sheet = True
         self.workbook.save(target)
+
+
+def _written(note: str, original: str | None) -> str:
+    """The comment :meth:`Annotator.mark` writes: the note, then the department's comment."""
+    return _comment_text(f"{note}{_NOTE_SEPARATOR}{original}") if original else note
+
+
+def _normal(text: str) -> str:
+    """Comment text with line breaks as \\n, as every suite's copy compares."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _fill_xml(fill: Any) -> str:
+    return _tostring(fill.to_tree()).decode("utf-8")
+
+
+def _fill_from_xml(text: str) -> Any:
+    """The fill recorded; no fill when the record cannot be read."""
+    try:
+        fill = _Fill.from_tree(_fromstring(text))
+    except Exception:  # a record damaged or written by someone else
+        fill = None
+    return fill if fill is not None else PatternFill()
+
+
+def _format_copies(sheet: Any, cell: Any, marked: _Mapping[tuple[str, str], Any]) -> list[Any]:
+    """Cells of rows inserted next to a marked cell, which Excel and
+    LibreOffice fill like it: the cells right above and below it in its column
+    with exactly its fill and no comment, up to the first other cell."""
+    top, bottom = cell.row, cell.row
+    for merged in sheet.merged_cells.ranges:
+        if merged.min_row <= cell.row <= merged.max_row and merged.min_col <= cell.column <= merged.max_col:
+            top, bottom = merged.min_row, merged.max_row
+            break
+    fill, copies = _fill_xml(cell.fill), []
+    for rows in (range(bottom + 1, min(bottom + 1 + _MAX_COPIES, 1048577)), range(top - 1, max(top - 1 - _MAX_COPIES, 0), -1)):
+        for row in rows:
+            if (row, cell.column) not in sheet._cells:
+                break
+            other = sheet.cell(row, cell.column)
+            if (sheet.title, other.coordinate) in marked or other.comment is not None:
+                break
+            if other._style.fillId != cell._style.fillId and _fill_xml(other.fill) != fill:
+                break
+            copies.append(other)
+    return copies
+
+
+def _headed(sheet: Any, headers: _Sequence[_Sequence[str]]) -> bool:
+    """Whether the first row of ``sheet`` is one of ``headers``: a results sheet of ours."""
+    first = next(sheet.iter_rows(min_row=1, max_row=1, max_col=max(map(len, headers), default=1), values_only=True), ())
+    return any(list(first[: len(header)]) == list(header) for header in headers)
+
+
+def _is_mark_fill(fill: Any, colours: _Sequence[str]) -> bool:
+    """A solid fill of one of ``colours`` (a gradient has no fgColor)."""
+    if getattr(fill, "fill_type", None) != "solid" or not isinstance(getattr(fill, "fgColor", None), _Color):
+        return False
+    return fill.fgColor.type == "rgb" and str(fill.fgColor.rgb).upper() in {c.upper() for c in colours if c}
+
+
+def _referenced(value: Any) -> tuple[str, str] | None:
+    """(sheet, cell) a formula of the record refers to, or None."""
+    found = _REFERENCE.fullmatch(value) if isinstance(value, str) else None
+    if found is None:
+        return None
+    sheet = found[1].replace("''", "'") if found[1] is not None else found[2].strip()
+    row, col = int(found[4]), found[3].upper()
+    if not 1 <= row <= 1048576 or len(col) == 3 and col > "XFD":
+        return None
+    return sheet, f"{col}{row}"
+
+
+def _record_text(value: Any) -> str:
+    """A value of the record as text, escapes decoded as written."""
+    if value is None:
+        return ""
+    return _plain_text(value) if isinstance(value, str) else str(value)
 
 
 def _annotation_text(cell: Any, text: str) -> None:
