@@ -313,13 +313,12 @@ def all_comments(path: Path) -> dict[tuple[str, str], tuple[str, str]]:
 
 
 def marks(path: Path) -> dict[str, str | None]:
-    """The cells of the form sheet carrying a comment that is ours (its first part a note, not the department's), with their solid fill colour."""
+    """The cells of the form sheet carrying a comment written by xlsxform, with their solid fill colour."""
     ws = openpyxl.load_workbook(path)["绩效目标表"]
-    department = {text for text, _ in DEPARTMENT_NOTES.values()} | {"已核实", "已改为12人"}
     return {
         c.coordinate: c.fill.fgColor.rgb if c.fill.fill_type == "solid" else None
         for row in ws.iter_rows() for c in row
-        if c.comment and c.comment.text.split(SEPARATOR)[0] not in department
+        if c.comment and c.comment.author == "xlsxform"
     }
 
 

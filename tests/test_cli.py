@@ -195,3 +195,14 @@ def test_a_form_with_only_warnings_passes(sample: Form, tmp_path: Path, capsys) 
     path = fill(rendered(sample, tmp_path), {"C9": 400, "E9": 400})
     code, out, _ = run(capsys, "check", str(path))
     assert code == 0 and "校验通过，但有 1 个警告" in out
+
+
+def test_check_takes_several_files_and_goes_on_past_a_bad_one(sample: Form, tmp_path: Path, capsys) -> None:
+    """`check *.xlsx` reports each file; an unreadable one is one line and the rest are still checked."""
+    good = rendered(sample, tmp_path, "good.xlsx")
+    broken = fill(rendered(sample, tmp_path, "broken.xlsx"), {"E5": 1100})
+    (tmp_path / "junk.xlsx").write_bytes(b"junk")
+    code, out, err = run(capsys, "check", str(good), str(tmp_path / "junk.xlsx"), str(broken))
+    assert code == 2 and out.count("文件：") == 2 and "junk.xlsx" in err
+    code, out, _ = run(capsys, "check", "--format", "json", str(good), str(broken))
+    assert code == 1 and [r["ok"] for r in json.loads(out)] == [True, False]

@@ -282,3 +282,10 @@ def test_the_year_is_read_wherever_the_title_puts_it(title: str, year: int | Non
 def test_a_title_without_a_year_is_reported_on_the_title(sample: Form, tmp_path: Path) -> None:
     """A missing year points at the title cell, where it has to be written."""
     assert pairs(reread(sample, tmp_path, {"A1": "市级部门整体预算绩效目标表"})) >= {(f"{S}A1", "required")}
+
+
+def test_a_task_with_parts_left_empty_is_warned(sample: Form, tmp_path: Path) -> None:
+    """A key task with a name but no funds or content gets one warning naming what is missing."""
+    result = reread(sample, tmp_path, {"C15": None, "D15": None, "D14": 266.69})
+    assert pairs(result) == {(f"{S}C15", "task-part-missing")}
+    assert result.ok and result.problems[0].params["parts"] == "“主要实施内容”、“拟投入的资金（万元）”"

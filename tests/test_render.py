@@ -102,7 +102,7 @@ def test_print_setup_is_a4_portrait_one_page_wide(sheet) -> None:
     assert sheet.sheet_properties.pageSetUpPr.fitToPage is True
     assert sheet.print_area == "'绩效目标表'!$A$1:$E$36"
     assert sheet.page_margins.left == pytest.approx(1.5 / 2.54, abs=0.001)
-    assert [sheet.column_dimensions[c].width for c in "ABCDE"] == [13, 22, 29, 19, 29]
+    assert [sheet.column_dimensions[c].width for c in "ABCDE"] == [15, 21, 27, 22, 27]
 
 
 @pytest.mark.parametrize("text", ["=1+1", "+8613800000000", "-5%", "@SUM(A1)", "=HYPERLINK(\"http://x\")"])

@@ -118,7 +118,7 @@ def _parser(lang: str) -> _Parser:
     read.add_argument("workbook", type=Path, help=t("已填写的 .xlsx 文件", "filled .xlsx file"))
 
     check = commands.add_parser("check", help=t("校验已填写的表格，列出需修改的单元格", "check a filled workbook and list what to fix"))
-    check.add_argument("workbook", type=Path, help=t("已填写的 .xlsx 文件", "filled .xlsx file"))
+    check.add_argument("workbooks", nargs="+", type=Path, metavar=t("文件", "FILE"), help=t("已填写的 .xlsx 或 .xls 文件，可以多个", "filled .xlsx or .xls files, one or more"))
     check.add_argument("--format", choices=["text", "json"], default="text", help=t("报告格式", "report format"))
     check.add_argument(
         "--annotate",
@@ -308,17 +308,13 @@ def _print_json(data: Any) -> None:
 
 
 def _read(args: argparse.Namespace) -> int:
-    result = _read_checked(args)
+    from .reader import read
+
+    result = read(args.workbook, spec=_spec(args))
     _print_json(result.form.model_dump(mode="json"))
     for problem in result.problems:
         _err(_problem_line(problem, args.lang))
     return OK if result.ok else PROBLEMS
-
-
-def _read_checked(args: argparse.Namespace) -> ReadResult:
-    from .reader import read
-
-    return read(args.workbook, spec=_spec(args))
 
 
 def _problem_line(problem: Any, lang: str) -> str:
@@ -327,21 +323,43 @@ def _problem_line(problem: Any, lang: str) -> str:
 
 
 def _check(args: argparse.Namespace) -> int:
-    result = _read_checked(args)
+    if args.annotate and len(args.workbooks) > 1:
+        raise FormDataError("--annotate 一次只能用于一个文件", "--annotate takes one file at a time")
+    reports, codes = [], []
+    for path in args.workbooks:
+        try:
+            report, code = _check_one(args, path)
+        except XlsxformError as exc:
+            if len(args.workbooks) == 1:
+                raise
+            _err(exc.message(args.lang))  # a batch goes on to the next file
+            report, code = {"file": str(path), "error": exc.message(args.lang)}, FAILED
+        reports.append(report)
+        codes.append(code)
+    if args.format == "json":
+        _print_json(reports[0] if len(reports) == 1 else reports)
+    return max(codes)
+
+
+def _check_one(args: argparse.Namespace, path: Path) -> tuple[dict[str, Any], int]:
+    """Check one workbook: print its report (text) or return it (JSON)."""
+    from .reader import read
+
+    result = read(path, spec=_spec(args))
     if args.annotate:
         from .annotate import annotate
 
-        annotate(args.workbook, result.problems, _output(args.annotate), args.lang)
-    if args.format == "json":
-        report = {"file": str(args.workbook), "ok": result.ok, "problems": [p.to_dict(args.lang) for p in result.problems]}
-        if args.annotate:
-            report["annotated"] = str(args.annotate)
-        _print_json(report)
-    else:
+        annotate(path, result.problems, _output(args.annotate), args.lang)
+    report: dict[str, Any] = {"file": str(path), "ok": result.ok, "problems": [p.to_dict(args.lang) for p in result.problems]}
+    if args.annotate:
+        report["annotated"] = str(args.annotate)
+    if args.format == "text":
         print(_report(result, args.lang))
         if args.annotate:
             _say(args, f"已生成批注副本（问题已标在单元格上）：{args.annotate}", f"wrote the annotated copy (problems marked on their cells): {args.annotate}")
-    return OK if result.ok else PROBLEMS
+        if len(args.workbooks) > 1:
+            print()
+    return report, OK if result.ok else PROBLEMS
 
 
 def _report(result: ReadResult, lang: str) -> str:

@@ -102,6 +102,11 @@ CATALOGUE: dict[str, tuple[Severity, str, str]] = {
         "一级指标“{level1}”下至少需要填写一个三级指标",
         "'{level1}' needs at least one third-level indicator",
     ),
+    "task-part-missing": (
+        Severity.WARNING,
+        "任务“{value}”未填写{parts}，请补充",
+        "the task '{value}' has nothing in {parts}; please complete it",
+    ),
     "task-incomplete": (
         Severity.ERROR,
         "第{n}项任务已填写内容，但缺少“{label}”",

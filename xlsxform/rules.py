@@ -34,6 +34,11 @@ def check(form: Form, spec: Spec, unreadable: frozenset[str] = frozenset()) -> l
         for i, task in enumerate(getattr(form, table.field)):
             if not task.name:
                 problems.append(Problem("task-incomplete", field=f"{table.field}[{i}].name", params={"n": i + 1, "label": field_at("name", type(task))[0]}))
+                continue
+            missing = [c for c in table.columns if getattr(task, c) in (None, "") and f"{table.field}[{i}].{c}" not in unreadable]
+            if missing:
+                labels = "、".join(f"“{field_at(c, type(task))[0]}”" for c in missing)
+                problems.append(Problem("task-part-missing", field=f"{table.field}[{i}].{missing[0]}", value=task.name, params={"parts": labels}))
     problems += _indicator_problems(form, spec)
     problems += [p for c in spec.checks.sums if not _touches(c, unreadable) and (p := _sum_problem(form, c))]
     return problems

@@ -191,7 +191,7 @@ class SheetWriter:
         """Lists for drop-downs on a hidden sheet (inline lists over 255
         characters corrupt a file); returns a defined name per list."""
         sheet = self.workbook.create_sheet(title)
-        sheet.sheet_state = "hidden"
+        sheet.sheet_state = "veryHidden"
         names = {}
         for col, (name, values) in enumerate(columns.items(), 1):
             for row, value in enumerate(values, 1):
