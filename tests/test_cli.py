@@ -206,3 +206,10 @@ def test_check_takes_several_files_and_goes_on_past_a_bad_one(sample: Form, tmp_
     assert code == 2 and out.count("文件：") == 2 and "junk.xlsx" in err
     code, out, _ = run(capsys, "check", "--format", "json", str(good), str(broken))
     assert code == 1 and [r["ok"] for r in json.loads(out)] == [True, False]
+
+
+@pytest.mark.parametrize("source", ["/dev/zero", "{tmp}"])
+def test_render_refuses_a_device_or_a_folder_at_once(tmp_path: Path, capsys, source: str) -> None:
+    """`render /dev/zero` or a folder is one line and exit 2, not a hang."""
+    code, _, err = run(capsys, "render", source.format(tmp=tmp_path), "-o", str(tmp_path / "x.xlsx"))
+    assert code == 2 and "不是普通文件" in err

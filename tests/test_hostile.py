@@ -197,12 +197,14 @@ def test_limits_are_settings(files: dict[str, Path]) -> None:
     assert raised.value.reason == "too-many-entries"
 
 
-def test_a_department_name_with_a_control_character_cannot_be_written_back(files: dict[str, Path], tmp_path: Path) -> None:
-    """A bell smuggled in as _x0007_ reads as typed, but rendering it again names the field instead of cutting it."""
-    form = read(files["control-character-escape.xlsx"]).form
-    assert form.department == "湛江市\x07信访局"
+def test_a_department_name_with_a_control_character_is_cleaned_and_reported(files: dict[str, Path], tmp_path: Path) -> None:
+    """A bell smuggled in as _x0007_ is dropped with a warning on its cell, and the form renders again; one put in by a program names the field."""
+    result = read(files["control-character-escape.xlsx"])
+    assert result.form.department == "湛江市信访局"
+    assert ("control-characters", "department") in {(p.code, p.field) for p in result.problems}
+    render(result.form, tmp_path / "again.xlsx")
     with pytest.raises(FormDataError) as raised:
-        render(form, tmp_path / "again.xlsx")
+        render(result.form.model_copy(update={"department": "湛江市\x07信访局"}), tmp_path / "again.xlsx")
     assert raised.value.zh.startswith("“部门名称”")
 
 

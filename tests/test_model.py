@@ -57,3 +57,17 @@ def test_the_sample_is_the_seed_department_complete(sample: Form) -> None:
     assert (sample.year, sample.department, sample.staff, sample.subunits) == (2023, "湛江市信访局", 23, 0)
     assert (len(sample.goals), len(sample.key_tasks), len(sample.other_tasks), len(sample.indicators)) == (4, 3, 1, 16)
     assert sum(t.funds for t in sample.key_tasks) == sample.budget.project == Decimal("356.69")
+
+
+def test_every_public_name_is_what_it_says_whatever_was_imported_first() -> None:
+    """No public name of the package is shadowed by a submodule of the same name."""
+    import importlib
+    import pkgutil
+
+    import xlsxform
+
+    modules = {m.name for m in pkgutil.iter_modules(xlsxform.__path__) if not m.name.startswith("_")}
+    for module in modules:
+        importlib.import_module(f"xlsxform.{module}")
+    assert not set(xlsxform.__all__) & modules
+    assert callable(xlsxform.read) and callable(xlsxform.render) and callable(xlsxform.issue)

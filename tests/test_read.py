@@ -289,3 +289,15 @@ def test_a_task_with_parts_left_empty_is_warned(sample: Form, tmp_path: Path) ->
     result = reread(sample, tmp_path, {"C15": None, "D15": None, "D14": 266.69})
     assert pairs(result) == {(f"{S}C15", "task-part-missing")}
     assert result.ok and result.problems[0].params["parts"] == "“主要实施内容”、“拟投入的资金（万元）”"
+
+
+def test_control_characters_in_text_are_removed_and_reported(sample: Form, tmp_path: Path) -> None:
+    """A control character (Excel's _x0007_) in a text cell is dropped with a warning, so the form can be rendered again."""
+    result = reread(sample, tmp_path, {"C15": "保障_x0007_日常办公"})
+    assert result.form.key_tasks[1].content == "保障日常办公"
+    assert pairs(result) == {(f"{S}C15", "control-characters")}
+
+
+def test_a_cleared_title_is_a_missing_year_not_a_crash(sample: Form, tmp_path: Path) -> None:
+    """Clearing the title cell of a rendered form reports the year as missing, on the title."""
+    assert pairs(reread(sample, tmp_path, {"A1": None})) >= {(f"{S}A1", "required")}

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from .reader import ReadResult
 
 OK, PROBLEMS, FAILED = 0, 1, 2
+MAX_JSON = 20 * 2**20
+"""One form's data is a few kilobytes; anything this large is not one."""
 SAMPLE = "zhanjiang-xinfang-2023.json"
 
 
@@ -286,9 +288,15 @@ def _load_form(path: Path) -> Any:
 
     from .model import Form
 
+    if path.exists() and not path.is_file():
+        raise FormDataError("不是普通文件", "not a regular file", path=path)
+    with path.open("rb") as source:
+        data = source.read(MAX_JSON + 1)
+    if len(data) > MAX_JSON:
+        raise FormDataError(f"文件过大（超过 {MAX_JSON // 2**20} MB），不是一张表的数据", f"too large for one form's data (over {MAX_JSON // 2**20} MB)", path=path)
     try:
         # Notepad on Windows saves UTF-8 with a byte-order mark.
-        return Form.model_validate_json(path.read_bytes().removeprefix(b"\xef\xbb\xbf"))
+        return Form.model_validate_json(data.removeprefix(b"\xef\xbb\xbf"))
     except ValidationError as exc:
         raise form_data_error(exc, "表格数据", "form data", path) from None
 

@@ -139,8 +139,9 @@ def _csv_cell(value: Any) -> str:
     if isinstance(value, Decimal):
         return format(value, "f")
     text = str(value)
-    # Excel runs a CSV cell beginning with = + - @ as a formula: keep text text.
-    return f"'{text}" if isinstance(value, str) and text[:1] in ("=", "+", "-", "@") else text
+    # Excel runs a CSV cell beginning with = + - @ (or a tab or carriage
+    # return before one) as a formula: keep text text.
+    return f"'{text}" if isinstance(value, str) and text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _json(result: Tables, target: Path) -> None:

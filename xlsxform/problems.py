@@ -26,6 +26,11 @@ CATALOGUE: dict[str, tuple[Severity, str, str]] = {
         "{label} must be a number, found '{value}'",
     ),
     "negative": (Severity.ERROR, "“{label}”不能为负数", "{label} must not be negative"),
+    "control-characters": (
+        Severity.WARNING,
+        "“{label}”中有不可见的控制字符，已删除；请核对内容",
+        "{label} held invisible control characters, which were removed; please check the text",
+    ),
     "number-as-text": (
         Severity.WARNING,
         "“{label}”的“{value}”是以文字形式填写的数字，表中合计不会计入，请改为直接填写数字",

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from . import amounts, formula, xls
-from .errors import NotThisFormError
+from .errors import NotThisFormError, UnreadableWorkbookError, XlsxformError
 from .model import COUNT_MAXIMUM, Form, Indicator, Task, field_at
 from .problems import Problem, has_errors
 from .rules import check, level1_field, total
@@ -37,7 +37,7 @@ from .spec import (
     load_spec,
     normalise_label,
 )
-from .xlsx import Grid, Value, display_text, read_grid
+from .xlsx import CONTROL, Grid, Value, display_text, read_grid
 
 ERROR_VALUES = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "Err:502", "Err:504", "Err:508", "Err:522"})
 """What a cell shows when its formula failed (LibreOffice's Err:NNN included)."""
@@ -93,7 +93,16 @@ def read(path: str | Path, *, spec: Spec | None = None) -> ReadResult:
         identity_sheet=IDENTITY_SHEET,
         identity_prefix=IDENTITY_PREFIX,
     )
-    return _Reader(spec, grid, str(path)).read()
+    try:
+        return _Reader(spec, grid, str(path)).read()
+    except XlsxformError:
+        raise
+    except Exception as exc:  # a last guard: one bad file must never crash a batch
+        raise UnreadableWorkbookError(
+            f"读取时出现意外错误（{type(exc).__name__}），请把此文件发给技术人员",
+            f"unexpected error while reading ({type(exc).__name__}); please pass the file on to support",
+            path=path,
+        ) from exc
 
 
 class _Reader:
@@ -210,7 +219,8 @@ class _Reader:
 
     def _title(self, section: TitleSection, row: int) -> None:
         self.cells["year"] = self.grid.ref(row, 1)
-        self.data["year"] = title_year(str(self.grid.get(row, 1).value))
+        found = self.grid.get(row, 1)
+        self.data["year"] = title_year(str(found.value)) if found else None
 
     def _fixed(self, section: FixedSection, first: int, last: int) -> None:
         used: set[int] = set()
@@ -372,7 +382,12 @@ class _Reader:
             self.problems.append(Problem("cell-error", cell=ref, field=path, value=value, params={"label": title}))
             return None
         if kind == "text":
-            return display_text(value, found.number_format)
+            text = display_text(value, found.number_format)
+            if CONTROL.search(text):
+                # Not writable back into a workbook: drop them, and say so.
+                self.problems.append(Problem("control-characters", cell=ref, field=path, value=repr(text[:50]), params={"label": title}))
+                text = CONTROL.sub("", text)
+            return text
         number = _number(value)
         if number is None:
             self.problems.append(Problem("not-a-number", cell=ref, field=path, value=value, params={"label": title}))

@@ -8,12 +8,14 @@ The rest of xlsxform sees a writer with a few verbs and a grid of plain values.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import math
 import re
+import warnings
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -53,11 +55,15 @@ _ALERT = PatternFill(fill_type="solid", start_color="FFC7CE", end_color="FFC7CE"
 _ALERT_FONT = Font(color="9C0006", bold=True)
 
 
+CONTROL = ILLEGAL_CHARACTERS_RE
+"""Control characters a workbook cannot hold."""
+
+
 def text_fault(text: str) -> tuple[str, str] | None:
     """Why a string cannot be stored in a cell as it is (zh, en), or None."""
     if len(text) > MAX_TEXT:
         return (f"超过单元格上限 {MAX_TEXT} 个字符（{len(text)} 个）", f"longer than a cell's {MAX_TEXT} characters ({len(text)})")
-    if ILLEGAL_CHARACTERS_RE.search(text):
+    if CONTROL.search(text):
         return ("含有不能写入表格的控制字符", "contains control characters a workbook cannot hold")
     return None
 
@@ -358,72 +364,82 @@ def read_grid(
 ) -> Grid:
     """Read the top-left region of the form's sheet, bounded whatever the file
     declares, with the defined names and identity the file carries."""
-    try:
-        # By content, not by name: openpyxl refuses a workbook whose name does
-        # not end in .xlsx, and departments rename (form.xls, form.XLSX.bak).
-        reader = _Reader(io.BytesIO(Path(path).read_bytes()), read_only=True, keep_vba=False, data_only=False, keep_links=False)
-        reader.read()
-        workbook = reader.wb
-    except (OSError, zipfile.BadZipFile) as exc:
-        raise UnreadableWorkbookError("无法打开：不是有效的 .xlsx 文件", f"cannot open: not a valid .xlsx file ({exc})", path=path) from None
-    except Exception as exc:  # openpyxl raises many kinds on malformed parts
-        raise UnreadableWorkbookError("无法打开：文件已损坏", f"cannot open: the file is damaged ({type(exc).__name__})", path=path) from None
-    try:
-        sheet = _form_sheet(workbook, preferred_sheet)
-        if sheet is None:
-            raise UnreadableWorkbookError("文件中没有工作表", "the workbook has no worksheet", path=path)
-        # The declared <dimension> may lie either way; read what is there.
-        sheet.reset_dimensions()
-        cells: dict[tuple[int, int], Value] = {}
-        last = 0
-        for row in sheet.iter_rows(min_row=1, max_row=max_rows, max_col=max_cols):
-            for cell in row:
+    with _quiet():
+        try:
+            workbook = _load(path, data_only=False)
+        except (OSError, zipfile.BadZipFile) as exc:
+            raise UnreadableWorkbookError("无法打开：不是有效的 .xlsx 文件", f"cannot open: not a valid .xlsx file ({exc})", path=path) from None
+        except Exception as exc:  # openpyxl raises many kinds on malformed parts
+            raise UnreadableWorkbookError("无法打开：文件已损坏", f"cannot open: the file is damaged ({type(exc).__name__})", path=path) from None
+        try:
+            sheet = _form_sheet(workbook, preferred_sheet)
+            if sheet is None:
+                raise UnreadableWorkbookError("文件中没有工作表", "the workbook has no worksheet", path=path)
+            cells: dict[tuple[int, int], Value] = {}
+            for cell in _region(sheet, max_rows, max_cols):
                 value = cell.value
-                if value is None or (isinstance(value, str) and not value.strip()):
-                    continue
-                if not 1 <= cell.row <= max_rows:
-                    continue  # a cell whose reference names a row outside the region (B999999 in row 3)
                 if isinstance(value, str) and cell.data_type != "f":
                     value = _plain_text(value)
                 cells[(cell.row, cell.column)] = Value(value, cell.number_format or "General", cell.data_type == "f")
-                last = max(last, cell.row)
-        return Grid(
-            sheet.title,
-            cells,
-            last,
-            _names(workbook, sheet.title, name_prefix),
-            _identity(workbook, identity_sheet, identity_prefix),
-            lambda: _cached_values(path, sheet.title, last, max_cols),
-        )
-    except UnreadableWorkbookError:
-        raise
-    except Exception as exc:
-        raise UnreadableWorkbookError("无法读取：文件已损坏", f"cannot read: the file is damaged ({type(exc).__name__})", path=path) from None
-    finally:
-        workbook.close()
+            last = max((row for row, _ in cells), default=0)
+            return Grid(
+                sheet.title,
+                cells,
+                last,
+                _names(workbook, sheet.title, name_prefix),
+                _identity(workbook, identity_sheet, identity_prefix),
+                lambda: _cached_values(path, sheet.title, last, max_cols),
+            )
+        except UnreadableWorkbookError:
+            raise
+        except Exception as exc:
+            raise UnreadableWorkbookError("无法读取：文件已损坏", f"cannot read: the file is damaged ({type(exc).__name__})", path=path) from None
+        finally:
+            workbook.close()
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """openpyxl warns on stderr and prints some faults to stdout (which would
+    corrupt the JSON that ``xlsxform read`` prints): keep it silent."""
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
+        yield
+
+
+def _load(path: str | Path, *, data_only: bool) -> Any:
+    """A read-only workbook, opened by content, not by name: openpyxl refuses
+    a name not ending in .xlsx, and departments rename (form.xls, form.XLSX.bak)."""
+    reader = _Reader(io.BytesIO(Path(path).read_bytes()), read_only=True, keep_vba=False, data_only=data_only, keep_links=False)
+    reader.read()
+    return reader.wb
+
+
+def _region(sheet: Any, max_rows: int, max_cols: int) -> Iterator[Any]:
+    """The non-empty cells of the form's region, whatever <dimension> claims."""
+    sheet.reset_dimensions()
+    for row in sheet.iter_rows(min_row=1, max_row=max_rows, max_col=max_cols):
+        for cell in row:
+            value = cell.value
+            # A cell whose reference names a row outside the region (B999999 in row 3) is not in it.
+            if value is None or (isinstance(value, str) and not value.strip()) or not 1 <= cell.row <= max_rows:
+                continue
+            yield cell
 
 
 def _cached_values(path: str | Path, sheet_title: str, max_rows: int, max_cols: int) -> dict[tuple[int, int], Any]:
     """The cached results of a sheet's formulas: a second, rarely needed read."""
-    try:
-        reader = _Reader(path, read_only=True, keep_vba=False, data_only=True, keep_links=False)
-        reader.read()
-    except Exception:
-        return {}
-    workbook = reader.wb
-    try:
-        sheet = workbook[sheet_title]
-        sheet.reset_dimensions()
-        return {
-            (cell.row, cell.column): cell.value
-            for row in sheet.iter_rows(min_row=1, max_row=max_rows, max_col=max_cols)
-            for cell in row
-            if cell.value is not None
-        }
-    except Exception:
-        return {}
-    finally:
-        workbook.close()
+    with _quiet():
+        try:
+            workbook = _load(path, data_only=True)
+        except Exception:
+            return {}
+        try:
+            return {(cell.row, cell.column): cell.value for cell in _region(workbook[sheet_title], max_rows, max_cols)}
+        except Exception:
+            return {}
+        finally:
+            workbook.close()
 
 
 def _names(workbook: Any, sheet: str, prefix: str) -> dict[str, tuple[int, int, int, int]]:
