@@ -76,7 +76,7 @@ def official(
     ws["A4"] = label("预算整体情况")
     for row, cells in enumerate(BUDGET_ROWS, 4):
         for col, text in enumerate(cells, 2):
-            value = getattr(form.budget, text) if text in form.budget.model_fields else label(text)
+            value = getattr(form.budget, text) if text in type(form.budget).model_fields else label(text)
             ws.cell(row, col).value = float(value) if value is not None and not isinstance(value, str) else value
     ws.merge_cells("A4:A9")
     ws["A10"], ws["B10"] = label("总体绩效目标"), "\n".join(f"目标{n}：{goal}" for n, goal in enumerate(form.goals, 1))

@@ -301,3 +301,10 @@ def test_control_characters_in_text_are_removed_and_reported(sample: Form, tmp_p
 def test_a_cleared_title_is_a_missing_year_not_a_crash(sample: Form, tmp_path: Path) -> None:
     """Clearing the title cell of a rendered form reports the year as missing, on the title."""
     assert pairs(reread(sample, tmp_path, {"A1": None})) >= {(f"{S}A1", "required")}
+
+
+def test_text_that_reads_like_an_error_value_is_text(sample: Form, tmp_path: Path) -> None:
+    """An outcome a department wrote as '#DIV/0!' is that text; only real error cells are errors."""
+    form = sample.model_copy(update={"other_tasks": [sample.other_tasks[0].model_copy(update={"outcome": "#DIV/0!"})]})
+    result = read(rendered(form, tmp_path))
+    assert result.form == form and result.problems == []

@@ -378,7 +378,7 @@ class _Reader:
             if value is None:
                 self.problems.append(Problem("formula-unresolved", cell=ref, field=path, value=found.value, params={"label": title}))
                 return None
-        if isinstance(value, str) and value.strip() in ERROR_VALUES:
+        if found.is_error:
             self.problems.append(Problem("cell-error", cell=ref, field=path, value=value, params={"label": title}))
             return None
         if kind == "text":

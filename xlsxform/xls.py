@@ -98,7 +98,8 @@ def read_grid(
                     value = formula
                 if value is None:
                     continue
-                cells[(r + 1, c + 1)] = Value(value, _number_format(book, sheet.cell_xf_index(r, c)), formula is not None)
+                error = formula is None and sheet.cell(r, c).ctype == xlrd.XL_CELL_ERROR
+                cells[(r + 1, c + 1)] = Value(value, _number_format(book, sheet.cell_xf_index(r, c)), formula is not None, error)
                 last = r + 1
         return Grid(
             sheet.name,

@@ -289,6 +289,8 @@ class Value:
     is_formula: bool = False
     """True for a formula (value is its text, '=SUM(C5,C6)'); text that
     merely begins with '=' is not one."""
+    is_error: bool = False
+    """True for an error value (#DIV/0!); text that merely reads so is not one."""
 
 
 class Grid:
@@ -380,7 +382,7 @@ def read_grid(
                 value = cell.value
                 if isinstance(value, str) and cell.data_type != "f":
                     value = _plain_text(value)
-                cells[(cell.row, cell.column)] = Value(value, cell.number_format or "General", cell.data_type == "f")
+                cells[(cell.row, cell.column)] = Value(value, cell.number_format or "General", cell.data_type == "f", cell.data_type == "e")
             last = max((row for row, _ in cells), default=0)
             return Grid(
                 sheet.title,
