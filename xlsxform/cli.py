@@ -186,6 +186,8 @@ def entry() -> None:
     pydantic's and openpyxl's objects at shutdown costs more than the work.
     """
     gc.disable()
+    # pydantic otherwise scans every installed package for plugins at import.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     for stream in (sys.stdout, sys.stderr):
         # A Chinese Windows console or a redirected file may be GBK: never
         # fail on a character it lacks.

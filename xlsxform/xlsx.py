@@ -444,21 +444,23 @@ def _cached_values(path: str | Path, sheet_title: str, max_rows: int, max_cols: 
             workbook.close()
 
 
+_AREA = re.compile(r"^(?:'((?:[^']|'')+)'|([^'!]+))!(\$?[A-Z]{1,3}\$?\d+(?::\$?[A-Z]{1,3}\$?\d+)?)$")
+"""A defined name's one block on one sheet: 'Sheet'!$B$14:$E$18."""
+
+
 def _names(workbook: Any, sheet: str, prefix: str) -> dict[str, tuple[int, int, int, int]]:
-    """Defined names starting with ``prefix`` that point at one block of ``sheet``."""
+    """Defined names starting with ``prefix`` that point at one block of ``sheet``
+    (parsed here: openpyxl's formula tokenizer costs more than the whole read)."""
     found = {}
     for name, defined in workbook.defined_names.items():
         if not prefix or not name.startswith(prefix):
             continue
-        try:
-            destinations = list(defined.destinations)
-            if len(destinations) != 1 or destinations[0][0] != sheet:
-                continue
-            first_col, first_row, last_col, last_row = range_boundaries(destinations[0][1].replace("$", ""))
-        except (ValueError, TypeError, AttributeError):
-            continue  # a name broken by a deleted row (#REF!) or not a plain range
-        if None in (first_row, first_col, last_row, last_col):
-            continue  # whole rows or columns locate nothing on the form
+        match = _AREA.match((defined.attr_text or "").strip())
+        # Anything else (#REF! after a deleted row, whole columns, several
+        # blocks) locates nothing on the form.
+        if not match or (match[1].replace("''", "'") if match[1] else match[2]) != sheet:
+            continue
+        first_col, first_row, last_col, last_row = range_boundaries(match[3].replace("$", ""))
         found[name] = (first_row, first_col, last_row, last_col)
     return found
 
