@@ -156,6 +156,10 @@ def test_known_amounts_are_pre_filled(tmp_path: Path) -> None:
         ({"goals": ["ok", "bad\x07bell"]}, "总体绩效目标"),
         ({"key_tasks": [Task(name="a", content="\x00")]}, "年度重点工作任务第1行主要实施内容"),
         ({"indicators": [Indicator(level1="产出指标", level2="数量指标", name="n", value="\x1b")]}, "数量指标第1行指标值"),
+        ({"other_tasks": [Task(name="a\x01")]}, "其他需完成的任务（可选填）第1行名称"),
+        ({"other_tasks": [Task(name="a", outcome="x" * 32768)]}, "其他需完成的任务（可选填）第1行期望达到的目标（概述）"),
+        ({"key_tasks": [Task(name="a", outcome="\x1f")]}, "年度重点工作任务第1行期望达到的目标（概述）"),
+        ({"indicators": [Indicator(level1="产出指标", level2="数量指标", name="\x02", value="1")]}, "数量指标第1行三级指标"),
     ],
 )
 def test_text_a_cell_cannot_hold_is_refused_with_the_field_named(tmp_path: Path, sample: Form, change: dict, field: str) -> None:

@@ -366,32 +366,40 @@ def read_grid(
 ) -> Grid:
     """Read the top-left region of the form's sheet, bounded whatever the file
     declares, with the defined names and identity the file carries."""
+    with _opened(path, data_only=False) as workbook:
+        sheet = _form_sheet(workbook, preferred_sheet)
+        if sheet is None:
+            raise UnreadableWorkbookError("文件中没有工作表", "the workbook has no worksheet", path=path)
+        cells: dict[tuple[int, int], Value] = {}
+        for cell in _region(sheet, max_rows, max_cols):
+            value = cell.value
+            if isinstance(value, str) and cell.data_type != "f":
+                value = _plain_text(value)
+            cells[(cell.row, cell.column)] = Value(value, cell.number_format or "General", cell.data_type == "f", cell.data_type == "e")
+        last = max((row for row, _ in cells), default=0)
+        return Grid(
+            sheet.title,
+            cells,
+            last,
+            _names(workbook, sheet.title, name_prefix),
+            _identity(workbook, identity_sheet, identity_prefix),
+            lambda: _cached_values(path, sheet.title, last, max_cols),
+        )
+
+
+@contextlib.contextmanager
+def _opened(path: str | Path, *, data_only: bool) -> Iterator[Any]:
+    """A read-only workbook, quiet, closed afterwards; whatever goes wrong
+    inside openpyxl becomes one UnreadableWorkbookError naming the file."""
     with _quiet():
         try:
-            workbook = _load(path, data_only=False)
+            workbook = _load(path, data_only=data_only)
         except (OSError, zipfile.BadZipFile) as exc:
             raise UnreadableWorkbookError("无法打开：不是有效的 .xlsx 文件", f"cannot open: not a valid .xlsx file ({exc})", path=path) from None
         except Exception as exc:  # openpyxl raises many kinds on malformed parts
             raise UnreadableWorkbookError("无法打开：文件已损坏", f"cannot open: the file is damaged ({type(exc).__name__})", path=path) from None
         try:
-            sheet = _form_sheet(workbook, preferred_sheet)
-            if sheet is None:
-                raise UnreadableWorkbookError("文件中没有工作表", "the workbook has no worksheet", path=path)
-            cells: dict[tuple[int, int], Value] = {}
-            for cell in _region(sheet, max_rows, max_cols):
-                value = cell.value
-                if isinstance(value, str) and cell.data_type != "f":
-                    value = _plain_text(value)
-                cells[(cell.row, cell.column)] = Value(value, cell.number_format or "General", cell.data_type == "f", cell.data_type == "e")
-            last = max((row for row, _ in cells), default=0)
-            return Grid(
-                sheet.title,
-                cells,
-                last,
-                _names(workbook, sheet.title, name_prefix),
-                _identity(workbook, identity_sheet, identity_prefix),
-                lambda: _cached_values(path, sheet.title, last, max_cols),
-            )
+            yield workbook
         except UnreadableWorkbookError:
             raise
         except Exception as exc:
@@ -431,17 +439,11 @@ def _region(sheet: Any, max_rows: int, max_cols: int) -> Iterator[Any]:
 
 def _cached_values(path: str | Path, sheet_title: str, max_rows: int, max_cols: int) -> dict[tuple[int, int], Any]:
     """The cached results of a sheet's formulas: a second, rarely needed read."""
-    with _quiet():
-        try:
-            workbook = _load(path, data_only=True)
-        except Exception:
-            return {}
-        try:
+    try:
+        with _opened(path, data_only=True) as workbook:
             return {(cell.row, cell.column): cell.value for cell in _region(workbook[sheet_title], max_rows, max_cols)}
-        except Exception:
-            return {}
-        finally:
-            workbook.close()
+    except UnreadableWorkbookError:
+        return {}
 
 
 _AREA = re.compile(r"^(?:'((?:[^']|'')+)'|([^'!]+))!(\$?[A-Z]{1,3}\$?\d+(?::\$?[A-Z]{1,3}\$?\d+)?)$")
@@ -613,24 +615,12 @@ def custom_properties(path: str | Path) -> dict[str, str]:
 def read_table(path: str | Path, *, max_rows: int, max_cols: int) -> list[list[Any]]:
     """The values of the first visible sheet of an .xlsx, row by row, bounded
     whatever the file declares; trailing empty rows dropped."""
-    try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
-    except (OSError, zipfile.BadZipFile) as exc:
-        raise UnreadableWorkbookError("无法打开：不是有效的 .xlsx 文件", f"cannot open: not a valid .xlsx file ({exc})", path=path) from None
-    except Exception as exc:
-        raise UnreadableWorkbookError("无法打开：文件已损坏", f"cannot open: the file is damaged ({type(exc).__name__})", path=path) from None
-    try:
+    with _opened(path, data_only=True) as workbook:
         sheet = _form_sheet(workbook, "")
         if sheet is None:
             raise UnreadableWorkbookError("文件中没有工作表", "the workbook has no worksheet", path=path)
         sheet.reset_dimensions()
         rows = [list(row) for row in sheet.iter_rows(min_row=1, max_row=max_rows, max_col=max_cols, values_only=True)]
-    except UnreadableWorkbookError:
-        raise
-    except Exception as exc:
-        raise UnreadableWorkbookError("无法读取：文件已损坏", f"cannot read: the file is damaged ({type(exc).__name__})", path=path) from None
-    finally:
-        workbook.close()
     rows = [[_plain_text(v) if isinstance(v, str) else v for v in row] for row in rows]
     while rows and all(v is None or (isinstance(v, str) and not v.strip()) for v in rows[-1]):
         rows.pop()
