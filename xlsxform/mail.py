@@ -17,7 +17,6 @@ import mimetypes
 import smtplib
 import ssl
 import string
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -26,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import XlsxformError
-from .spec import resource_dir
+from .spec import read_toml, resource_dir
 
 DEFAULT_TEMPLATE = "email.toml"
 PASSWORD_VARIABLE = "XLSXFORM_SMTP_PASSWORD"
@@ -55,12 +54,7 @@ def load_template(path: str | Path | None = None) -> EmailTemplate:
     """The bundled template, or the one at ``path``, checked: both texts
     present and every placeholder known."""
     path = Path(path) if path else resource_dir("templates") / DEFAULT_TEMPLATE
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except OSError as exc:
-        raise MailError(f"无法读取邮件模板：{exc.strerror}", f"cannot read the e-mail template: {exc.strerror}", path=path) from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise MailError(f"邮件模板格式错误：{exc}", f"the e-mail template is not valid TOML: {exc}", path=path) from None
+    data = read_toml(path, MailError, "邮件模板", "e-mail template")
     for key in ("subject", "body"):
         if not isinstance(data.get(key), str) or not data[key].strip():
             raise MailError(f"邮件模板缺少“{key}”", f"the e-mail template has no '{key}'", path=path)

@@ -14,11 +14,11 @@ import tomllib
 import unicodedata
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .errors import SpecError
+from .errors import SpecError, XlsxformError, os_reason
 from .model import Budget, Form, Task
 from .xlsx import MAX_TEXT
 from .problems import CATALOGUE
@@ -340,18 +340,24 @@ def resource_dir(name: str) -> Path:
     raise SpecError(f"找不到数据目录 {name}", f"data folder {name!r} not found", path=here / name)
 
 
+def read_toml(path: Path, error: type[XlsxformError], what_zh: str, what_en: str) -> dict[str, Any]:
+    """A TOML file of ours (a spec, an e-mail template); any fault is one
+    ``error`` naming the file."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except OSError as exc:
+        raise error(f"无法读取{what_zh}：{os_reason(exc)}", f"cannot read the {what_en}: {os_reason(exc, 'en')}", path=path) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise error(f"{what_zh}格式错误：{exc}", f"the {what_en} is not valid TOML: {exc}", path=path) from None
+
+
 @cache
 def load_spec(name_or_path: str | Path = DEFAULT_SPEC) -> Spec:
     """Load a spec by the name of a bundled template or by a file path."""
     path = Path(name_or_path)
-    if path.suffix != ".toml":
+    if not path.suffix and len(path.parts) == 1:
         path = resource_dir(TEMPLATES) / f"{name_or_path}.toml"
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise SpecError(f"无法读取版式文件：{exc.strerror}", f"cannot read layout spec: {exc.strerror}", path=path) from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise SpecError(f"版式文件格式错误：{exc}", f"layout spec is not valid TOML: {exc}", path=path) from None
+    data = read_toml(path, SpecError, "版式文件", "layout spec")
     try:
         return Spec.model_validate(data)
     except ValidationError as exc:
