@@ -20,7 +20,6 @@ import pytest
 
 from xlsxform import read
 from xlsxform.cli import main
-from xlsxform.outbox import stored_identity
 from xlsxform.status import annotator
 from xlsxform.store import Store
 
@@ -64,7 +63,7 @@ def test_the_whole_loop(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert all(path.is_file() and path.with_suffix(".eml").is_file() for path in workbooks.values())
     sent = read(workbooks["湛江市信访局"])
     assert (sent.form.year, sent.form.department, sent.form.budget.basic) == (YEAR, "湛江市信访局", Decimal("776.8"))
-    identity = stored_identity(workbooks["湛江市教育局"])
+    identity = read(workbooks["湛江市教育局"]).identity
     assert (identity["department"], identity["year"], identity["department_code"]) == ("湛江市教育局", str(YEAR), "103")
     draft = email.message_from_bytes(workbooks["湛江市信访局"].with_suffix(".eml").read_bytes(), policy=email.policy.default)
     attached = next(draft.iter_attachments())
@@ -101,7 +100,7 @@ def test_the_whole_loop(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
         emailed = forms["湛江市交通运输局"]
         assert (emailed.file_name, emailed.received_at) == ("交通运输局.xlsx", "2024-12-20T01:30:00+00:00")
         assert {p.code for p in store.problems(forms["湛江市教育局"].id)} == {"r1-budget-unbalanced"}
-        assert forms["湛江市信访局"].form_id == stored_identity(workbooks["湛江市信访局"])["form_id"]
+        assert forms["湛江市信访局"].form_id == read(workbooks["湛江市信访局"]).identity["form_id"]
         # Nothing is lost: every file of the inbox is a stored form or a refusal (the e-mail by its attachment).
         inputs = {row[0]: row[10] for table, row in first if table == "inputs"}
         expected = {sha256(p) for p in inbox.glob("*.xlsx")} | {hashlib.sha256(workbooks["湛江市交通运输局"].read_bytes()).hexdigest()}

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from xlsxform import load_spec, read
-from xlsxform.outbox import MAX_STEM_BYTES, MAX_STEM_CHARS, form_id, issue, safe_stem, stored_identity, unique_names
+from xlsxform.outbox import MAX_STEM_BYTES, MAX_STEM_CHARS, form_id, issue, safe_stem, unique_names
 from xlsxform.roster import Department, Roster
 
 WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{n}" for n in range(1, 10)), *(f"LPT{n}" for n in range(1, 10))}
@@ -69,7 +69,7 @@ def test_issue_prefills_and_stores_identity(tmp_path: Path) -> None:
     form = read(issued[0].workbook).form
     assert (form.year, form.department, form.budget.basic) == (2025, "湛江市信访局", Decimal("776.8"))
     spec = load_spec()
-    assert stored_identity(issued[0].workbook) == {
+    assert read(issued[0].workbook).identity == {
         "form_id": issued[0].form_id,
         "department": "湛江市信访局",
         "department_code": "101",
@@ -84,4 +84,4 @@ def test_identity_survives_a_save_in_libreoffice(tmp_path: Path, office) -> None
     """A department that opens and saves its workbook in LibreOffice keeps the identity inside it."""
     (issued,) = issue(Roster("r.csv", [Department("湛江市信访局", "a@zj.gov.cn", "101")]), tmp_path / "out", year=2025)
     saved = office(issued.workbook, "xlsx")
-    assert stored_identity(saved) == stored_identity(issued.workbook)
+    assert read(saved).identity == read(issued.workbook).identity

@@ -187,3 +187,12 @@ def test_the_xls_grid_is_the_xlsx_grid(sample: Form, tmp_path: Path, as_xls) -> 
     xlsx_grid, xls_grid = read_xlsx_grid(source, **bounds), read_grid(as_xls(source), **bounds)
     assert xls_grid.cells == xlsx_grid.cells
     assert (xls_grid.name, xls_grid.last_row, xls_grid.names, xls_grid.identity) == (xlsx_grid.name, xlsx_grid.last_row, xlsx_grid.names, xlsx_grid.identity)
+
+
+def test_a_password_protected_xls_is_refused_like_an_encrypted_xlsx() -> None:
+    """xlrd's 'Workbook is encrypted' becomes the gate's refusal with reason 'encrypted'."""
+    from xlsxform.errors import RefusedFileError
+    from xlsxform.xls import _damaged
+
+    refusal = _damaged(xlrd.XLRDError("Workbook is encrypted"), "locked.xls")
+    assert isinstance(refusal, RefusedFileError) and refusal.reason == "encrypted"

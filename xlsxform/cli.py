@@ -434,7 +434,15 @@ def _demo(args: argparse.Namespace) -> int:
 def _issue(args: argparse.Namespace) -> int:
     import dataclasses
 
-    from .mail import PASSWORD_VARIABLE, MailError, compose, load_template, parse_server, send, write_eml
+    from .mail import (
+        PASSWORD_VARIABLE,
+        MailError,
+        compose,
+        load_template,
+        parse_server,
+        send,
+        write_eml,
+    )
     from .outbox import issue, write_manifest
     from .roster import read_roster
 
@@ -560,7 +568,14 @@ def _ingest_table(summary: Any, lang: str) -> str:
 
 def _status_lines(args: argparse.Namespace, store: Any, roster: Any, year: int | None, report: Path | None, *, full: bool) -> list[Any]:
     from .ingest import text_table
-    from .status import counts, default_year, department_status, local_time, state_label, write_report
+    from .status import (
+        counts,
+        default_year,
+        department_status,
+        local_time,
+        state_label,
+        write_report,
+    )
 
     en = args.lang == "en"
     year = year if year is not None else default_year(store)

@@ -125,15 +125,16 @@ def _csv(result: Tables, target: Path) -> None:
             writer = csv.writer(out)
             writer.writerow(header)
             for row in rows:
-                writer.writerow([_csv_cell(v) for v in row])
+                writer.writerow([csv_cell(v) for v in row])
             if totals and rows:
                 line: list[Any] = ["合计"] + [""] * (len(header) - 1)
                 for col in totals:
-                    line[col] = _csv_cell(sum((Decimal(str(r[col])) for r in rows if r[col] is not None), Decimal(0)))
+                    line[col] = csv_cell(sum((Decimal(str(r[col])) for r in rows if r[col] is not None), Decimal(0)))
                 writer.writerow(line)
 
 
-def _csv_cell(value: Any) -> str:
+def csv_cell(value: Any) -> str:
+    """A value as CSV text that Excel shows as written and never runs as a formula."""
     if value is None:
         return ""
     if isinstance(value, Decimal):
@@ -147,7 +148,7 @@ def _csv_cell(value: Any) -> str:
 def _json(result: Tables, target: Path) -> None:
     header, rows, totals = result.summary
     keys = ("staff", "subunits", *BUDGET, "key_task_funds")
-    sums = {key: _csv_cell(sum((Decimal(str(r[col])) for r in rows if r[col] is not None), Decimal(0))) for key, col in zip(keys, totals)}
+    sums = {key: csv_cell(sum((Decimal(str(r[col])) for r in rows if r[col] is not None), Decimal(0))) for key, col in zip(keys, totals)}
     document = {
         "year": result.year,
         "departments": [

@@ -42,18 +42,17 @@ from pathlib import Path
 from typing import IO, Any
 
 from .roster import Roster, department_key
+from .gate import OLE2_MAGIC, ZIP_MAGIC, Limits
 from .spec import Spec, load_spec
 from .store import Input, Store, StoredProblem, iso, now
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
 MAIL_SUFFIXES = {".eml", ".msg822"}
 MAILBOX_SUFFIXES = {".mbox", ".mbx"}
-MAX_INPUT_BYTES = 64 << 20
-"""A workbook larger than this is refused unread (a filled form is ~30 KB)."""
+MAX_INPUT_BYTES = Limits().max_file_size
+"""A workbook larger than this is refused unread, as the gate would (a filled form is ~30 KB)."""
 MAX_CONTENT_BYTES = 64 << 20
 """Inputs up to this size are kept in the database, refused ones included."""
-
-_ZIP, _OLE2 = b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 REFUSALS: dict[str, tuple[str, str]] = {
     "unsupported-file": ("不是工作簿、邮件或邮箱文件", "not a workbook, an e-mail or a mailbox"),
@@ -210,7 +209,7 @@ def _file(path: Path, scratch: Path) -> Iterator[Item]:
     suffix = path.suffix.lower()
     head = _head(path)
     size = path.stat().st_size
-    if suffix in WORKBOOK_SUFFIXES or (suffix not in MAIL_SUFFIXES | MAILBOX_SUFFIXES and head[:4] in (_ZIP, _OLE2[:4])):
+    if suffix in WORKBOOK_SUFFIXES or (suffix not in MAIL_SUFFIXES | MAILBOX_SUFFIXES and head[:4] in (ZIP_MAGIC, OLE2_MAGIC[:4])):
         item = Input(_sha256_file(path), path.name, str(path), "file", size)
         if size > MAX_INPUT_BYTES:
             yield Item(item, path, "too-large", _too_large(size))
@@ -309,12 +308,12 @@ def _is_workbook(filename: str, content_type: str, payload: bytes) -> bool:
     if suffix in WORKBOOK_SUFFIXES:
         return True
     if suffix in ("", ".bin", ".dat") or content_type in ("application/octet-stream", "application/vnd.ms-excel") or "spreadsheet" in content_type:
-        return payload[:4] == _ZIP and b"xl/" in payload[:65536] or payload[:8] == _OLE2
+        return payload[:4] == ZIP_MAGIC and b"xl/" in payload[:65536] or payload[:8] == OLE2_MAGIC
     return False
 
 
 def _workbook_suffix(payload: bytes) -> str:
-    return ".xls" if payload[:8] == _OLE2 else ".xlsx"
+    return ".xls" if payload[:8] == OLE2_MAGIC else ".xlsx"
 
 
 def _header(message: Any, name: str) -> str:
@@ -376,7 +375,6 @@ def read_one(path: str, spec: Spec | None = None) -> dict[str, Any]:
     code and reason.
     """
     from .errors import NotThisFormError, XlsxformError
-    from .outbox import stored_identity
     from .reader import read
 
     try:
@@ -400,9 +398,7 @@ def read_one(path: str, spec: Spec | None = None) -> dict[str, Any]:
             "department": result.form.department,
             "year": result.form.year,
             "problems": problems,
-            # The reader's own identity (when it has one) agrees with the
-            # custom properties outbox.issue stores; either may be missing.
-            "identity": stored_identity(path) | dict(getattr(result, "identity", None) or {}),
+            "identity": result.identity,
         }
     except XlsxformError as exc:
         code = "not-this-form" if isinstance(exc, NotThisFormError) else "unreadable"

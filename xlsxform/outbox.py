@@ -33,13 +33,6 @@ from typing import Any
 from .roster import Department, Roster
 from .spec import Spec, load_spec
 
-FORM_ID = "xlsxform.form_id"
-DEPARTMENT = "xlsxform.department"
-DEPARTMENT_CODE = "xlsxform.department_code"
-YEAR = "xlsxform.year"
-TEMPLATE_ID = "xlsxform.template_id"
-TEMPLATE_VERSION = "xlsxform.template_version"
-
 NAMESPACE = uuid.UUID("5b0f3f0e-2c1a-4f57-9a53-6d1c1f0a7e21")
 """Form ids are UUID5s in this namespace of the year and the department."""
 
@@ -117,25 +110,10 @@ class Issued:
     draft: Path | None = None
 
 
-def identity(department: Department, year: int, spec: Spec) -> dict[str, str]:
-    """The custom properties stored in a department's workbook."""
-    props = {
-        FORM_ID: form_id(year, department),
-        DEPARTMENT: department.name,
-        YEAR: str(year),
-        TEMPLATE_ID: spec.form.id,
-        TEMPLATE_VERSION: spec.form.version,
-    }
-    if department.code:
-        props[DEPARTMENT_CODE] = department.code
-    return props
-
-
 def issue(roster: Roster, outbox: Path, *, year: int, spec: Spec | None = None, fallback_fonts: bool = False) -> list[Issued]:
     """Write one pre-filled workbook per department into ``outbox``, and a
     manifest (发放清单.csv) of who gets which file."""
     from .renderer import render_template
-    from .xlsx import custom_properties, set_custom_properties
 
     spec = spec or load_spec()
     outbox.mkdir(parents=True, exist_ok=True)
@@ -143,37 +121,24 @@ def issue(roster: Roster, outbox: Path, *, year: int, spec: Spec | None = None, 
     issued = []
     for department, name in zip(roster, names):
         target = outbox / name
-        props = identity(department, year, spec)
-        render_template(target, year=year, department=department.name, budget=department.budget, spec=spec, fallback_fonts=fallback_fonts, form_id=props[FORM_ID])
-        # The renderer stores most of the identity itself; add what it does not.
-        missing = {key: value for key, value in props.items() if key not in custom_properties(target)}
-        if missing:
-            set_custom_properties(target, missing)
-        issued.append(Issued(department, props[FORM_ID], target))
+        form = form_id(year, department)
+        render_template(
+            target, year=year, department=department.name, budget=department.budget, spec=spec,
+            fallback_fonts=fallback_fonts, form_id=form, department_code=department.code,
+        )
+        issued.append(Issued(department, form, target))
     return issued
 
 
 def write_manifest(outbox: Path, issued: list[Issued], sent: dict[str, str] | None = None) -> Path:
     """发放清单.csv: department, code, address, form id, file, draft or delivery."""
+    from .export import csv_cell  # export needs outbox's file names: import when used
+
     target = outbox / MANIFEST
     with target.open("w", encoding="utf-8-sig", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(["部门名称", "部门编码", "邮箱", "表格编号", "文件", "邮件"])
         for item in issued:
             mail: Any = item.draft.name if item.draft else (sent or {}).get(item.form_id, "")
-            writer.writerow([_csv_text(item.department.name), _csv_text(item.department.code), item.department.email, item.form_id, item.workbook.name, mail])
+            writer.writerow([csv_cell(item.department.name), csv_cell(item.department.code), item.department.email, item.form_id, item.workbook.name, mail])
     return target
-
-
-def _csv_text(text: str) -> str:
-    """Text Excel will not run as a formula when it opens the CSV."""
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text
-
-
-def stored_identity(path: str | Path) -> dict[str, str]:
-    """The identity stored in a workbook, by short key (form_id, department,
-    department_code, year, template_id, template_version); {} for none."""
-    from .xlsx import custom_properties
-
-    props = custom_properties(path)
-    return {key.removeprefix("xlsxform."): value for key, value in props.items() if key.startswith("xlsxform.")}

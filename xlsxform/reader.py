@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from . import amounts, formula, xls
+from . import amounts, formula, gate, xls
 from .errors import NotThisFormError, UnreadableWorkbookError, XlsxformError
 from .model import COUNT_MAXIMUM, Form, Indicator, Task, field_at
 from .problems import Problem, has_errors
@@ -34,8 +34,12 @@ from .spec import (
     SumCell,
     TableSection,
     TitleSection,
+    field_name,
+    group_name,
     load_spec,
     normalise_label,
+    section_name,
+    total_name,
 )
 from .xlsx import CONTROL, Grid, Value, display_text, read_grid
 
@@ -77,8 +81,6 @@ def read(path: str | Path, *, spec: Spec | None = None) -> ReadResult:
     is not this form; everything else is reported as a problem.
     """
     spec = spec or load_spec()
-    from . import gate
-
     # Before any spreadsheet library sees a byte: refuses (RefusedFileError)
     # what is hostile, broken or not a workbook; an OLE2 file it lets
     # through is an .xls.
@@ -174,7 +176,7 @@ class _Reader:
         starts: list[tuple[Any, int]] = []
         after = 0
         missing: list[str] = []
-        named = [self.names.get(f"section_{i}") for i in range(len(self.spec.sections))]
+        named = [self.names.get(section_name(i)) for i in range(len(self.spec.sections))]
         if all(named):
             # A section runs to the next one's start: rows inserted at a
             # boundary belong to the part above, as they look to a person.
@@ -252,7 +254,7 @@ class _Reader:
         """The row holding a spec row: by the name of a field in it, else by its
         first label, else by position."""
         for cell in cells:
-            name = cell.field.replace(".", "_") if isinstance(cell, FieldCell) else f"total_{cell.name}" if isinstance(cell, SumCell) else None
+            name = field_name(cell.field) if isinstance(cell, FieldCell) else total_name(cell.name) if isinstance(cell, SumCell) else None
             if name in self.names:
                 return self.names[name][0]
         head = cells[0]
@@ -350,7 +352,7 @@ class _Reader:
         the list), or the framework's when the cell is empty."""
         rows: dict[int, tuple[str, str, int, int]] = {}
         for i, group in enumerate(section.framework, 1):
-            boxes = [self.names.get(f"{section.field}_{i}_{j}") for j in range(1, len(group.level2) + 1)]
+            boxes = [self.names.get(group_name(section.field, i, j)) for j in range(1, len(group.level2) + 1)]
             if not all(boxes):
                 return {}
             top = min(box[0] for box in boxes)

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from openpyxl.utils import get_column_letter
-
 from pydantic import ValidationError
 
 from . import amounts
@@ -38,7 +37,11 @@ from .spec import (
     SumCell,
     TableSection,
     TitleSection,
+    field_name,
+    group_name,
     load_spec,
+    section_name,
+    total_name,
 )
 from .xlsx import CellStyle, Check, SheetWriter, text_fault
 
@@ -64,6 +67,7 @@ def render(
     blank_rows: Mapping[str, int] | None = None,
     fallback_fonts: bool = False,
     form_id: str | None = None,
+    department_code: str = "",
     password: str | None = None,
 ) -> None:
     """Write ``form`` as a workbook, protected so that only inputs can change.
@@ -71,7 +75,8 @@ def render(
     ``blank_rows`` asks for at least that many rows per repeated part (keyed by
     the part's field, e.g. ``key_tasks``; ``indicators`` counts rows per 二级
     group); without it every part gets just the rows its data needs.
-    ``form_id`` is stored inside the file to tell returns apart; ``password``
+    ``form_id`` and ``department_code`` are stored inside the file to tell
+    returns apart; ``password``
     protects the sheet with one (no password by default).
     """
     spec = spec or load_spec()
@@ -85,14 +90,13 @@ def render(
                 f"invalid blank rows {part}={count} (parts: {', '.join(known)}; 1 to {MAX_BLANK_ROWS} each)",
             )
     renderer = _Renderer(spec, form, dict(blank_rows or {}), fallback_fonts)
-    renderer.write(identity(spec, form, form_id), password).save(target)
+    renderer.write(identity(spec, form, form_id, department_code), password).save(target)
 
 
-def identity(spec: Spec, form: Form, form_id: str | None) -> dict[str, str]:
+def identity(spec: Spec, form: Form, form_id: str | None, department_code: str = "") -> dict[str, str]:
     """What a rendered workbook says about itself, for the reader to check."""
     values = {"template_id": spec.form.id, "template_version": spec.form.version, "year": str(form.year), "department": form.department}
-    if form_id:
-        values["form_id"] = form_id
+    values |= {key: value for key, value in (("form_id", form_id), ("department_code", department_code)) if value}
     return {IDENTITY_PREFIX + key: value for key, value in values.items()}
 
 
@@ -106,6 +110,7 @@ def render_template(
     spec: Spec | None = None,
     fallback_fonts: bool = False,
     form_id: str | None = None,
+    department_code: str = "",
     password: str | None = None,
 ) -> str:
     """Write a template to fill in, optionally pre-filled with what the bureau
@@ -117,7 +122,7 @@ def render_template(
         raise form_data_error(exc, "预填数据", "pre-filled data") from None
     rows = default_blank_rows(spec) | dict(blank_rows or {})
     form_id = form_id or uuid.uuid4().hex
-    render(form, target, spec=spec, blank_rows=rows, fallback_fonts=fallback_fonts, form_id=form_id, password=password)
+    render(form, target, spec=spec, blank_rows=rows, fallback_fonts=fallback_fonts, form_id=form_id, department_code=department_code, password=password)
     return form_id
 
 
@@ -166,7 +171,7 @@ class _Renderer:
                     self._indicators(section)
                 case NoteSection():
                     self._banner(section.text, "note", None)
-            self.out.define_name(f"{NAME_PREFIX}section_{index}", first, 1, self.row - 1, WIDTH + 1)
+            self.out.define_name(NAME_PREFIX + section_name(index), first, 1, self.row - 1, WIDTH + 1)
         self._finish(identity, password)
         page = self.spec.page
         margins = dict(page.margins)
@@ -237,7 +242,7 @@ class _Renderer:
                         refs = ",".join(self.cells[f] for f in cell.sum)
                         self.out.formula(self.row, col, f"SUM({refs})", self.styles["amount"])
                         self.cells[cell.name] = self._ref(self.row, col)
-                        self.out.define_name(f"{NAME_PREFIX}total_{cell.name}", self.row, col, self.row, col)
+                        self.out.define_name(NAME_PREFIX + total_name(cell.name), self.row, col, self.row, col)
                 for extra in range(col + 1, col + cell.span):
                     self.out.blank(self.row, extra, self.styles["label"])
                 self.out.merge(self.row, col, self.row, col + cell.span - 1)
@@ -257,7 +262,7 @@ class _Renderer:
         self._value(self.row, col, value, style, label, editable=True)
         self.cells[cell.field] = self._ref(self.row, col)
         self._guard_input(kind, self.cells[cell.field], cell.max_length)
-        self.out.define_name(NAME_PREFIX + cell.field.replace(".", "_"), self.row, col, self.row, col)
+        self.out.define_name(NAME_PREFIX + field_name(cell.field), self.row, col, self.row, col)
         return (value if isinstance(value, str) and value else "\n" * (cell.min_lines - 1), col, cell.span, style)
 
     def _table(self, section: TableSection) -> None:
@@ -291,7 +296,7 @@ class _Renderer:
                     letter = get_column_letter(col)
                     self.out.formula(self.row, col, f"SUM({letter}{first}:{letter}{self.row - 1})", self.styles["amount"])
                     self.cells[section.total.name] = self._ref(self.row, col)
-                    self.out.define_name(f"{NAME_PREFIX}total_{section.total.name}", self.row, col, self.row, col)
+                    self.out.define_name(NAME_PREFIX + total_name(section.total.name), self.row, col, self.row, col)
                 else:
                     self.out.blank(self.row, c, self.styles["label"])
             self._fit_height(self.row, [], None)
@@ -326,7 +331,7 @@ class _Renderer:
                 for col, name in ((4, "name"), (5, "value")):
                     letter = get_column_letter(col)
                     self._guard_input("text", f"{letter}{level2_row}:{letter}{self.row - 1}", section.max_length.get(name))
-                self.out.define_name(f"{NAME_PREFIX}{section.field}_{i}_{j}", level2_row, 4, self.row - 1, 5)
+                self.out.define_name(NAME_PREFIX + group_name(section.field, i, j), level2_row, 4, self.row - 1, 5)
                 self._group_label(level2, 3, level2_row, guard="level2")
             self._group_label(group.level1, 2, level1_row, guard="level1")
         self._section_label(section.label, first)
@@ -358,15 +363,19 @@ class _Renderer:
         if isinstance(value, str):
             self._text(row, col, value, style, label, editable=editable)
         elif value is None:
-            self.out.blank(row, col, (self.inputs if editable else self.styles)[style])
+            self.out.blank(row, col, self._look(style, editable))
         else:
-            self.out.number(row, col, value, (self.inputs if editable else self.styles)[style])
+            self.out.number(row, col, value, self._look(style, editable))
+
+    def _look(self, style: str, editable: bool) -> CellStyle:
+        """A named style, unlocked for the cells departments fill in."""
+        return (self.inputs if editable else self.styles)[style]
 
     def _text(self, row: int, col: int, text: str, style: str, label: str, *, editable: bool = False) -> None:
         fault = text_fault(text)
         if fault:
             raise FormDataError(f"“{label}”{fault[0]}", f"{label}: {fault[1]}")
-        self.out.text(row, col, text, (self.inputs if editable else self.styles)[style])
+        self.out.text(row, col, text, self._look(style, editable))
 
     def _fit_height(self, row: int, texts: Iterable[tuple[str, int, int, str]], fixed: float | None) -> None:
         """Give the row room for its longest wrapped text: (text, column, span, style)."""

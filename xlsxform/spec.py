@@ -20,8 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from .errors import SpecError, XlsxformError, os_reason
 from .model import Budget, Form, Task
-from .xlsx import MAX_TEXT
 from .problems import CATALOGUE
+from .xlsx import MAX_TEXT
 
 WIDTH = 4
 """Content columns B-E beside the label column A."""
@@ -29,6 +29,27 @@ WIDTH = 4
 # Conventions of the workbooks xlsxform renders, which its reader relies on.
 NAME_PREFIX = "xf_"
 """Defined names of sections, inputs, groups and lists start with this."""
+
+
+def section_name(index: int) -> str:
+    """The defined name of the spec's ``index``-th section (without NAME_PREFIX)."""
+    return f"section_{index}"
+
+
+def field_name(path: str) -> str:
+    """The defined name of a bound field's cell: budget.basic is budget_basic."""
+    return path.replace(".", "_")
+
+
+def total_name(name: str) -> str:
+    return f"total_{name}"
+
+
+def group_name(field: str, level1: int, level2: int) -> str:
+    """The defined name of a 二级 group's rows, numbered from 1 in the framework."""
+    return f"{field}_{level1}_{level2}"
+
+
 IDENTITY_PREFIX = "xlsxform."
 """Keys of the identity (template, year, department, form id) start with this."""
 IDENTITY_SHEET = "_xlsxform"

@@ -337,9 +337,6 @@ class Store:
         sql = self._FORM + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY f.id"
         return [self._record(row) for row in self.db.execute(sql, args)]
 
-    def form(self, form: int) -> FormRecord:
-        return self._record(self.db.execute(self._FORM + " WHERE f.id = ?", (form,)).fetchone())
-
     def history(self, department_key: str) -> list[FormRecord]:
         """Every return of one department, oldest first."""
         rows = self.db.execute(self._FORM + " WHERE f.department_key = ? ORDER BY f.received_at, f.id", (department_key,))

@@ -28,7 +28,8 @@ import struct
 from pathlib import Path
 from typing import Any
 
-from .errors import UnreadableWorkbookError
+from .errors import RefusedFileError, UnreadableWorkbookError
+from .gate import REASONS
 from .xlsx import Grid, Value
 
 _BOF, _EOF, _FORMULA, _SHRFMLA, _ARRAY = 0x0809, 0x000A, 0x0006, 0x04BC, 0x0221
@@ -120,7 +121,9 @@ def read_grid(
 def _damaged(exc: Exception, path: str | Path) -> UnreadableWorkbookError:
     reason = str(exc).lower()
     if "encrypted" in reason:
-        return UnreadableWorkbookError("无法打开：文件设有密码，请取消密码后再提交", "cannot open: the file is password-protected", path=path)
+        # The same refusal as a password-protected .xlsx gets from the gate.
+        zh, en = REASONS["encrypted"]
+        return RefusedFileError("encrypted", zh, en, path=path)
     if "can't find workbook" in reason:
         return UnreadableWorkbookError(
             "无法打开：这不是 Excel 表格（可能是 Word 文档，或设有密码的 .xlsx）",
@@ -221,7 +224,12 @@ def _formulas(book: Any, sheet_index: int) -> dict[tuple[int, int], str]:
     Relies on the workbook stream xlrd keeps in on-demand mode; should that
     ever be missing, formulas read as values.
     """
-    from xlrd.formula import FMLA_TYPE_ARRAY, FMLA_TYPE_CELL, FMLA_TYPE_SHARED, decompile_formula
+    from xlrd.formula import (
+        FMLA_TYPE_ARRAY,
+        FMLA_TYPE_CELL,
+        FMLA_TYPE_SHARED,
+        decompile_formula,
+    )
 
     mem = getattr(book, "mem", None)
     positions = getattr(book, "_sh_abs_posn", None)

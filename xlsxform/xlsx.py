@@ -16,6 +16,8 @@ import re
 import warnings
 import zipfile
 from collections.abc import Callable, Iterator
+from collections.abc import Mapping as _Mapping
+from collections.abc import Sequence as _Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -25,17 +27,30 @@ from typing import Any, BinaryIO
 import openpyxl
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.cell.text import Text
+from openpyxl.comments import Comment as _Comment
 from openpyxl.formatting.rule import FormulaRule
-from openpyxl.reader.excel import SHARED_STRINGS, ExcelReader
 from openpyxl.packaging.custom import StringProperty
+from openpyxl.reader.excel import SHARED_STRINGS, ExcelReader
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
-from openpyxl.utils import absolute_coordinate, get_column_letter, quote_sheetname, range_boundaries
+from openpyxl.styles.colors import Color as _Color
+from openpyxl.styles.fills import Fill as _Fill
+from openpyxl.utils import (
+    absolute_coordinate,
+    get_column_letter,
+    quote_sheetname,
+    range_boundaries,
+)
+from openpyxl.utils import coordinate_to_tuple as _coordinate_to_tuple
 from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.workbook.properties import CalcProperties
 from openpyxl.worksheet.cell_range import MultiCellRange
 from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.workbook.properties import CalcProperties
+from openpyxl.worksheet.hyperlink import Hyperlink as _Hyperlink
+from openpyxl.worksheet.worksheet import Worksheet as _Worksheet
 from openpyxl.xml.constants import SHEET_MAIN_NS
+from openpyxl.xml.functions import fromstring as _fromstring
 from openpyxl.xml.functions import iterparse
+from openpyxl.xml.functions import tostring as _tostring
 
 from . import amounts
 from .errors import UnreadableWorkbookError
@@ -392,12 +407,8 @@ def _opened(path: str | Path, *, data_only: bool) -> Iterator[Any]:
     """A read-only workbook, quiet, closed afterwards; whatever goes wrong
     inside openpyxl becomes one UnreadableWorkbookError naming the file."""
     with _quiet():
-        try:
+        with _opening(path):
             workbook = _load(path, data_only=data_only)
-        except (OSError, zipfile.BadZipFile) as exc:
-            raise UnreadableWorkbookError("无法打开：不是有效的 .xlsx 文件", f"cannot open: not a valid .xlsx file ({exc})", path=path) from None
-        except Exception as exc:  # openpyxl raises many kinds on malformed parts
-            raise UnreadableWorkbookError("无法打开：文件已损坏", f"cannot open: the file is damaged ({type(exc).__name__})", path=path) from None
         try:
             yield workbook
         except UnreadableWorkbookError:
@@ -409,6 +420,17 @@ def _opened(path: str | Path, *, data_only: bool) -> Iterator[Any]:
 
 
 @contextlib.contextmanager
+def _opening(path: str | Path) -> Iterator[None]:
+    """openpyxl's many ways of failing to open a file, as one UnreadableWorkbookError."""
+    try:
+        yield
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise UnreadableWorkbookError("无法打开：不是有效的 .xlsx 文件", f"cannot open: not a valid .xlsx file ({exc})", path=path) from None
+    except Exception as exc:  # openpyxl raises many kinds on malformed parts
+        raise UnreadableWorkbookError("无法打开：文件已损坏", f"cannot open: the file is damaged ({type(exc).__name__})", path=path) from None
+
+
+@contextlib.contextmanager
 def _quiet() -> Iterator[None]:
     """openpyxl warns on stderr and prints some faults to stdout (which would
     corrupt the JSON that ``xlsxform read`` prints): keep it silent."""
@@ -417,10 +439,10 @@ def _quiet() -> Iterator[None]:
         yield
 
 
-def _load(path: str | Path, *, data_only: bool) -> Any:
-    """A read-only workbook, opened by content, not by name: openpyxl refuses
-    a name not ending in .xlsx, and departments rename (form.xls, form.XLSX.bak)."""
-    reader = _Reader(io.BytesIO(Path(path).read_bytes()), read_only=True, keep_vba=False, data_only=data_only, keep_links=False)
+def _load(path: str | Path, *, data_only: bool, read_only: bool = True, keep_links: bool = False) -> Any:
+    """A workbook opened by content, not by name: openpyxl refuses a name not
+    ending in .xlsx, and departments rename (form.xls, form.XLSX.bak)."""
+    reader = _Reader(io.BytesIO(Path(path).read_bytes()), read_only=read_only, keep_vba=False, data_only=data_only, keep_links=keep_links)
     reader.read()
     return reader.wb
 
@@ -531,85 +553,8 @@ def _decimals(number_format: str) -> int:
     return len(head.split(".", 1)[1]) if "." in head else 0
 
 
-# -- collection: identity properties, rosters, summary tables ------------------
-# (appended for the collection loop: xlsxform.outbox, roster, ingest, export)
+# -- collection: rosters and summary tables -----------------------------------
 
-import os as _os  # noqa: E402
-import tempfile as _tempfile  # noqa: E402
-from collections.abc import Mapping as _Mapping, Sequence as _Sequence  # noqa: E402
-
-from openpyxl.packaging.custom import CustomPropertyList as _CustomPropertyList  # noqa: E402
-from openpyxl.packaging.manifest import Manifest as _Manifest, Override as _Override  # noqa: E402
-from openpyxl.packaging.relationship import Relationship as _Relationship, RelationshipList as _RelationshipList  # noqa: E402
-from openpyxl.xml.constants import ARC_CONTENT_TYPES as _ARC_TYPES, ARC_CUSTOM as _ARC_CUSTOM, ARC_ROOT_RELS as _ARC_RELS, CPROPS_TYPE as _CPROPS_TYPE  # noqa: E402
-from openpyxl.xml.functions import fromstring as _fromstring, tostring as _tostring  # noqa: E402
-
-MAX_PROPERTIES_BYTES = 1 << 20
-"""A docProps/custom.xml larger than this is not read (no real one is)."""
-
-
-def set_custom_properties(path: str | Path, properties: _Mapping[str, str]) -> None:
-    """Store text custom document properties in a saved .xlsx, in place.
-
-    The same parts openpyxl writes for ``wb.custom_doc_props`` (docProps/
-    custom.xml, its relationship and content type) are added to the zip; every
-    other part is copied byte for byte, so the workbook is not re-rendered.
-    Properties already in the file are kept unless ``properties`` renames them.
-    """
-    path = Path(path)
-    with zipfile.ZipFile(path) as source:
-        parts = [(info, source.read(info)) for info in source.infolist()]
-    names = {info.filename for info, _ in parts}
-    current = _CustomPropertyList()
-    if _ARC_CUSTOM in names:
-        current = _CustomPropertyList.from_tree(_fromstring(dict((i.filename, d) for i, d in parts)[_ARC_CUSTOM]))
-    for name, value in properties.items():
-        if name in current.names:
-            del current[name]
-        current.append(StringProperty(name=name, value=str(value)))
-    custom = _tostring(current.to_tree())
-    replaced: dict[str, bytes] = {_ARC_CUSTOM: custom}
-    for info, data in parts:
-        if info.filename == _ARC_TYPES:
-            manifest = _Manifest.from_tree(_fromstring(data))
-            if f"/{_ARC_CUSTOM}" not in {o.PartName for o in manifest.Override}:
-                manifest.Override.append(_Override(PartName=f"/{_ARC_CUSTOM}", ContentType=_CPROPS_TYPE))
-            replaced[_ARC_TYPES] = _tostring(manifest.to_tree())
-        elif info.filename == _ARC_RELS:
-            rels = _RelationshipList.from_tree(_fromstring(data))
-            if not any(r.Target.lstrip("/") == _ARC_CUSTOM for r in rels):
-                ids, n = {r.Id for r in rels}, len(rels) + 1
-                while f"rId{n}" in ids:
-                    n += 1
-                rels.append(_Relationship(type="custom-properties", Target=_ARC_CUSTOM, Id=f"rId{n}"))
-            replaced[_ARC_RELS] = _tostring(rels.to_tree())
-    handle, temporary = _tempfile.mkstemp(dir=path.parent, prefix=".xlsxform-", suffix=".xlsx")
-    _os.close(handle)
-    try:
-        with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as target:
-            for info, data in parts:
-                target.writestr(info, replaced.pop(info.filename, data))
-            for name, data in replaced.items():
-                target.writestr(name, data)
-        _os.chmod(temporary, path.stat().st_mode & 0o7777)
-        _os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def custom_properties(path: str | Path) -> dict[str, str]:
-    """The custom document properties of an .xlsx as text; {} when it has
-    none or they cannot be read (they are a hint, never a reason to refuse)."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            info = archive.getinfo(_ARC_CUSTOM)
-            if info.file_size > MAX_PROPERTIES_BYTES:
-                return {}
-            found = _CustomPropertyList.from_tree(_fromstring(archive.read(info)))
-        return {p.name: str(p.value) for p in found if p.name and p.value is not None}
-    except Exception:  # a hint only: no file, not a zip, no part, malformed XML
-        return {}
 
 
 def read_table(path: str | Path, *, max_rows: int, max_cols: int) -> list[list[Any]]:
@@ -671,7 +616,7 @@ def write_tables(target: str | Path | BinaryIO, tables: _Sequence[Table]) -> Non
         widths = [_width(str(h)) for h in table.header]
         for col, label in enumerate(table.header, 1):
             cell = sheet.cell(1, col)
-            _put_text(cell, str(label))
+            _store_text(cell, _clean(str(label)))
             cell.font, cell.fill, cell.alignment = _HEADER_FONT, _HEADER_FILL, _TOP
         for r, row in enumerate(table.rows, 2):
             for col, value in enumerate(row, 1):
@@ -683,7 +628,7 @@ def write_tables(target: str | Path | BinaryIO, tables: _Sequence[Table]) -> Non
             last = len(table.rows) + 1
             row = last + 1
             label = sheet.cell(row, 1)
-            _put_text(label, table.total_label)
+            _store_text(label, _clean(table.total_label))
             label.font = _HEADER_FONT
             for index in table.totals:
                 letter = get_column_letter(index + 1)
@@ -704,7 +649,7 @@ def write_tables(target: str | Path | BinaryIO, tables: _Sequence[Table]) -> Non
 def _put(cell: Any, value: Any, amount_format: str) -> str:
     """Write one value; return the text it shows, for the column width."""
     if isinstance(value, Link):
-        _put_text(cell, value.text)
+        _store_text(cell, _clean(value.text))
         cell.hyperlink = value.target
         cell.font = _LINK_FONT
         return value.text
@@ -721,15 +666,9 @@ def _put(cell: Any, value: Any, amount_format: str) -> str:
         cell.value = value
         return str(value)
     text = str(value)
-    _put_text(cell, text)
+    _store_text(cell, _clean(text))
     cell.alignment = _TOP
     return text
-
-
-def _put_text(cell: Any, text: str) -> None:
-    text = ILLEGAL_CHARACTERS_RE.sub("", text)[:MAX_TEXT]
-    cell.value = _ESCAPE.sub(r"_x005F\1", text) if "_x" in text else text
-    cell.data_type = "s"
 
 
 def _width(text: str) -> float:
@@ -747,12 +686,6 @@ def _sheet_title(title: str) -> str:
 # -- annotation: problems marked on a department's own workbook --------------
 # (appended for `xlsxform check --annotate`: xlsxform.annotate)
 
-from openpyxl.comments import Comment as _Comment  # noqa: E402
-from openpyxl.styles.colors import Color as _Color  # noqa: E402
-from openpyxl.styles.fills import Fill as _Fill  # noqa: E402
-from openpyxl.utils import coordinate_to_tuple as _coordinate_to_tuple, quote_sheetname as _quote_sheetname  # noqa: E402
-from openpyxl.worksheet.hyperlink import Hyperlink as _Hyperlink  # noqa: E402
-from openpyxl.worksheet.worksheet import Worksheet as _Worksheet  # noqa: E402
 
 MARKS_SHEET = "_xlsxform_marks"
 """The very hidden sheet recording what :class:`Annotator` changed, so that
@@ -819,15 +752,8 @@ class Annotator:
     """
 
     def __init__(self, path: str | Path) -> None:
-        self.path = path
-        try:
-            reader = _Reader(path, read_only=False, keep_vba=False, data_only=False, keep_links=True)
-            reader.read()
-        except (OSError, zipfile.BadZipFile) as exc:
-            raise UnreadableWorkbookError("无法打开：不是有效的 .xlsx 文件", f"cannot open: not a valid .xlsx file ({exc})", path=path) from None
-        except Exception as exc:  # openpyxl raises many kinds on malformed parts
-            raise UnreadableWorkbookError("无法打开：文件已损坏", f"cannot open: the file is damaged ({type(exc).__name__})", path=path) from None
-        self.workbook = reader.wb
+        with _quiet(), _opening(path):
+            self.workbook = _load(path, data_only=False, read_only=False, keep_links=True)
         if self.workbook.calculation is None:
             self.workbook.calculation = CalcProperties()
         self.workbook.calculation.fullCalcOnLoad = True
@@ -939,13 +865,13 @@ class Annotator:
         """Fill the cell by severity and put ``note`` in its comment, above any
         comment the department wrote there; record what the cell had."""
         cell = self.workbook[place.sheet][place.coordinate]
-        note = _comment_text(note)
+        note = _clean(note)
         record = self._marked.get((place.sheet, place.coordinate))
         if record is None:
             before = cell.comment
             record = [
                 "cell",
-                f"={_quote_sheetname(place.sheet)}!{place.coordinate}",
+                f"={quote_sheetname(place.sheet)}!{place.coordinate}",
                 _fill_xml(cell.fill),
                 "",
                 note,
@@ -979,7 +905,7 @@ class Annotator:
         self._added.append(name)
         for col, label in enumerate(header, 1):
             cell = sheet.cell(1, col)
-            _annotation_text(cell, label)
+            _store_text(cell, _clean(label))
             cell.font, cell.fill, cell.alignment, cell.border = _RESULT_HEADER_FONT, _RESULT_HEADER_FILL, _RESULT_CENTER, _BOX
         for r, row in enumerate(rows, 2):
             lines = 1
@@ -987,22 +913,22 @@ class Annotator:
                 cell = sheet.cell(r, col)
                 cell.font, cell.alignment, cell.border = _RESULT_FONT, _RESULT_ALIGN, _BOX
                 if isinstance(value, CellLink):
-                    _annotation_text(cell, value.text)
-                    location = f"{_quote_sheetname(value.sheet)}!{value.coordinate}"
+                    _store_text(cell, _clean(value.text))
+                    location = f"{quote_sheetname(value.sheet)}!{value.coordinate}"
                     cell.hyperlink = _Hyperlink(ref=cell.coordinate, location=location, display=value.text)
                     cell.font = _RESULT_LINK_FONT
                 elif isinstance(value, Flagged):
-                    _annotation_text(cell, value.text)
+                    _store_text(cell, _clean(value.text))
                     cell.fill, cell.alignment = _MARK_FILL[value.severity], _RESULT_CENTER
                 elif isinstance(value, int | float) and not isinstance(value, bool):
                     cell.value, cell.alignment = value, _RESULT_CENTER
                 else:
-                    _annotation_text(cell, "" if value is None else str(value))
+                    _store_text(cell, _clean("" if value is None else str(value)))
                 lines = max(lines, _lines(str(cell.value or ""), widths[col - 1]))
             sheet.row_dimensions[r].height = min(409, round(14.5 * lines + 4, 1))
         if not rows:
             cell = sheet.cell(2, 1)
-            _annotation_text(cell, empty)
+            _store_text(cell, _clean(empty))
             cell.font, cell.alignment, cell.fill = _RESULT_FONT, _RESULT_ALIGN, _PASSED_FILL
             sheet.row_dimensions[2].height = 20
             sheet.merge_cells(start_row=2, start_column=1, end_row=2, end_column=len(header))
@@ -1012,9 +938,7 @@ class Annotator:
         if rows:
             sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{len(rows) + 1}"
         sheet.page_setup.orientation = "landscape"
-        sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-        sheet.sheet_properties.pageSetUpPr.fitToPage = True
-        sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+        _fit_to_width(sheet)
         sheet.print_title_rows = "1:1"
         for other in self.workbook.worksheets:
             other.sheet_view.tabSelected = False
@@ -1027,14 +951,14 @@ class Annotator:
         if MARKS_SHEET in self.workbook.sheetnames:  # not unmarked: a record of these marks only
             self.workbook.remove(self.workbook[MARKS_SHEET])
         record = self.workbook.create_sheet(MARKS_SHEET)
-        rows = [["sheet", f"={_quote_sheetname(title)}!A1", "", "", "", "", "", ""] for title in self._added]
+        rows = [["sheet", f"={quote_sheetname(title)}!A1", "", "", "", "", "", ""] for title in self._added]
         for r, row in enumerate([_MARKS_HEADER, *rows, *self._marked.values()], 1):
             for col, value in enumerate(row, 1):
                 cell = record.cell(r, col)
                 if col == 2 and r > 1:
                     cell.value = value  # the formula that follows the cell
                 elif value != "":
-                    _annotation_text(cell, value)
+                    _store_text(cell, _clean(value))
         record.sheet_state = "veryHidden"
         record.protection.sheet = True
         self.workbook.save(target)
@@ -1042,7 +966,7 @@ class Annotator:
 
 def _written(note: str, original: str | None) -> str:
     """The comment :meth:`Annotator.mark` writes: the note, then the department's comment."""
-    return _comment_text(f"{note}{_NOTE_SEPARATOR}{original}") if original else note
+    return _clean(f"{note}{_NOTE_SEPARATOR}{original}") if original else note
 
 
 def _normal(text: str) -> str:
@@ -1118,15 +1042,9 @@ def _record_text(value: Any) -> str:
     return _plain_text(value) if isinstance(value, str) else str(value)
 
 
-def _annotation_text(cell: Any, text: str) -> None:
-    """Text that stays text: no formula, no error value, no control character."""
-    text = ILLEGAL_CHARACTERS_RE.sub("", text)[:MAX_TEXT]
-    cell.value = _ESCAPE.sub(r"_x005F\1", text) if "_x" in text else text
-    cell.data_type = "s"
-
-
-def _comment_text(text: str) -> str:
-    return ILLEGAL_CHARACTERS_RE.sub("", text)[:MAX_TEXT]
+def _clean(text: str) -> str:
+    """Report text a cell or comment can hold: control characters dropped, cut to the cell limit."""
+    return CONTROL.sub("", text)[:MAX_TEXT]
 
 
 def _display_width(text: str) -> float:

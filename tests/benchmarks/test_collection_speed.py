@@ -33,11 +33,10 @@ import pytest
 
 from xlsxform import Form, read, render
 from xlsxform.ingest import ingest
-from xlsxform.outbox import identity
+from xlsxform.outbox import form_id
 from xlsxform.roster import Department
 from xlsxform.spec import load_spec
 from xlsxform.store import Store
-from xlsxform.xlsx import set_custom_properties
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_JSON = ROOT / "samples" / "zhanjiang-xinfang-2023.json"
@@ -62,8 +61,9 @@ def returns(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
         name = f"湛江市第{n + 1}局"
         budget = sample.budget if n % 10 else sample.budget.model_copy(update={"fiscal": Decimal("1")})
         path = folder / f"{name}.xlsx"
-        render(sample.model_copy(update={"department": name, "staff": n, "budget": budget}), path)
-        set_custom_properties(path, identity(Department(name, "a@zj.gov.cn", str(n)), sample.year or 2023, spec))
+        department = Department(name, "a@zj.gov.cn", str(n))
+        form = sample.model_copy(update={"department": name, "staff": n, "budget": budget})
+        render(form, path, spec=spec, form_id=form_id(sample.year or 2023, department), department_code=department.code)
         paths.append(path)
     assert read(paths[1]).ok and not read(paths[0]).ok
     return paths
