@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from xlsxform import Form, load_spec
-from xlsxform.spec import Spec
+from xlsxform.spec.layout import Spec
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_JSON = ROOT / "samples" / "zhanjiang-xinfang-2023.json"
@@ -85,7 +85,9 @@ def libreoffice_fill(office: Office, tmp_path_factory: pytest.TempPathFactory) -
 
     def fill(source: Path, target: Path, steps: list[dict[str, Any]]) -> Path:
         job = target.with_suffix(".job.json")
-        job.write_text(json.dumps({"source": str(source), "target": str(target), "profile": str(profile), "steps": steps}, ensure_ascii=False), encoding="utf-8")
+        job.write_text(
+            json.dumps({"source": str(source), "target": str(target), "profile": str(profile), "steps": steps}, ensure_ascii=False), encoding="utf-8"
+        )
         run = subprocess.run([python, str(UNO_SCRIPT), str(job)], capture_output=True, text=True, timeout=180)
         assert run.returncode == 0 and target.exists(), f"LibreOffice edit failed: {run.stdout} {run.stderr}"
         return target

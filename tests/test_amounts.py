@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from xlsxform import amounts
+from xlsxform.form import amounts
 
 
 @pytest.mark.parametrize(

@@ -14,8 +14,8 @@ from openpyxl.styles import GradientFill, PatternFill
 from openpyxl.xml.functions import tostring
 
 from xlsxform import Form, FormDataError, Problem, UnreadableWorkbookError, read
-from xlsxform.annotate import annotate
-from xlsxform.cli import main
+from xlsxform.cli.main import main
+from xlsxform.reading.annotate import annotate
 
 from .helpers import fill, pairs, rendered
 
@@ -36,8 +36,7 @@ def cell_values(path: Path) -> dict[str, dict[str, tuple[Any, str]]]:
     """Every non-empty cell of every sheet: its value (a formula as its text) and data type."""
     workbook = openpyxl.load_workbook(path)
     return {
-        sheet.title: {c.coordinate: (c.value, c.data_type) for row in sheet.iter_rows() for c in row if c.value is not None}
-        for sheet in workbook.worksheets
+        sheet.title: {c.coordinate: (c.value, c.data_type) for row in sheet.iter_rows() for c in row if c.value is not None} for sheet in workbook.worksheets
     }
 
 
@@ -89,8 +88,11 @@ def annotated(broken: Path, tmp_path: Path) -> tuple[Path, list[Problem]]:
 def test_the_broken_form_has_errors_a_warning_and_a_shared_cell(broken: Path) -> None:
     """The fixture is what the tests below rely on: errors, a warning, one problem on the merged C28."""
     assert pairs(read(broken)) == {
-        (f"{S}C3", "not-whole-number"), (f"{S}C5", "not-a-number"), (f"{S}D14", "formula-unresolved"),
-        (f"{S}C28", "indicator-level-unknown"), (f"{S}C11", "r4-development-exceeds-project"),
+        (f"{S}C3", "not-whole-number"),
+        (f"{S}C5", "not-a-number"),
+        (f"{S}D14", "formula-unresolved"),
+        (f"{S}C28", "indicator-level-unknown"),
+        (f"{S}C11", "r4-development-exceeds-project"),
     }
     assert [p.cell for p in read(broken).problems].count(f"{S}C28") == 1
 
@@ -255,7 +257,7 @@ def test_not_one_value_of_the_department_changes(annotated, broken: Path) -> Non
     """Every value and formula of every original sheet is identical, cell by cell; sheets keep order and visibility."""
     path, _ = annotated
     before, after = cell_values(broken), cell_values(path)
-    assert list(after)[: len(before)] == list(before) and list(after)[len(before):] == ["校验结果", MARKS]
+    assert list(after)[: len(before)] == list(before) and list(after)[len(before) :] == ["校验结果", MARKS]
     for name, cells in before.items():
         assert after[name] == cells, name
     old, new = openpyxl.load_workbook(broken), openpyxl.load_workbook(path)
@@ -317,7 +319,8 @@ def marks(path: Path) -> dict[str, str | None]:
     ws = openpyxl.load_workbook(path)["绩效目标表"]
     return {
         c.coordinate: c.fill.fgColor.rgb if c.fill.fill_type == "solid" else None
-        for row in ws.iter_rows() for c in row
+        for row in ws.iter_rows()
+        for c in row
         if c.comment and c.comment.author == "xlsxform"
     }
 
@@ -382,9 +385,11 @@ def test_fixing_some_problems_and_annotating_again_marks_exactly_the_rest(return
     original, after = exact_fills(returned), exact_fills(again)
     assert {ref for ref in after if after[ref] != original[ref]} == {"C11", "C28"}
     assert [(row[1], row[3]) for row in result_rows(again)] == [(p.cell, p.code) for p in problems]
-    assert openpyxl.load_workbook(again).sheetnames == openpyxl.load_workbook(returned).sheetnames + ["校验结果", MARKS]
+    assert openpyxl.load_workbook(again).sheetnames == [*openpyxl.load_workbook(returned).sheetnames, "校验结果", MARKS]
     before, now = cell_values(sent_back), cell_values(again)
-    assert {name: now[name] for name in before if name not in ("校验结果", MARKS)} == {name: cells for name, cells in before.items() if name not in ("校验结果", MARKS)}
+    assert {name: now[name] for name in before if name not in ("校验结果", MARKS)} == {
+        name: cells for name, cells in before.items() if name not in ("校验结果", MARKS)
+    }
 
 
 def test_department_comments_survive_and_the_result_is_as_if_never_marked(returned: Path, fixes, tmp_path: Path) -> None:
@@ -437,7 +442,9 @@ def test_a_copy_marked_before_marks_were_recorded_is_cleaned_too(broken: Path, f
     again, fresh = snapshot(tmp_path / "again.xlsx"), snapshot(tmp_path / "fresh.xlsx")
     assert {k: again[k] for k in ("sheets", "active", "fills")} == {k: fresh[k] for k in ("sheets", "active", "fills")}
     assert {ref: text for ref, (text, _) in again["comments"].items()} == {ref: text for ref, (text, _) in fresh["comments"].items()}
-    assert {name: cells for name, cells in again["values"].items() if name != MARKS} == {name: cells for name, cells in fresh["values"].items() if name != MARKS}
+    assert {name: cells for name, cells in again["values"].items() if name != MARKS} == {
+        name: cells for name, cells in fresh["values"].items() if name != MARKS
+    }
 
 
 @pytest.mark.office
@@ -454,7 +461,7 @@ def test_a_copy_saved_by_libreoffice_then_fixed_is_annotated_anew(returned: Path
     assert marks(again) == {"C11": YELLOW, "C28": RED}
     assert {ref: exact_fills(again)[ref] for ref in FIXED} == {ref: exact_fills(returned)[ref] for ref in FIXED}
     assert fills(again) == {"C5": GREEN, "C11": YELLOW, "C28": RED}
-    assert openpyxl.load_workbook(again).sheetnames == openpyxl.load_workbook(returned).sheetnames + ["校验结果", MARKS]
+    assert openpyxl.load_workbook(again).sheetnames == [*openpyxl.load_workbook(returned).sheetnames, "校验结果", MARKS]
     found = {ref: text for (sheet, ref), (text, _) in all_comments(again).items() if sheet == "绩效目标表"}
     assert {ref: found[ref] for ref in ("C5", "B3")} == {ref: DEPARTMENT_NOTES[ref][0] for ref in ("C5", "B3")}
     assert found["C28"].split(SEPARATOR)[1:] == [DEPARTMENT_NOTES["C28"][0]]
@@ -509,7 +516,7 @@ def test_an_unreadable_source_is_an_unreadable_workbook(tmp_path: Path) -> None:
 @pytest.mark.office
 def test_the_marks_survive_libreoffice(annotated, broken: Path, office) -> None:
     """Saved again by LibreOffice, the copy keeps its comments, colours, results, links and values."""
-    path, problems = annotated
+    path, _problems = annotated
     saved = office(path, "xlsx")
     assert comments(saved) == comments(path)
     assert {ref: fills(saved)[ref] for ref in comments(path)} == {ref: fills(path)[ref] for ref in comments(path)}

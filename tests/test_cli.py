@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 
 from xlsxform import Form, read
-from xlsxform.cli import main
+from xlsxform.cli.main import main
 
 from .conftest import SAMPLE_JSON
 from .helpers import fill, rendered
@@ -27,7 +27,22 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 def test_template_writes_a_blank_form_for_the_year(tmp_path: Path, capsys) -> None:
     """`template` writes the year's blank form, with the department and amounts asked for."""
     target = tmp_path / "blank.xlsx"
-    code, out, _ = run(capsys, "template", "-o", str(target), "--year", "2023", "--department", "湛江市信访局", "--amount", "基本支出=776.8", "--amount", "fiscal=1,133.49 万元", "--key-tasks", "6")
+    code, out, _ = run(
+        capsys,
+        "template",
+        "-o",
+        str(target),
+        "--year",
+        "2023",
+        "--department",
+        "湛江市信访局",
+        "--amount",
+        "基本支出=776.8",
+        "--amount",
+        "fiscal=1,133.49 万元",
+        "--key-tasks",
+        "6",
+    )
     assert code == 0 and str(target) in out
     sheet = openpyxl.load_workbook(target).active
     assert (sheet["A1"].value, sheet["B2"].value, sheet["C5"].value, sheet["E5"].value) == ("2023年市级部门整体预算绩效目标表", "湛江市信访局", 776.8, 1133.49)
@@ -110,7 +125,8 @@ def test_check_gives_json_for_programs(sample: Form, tmp_path: Path, capsys) -> 
     report = json.loads(out)
     assert code == 1 and report["ok"] is False
     assert {(p["cell"], p["code"], p["severity"]) for p in report["problems"]} == {
-        ("绩效目标表!C3", "not-whole-number", "error"), ("绩效目标表!C7", "r1-budget-unbalanced", "error")
+        ("绩效目标表!C3", "not-whole-number", "error"),
+        ("绩效目标表!C7", "r1-budget-unbalanced", "error"),
     }
 
 

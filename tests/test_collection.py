@@ -19,9 +19,9 @@ import openpyxl
 import pytest
 
 from xlsxform import read
-from xlsxform.cli import main
-from xlsxform.status import annotator
-from xlsxform.store import Store
+from xlsxform.cli.main import main
+from xlsxform.collection.status import annotator
+from xlsxform.collection.store import Store
 
 from .departments import fill_in, mail, write_roster
 
@@ -57,7 +57,7 @@ def test_the_whole_loop(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     outbox, inbox = city / "outbox", city / "inbox"
 
     # 1. Issue: a pre-filled workbook and an e-mail draft per department.
-    code, out, _ = run(capsys, "issue", str(roster), "-o", str(outbox), "--year", str(YEAR), "--eml", "--from", "czj@zj.gov.cn", "--deadline", "2024-12-31")
+    code, _out, _ = run(capsys, "issue", str(roster), "-o", str(outbox), "--year", str(YEAR), "--eml", "--from", "czj@zj.gov.cn", "--deadline", "2024-12-31")
     assert code == 0
     workbooks = {row[0]: outbox / f"{row[0]}.xlsx" for row in ROSTER}
     assert all(path.is_file() and path.with_suffix(".eml").is_file() for path in workbooks.values())
@@ -68,7 +68,9 @@ def test_the_whole_loop(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     draft = email.message_from_bytes(workbooks["湛江市信访局"].with_suffix(".eml").read_bytes(), policy=email.policy.default)
     attached = next(draft.iter_attachments())
     assert (draft["To"].addresses[0].addr_spec, attached.get_filename(), attached.get_content()) == (
-        "xinfang@zj.gov.cn", "湛江市信访局.xlsx", workbooks["湛江市信访局"].read_bytes()
+        "xinfang@zj.gov.cn",
+        "湛江市信访局.xlsx",
+        workbooks["湛江市信访局"].read_bytes(),
     )
 
     # 2. Departments fill in and return.
@@ -82,19 +84,27 @@ def test_the_whole_loop(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     shutil.copy(workbooks["湛江市公安局"], inbox / "公安局.xlsx")
     shutil.copy(workbooks["湛江市公安局"], inbox / "公安局(1).xlsx")  # sent twice
     (inbox / "卫健局.xlsx").write_bytes(workbooks["湛江市卫生健康局"].read_bytes()[:3000])  # cut short in transit
-    reply = mail([("交通运输局.xlsx", workbooks["湛江市交通运输局"].read_bytes())], sender="jtj@zj.gov.cn", date=dt.datetime(2024, 12, 20, 9, 30, tzinfo=dt.timezone(dt.timedelta(hours=8))))
+    reply = mail(
+        [("交通运输局.xlsx", workbooks["湛江市交通运输局"].read_bytes())],
+        sender="jtj@zj.gov.cn",
+        date=dt.datetime(2024, 12, 20, 9, 30, tzinfo=dt.timezone(dt.timedelta(hours=8))),
+    )
     (inbox / "回复 交通运输局.eml").write_bytes(bytes(reply))
 
     # 3. Ingest, with the status against the roster and its report.
     db, report = city / "forms.sqlite", city / "status.xlsx"
-    code, out, _ = run(capsys, "ingest", str(inbox), "--db", str(db), "--roster", str(roster), "--report", str(report))
+    code, _out, _ = run(capsys, "ingest", str(inbox), "--db", str(db), "--roster", str(roster), "--report", str(report))
     assert code == 1  # a refused file and a form with errors need the officer's attention
     with Store(db) as store:
         forms = {f.department: f for f in store.forms()}
         refusals = store.refusals()
         first = list(store.dump())
         assert {name: (f.errors == 0) for name, f in forms.items()} == {
-            "湛江市信访局": True, "湛江市财政局": True, "湛江市教育局": False, "湛江市公安局": True, "湛江市交通运输局": True
+            "湛江市信访局": True,
+            "湛江市财政局": True,
+            "湛江市教育局": False,
+            "湛江市公安局": True,
+            "湛江市交通运输局": True,
         }
         assert [(r.file_name, r.refusal) for r in refusals] == [("卫健局.xlsx", "unreadable")]
         emailed = forms["湛江市交通运输局"]
@@ -108,8 +118,13 @@ def test_the_whole_loop(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
 
     states = _report_states(report)
     assert states == {
-        "湛江市信访局": ("已通过", 0), "湛江市财政局": ("已通过", 0), "湛江市教育局": ("有错误", 1),
-        "湛江市卫生健康局": ("未返回", None), "湛江市公安局": ("已通过", 0), "湛江市交通运输局": ("已通过", 0), "湛江市民政局": ("未返回", None),
+        "湛江市信访局": ("已通过", 0),
+        "湛江市财政局": ("已通过", 0),
+        "湛江市教育局": ("有错误", 1),
+        "湛江市卫生健康局": ("未返回", None),
+        "湛江市公安局": ("已通过", 0),
+        "湛江市交通运输局": ("已通过", 0),
+        "湛江市民政局": ("未返回", None),
     }
     links = _report_links(report)
     if annotator() is not None:
@@ -144,7 +159,11 @@ def test_the_whole_loop(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert table[-1][0] == "合计" and Decimal(table[-1][basic]) == sum(Decimal(v) for v in BASIC.values())
     document = json.loads((city / "summary.json").read_text(encoding="utf-8"))
     assert {d["department"]: d["status"] for d in document["departments"]} == {
-        "湛江市信访局": "valid", "湛江市财政局": "valid", "湛江市教育局": "errors", "湛江市公安局": "valid", "湛江市交通运输局": "valid"
+        "湛江市信访局": "valid",
+        "湛江市财政局": "valid",
+        "湛江市教育局": "errors",
+        "湛江市公安局": "valid",
+        "湛江市交通运输局": "valid",
     }
     assert Decimal(document["totals"]["basic"]) == sum(Decimal(v) for v in BASIC.values())
 

@@ -42,8 +42,15 @@ def build(sample: Form, tmp_path: Path, **variant: Any) -> Path:
         pytest.param({"other_rows": 2}, id="two rows for 其他需完成的任务"),
         pytest.param({"extra_task_rows": 3}, id="blank task rows left over"),
         pytest.param(
-            {"labels": {"拟用于对下转移支付资金": "拟用于对下\n转移支付资金", "基本支出": " 基本支出 ", "其他需完成的任务（可选填）": "其他需完成的任务\n(可选填)",
-                        "年度重点工作任务": "年度重点\n工作任务", "财政供养人员数": "财政供养人员数 "}},
+            {
+                "labels": {
+                    "拟用于对下转移支付资金": "拟用于对下\n转移支付资金",
+                    "基本支出": " 基本支出 ",
+                    "其他需完成的任务（可选填）": "其他需完成的任务\n(可选填)",
+                    "年度重点工作任务": "年度重点\n工作任务",
+                    "财政供养人员数": "财政供养人员数 ",
+                }
+            },
             id="labels with stray spaces, line breaks and half-width brackets",
         ),
         pytest.param({"labels": {"服务对象满意度指标": "服务对象"}}, id="shortened label 服务对象"),
@@ -131,13 +138,15 @@ def test_formulas_typed_over_inputs_without_cached_values(sample: Form, tmp_path
     """=C5+C6 in 财政拨款 counts as its result; a formula that cannot be worked out is reported."""
     assert read(build(sample, tmp_path, edits={"E5": "=C5+C6"})).form == sample
     assert read(build(sample, tmp_path, edits={"E5": "=SUM(C5:C6)"})).form == sample
-    result = read(build(sample, tmp_path, edits={"E5": "=INDIRECT(\"C5\")"}))
+    result = read(build(sample, tmp_path, edits={"E5": '=INDIRECT("C5")'}))
     assert pairs(result) == {(f"{S}E5", "formula-unresolved")}
 
 
 def test_cached_values_saved_by_libreoffice_lose_their_float_noise(sample: Form, tmp_path: Path, office: Office) -> None:
     """A formula typed over an input, calculated and saved by LibreOffice, reads as its cached value without float noise."""
-    form = sample.model_copy(update={"budget": sample.budget.model_copy(update={"basic": Decimal("80000.1"), "project": Decimal("2800.82"), "fiscal": Decimal("82800.92")})})
+    form = sample.model_copy(
+        update={"budget": sample.budget.model_copy(update={"basic": Decimal("80000.1"), "project": Decimal("2800.82"), "fiscal": Decimal("82800.92")})}
+    )
     form.key_tasks[0].funds = Decimal("2644.13")
     saved = office(build(form, tmp_path, edits={"E5": "=C5+C6"}), "xlsx")
     assert openpyxl.load_workbook(saved).active["E5"].value == "=C5+C6"

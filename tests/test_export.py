@@ -11,9 +11,10 @@ import openpyxl
 import pytest
 
 from xlsxform import Form, render
-from xlsxform.export import ExportError, csv_paths, export
-from xlsxform.ingest import ingest
-from xlsxform.store import Store
+from xlsxform.collection.export import csv_paths, export
+from xlsxform.collection.ingest import ingest
+from xlsxform.collection.store import Store
+from xlsxform.errors import ExportError
 
 
 @pytest.fixture

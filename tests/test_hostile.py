@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from xlsxform import Form, read, render
 from xlsxform.errors import FormDataError, RefusedFileError, UnreadableWorkbookError
-from xlsxform.gate import Limits, inspect
+from xlsxform.safety.gate import Limits, inspect
 
 from .conftest import ROOT, SAMPLE_JSON
 from .hostile.build import CATALOGUE, SHEET, Case, build, write_zip
@@ -69,7 +69,12 @@ def read_in_child(*paths: Path, timeout: float = SECONDS) -> dict:
     """Read files in a fresh process limited to 1 GiB; its outcomes, time and peak memory."""
     run = subprocess.run(
         [sys.executable, "-c", CHILD, *map(str, paths)],
-        capture_output=True, text=True, timeout=timeout, preexec_fn=_limit_memory, cwd=ROOT, check=False,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        preexec_fn=_limit_memory,
+        cwd=ROOT,
+        check=False,
     )
     assert run.returncode == 0 and "Traceback" not in run.stderr, f"the reader crashed:\n{run.stderr[-3000:]}"
     return json.loads(run.stdout)
@@ -116,14 +121,14 @@ def test_each_catalogue_file_is_read_or_refused_within_limits(case: Case, reques
     (found,) = report["outcomes"]
     expected = _expected(case)
     if case.expected == ("read", None):
-        found = found[:1] + [None]
+        found = [*found[:1], None]
     assert found == expected
     assert report["cpu"] < SECONDS and report["seconds"] < SECONDS and report["rss"] < RSS_BUDGET
 
 
 def test_the_catalogue_covers_every_kind_of_file_the_issue_names() -> None:
     """At least 20 files, meeting every refusal reason but not-a-file (no file is one) and external-links (refused only by a setting)."""
-    from xlsxform.gate import REASONS
+    from xlsxform.safety.gate import REASONS
 
     reasons = {case.expected[1] for case in CATALOGUE if case.expected[0] == "refused"}
     assert len(CATALOGUE) >= 20
@@ -228,10 +233,25 @@ def _fuzz_settings(examples: int) -> settings:
 
 
 NASTY = [
-    "<!DOCTYPE x>", '<c r="XFE1"><v>1</v></c>', '<row r="0">', '<row r="1048577">', '<c r="A0"><v>1</v></c>',
-    '<c t="s"><v>99</v></c>', '<c t="n"><v>abc</v></c>', "<v>1e309</v>", '<c t="d"><v>not a date</v></c>',
-    '<c t="b"><v>2</v></c>', "<f>1/0</f>", "&#0;", "&#x1;", "_x0000_", "\x00", "<dimension ref=\"A1:ZZZZ9\"/>",
-    '<mergeCell ref="A1:XFD1048576"/>', "=cmd|' /C calc'!A0", '<c r="B2" t="inlineStr"><is><t>=1+1</t></is></c>',
+    "<!DOCTYPE x>",
+    '<c r="XFE1"><v>1</v></c>',
+    '<row r="0">',
+    '<row r="1048577">',
+    '<c r="A0"><v>1</v></c>',
+    '<c t="s"><v>99</v></c>',
+    '<c t="n"><v>abc</v></c>',
+    "<v>1e309</v>",
+    '<c t="d"><v>not a date</v></c>',
+    '<c t="b"><v>2</v></c>',
+    "<f>1/0</f>",
+    "&#0;",
+    "&#x1;",
+    "_x0000_",
+    "\x00",
+    '<dimension ref="A1:ZZZZ9"/>',
+    '<mergeCell ref="A1:XFD1048576"/>',
+    "=cmd|' /C calc'!A0",
+    '<c r="B2" t="inlineStr"><is><t>=1+1</t></is></c>',
 ]
 
 
@@ -307,4 +327,3 @@ def test_fuzzed_xml_is_read_or_refused_cleanly(part: str, mutations: list[tuple]
 def _entries() -> list[tuple[str, bytes]]:
     with zipfile.ZipFile(io.BytesIO(GOOD)) as archive:
         return [(info.filename, archive.read(info)) for info in archive.infolist()]
-

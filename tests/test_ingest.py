@@ -16,11 +16,11 @@ import openpyxl
 import pytest
 
 from xlsxform import Form, render
-from xlsxform.cli import main
-from xlsxform.ingest import Progress, ingest
-from xlsxform.roster import Department, Roster
-from xlsxform.status import department_status, write_report
-from xlsxform.store import Store
+from xlsxform.cli.main import main
+from xlsxform.collection.ingest import Progress, ingest
+from xlsxform.collection.roster import Department, Roster
+from xlsxform.collection.status import department_status, write_report
+from xlsxform.collection.store import Store
 
 from .departments import mail
 
@@ -56,7 +56,11 @@ def test_eml_attachments_are_taken_and_others_refused(sample: Form, tmp_path: Pa
     (tmp_path / "in" / "a.eml").write_bytes(bytes(mail([("信访局.xlsx", book), ("说明.pdf", b"%PDF-1.4")], sender="Xinfang <xinfang@zj.gov.cn>", date=sent)))
     (tmp_path / "in" / "b.eml").write_bytes(bytes(mail([], sender="jyj@zj.gov.cn", date=sent, subject="忘了附件")))
     summary = ingest([tmp_path / "in"], store)
-    assert outcomes(summary) == [("信访局.xlsx", "stored", ""), ("说明.pdf", "refused", "attachment-not-workbook"), ("b.eml", "refused", "mail-without-workbook")]
+    assert outcomes(summary) == [
+        ("信访局.xlsx", "stored", ""),
+        ("说明.pdf", "refused", "attachment-not-workbook"),
+        ("b.eml", "refused", "mail-without-workbook"),
+    ]
     (form,) = store.forms()
     assert (form.department, form.file_name, form.received_at) == ("湛江市信访局", "信访局.xlsx", "2024-12-20T01:30:00+00:00")
     row = store.db.execute("SELECT origin, sender, date, subject FROM inputs WHERE sha256 = ?", (form.sha256,)).fetchone()
@@ -67,8 +71,14 @@ def test_eml_attachments_are_taken_and_others_refused(sample: Form, tmp_path: Pa
 def test_a_mailbox_gives_each_messages_workbooks(sample: Form, tmp_path: Path, store: Store) -> None:
     """An mbox (even without its suffix) yields every message's workbook, a forwarded one included, each with its own sender."""
     box = mailbox.mbox(tmp_path / "Inbox", create=True)
-    first = mail([("信访局.xlsx", workbook(form_of(sample), tmp_path / "1.xlsx").read_bytes())], sender="xinfang@zj.gov.cn", date=dt.datetime(2024, 12, 1, tzinfo=CST))
-    inner = mail([("教育局.xlsx", workbook(form_of(sample, "湛江市教育局"), tmp_path / "2.xlsx").read_bytes())], sender="jyj@zj.gov.cn", date=dt.datetime(2024, 12, 2, tzinfo=CST))
+    first = mail(
+        [("信访局.xlsx", workbook(form_of(sample), tmp_path / "1.xlsx").read_bytes())], sender="xinfang@zj.gov.cn", date=dt.datetime(2024, 12, 1, tzinfo=CST)
+    )
+    inner = mail(
+        [("教育局.xlsx", workbook(form_of(sample, "湛江市教育局"), tmp_path / "2.xlsx").read_bytes())],
+        sender="jyj@zj.gov.cn",
+        date=dt.datetime(2024, 12, 2, tzinfo=CST),
+    )
     forwarded = EmailMessage()
     forwarded["From"], forwarded["Subject"], forwarded["Date"] = "office@zj.gov.cn", "转发", "Tue, 03 Dec 2024 10:00:00 +0800"
     forwarded.set_content("转发教育局的表格")
@@ -100,11 +110,17 @@ def test_the_same_file_is_stored_once(sample: Form, tmp_path: Path, store: Store
 @pytest.mark.parametrize("newest_first", [False, True])
 def test_a_newer_return_supersedes_the_older(sample: Form, tmp_path: Path, store: Store, newest_first: bool) -> None:
     """Whichever arrives first, the return sent later is current and the other is kept as its history."""
-    old = mail([("v1.xlsx", workbook(form_of(sample, valid=False), tmp_path / "v1.xlsx").read_bytes())], sender="x@zj.gov.cn", date=dt.datetime(2024, 12, 1, tzinfo=CST))
-    new = mail([("v2.xlsx", workbook(form_of(sample, staff=24), tmp_path / "v2.xlsx").read_bytes())], sender="x@zj.gov.cn", date=dt.datetime(2024, 12, 5, tzinfo=CST))
+    old = mail(
+        [("v1.xlsx", workbook(form_of(sample, valid=False), tmp_path / "v1.xlsx").read_bytes())],
+        sender="x@zj.gov.cn",
+        date=dt.datetime(2024, 12, 1, tzinfo=CST),
+    )
+    new = mail(
+        [("v2.xlsx", workbook(form_of(sample, staff=24), tmp_path / "v2.xlsx").read_bytes())], sender="x@zj.gov.cn", date=dt.datetime(2024, 12, 5, tzinfo=CST)
+    )
     (tmp_path / "old.eml").write_bytes(bytes(old))
     (tmp_path / "new.eml").write_bytes(bytes(new))
-    for name in (["new.eml", "old.eml"] if newest_first else ["old.eml", "new.eml"]):
+    for name in ["new.eml", "old.eml"] if newest_first else ["old.eml", "new.eml"]:
         ingest([tmp_path / name], store)
     history = store.history("湛江市信访局")
     assert [(f.file_name, f.errors > 0) for f in history] == [("v1.xlsx", True), ("v2.xlsx", False)]
@@ -116,7 +132,15 @@ def test_a_newer_return_supersedes_the_older(sample: Form, tmp_path: Path, store
 
 def test_a_file_without_date_is_newer_than_older_mail(sample: Form, tmp_path: Path, store: Store) -> None:
     """A file dropped in the inbox counts as received when ingested, so it supersedes last month's e-mail."""
-    (tmp_path / "old.eml").write_bytes(bytes(mail([("v1.xlsx", workbook(form_of(sample, valid=False), tmp_path / "v1.xlsx").read_bytes())], sender="x@zj.gov.cn", date=dt.datetime(2020, 1, 1, tzinfo=CST))))
+    (tmp_path / "old.eml").write_bytes(
+        bytes(
+            mail(
+                [("v1.xlsx", workbook(form_of(sample, valid=False), tmp_path / "v1.xlsx").read_bytes())],
+                sender="x@zj.gov.cn",
+                date=dt.datetime(2020, 1, 1, tzinfo=CST),
+            )
+        )
+    )
     ingest([tmp_path / "old.eml"], store)
     ingest([workbook(form_of(sample, staff=30), tmp_path / "v2.xlsx")], store)
     assert [(f.file_name, f.superseded_by is None) for f in store.history("湛江市信访局")] == [("v1.xlsx", False), ("v2.xlsx", True)]
@@ -134,18 +158,23 @@ def test_refusals_are_recorded_with_their_reason(sample: Form, tmp_path: Path, s
     other.save(inbox / "wrong.xlsx")
     summary = ingest([inbox], store)
     assert sorted(outcomes(summary)) == [
-        ("cut.xlsx", "refused", "unreadable"), ("good.xlsx", "stored", ""), ("readme.txt", "refused", "unsupported-file"), ("wrong.xlsx", "refused", "not-this-form")
+        ("cut.xlsx", "refused", "unreadable"),
+        ("good.xlsx", "stored", ""),
+        ("readme.txt", "refused", "unsupported-file"),
+        ("wrong.xlsx", "refused", "not-this-form"),
     ]
     refused = {r.file_name: r for r in store.refusals()}
     assert {name: (r.refusal, bool(r.reason), bool(r.reason_en)) for name, r in refused.items()} == {
-        "cut.xlsx": ("unreadable", True, True), "readme.txt": ("unsupported-file", True, True), "wrong.xlsx": ("not-this-form", True, True)
+        "cut.xlsx": ("unreadable", True, True),
+        "readme.txt": ("unsupported-file", True, True),
+        "wrong.xlsx": ("not-this-form", True, True),
     }
     assert store.content(refused["readme.txt"].sha256) == b"hello"
 
 
 def test_a_file_that_crashes_its_reader_is_refused_and_the_batch_goes_on(sample: Form, tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     """A read that raises anything, or kills its process outright, becomes that file's refusal; every other file is stored."""
-    import xlsxform.ingest as module
+    import xlsxform.collection.ingest as module
 
     real = module.read_one
 
@@ -163,7 +192,11 @@ def test_a_file_that_crashes_its_reader_is_refused_and_the_batch_goes_on(sample:
         workbook(form_of(sample, f"部门{name}", staff=n), inbox / f"{name}.xlsx")
     summary = ingest([inbox], store, jobs=2)
     assert sorted(outcomes(summary)) == [
-        ("a.xlsx", "stored", ""), ("b.xlsx", "stored", ""), ("c.xlsx", "stored", ""), ("kills.xlsx", "refused", "crashed"), ("raises.xlsx", "refused", "crashed")
+        ("a.xlsx", "stored", ""),
+        ("b.xlsx", "stored", ""),
+        ("c.xlsx", "stored", ""),
+        ("kills.xlsx", "refused", "crashed"),
+        ("raises.xlsx", "refused", "crashed"),
     ]
 
 
@@ -194,12 +227,18 @@ def test_status_against_the_roster(sample: Form, tmp_path: Path, store: Store) -
     ingest([inbox], store, roster=roster)
     rows = department_status(store, roster)
     assert [(r.department, r.state, r.errors) for r in rows] == [
-        ("湛江市信访局", "valid", 0), ("湛江市教育局", "errors", 1), ("湛江市民政局", "missing", 0), ("湛江市水务局", "unlisted", 0)
+        ("湛江市信访局", "valid", 0),
+        ("湛江市教育局", "errors", 1),
+        ("湛江市民政局", "missing", 0),
+        ("湛江市水务局", "unlisted", 0),
     ]
     report = write_report(store, rows, tmp_path / "status.xlsx", annotate=False)
     sheet = openpyxl.load_workbook(report.path)["返回情况"]
     assert [(r[1], r[4]) for r in sheet.iter_rows(min_row=2, values_only=True)] == [
-        ("湛江市信访局", "已通过"), ("湛江市教育局", "有错误"), ("湛江市民政局", "未返回"), ("湛江市水务局", "名单外")
+        ("湛江市信访局", "已通过"),
+        ("湛江市教育局", "有错误"),
+        ("湛江市民政局", "未返回"),
+        ("湛江市水务局", "名单外"),
     ]
 
 
@@ -275,4 +314,7 @@ def test_an_xls_return_is_taken_in_from_a_folder_and_from_an_email(tmp_path: Pat
     (inbox / "信访局.xls").write_bytes(xls.read_bytes())
     (inbox / "reply.eml").write_bytes(bytes(mail([("附件", xls.read_bytes())], sender="x@zj.gov.cn", date=dt.datetime(2024, 1, 1, tzinfo=CST))))
     summary = ingest([inbox], store)
-    assert [(o.input.file_name, o.status, o.department, o.errors) for o in summary.outcomes] == [("附件", "stored", "湛江市信访局", 0), ("信访局.xls", "duplicate", "", 0)]
+    assert [(o.input.file_name, o.status, o.department, o.errors) for o in summary.outcomes] == [
+        ("附件", "stored", "湛江市信访局", 0),
+        ("信访局.xls", "duplicate", "", 0),
+    ]

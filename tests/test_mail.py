@@ -20,8 +20,14 @@ from typing import Any
 
 import pytest
 
-from xlsxform.cli import main
-from xlsxform.mail import MailError, compose, load_template, parse_server, send
+from xlsxform.cli.main import main
+from xlsxform.collection.mail import (
+    compose,
+    load_template,
+    parse_server,
+    send,
+)
+from xlsxform.errors import MailError
 
 from .departments import write_roster
 
@@ -185,7 +191,9 @@ def test_a_draft_carries_the_workbook(tmp_path: Path) -> None:
     assert (attachment.get_filename(), attachment.get_content()) == ("湛江市信访局.xlsx", workbook.read_bytes())
 
 
-@pytest.mark.parametrize(("text", "expected"), [("smtp.zj.gov.cn:587", ("smtp.zj.gov.cn", 587)), ("smtp.zj.gov.cn", ("smtp.zj.gov.cn", 25)), ("[::1]:25", ("::1", 25))])
+@pytest.mark.parametrize(
+    ("text", "expected"), [("smtp.zj.gov.cn:587", ("smtp.zj.gov.cn", 587)), ("smtp.zj.gov.cn", ("smtp.zj.gov.cn", 25)), ("[::1]:25", ("::1", 25))]
+)
 def test_server_addresses(text: str, expected: tuple[str, int]) -> None:
     """HOST:PORT, a host alone (port 25), or a bracketed IPv6 address."""
     assert parse_server(text) == expected
@@ -206,7 +214,9 @@ def test_smtp_sends_one_message_per_department(tmp_path: Path, capsys: pytest.Ca
     assert not list((tmp_path / "outbox").glob("*.eml"))
 
 
-def test_starttls_and_login(tmp_path: Path, capsys: pytest.CaptureFixture[str], tls_server: Inbox, certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_starttls_and_login(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], tls_server: Inbox, certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """With --starttls and --smtp-user, the password comes from the environment and the mail goes over TLS."""
     monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
     monkeypatch.setenv("XLSXFORM_SMTP_PASSWORD", "s3cret")

@@ -99,12 +99,7 @@ def _sheet(path: Path, *, data_only: bool = False):
 
 def _formula_cells(path: Path) -> dict[str, str]:
     """Every formula of a rendered file: coordinate to formula text."""
-    return {
-        cell.coordinate: cell.value
-        for row in _sheet(path).iter_rows()
-        for cell in row
-        if isinstance(cell.value, str) and cell.value.startswith("=")
-    }
+    return {cell.coordinate: cell.value for row in _sheet(path).iter_rows() for cell in row if isinstance(cell.value, str) and cell.value.startswith("=")}
 
 
 def _total_keys(path: Path) -> dict[tuple[str, str], str]:

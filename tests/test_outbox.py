@@ -12,11 +12,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from xlsxform import load_spec, read
-from xlsxform.outbox import MAX_STEM_BYTES, MAX_STEM_CHARS, form_id, issue, safe_stem, unique_names
-from xlsxform.roster import Department, Roster
+from xlsxform.collection.outbox import (
+    MAX_STEM_BYTES,
+    MAX_STEM_CHARS,
+    form_id,
+    issue,
+    safe_stem,
+    unique_names,
+)
+from xlsxform.collection.roster import Department, Roster
 
 WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{n}" for n in range(1, 10)), *(f"LPT{n}" for n in range(1, 10))}
-names = st.text(min_size=0, max_size=300) | st.sampled_from(["CON", "con.txt", "..", ".", " ", "a/b\\c", "LPT1 ", "湛江市\u202e信访局", "\x00", "CON .xlsx", "信" * 100, "信" * 99 + "/"])
+names = st.text(min_size=0, max_size=300) | st.sampled_from(
+    ["CON", "con.txt", "..", ".", " ", "a/b\\c", "LPT1 ", "湛江市\u202e信访局", "\x00", "CON .xlsx", "信" * 100, "信" * 99 + "/"]
+)
 
 
 def assert_safe(name: str, suffix: str) -> None:

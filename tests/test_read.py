@@ -6,8 +6,14 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from xlsxform import Form, NotThisFormError, UnreadableWorkbookError, read, render_template
-from xlsxform.reader import split_numbered
+from xlsxform import (
+    Form,
+    NotThisFormError,
+    UnreadableWorkbookError,
+    read,
+    render_template,
+)
+from xlsxform.reading.reader import split_numbered
 
 from .helpers import fill, pairs, rendered, reread
 
@@ -117,8 +123,12 @@ def test_all_problems_are_collected_in_one_pass(sample: Form, tmp_path: Path) ->
     """A form with many faults lists them all, not just the first."""
     result = reread(sample, tmp_path, {"B2": "", "C3": -2, "E5": 1, "D14": "x", "E20": None, "C28": "质量指标"})
     assert pairs(result) == {
-        (f"{S}B2", "required"), (f"{S}C3", "not-whole-number"), (f"{S}C7", "r1-budget-unbalanced"),
-        (f"{S}D14", "not-a-number"), (f"{S}E20", "indicator-value-missing"), (f"{S}C28", "indicator-level-unknown"),
+        (f"{S}B2", "required"),
+        (f"{S}C3", "not-whole-number"),
+        (f"{S}C7", "r1-budget-unbalanced"),
+        (f"{S}D14", "not-a-number"),
+        (f"{S}E20", "indicator-value-missing"),
+        (f"{S}C28", "indicator-level-unknown"),
     }
 
 
@@ -141,9 +151,27 @@ def test_a_filled_template_reads_back(tmp_path: Path) -> None:
     path = tmp_path / "blank.xlsx"
     render_template(path, year=2024, department="测试局")
     edits = {
-        "C3": 10, "E3": 1, "C5": 100, "C6": 50, "E5": 150, "E6": 0, "C9": 0, "C10": 0, "E9": 0, "E10": 0,
-        "B12": "目标1：第一个目标\n目标2:第二个目标", "B14": "任务1：甲", "C14": "内容", "D14": 50, "E14": "目标",
-        "D23": "会议次数", "E23": "10", "D35": "经济效益", "E35": "明显", "D47": "满意度", "E47": 0.9,
+        "C3": 10,
+        "E3": 1,
+        "C5": 100,
+        "C6": 50,
+        "E5": 150,
+        "E6": 0,
+        "C9": 0,
+        "C10": 0,
+        "E9": 0,
+        "E10": 0,
+        "B12": "目标1：第一个目标\n目标2:第二个目标",
+        "B14": "任务1：甲",
+        "C14": "内容",
+        "D14": 50,
+        "E14": "目标",
+        "D23": "会议次数",
+        "E23": "10",
+        "D35": "经济效益",
+        "E35": "明显",
+        "D47": "满意度",
+        "E47": 0.9,
     }
     result = read(fill(path, edits, formats={"E47": "0%"}))
     assert result.problems == []
@@ -243,14 +271,36 @@ def test_dates_in_indicator_values_read_as_shown(sample: Form, tmp_path: Path) -
 def test_every_problem_can_be_put_into_words(sample: Form, tmp_path: Path) -> None:
     """Messages of every kind of problem a form can have format in both languages."""
     edits = {
-        "B2": None, "C3": "许多", "E3": 2.5, "E5": 1, "D14": 500, "C9": 400, "E9": 100, "E21": None, "D22": None,
-        "C28": "质量指标", "B12": "=VLOOKUP(1,A1:B2,2)", "D24": "#N/A", "D18": -1, "C10": 1e20,
+        "B2": None,
+        "C3": "许多",
+        "E3": 2.5,
+        "E5": 1,
+        "D14": 500,
+        "C9": 400,
+        "E9": 100,
+        "E21": None,
+        "D22": None,
+        "C28": "质量指标",
+        "B12": "=VLOOKUP(1,A1:B2,2)",
+        "D24": "#N/A",
+        "D18": -1,
+        "C10": 1e20,
     }
     result = reread(sample, tmp_path, edits)
     codes = {p.code for p in result.problems}
     assert codes >= {
-        "required", "not-a-number", "not-whole-number", "r1-budget-unbalanced", "r2-task-funds-exceed-project", "indicator-value-missing",
-        "indicator-name-missing", "indicator-level-unknown", "formula-unresolved", "cell-error", "negative", "too-large",
+        "required",
+        "not-a-number",
+        "not-whole-number",
+        "r1-budget-unbalanced",
+        "r2-task-funds-exceed-project",
+        "indicator-value-missing",
+        "indicator-name-missing",
+        "indicator-level-unknown",
+        "formula-unresolved",
+        "cell-error",
+        "negative",
+        "too-large",
     }
     for problem in result.problems:
         assert problem.message("zh") and problem.message("en")
@@ -270,11 +320,16 @@ def test_a_sum_over_an_unreadable_amount_is_not_checked(sample: Form, tmp_path: 
 
 @pytest.mark.parametrize(
     ("title", "year"),
-    [("2023年市级部门整体预算绩效目标表", 2023), ("市级部门整体预算绩效目标表（2025年）", 2025), ("二〇二五年市级部门整体预算绩效目标表", 2025), ("市级部门整体预算绩效目标表", None)],
+    [
+        ("2023年市级部门整体预算绩效目标表", 2023),
+        ("市级部门整体预算绩效目标表（2025年）", 2025),
+        ("二〇二五年市级部门整体预算绩效目标表", 2025),
+        ("市级部门整体预算绩效目标表", None),
+    ],
 )
 def test_the_year_is_read_wherever_the_title_puts_it(title: str, year: int | None) -> None:
     """The year is found before 年, in brackets after the name, or in Chinese numerals."""
-    from xlsxform.reader import title_year
+    from xlsxform.reading.reader import title_year
 
     assert title_year(title) == year
 

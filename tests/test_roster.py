@@ -8,8 +8,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from xlsxform.cli import main
-from xlsxform.roster import Department, RosterError, read_roster
+from xlsxform.cli.main import main
+from xlsxform.collection.roster import Department, read_roster
+from xlsxform.errors import RosterError
 
 from .departments import write_roster
 

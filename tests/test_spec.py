@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from xlsxform import Form, SpecError, load_spec, read, render
-from xlsxform.spec import resource_dir
+from xlsxform.spec.layout import resource_dir
 
 BUNDLED = resource_dir("templates") / "city-department-performance.toml"
 
@@ -32,7 +32,7 @@ def test_the_bundled_spec_loads_by_name() -> None:
     ("old", "new", "fault"),
     [
         ('{ field = "department", span = 4,', '{ field = "department", span = 3,', "spans 3 columns"),
-        ('content = 2000, outcome', 'contents = 2000, outcome', "limits unknown column 'contents'"),
+        ("content = 2000, outcome", "contents = 2000, outcome", "limits unknown column 'contents'"),
         ('title = "金额（万元）"', 'title = "金额（万元）这个标题超过了三十二个字符的限制因为它实在是太长太长太长了"', "validation.amount.title"),
         ('{ field = "staff" }', '{ field = "subunits" }', "'subunits' is bound 2 times"),
         ('{ field = "staff" }', '{ label = "x" }', "'staff' is not bound"),

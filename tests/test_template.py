@@ -11,7 +11,7 @@ import pytest
 from openpyxl.utils import range_boundaries
 
 from xlsxform import Form, Indicator, Task, read, render_template
-from xlsxform.spec import Spec
+from xlsxform.spec.layout import Spec
 
 from .conftest import Fill, Office
 
@@ -75,7 +75,12 @@ def test_a_password_can_be_set(tmp_path: Path, office: Office) -> None:
 def test_only_inputs_and_guarded_group_labels_are_unlocked(saved: Path) -> None:
     """Labels, headers, totals and formulas are locked; inputs are not."""
     sheet = openpyxl.load_workbook(saved).worksheets[0]
-    unlocked = {c.coordinate for row in sheet.iter_rows(min_row=1, max_row=50, max_col=5) for c in row if c.protection.locked is False and not isinstance(c, openpyxl.cell.cell.MergedCell)}
+    unlocked = {
+        c.coordinate
+        for row in sheet.iter_rows(min_row=1, max_row=50, max_col=5)
+        for c in row
+        if c.protection.locked is False and not isinstance(c, openpyxl.cell.cell.MergedCell)
+    }
     assert unlocked == AMOUNT_INPUTS | COUNT_INPUTS | TEXT_INPUTS | SPANNING_LABELS
     assert all(sheet[ref].protection.locked for ref in ("A1", "B5", "C4", "C7", "E7", "C11", "D19", "B19", "B22", "A50"))
 
@@ -172,28 +177,45 @@ def test_a_template_filled_in_libreoffice_with_added_rows_reads_back(template: P
         {"insert_rows_above": "D24", "count": 2},
         {"insert_rows_above": "B15", "count": 2},
         # Now: tasks 14-20, total 21, other tasks 22-23, indicators from 25 (数量 25-29).
-        {"number": "C3", "value": 23}, {"number": "E3", "value": 0},
-        {"number": "C5", "value": 100}, {"number": "C6", "value": 70}, {"number": "E5", "value": 150}, {"number": "E6", "value": 20},
-        {"number": "C9", "value": 0}, {"number": "C10", "value": 10}, {"number": "E9", "value": 10}, {"number": "E10", "value": 0},
+        {"number": "C3", "value": 23},
+        {"number": "E3", "value": 0},
+        {"number": "C5", "value": 100},
+        {"number": "C6", "value": 70},
+        {"number": "E5", "value": 150},
+        {"number": "E6", "value": 20},
+        {"number": "C9", "value": 0},
+        {"number": "C10", "value": 10},
+        {"number": "E9", "value": 10},
+        {"number": "E10", "value": 0},
         {"text": "B12", "value": "目标1：第一\n目标2：第二"},
     ]
     tasks = [Task(name=f"任务{n}", content=f"内容{n}", funds=Decimal(10), outcome=f"目标{n}") for n in range(1, 8)]
     for row, task in enumerate(tasks, 14):
-        steps += [{"text": f"B{row}", "value": task.name}, {"text": f"C{row}", "value": task.content}, {"number": f"D{row}", "value": 10}, {"text": f"E{row}", "value": task.outcome}]
+        steps += [
+            {"text": f"B{row}", "value": task.name},
+            {"text": f"C{row}", "value": task.content},
+            {"number": f"D{row}", "value": 10},
+            {"text": f"E{row}", "value": task.outcome},
+        ]
     steps += [{"text": "B22", "value": "其他任务"}, {"text": "C22", "value": "其他内容"}, {"number": "D22", "value": 5}, {"text": "E22", "value": "其他目标"}]
     first_rows = {("产出指标", "数量指标"): 25, ("产出指标", "质量指标"): 30, ("效益指标", "社会效益指标"): 42, ("满意度指标", "服务对象满意度指标"): 51}
     indicators = [Indicator(level1="产出指标", level2="数量指标", name=f"数量{n}", value=str(n)) for n in range(1, 6)]
     indicators += [Indicator(level1=l1, level2=l2, name=f"{l2}甲", value="≥95%") for (l1, l2) in list(first_rows)[1:]]
     rows = [25, 26, 27, 28, 29, 30, 42, 51]
-    for row, item in zip(rows, indicators):
+    for row, item in zip(rows, indicators, strict=False):
         steps += [{"text": f"D{row}", "value": item.name}, {"text": f"E{row}", "value": item.value}]
 
     saved = libreoffice_fill(template, tmp_path / "filled.xlsx", steps)
 
     expected = Form(
-        year=2024, department="测试局", staff=23, subunits=0,
+        year=2024,
+        department="测试局",
+        staff=23,
+        subunits=0,
         budget={"basic": 100, "project": 70, "fiscal": 150, "other_funds": 20, "special": 0, "other_development": 10, "city_level": 10, "transfer": 0},
-        goals=["第一", "第二"], key_tasks=tasks, other_tasks=[Task(name="其他任务", content="其他内容", funds=5, outcome="其他目标")],
+        goals=["第一", "第二"],
+        key_tasks=tasks,
+        other_tasks=[Task(name="其他任务", content="其他内容", funds=5, outcome="其他目标")],
         indicators=indicators,
     )
     result = read(saved)
@@ -210,8 +232,10 @@ def test_rows_inserted_above_a_group_are_read_with_a_warning(template: Path, tmp
     steps = [
         {"insert_rows_above": "D26"},  # above the first 质量指标 row: now row 26, groups below move down one
         {"insert_rows_above": "D23"},  # right under the header: now row 23, everything below moves down one
-        {"text": "D27", "value": "插入的指标"}, {"text": "E27", "value": "1"},
-        {"text": "D23", "value": "无组指标"}, {"text": "E23", "value": "2"},
+        {"text": "D27", "value": "插入的指标"},
+        {"text": "E27", "value": "1"},
+        {"text": "D23", "value": "无组指标"},
+        {"text": "E23", "value": "2"},
     ]
     result = read(libreoffice_fill(template, tmp_path / "inserted.xlsx", steps))
     assert {(p.cell, p.code) for p in result.problems} >= {(f"{S}D27", "indicator-group-unclear"), (f"{S}C23", "indicator-level-missing")}

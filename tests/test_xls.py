@@ -10,13 +10,13 @@ import pytest
 import xlrd
 
 from xlsxform import Form, UnreadableWorkbookError, read
-from xlsxform.cli import main
-from xlsxform.spec import IDENTITY_PREFIX, IDENTITY_SHEET, NAME_PREFIX
-from xlsxform import gate
-from xlsxform.gate import OLE2_MAGIC
-from xlsxform.xls import read_grid
-from xlsxform.xlsx import Value
-from xlsxform.xlsx import read_grid as read_xlsx_grid
+from xlsxform.cli.main import main
+from xlsxform.safety import gate
+from xlsxform.safety.gate import OLE2_MAGIC
+from xlsxform.spec.layout import IDENTITY_PREFIX, IDENTITY_SHEET, NAME_PREFIX
+from xlsxform.workbook.grid import Value
+from xlsxform.workbook.grid import read_grid as read_xlsx_grid
+from xlsxform.workbook.xls import read_grid
 
 from .helpers import fill, pairs, rendered
 
@@ -63,7 +63,11 @@ def test_formulas_are_read_as_formulas() -> None:
     """The 合计 cells hold their formulas' text, as in an .xlsx, not their cached values."""
     grid = read_grid(FIXTURE, preferred_sheet="绩效目标表", max_rows=100, max_cols=6)
     assert {k: v.value for k, v in grid.cells.items() if v.is_formula} == {
-        (7, 3): "=SUM(C5,C6)", (7, 5): "=SUM(E5,E6)", (11, 3): "=SUM(C9,C10)", (11, 5): "=SUM(E9,E10)", (17, 4): "=SUM(D13:D16)",
+        (7, 3): "=SUM(C5,C6)",
+        (7, 5): "=SUM(E5,E6)",
+        (11, 3): "=SUM(C9,C10)",
+        (11, 5): "=SUM(E9,E10)",
+        (17, 4): "=SUM(D13:D16)",
     }
 
 
@@ -192,7 +196,7 @@ def test_the_xls_grid_is_the_xlsx_grid(sample: Form, tmp_path: Path, as_xls) -> 
 def test_a_password_protected_xls_is_refused_like_an_encrypted_xlsx() -> None:
     """xlrd's 'Workbook is encrypted' becomes the gate's refusal with reason 'encrypted'."""
     from xlsxform.errors import RefusedFileError
-    from xlsxform.xls import _damaged
+    from xlsxform.workbook.xls import _damaged
 
     refusal = _damaged(xlrd.XLRDError("Workbook is encrypted"), "locked.xls")
     assert isinstance(refusal, RefusedFileError) and refusal.reason == "encrypted"

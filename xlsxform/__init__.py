@@ -1,4 +1,4 @@
-"""xlsxform: the 市级部门整体预算绩效目标表 as a styled workbook and back.
+"""xlsxform: the budget performance forms as styled workbooks and back.
 
 Library API::
 
@@ -10,48 +10,61 @@ Library API::
         print(problem.cell, problem.code, problem.message())
     render(result.form, "copy.xlsx")
 
-Names are imported on first use, so that ``import xlsxform`` (and the CLI's
-start) does not pay for openpyxl and pydantic until they are needed.
+The packages follow the pipeline: ``spec`` (layout specs), ``form`` (the data,
+its rules and problems), ``rendering`` and ``reading`` (form to workbook and
+back), ``workbook`` (the only place spreadsheet libraries are used),
+``safety`` (the gate every received file passes), ``collection`` (issue,
+ingest, store, status, export) and ``cli``.
 """
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from xlsxform.collection.export import export
+from xlsxform.collection.ingest import ingest
+from xlsxform.collection.outbox import issue
+from xlsxform.collection.roster import read_roster
+from xlsxform.collection.store import Store
+from xlsxform.errors import (
+    FormDataError,
+    NotThisFormError,
+    RefusedFileError,
+    SpecError,
+    UnreadableWorkbookError,
+    XlsxformError,
+)
+from xlsxform.form.model import Budget, Form, Indicator, Task
+from xlsxform.form.problems import Problem, Severity
+from xlsxform.form.rules import check
+from xlsxform.reading.reader import ReadResult, read
+from xlsxform.rendering.renderer import render, render_template
+from xlsxform.spec.layout import Spec, load_spec
 
 __version__ = "0.1.0"
 
-_EXPORTS = {
-    "Form": "model",
-    "Budget": "model",
-    "Task": "model",
-    "Indicator": "model",
-    "render": "renderer",
-    "render_template": "renderer",
-    "read": "reader",
-    "ReadResult": "reader",
-    "check": "rules",
-    "Problem": "problems",
-    "Severity": "problems",
-    "Spec": "spec",
-    "load_spec": "spec",
-    "read_roster": "roster",
-    "issue": "outbox",
-    "Store": "store",
-    "XlsxformError": "errors",
-    "RefusedFileError": "errors",
-    "SpecError": "errors",
-    "FormDataError": "errors",
-    "UnreadableWorkbookError": "errors",
-    "NotThisFormError": "errors",
-}
-
-__all__ = [*_EXPORTS, "__version__"]
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'xlsxform' has no attribute {name!r}")
-    value = getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
-    globals()[name] = value
-    return value
+__all__ = [
+    "Budget",
+    "Form",
+    "FormDataError",
+    "Indicator",
+    "NotThisFormError",
+    "Problem",
+    "ReadResult",
+    "RefusedFileError",
+    "Severity",
+    "Spec",
+    "SpecError",
+    "Store",
+    "Task",
+    "UnreadableWorkbookError",
+    "XlsxformError",
+    "__version__",
+    "check",
+    "export",
+    "ingest",
+    "issue",
+    "load_spec",
+    "read",
+    "read_roster",
+    "render",
+    "render_template",
+]

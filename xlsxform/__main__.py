@@ -1,5 +1,5 @@
 """``python -m xlsxform``: the same as the ``xlsxform`` command."""
 
-from .cli import entry
+from xlsxform.cli.main import entry
 
 entry()

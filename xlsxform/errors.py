@@ -12,11 +12,20 @@ from typing import Any
 
 
 class XlsxformError(Exception):
-    """Base of every error xlsxform raises on purpose."""
+    """Base of every error xlsxform raises on purpose.
 
-    def __init__(self, zh: str, en: str, *, path: str | Path | None = None) -> None:
+    ``code`` is stable, for programs and tests to rely on: each class has its
+    own, and a raise may name a finer one (a roster's 'duplicate-department',
+    a refused file's 'zip-bomb').
+    """
+
+    code = "error"
+
+    def __init__(self, zh: str, en: str, *, path: str | Path | None = None, code: str | None = None) -> None:
         self.zh, self.en = zh, en
         self.path = str(path) if path is not None else None
+        if code:
+            self.code = code
         super().__init__(self.message("en"))
 
     def message(self, lang: str = "zh") -> str:
@@ -28,22 +37,30 @@ class XlsxformError(Exception):
 class SpecError(XlsxformError):
     """A layout spec is missing, malformed or inconsistent."""
 
+    code = "spec"
+
 
 class FormDataError(XlsxformError):
     """Form data (JSON or a model) cannot be rendered."""
+
+    code = "form-data"
 
 
 class UnreadableWorkbookError(XlsxformError):
     """A file cannot be opened as a workbook at all."""
 
+    code = "unreadable"
+
 
 class NotThisFormError(UnreadableWorkbookError):
     """A workbook opens but does not hold the form the spec describes."""
 
+    code = "not-this-form"
+
 
 class RefusedFileError(UnreadableWorkbookError):
     """A file refused before any spreadsheet library reads it: hostile, broken
-    or not a workbook (see :mod:`xlsxform.gate`).
+    or not a workbook (see :mod:`xlsxform.safety.gate`).
 
     ``reason`` is a stable code programs may rely on ('encrypted', 'zip-bomb',
     'macros', 'not-a-workbook', ...); ``zh`` and ``en`` say it in words.
@@ -51,7 +68,39 @@ class RefusedFileError(UnreadableWorkbookError):
 
     def __init__(self, reason: str, zh: str, en: str, *, path: str | Path | None = None) -> None:
         self.reason = reason
-        super().__init__(zh, en, path=path)
+        super().__init__(zh, en, path=path, code=reason)
+
+
+class StoreError(XlsxformError):
+    """The database cannot be opened or is not one of ours."""
+
+    code = "store"
+
+
+class RosterError(XlsxformError):
+    """A roster cannot be used: a missing column, a duplicate, a bad value.
+
+    ``code`` says which fault (empty, unsupported-file, missing-column,
+    no-name, bad-email, duplicate-department, duplicate-code, bad-amount)
+    and ``row`` where, counted as a spreadsheet shows it."""
+
+    code = "roster"
+
+    def __init__(self, zh: str, en: str, *, path: str | Path | None = None, code: str = "", row: int | None = None) -> None:
+        super().__init__(zh, en, path=path, code=code)
+        self.row = row
+
+
+class MailError(XlsxformError):
+    """An e-mail template or the mail server cannot be used."""
+
+    code = "mail"
+
+
+class ExportError(XlsxformError):
+    """An export target cannot be written."""
+
+    code = "export"
 
 
 _PYDANTIC_ZH = {
@@ -80,7 +129,7 @@ SHOWN = 3
 def form_data_error(exc: Any, what_zh: str, what_en: str, path: str | Path | None = None) -> FormDataError:
     """A pydantic ValidationError as one line: the first faults, each with the
     form's own label for the field, and how many there are."""
-    from .model import describe
+    from xlsxform.form.model import describe
 
     faults = exc.errors()[:SHOWN]
     zh = "；".join(_fault_zh(describe(f["loc"]), _PYDANTIC_ZH.get(f["type"], f["msg"]).format(**f.get("ctx") or {})) for f in faults)

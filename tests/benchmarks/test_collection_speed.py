@@ -32,11 +32,11 @@ import openpyxl
 import pytest
 
 from xlsxform import Form, read, render
-from xlsxform.ingest import ingest
-from xlsxform.outbox import form_id
-from xlsxform.roster import Department
-from xlsxform.spec import load_spec
-from xlsxform.store import Store
+from xlsxform.collection.ingest import ingest
+from xlsxform.collection.outbox import form_id
+from xlsxform.collection.roster import Department
+from xlsxform.collection.store import Store
+from xlsxform.spec.layout import load_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_JSON = ROOT / "samples" / "zhanjiang-xinfang-2023.json"
@@ -75,7 +75,7 @@ def openpyxl_serial(paths: list[Path]) -> None:
         workbook = openpyxl.load_workbook(path)
         for row in workbook.active.iter_rows():
             for cell in row:
-                cell.value
+                _ = cell.value
 
 
 def openpyxl_serial_read_only(paths: list[Path]) -> None:
@@ -83,7 +83,7 @@ def openpyxl_serial_read_only(paths: list[Path]) -> None:
         workbook = openpyxl.load_workbook(path, read_only=True)
         for row in workbook.active.iter_rows():
             for cell in row:
-                cell.value
+                _ = cell.value
         workbook.close()
 
 
@@ -141,7 +141,7 @@ def test_ingest_300_forms(returns: list[Path], tmp_path: Path) -> None:
     times["ingest"].clear()
     phases.clear()
     for round_ in range(ROUNDS):
-        order = [lambda: run_ingest(round_), run_openpyxl]
+        order = [lambda round_=round_: run_ingest(round_), run_openpyxl]
         for case in order if round_ % 2 == 0 else reversed(order):
             case()
 
@@ -162,8 +162,7 @@ def test_ingest_300_forms(returns: list[Path], tmp_path: Path) -> None:
         f"\n  for scale, serial: xlsxform.read {serial_read:.2f} s ({serial_read / FORMS * 1000:.1f} ms/form), "
         f"openpyxl read-only load {read_only:.2f} s ({read_only / FORMS * 1000:.1f} ms/form), "
         f"openpyxl normal load {bare / FORMS * 1000:.1f} ms/form"
-        "\n  where the ingest's time goes (median seconds):"
-        + "".join(f"\n    {name:<22} {seconds:6.2f}" for name, seconds in median_phase.items())
+        "\n  where the ingest's time goes (median seconds):" + "".join(f"\n    {name:<22} {seconds:6.2f}" for name, seconds in median_phase.items())
     )
     limit = GOAL if STRICT else GOAL + TOLERANCE
     if ratio > limit and max(capacity_before, capacity_after) < 1.5 and not STRICT:

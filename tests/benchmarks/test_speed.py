@@ -141,7 +141,7 @@ def openpyxl_read_only(path: Path) -> None:
     try:
         for row in wb.active.iter_rows():
             for cell in row:
-                cell.value
+                _ = cell.value
     finally:
         wb.close()
 
@@ -151,7 +151,7 @@ def openpyxl_normal(path: Path) -> None:
     wb = openpyxl.load_workbook(path)
     for row in wb.active.iter_rows():
         for cell in row:
-            cell.value
+            _ = cell.value
 
 
 def test_read_in_process(workbook: Path) -> None:
@@ -253,12 +253,7 @@ def test_read_cli_phases(workbook: Path, child_env: dict[str, Any]) -> None:
 def rendered_content(path: Path) -> tuple[str, list[tuple[int, int, Any]], list[str]]:
     """Sheet title, every non-empty value with its place, and the merged ranges."""
     ws = openpyxl.load_workbook(path).active
-    values = [
-        (cell.row, cell.column, cell.value)
-        for row in ws.iter_rows()
-        for cell in row
-        if not isinstance(cell, MergedCell) and cell.value is not None
-    ]
+    values = [(cell.row, cell.column, cell.value) for row in ws.iter_rows() for cell in row if not isinstance(cell, MergedCell) and cell.value is not None]
     return ws.title, values, sorted(str(r) for r in ws.merged_cells.ranges)
 
 

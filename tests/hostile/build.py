@@ -352,42 +352,155 @@ CATALOGUE: list[Case] = [
     Case("good.xlsx", "the rendered sample itself", ("read", NONE), raw(lambda good: good.read_bytes())),
     Case("good-named-as.xls", "a good workbook whose name says .xls: files are known by content", ("read", NONE), raw(lambda good: good.read_bytes())),
     Case("zip-bomb.xlsx", "20 MiB of zeros in 20 KiB: inflates 1000 times", ("refused", "zip-bomb"), add_parts([("xl/media/image1.bin", zeros(20 << 20))])),
-    Case("zip-bomb-declared-small.xlsx", "a bomb whose zip declares an innocent size: inflation stops there and the CRC fails", ("refused", "damaged"), patch_sizes("xl/media/image1.bin", lambda packed, real: packed * 2)),
-    Case("zip-declares-3-gib.xlsx", "an entry declaring 3 GiB inflated", ("refused", "too-large"), patch_sizes("xl/media/image1.bin", lambda packed, real: 3 << 30)),
+    Case(
+        "zip-bomb-declared-small.xlsx",
+        "a bomb whose zip declares an innocent size: inflation stops there and the CRC fails",
+        ("refused", "damaged"),
+        patch_sizes("xl/media/image1.bin", lambda packed, real: packed * 2),
+    ),
+    Case(
+        "zip-declares-3-gib.xlsx",
+        "an entry declaring 3 GiB inflated",
+        ("refused", "too-large"),
+        patch_sizes("xl/media/image1.bin", lambda packed, real: 3 << 30),
+    ),
     Case("xml-entity-bomb.xlsx", "billion laughs: ten-fold entities nine deep in the sheet", ("refused", "xml-entities"), edit_sheet(billion_laughs)),
     Case("xml-external-entity.xlsx", "an external entity reading /etc/passwd into 部门名称", ("refused", "xml-entities"), edit_sheet(external_entity)),
-    Case("duplicate-entries.xlsx", "the sheet twice, the second with another department", ("refused", "duplicate-entries"), add_parts([(SHEET, b"<worksheet/>")])),
-    Case("duplicate-entries-case.xlsx", "the sheet again as XL/Worksheets/Sheet1.xml (part names ignore case)", ("refused", "duplicate-entries"), add_parts([("XL/Worksheets/Sheet1.xml", b"<worksheet/>")])),
-    Case("too-many-entries.xlsx", "1,500 extra entries", ("refused", "too-many-entries"), add_parts([(f"customXml/item{n}.xml", b"<a/>") for n in range(1500)])),
-    Case("dimension-claims-one-cell.xlsx", "<dimension ref='A1'> over a full form (as some WPS saves do)", ("read", NONE), edit_sheet(lambda xml: re.sub(r"<dimension [^>]*/>", '<dimension ref="A1" />', xml))),
-    Case("dimension-claims-whole-grid.xlsx", "<dimension ref='A1:XFD1048576'> over a 36-row form", ("read", NONE), edit_sheet(lambda xml: re.sub(r"<dimension [^>]*/>", '<dimension ref="A1:XFD1048576" />', xml))),
-    Case("cell-outside-grid-column.xlsx", "a cell XFE3, one column right of Excel's last", ("refused", "cell-outside-grid"), edit_sheet(replace_in_row(3, '<c r="XFE3"><v>1</v></c>'))),
-    Case("cell-outside-grid-row.xlsx", "a row 1048577, one below Excel's last", ("refused", "cell-outside-grid"), edit_sheet(append_rows(lambda: '<row r="1048577"><c r="A1048577"><v>1</v></c></row>'))),
-    Case("cell-outside-grid-row-huge.xlsx", "a row numbered 1e18 (openpyxl would read it as that)", ("refused", "cell-outside-grid"), edit_sheet(append_rows(lambda: '<row r="1e18"><c><v>1</v></c></row>'))),
-    Case("row-inside-row.xlsx", "a row nested in row 3 whose cell claims row 99,999,999 (openpyxl reads any <row> it meets)", ("refused", "damaged"), edit_sheet(replace_in_row(3, '<row r="4"><c r="B99999999"><v>1</v></c></row>'))),
-    Case("row-outside-sheet-data.xlsx", "a <row> hidden in the sheet's extLst, its cell in row 999,999,999", ("refused", "cell-outside-grid"), edit_sheet(lambda xml: xml.replace("</worksheet>", f'<extLst><ext uri="x"><row r="5" xmlns="{MAIN}"><c r="B999999999"><v>1</v></c></row></ext></extLst></worksheet>'))),
-    Case("cell-claims-last-row.xlsx", "a cell of row 3 whose reference says F1048576: in the grid, outside the form", ("read", NONE), edit_sheet(replace_in_row(3, '<c r="F1048576"><v>1</v></c>'))),
-    Case("million-empty-rows.xlsx", "1,048,537 empty formatted rows below the form", ("read", NONE), edit_sheet(append_rows(million_rows, dimension="A1:E1048576"))),
-    Case("million-empty-rows-no-dimension.xlsx", "the same without a <dimension>: openpyxl scans the whole sheet for one", ("read", NONE), edit_sheet(append_rows(million_rows, dimension=None))),
-    Case("wide-row.xlsx", "a row of 100,000 cells, stored uncompressed", ("refused", "cell-outside-grid"), edit_sheet(replace_in_row(3, wide_row()), stored=True)),
-    Case("too-many-elements.xlsx", "2,000 rows of 1,100 cells, stored: 2.2 million elements", ("refused", "too-complex"), edit_sheet(append_rows(many_rows), stored=True)),
+    Case(
+        "duplicate-entries.xlsx", "the sheet twice, the second with another department", ("refused", "duplicate-entries"), add_parts([(SHEET, b"<worksheet/>")])
+    ),
+    Case(
+        "duplicate-entries-case.xlsx",
+        "the sheet again as XL/Worksheets/Sheet1.xml (part names ignore case)",
+        ("refused", "duplicate-entries"),
+        add_parts([("XL/Worksheets/Sheet1.xml", b"<worksheet/>")]),
+    ),
+    Case(
+        "too-many-entries.xlsx", "1,500 extra entries", ("refused", "too-many-entries"), add_parts([(f"customXml/item{n}.xml", b"<a/>") for n in range(1500)])
+    ),
+    Case(
+        "dimension-claims-one-cell.xlsx",
+        "<dimension ref='A1'> over a full form (as some WPS saves do)",
+        ("read", NONE),
+        edit_sheet(lambda xml: re.sub(r"<dimension [^>]*/>", '<dimension ref="A1" />', xml)),
+    ),
+    Case(
+        "dimension-claims-whole-grid.xlsx",
+        "<dimension ref='A1:XFD1048576'> over a 36-row form",
+        ("read", NONE),
+        edit_sheet(lambda xml: re.sub(r"<dimension [^>]*/>", '<dimension ref="A1:XFD1048576" />', xml)),
+    ),
+    Case(
+        "cell-outside-grid-column.xlsx",
+        "a cell XFE3, one column right of Excel's last",
+        ("refused", "cell-outside-grid"),
+        edit_sheet(replace_in_row(3, '<c r="XFE3"><v>1</v></c>')),
+    ),
+    Case(
+        "cell-outside-grid-row.xlsx",
+        "a row 1048577, one below Excel's last",
+        ("refused", "cell-outside-grid"),
+        edit_sheet(append_rows(lambda: '<row r="1048577"><c r="A1048577"><v>1</v></c></row>')),
+    ),
+    Case(
+        "cell-outside-grid-row-huge.xlsx",
+        "a row numbered 1e18 (openpyxl would read it as that)",
+        ("refused", "cell-outside-grid"),
+        edit_sheet(append_rows(lambda: '<row r="1e18"><c><v>1</v></c></row>')),
+    ),
+    Case(
+        "row-inside-row.xlsx",
+        "a row nested in row 3 whose cell claims row 99,999,999 (openpyxl reads any <row> it meets)",
+        ("refused", "damaged"),
+        edit_sheet(replace_in_row(3, '<row r="4"><c r="B99999999"><v>1</v></c></row>')),
+    ),
+    Case(
+        "row-outside-sheet-data.xlsx",
+        "a <row> hidden in the sheet's extLst, its cell in row 999,999,999",
+        ("refused", "cell-outside-grid"),
+        edit_sheet(
+            lambda xml: xml.replace(
+                "</worksheet>", f'<extLst><ext uri="x"><row r="5" xmlns="{MAIN}"><c r="B999999999"><v>1</v></c></row></ext></extLst></worksheet>'
+            )
+        ),
+    ),
+    Case(
+        "cell-claims-last-row.xlsx",
+        "a cell of row 3 whose reference says F1048576: in the grid, outside the form",
+        ("read", NONE),
+        edit_sheet(replace_in_row(3, '<c r="F1048576"><v>1</v></c>')),
+    ),
+    Case(
+        "million-empty-rows.xlsx",
+        "1,048,537 empty formatted rows below the form",
+        ("read", NONE),
+        edit_sheet(append_rows(million_rows, dimension="A1:E1048576")),
+    ),
+    Case(
+        "million-empty-rows-no-dimension.xlsx",
+        "the same without a <dimension>: openpyxl scans the whole sheet for one",
+        ("read", NONE),
+        edit_sheet(append_rows(million_rows, dimension=None)),
+    ),
+    Case(
+        "wide-row.xlsx", "a row of 100,000 cells, stored uncompressed", ("refused", "cell-outside-grid"), edit_sheet(replace_in_row(3, wide_row()), stored=True)
+    ),
+    Case(
+        "too-many-elements.xlsx",
+        "2,000 rows of 1,100 cells, stored: 2.2 million elements",
+        ("refused", "too-complex"),
+        edit_sheet(append_rows(many_rows), stored=True),
+    ),
     Case("styles-flood.xlsx", "400,000 cell formats, stored", ("refused", "too-complex"), edit(STYLES, styles_flood, stored=True)),
-    Case("shared-strings-flood.xlsx", "400,000 shared strings, stored", ("refused", "too-complex"), add_parts([("xl/sharedStrings.xml", shared_strings([f"s{n}" for n in range(400_000)]))], stored=True, types=SST_TYPE)),
+    Case(
+        "shared-strings-flood.xlsx",
+        "400,000 shared strings, stored",
+        ("refused", "too-complex"),
+        add_parts([("xl/sharedStrings.xml", shared_strings([f"s{n}" for n in range(400_000)]))], stored=True, types=SST_TYPE),
+    ),
     Case("xml-nested-deep.xlsx", "elements nested 1,000 deep in an extension: harmless to every parser here, read", ("read", NONE), edit_sheet(deep)),
-    Case("xml-utf32.xlsx", "docProps/app.xml in UTF-32, which expat cannot read but another parser might", ("refused", "damaged"), edit("docProps/app.xml", utf32)),
+    Case(
+        "xml-utf32.xlsx",
+        "docProps/app.xml in UTF-32, which expat cannot read but another parser might",
+        ("refused", "damaged"),
+        edit("docProps/app.xml", utf32),
+    ),
     Case("truncated.xlsx", "the first half of the file", ("refused", "damaged"), raw(lambda good: good.read_bytes()[: len(good.read_bytes()) // 2])),
     Case("truncated-end.xlsx", "all but the last 100 bytes (the zip directory's end)", ("refused", "damaged"), raw(lambda good: good.read_bytes()[:-100])),
     Case("empty.xlsx", "0 bytes", ("refused", "empty"), raw(lambda good: b"")),
     Case("random.xlsx", "64 KiB of random bytes", ("refused", "not-a-workbook"), raw(lambda good: random.Random(7).randbytes(64 << 10))),
-    Case("random-after-zip-magic.xlsx", "PK\\x03\\x04 then random bytes", ("refused", "damaged"), raw(lambda good: b"PK\x03\x04" + random.Random(8).randbytes(64 << 10))),
+    Case(
+        "random-after-zip-magic.xlsx",
+        "PK\\x03\\x04 then random bytes",
+        ("refused", "damaged"),
+        raw(lambda good: b"PK\x03\x04" + random.Random(8).randbytes(64 << 10)),
+    ),
     Case("csv-renamed.xlsx", "a CSV in GBK, as Chinese Windows saves it, named .xlsx", ("refused", "csv"), raw(lambda good: CSV.encode("gb18030"))),
-    Case("html-saved-as.xls", "a web page named .xls, as Excel's 'Web Page' and many systems' exports are", ("refused", "html"), raw(lambda good: HTML.encode())),
+    Case(
+        "html-saved-as.xls", "a web page named .xls, as Excel's 'Web Page' and many systems' exports are", ("refused", "html"), raw(lambda good: HTML.encode())
+    ),
     Case("excel-2003-xml.xls", "an Excel 2003 XML spreadsheet named .xls", ("refused", "xml-spreadsheet"), raw(lambda good: XML_2003.encode())),
     Case("pdf-renamed.xlsx", "a PDF named .xlsx", ("refused", "not-a-workbook"), raw(lambda good: b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n")),
-    Case("docx-renamed.xlsx", "a Word document named .xlsx", ("refused", "not-a-workbook"), raw(other_ooxml("application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml", "word/document.xml"))),
-    Case("xlsb-renamed.xlsx", "an Excel binary workbook named .xlsx", ("refused", "xlsb"), raw(other_ooxml("application/vnd.ms-excel.sheet.binary.macroEnabled.main", "xl/workbook.bin"))),
+    Case(
+        "docx-renamed.xlsx",
+        "a Word document named .xlsx",
+        ("refused", "not-a-workbook"),
+        raw(other_ooxml("application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml", "word/document.xml")),
+    ),
+    Case(
+        "xlsb-renamed.xlsx",
+        "an Excel binary workbook named .xlsx",
+        ("refused", "xlsb"),
+        raw(other_ooxml("application/vnd.ms-excel.sheet.binary.macroEnabled.main", "xl/workbook.bin")),
+    ),
     Case("ods-renamed.xlsx", "an OpenDocument spreadsheet named .xlsx", ("refused", "ods"), raw(ods)),
-    Case("encrypted.xlsx", "the form saved with a password (ECMA-376 agile encryption in an OLE2 container)", ("refused", "encrypted"), encrypted, requires="msoffcrypto"),
+    Case(
+        "encrypted.xlsx",
+        "the form saved with a password (ECMA-376 agile encryption in an OLE2 container)",
+        ("refused", "encrypted"),
+        encrypted,
+        requires="msoffcrypto",
+    ),
     Case("zip-entry-encrypted.xlsx", "zip entries flagged as encrypted", ("refused", "encrypted"), set_flag(0)),
     Case("macro-enabled.xlsm", "the form as .xlsm with a vbaProject.bin", ("refused", "macros"), macro_enabled),
     Case("strict-open-xml.xlsx", "the form in Strict Open XML's namespaces", ("refused", "strict-ooxml"), strict),
@@ -396,11 +509,27 @@ CATALOGUE: list[Case] = [
         "shared-string-out-of-range.xlsx",
         "部门名称 points at shared string 99 of 1",
         ("unreadable", None),
-        add_parts([("xl/sharedStrings.xml", shared_strings(["湛江市信访局"]))], types=SST_TYPE, change={SHEET: lambda d: set_cell("B2", '<c r="B2" t="s"><v>99</v></c>')(d.decode()).encode()}),
+        add_parts(
+            [("xl/sharedStrings.xml", shared_strings(["湛江市信访局"]))],
+            types=SST_TYPE,
+            change={SHEET: lambda d: set_cell("B2", '<c r="B2" t="s"><v>99</v></c>')(d.decode()).encode()},
+        ),
     ),
-    Case("number-cell-not-a-number.xlsx", "基本支出 is a number cell holding 'abc'", ("unreadable", None), edit_sheet(set_cell("C5", '<c r="C5"><v>abc</v></c>'))),
-    Case("control-character-reference.xlsx", "部门名称 holds &#1;, which XML 1.0 forbids", ("unreadable", None), edit_sheet(set_cell("B2", '<c r="B2" t="inlineStr"><is><t>湛江&#1;信访局</t></is></c>'))),
-    Case("control-character-escape.xlsx", "部门名称 holds a bell as Excel's _x0007_ escape: read as typed", ("read", None), edit_sheet(set_cell("B2", '<c r="B2" t="inlineStr"><is><t>湛江市_x0007_信访局</t></is></c>'))),
+    Case(
+        "number-cell-not-a-number.xlsx", "基本支出 is a number cell holding 'abc'", ("unreadable", None), edit_sheet(set_cell("C5", '<c r="C5"><v>abc</v></c>'))
+    ),
+    Case(
+        "control-character-reference.xlsx",
+        "部门名称 holds &#1;, which XML 1.0 forbids",
+        ("unreadable", None),
+        edit_sheet(set_cell("B2", '<c r="B2" t="inlineStr"><is><t>湛江&#1;信访局</t></is></c>')),
+    ),
+    Case(
+        "control-character-escape.xlsx",
+        "部门名称 holds a bell as Excel's _x0007_ escape: read as typed",
+        ("read", None),
+        edit_sheet(set_cell("B2", '<c r="B2" t="inlineStr"><is><t>湛江市_x0007_信访局</t></is></c>')),
+    ),
     Case(
         "defined-name-whole-columns.xlsx",
         "the form's name for its first indicator group covers whole columns D:E (open-ended rows)",
@@ -454,4 +583,3 @@ def main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
-

@@ -30,8 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .roster import Department, Roster
-from .spec import Spec, load_spec
+from xlsxform.collection.csvfile import csv_cell
+from xlsxform.collection.roster import Department, Roster
+from xlsxform.spec.layout import Spec, load_spec
 
 NAMESPACE = uuid.UUID("5b0f3f0e-2c1a-4f57-9a53-6d1c1f0a7e21")
 """Form ids are UUID5s in this namespace of the year and the department."""
@@ -113,18 +114,24 @@ class Issued:
 def issue(roster: Roster, outbox: Path, *, year: int, spec: Spec | None = None, fallback_fonts: bool = False) -> list[Issued]:
     """Write one pre-filled workbook per department into ``outbox``, and a
     manifest (发放清单.csv) of who gets which file."""
-    from .renderer import render_template
+    from xlsxform.rendering.renderer import render_template
 
     spec = spec or load_spec()
     outbox.mkdir(parents=True, exist_ok=True)
     names = unique_names([safe_stem(d.name) for d in roster], ".xlsx", {MANIFEST})
     issued = []
-    for department, name in zip(roster, names):
+    for department, name in zip(roster, names, strict=False):
         target = outbox / name
         form = form_id(year, department)
         render_template(
-            target, year=year, department=department.name, budget=department.budget, spec=spec,
-            fallback_fonts=fallback_fonts, form_id=form, department_code=department.code,
+            target,
+            year=year,
+            department=department.name,
+            budget=department.budget,
+            spec=spec,
+            fallback_fonts=fallback_fonts,
+            form_id=form,
+            department_code=department.code,
         )
         issued.append(Issued(department, form, target))
     return issued
@@ -132,7 +139,6 @@ def issue(roster: Roster, outbox: Path, *, year: int, spec: Spec | None = None, 
 
 def write_manifest(outbox: Path, issued: list[Issued], sent: dict[str, str] | None = None) -> Path:
     """发放清单.csv: department, code, address, form id, file, draft or delivery."""
-    from .export import csv_cell  # export needs outbox's file names: import when used
 
     target = outbox / MANIFEST
     with target.open("w", encoding="utf-8-sig", newline="") as out:

@@ -19,10 +19,10 @@ from typing import Any, BinaryIO
 from openpyxl.utils import get_column_letter
 from pydantic import ValidationError
 
-from . import amounts
-from .errors import FormDataError, form_data_error
-from .model import Form, Indicator, Task, field_at, value_at
-from .spec import (
+from xlsxform.errors import FormDataError, form_data_error
+from xlsxform.form import amounts
+from xlsxform.form.model import Form, Indicator, Task, field_at, value_at
+from xlsxform.spec.layout import (
     IDENTITY_PREFIX,
     IDENTITY_SHEET,
     LISTS_SHEET,
@@ -43,7 +43,8 @@ from .spec import (
     section_name,
     total_name,
 )
-from .xlsx import CellStyle, Check, SheetWriter, text_fault
+from xlsxform.workbook.text import text_fault
+from xlsxform.workbook.writer import CellStyle, Check, SheetWriter
 
 LINE_HEIGHT = 1.35
 """Row height per line of text, in multiples of the font size."""
@@ -175,22 +176,27 @@ class _Renderer:
         self._finish(identity, password)
         page = self.spec.page
         margins = dict(page.margins)
-        self.out.page(paper=page.paper, orientation=page.orientation, fit_to_width=page.fit_to_width, margins_cm=margins, last_row=self.row - 1, last_col=WIDTH + 1)
+        self.out.page(
+            paper=page.paper, orientation=page.orientation, fit_to_width=page.fit_to_width, margins_cm=margins, last_row=self.row - 1, last_col=WIDTH + 1
+        )
         return self.out
 
     def _finish(self, identity: dict[str, str], password: str | None) -> None:
         """Guards and identity: validation, drop-down lists, instructions, protection."""
         section = self.spec.indicators()
-        self.out.lists(LISTS_SHEET, {
-            self.lists["level1"]: [g.level1 for g in section.framework],
-            self.lists["level2"]: [l2 for g in section.framework for l2 in g.level2],
-        })
+        self.out.lists(
+            LISTS_SHEET,
+            {
+                self.lists["level1"]: [g.level1 for g in section.framework],
+                self.lists["level2"]: [l2 for g in section.framework for l2 in g.level2],
+            },
+        )
         for check, ranges in self.checks.items():
             self.out.validate(ranges, check)
         notes = self.spec.instructions
         lines = [line.format(year=self.form.year) for line in (notes.title, *notes.lines)]
         styles = [replace(self.styles["title"], size=self.styles["text"].size + 4), *[self.styles["text"]] * len(notes.lines)]
-        heights = [_lines(line, INSTRUCTIONS_WIDTH, style.size) * style.size * LINE_HEIGHT + PADDING for line, style in zip(lines, styles)]
+        heights = [_lines(line, INSTRUCTIONS_WIDTH, style.size) * style.size * LINE_HEIGHT + PADDING for line, style in zip(lines, styles, strict=False)]
         self.out.text_sheet(notes.sheet, lines, styles, heights, INSTRUCTIONS_WIDTH)
         self.out.identity(IDENTITY_SHEET, identity)
         self.out.protect(self.spec.protection.allow, password)

@@ -58,8 +58,7 @@ CATALOGUE: dict[str, tuple[Severity, str, str]] = {
     ),
     "r1-budget-unbalanced": (
         Severity.ERROR,
-        "部门预算支出合计 {left} 万元（基本支出+项目支出）与收入来源合计 {right} 万元"
-        "（财政拨款+其他资金）不相等",
+        "部门预算支出合计 {left} 万元（基本支出+项目支出）与收入来源合计 {right} 万元（财政拨款+其他资金）不相等",
         "expenses {left} (basic + project) differ from income {right} (fiscal + other funds)",
     ),
     "r2-task-funds-exceed-project": (

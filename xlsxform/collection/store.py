@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import XlsxformError
+from xlsxform.errors import StoreError
 
 SCHEMA_VERSION = 1
 
@@ -88,10 +88,6 @@ CREATE TABLE problems (
 """
 
 
-class StoreError(XlsxformError):
-    """The database cannot be opened or is not one of ours."""
-
-
 @dataclass(frozen=True)
 class Input:
     """One file offered for ingestion, as it came."""
@@ -120,8 +116,8 @@ class StoredProblem:
     message_en: str
 
     def problem(self) -> Any:
-        """The :class:`~xlsxform.problems.Problem` again, or None for a code this version does not know."""
-        from .problems import Problem
+        """The :class:`~xlsxform.form.problems.Problem` again, or None for a code this version does not know."""
+        from xlsxform.form.problems import Problem
 
         try:
             return Problem(self.code, self.cell, self.field, self.value, self.params)
@@ -200,7 +196,9 @@ class Store:
                     raise StoreError("这不是 xlsxform 的数据库", "this is not an xlsxform database", path=path)
                 self.db.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
             elif version > SCHEMA_VERSION:
-                raise StoreError(f"数据库版本 {version} 较新，请升级 xlsxform", f"database version {version} is newer than this xlsxform; upgrade it", path=path)
+                raise StoreError(
+                    f"数据库版本 {version} 较新，请升级 xlsxform", f"database version {version} is newer than this xlsxform; upgrade it", path=path
+                )
             # WAL: readers never block the writer, and a commit need not wait for the disk twice.
             self.db.execute("PRAGMA journal_mode = WAL")
             self.db.execute("PRAGMA synchronous = NORMAL")
@@ -282,7 +280,20 @@ class Store:
             cursor = db.execute(
                 "INSERT INTO forms (sha256, department, department_key, code, year, form_id, template_id, template_version,"
                 " data, errors, warnings, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (item.sha256, department, department_key, code, year, form_id, template_id, template_version, data, errors, len(problems) - errors, received_at),
+                (
+                    item.sha256,
+                    department,
+                    department_key,
+                    code,
+                    year,
+                    form_id,
+                    template_id,
+                    template_version,
+                    data,
+                    errors,
+                    len(problems) - errors,
+                    received_at,
+                ),
             )
             new = cursor.lastrowid
             assert new is not None
@@ -315,7 +326,22 @@ class Store:
     def _input(self, db: sqlite3.Connection, item: Input, ingested_at: str, status: str, code: str | None, reason: str | None, reason_en: str | None) -> None:
         db.execute(
             "INSERT INTO inputs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (item.sha256, item.file_name, item.source, item.origin, item.size, item.sender, item.date, item.subject, item.message_id, ingested_at, status, code, reason, reason_en),
+            (
+                item.sha256,
+                item.file_name,
+                item.source,
+                item.origin,
+                item.size,
+                item.sender,
+                item.date,
+                item.subject,
+                item.message_id,
+                ingested_at,
+                status,
+                code,
+                reason,
+                reason_en,
+            ),
         )
 
     # -- reading ------------------------------------------------------------
@@ -374,7 +400,7 @@ class Store:
     def dump(self) -> Iterator[tuple[str, tuple[Any, ...]]]:
         """Every row of every table, in a stable order (for comparisons)."""
         for table, order in (("inputs", "sha256"), ("contents", "sha256"), ("forms", "id"), ("problems", "form, seq")):
-            for row in self.db.execute(f"SELECT * FROM {table} ORDER BY {order}"):  # noqa: S608 - fixed names
+            for row in self.db.execute(f"SELECT * FROM {table} ORDER BY {order}"):
                 yield table, tuple(row)
 
     @staticmethod

@@ -15,12 +15,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from . import amounts, formula, gate, xls
-from .errors import NotThisFormError, UnreadableWorkbookError, XlsxformError
-from .model import COUNT_MAXIMUM, Form, Indicator, Task, field_at
-from .problems import Problem, has_errors
-from .rules import check, level1_field, total
-from .spec import (
+from xlsxform.errors import NotThisFormError, UnreadableWorkbookError, XlsxformError
+from xlsxform.form import amounts
+from xlsxform.form.model import COUNT_MAXIMUM, Form, Indicator, Task, field_at
+from xlsxform.form.problems import Problem, has_errors
+from xlsxform.form.rules import check, level1_field, total
+from xlsxform.reading import formula
+from xlsxform.safety import gate
+from xlsxform.spec.layout import (
     IDENTITY_PREFIX,
     IDENTITY_SHEET,
     NAME_PREFIX,
@@ -41,7 +43,9 @@ from .spec import (
     section_name,
     total_name,
 )
-from .xlsx import CONTROL, Grid, Value, display_text, read_grid
+from xlsxform.workbook import xls
+from xlsxform.workbook.grid import Grid, Value, read_grid
+from xlsxform.workbook.text import CONTROL, display_text
 
 ERROR_VALUES = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "Err:502", "Err:504", "Err:508", "Err:522"})
 """What a cell shows when its formula failed (LibreOffice's Err:NNN included)."""
@@ -181,7 +185,7 @@ class _Reader:
             # A section runs to the next one's start: rows inserted at a
             # boundary belong to the part above, as they look to a person.
             firsts = [box[0] for box in named]
-            return [(s, first, end) for s, first, end in zip(self.spec.sections, firsts, [f - 1 for f in firsts[1:]] + [named[-1][2]])]
+            return [(s, first, end) for s, first, end in zip(self.spec.sections, firsts, [f - 1 for f in firsts[1:]] + [named[-1][2]], strict=False)]
         for section in self.spec.sections:
             if isinstance(section, TitleSection):
                 pattern = title
@@ -193,8 +197,7 @@ class _Reader:
                 (
                     r
                     for r, text in column_a
-                    if r > after
-                    and (pattern.search(text) if pattern else any(text.startswith(n) if prefix else text == n for n in names))
+                    if r > after and (pattern.search(text) if pattern else any(text.startswith(n) if prefix else text == n for n in names))
                 ),
                 None,
             )
@@ -215,7 +218,7 @@ class _Reader:
             self.problems.append(Problem("section-missing", params={"label": label}))
         last = starts[-1][1] if starts and isinstance(starts[-1][0], NoteSection) else self.grid.last_row
         ends = [row - 1 for _, row in starts[1:]] + [last]
-        return [(section, row, end) for (section, row), end in zip(starts, ends)]
+        return [(section, row, end) for (section, row), end in zip(starts, ends, strict=False)]
 
     # -- sections ---------------------------------------------------------
 
@@ -357,7 +360,7 @@ class _Reader:
                 return {}
             top = min(box[0] for box in boxes)
             level1 = self._level(top, 2, level1s) or group.level1
-            for level2, box in zip(group.level2, boxes):
+            for level2, box in zip(group.level2, boxes, strict=False):
                 level2 = self._level(box[0], 3, level2s) or level2
                 rows |= {row: (level1, level2, top, box[0]) for row in range(box[0], box[2] + 1)}
         return rows

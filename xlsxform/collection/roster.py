@@ -22,9 +22,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from . import amounts
-from .errors import XlsxformError
-from .spec import normalise_label
+from xlsxform.errors import RosterError
+from xlsxform.form import amounts
+from xlsxform.spec.layout import normalise_label
 
 MAX_ROWS = 20000
 """No city has more departments; a roster is never read further down."""
@@ -40,18 +40,6 @@ HEADERS = {
 
 _EMAIL = re.compile(r"[^@\s,;<>()\[\]\"']+@[^@\s,;<>()\[\]\"']+\.[^@\s,;<>()\[\]\"'.]+")
 _UNIT = re.compile(r"[（(]\s*万元\s*[)）]$")
-
-
-class RosterError(XlsxformError):
-    """A roster cannot be used: a missing column, a duplicate, a bad value.
-
-    ``code`` says which fault (empty, unsupported-file, missing-column,
-    no-name, bad-email, duplicate-department, duplicate-code, bad-amount)
-    and ``row`` where, counted as a spreadsheet shows it."""
-
-    def __init__(self, zh: str, en: str, *, path: str | Path | None = None, code: str = "", row: int | None = None) -> None:
-        super().__init__(zh, en, path=path)
-        self.code, self.row = code, row
 
 
 @dataclass(frozen=True)
@@ -118,14 +106,32 @@ def read_roster(path: str | Path) -> Roster:
             raise RosterError(f"第 {number} 行：缺少部门名称", f"row {number}: no department name", path=path, code="no-name", row=number)
         if not _EMAIL.fullmatch(email):
             shown = email or "（空）"
-            raise RosterError(f"第 {number} 行（{name}）：邮箱“{shown}”格式不正确", f"row {number} ({name}): '{email}' is not an e-mail address", path=path, code="bad-email", row=number)
+            raise RosterError(
+                f"第 {number} 行（{name}）：邮箱“{shown}”格式不正确",
+                f"row {number} ({name}): '{email}' is not an e-mail address",
+                path=path,
+                code="bad-email",
+                row=number,
+            )
         key = department_key(name)
         if key in seen:
-            raise RosterError(f"第 {number} 行：部门“{name}”与第 {seen[key]} 行重复", f"row {number}: department '{name}' repeats row {seen[key]}", path=path, code="duplicate-department", row=number)
+            raise RosterError(
+                f"第 {number} 行：部门“{name}”与第 {seen[key]} 行重复",
+                f"row {number}: department '{name}' repeats row {seen[key]}",
+                path=path,
+                code="duplicate-department",
+                row=number,
+            )
         seen[key] = number
         if code:
             if code in seen_codes:
-                raise RosterError(f"第 {number} 行：部门编码“{code}”与第 {seen_codes[code]} 行重复", f"row {number}: code '{code}' repeats row {seen_codes[code]}", path=path, code="duplicate-code", row=number)
+                raise RosterError(
+                    f"第 {number} 行：部门编码“{code}”与第 {seen_codes[code]} 行重复",
+                    f"row {number}: code '{code}' repeats row {seen_codes[code]}",
+                    path=path,
+                    code="duplicate-code",
+                    row=number,
+                )
             seen_codes[code] = number
         budget: dict[str, Decimal] = {}
         for field_name, col in columns.items():
@@ -137,7 +143,13 @@ def read_roster(path: str | Path) -> Roster:
             amount = _amount(raw)
             if amount is None:
                 label = _budget_titles()[field_name]
-                raise RosterError(f"第 {number} 行（{name}）：“{label}”的金额“{_cell(raw)}”不是不小于0的数字", f"row {number} ({name}): {label} '{_cell(raw)}' is not an amount of at least 0", path=path, code="bad-amount", row=number)
+                raise RosterError(
+                    f"第 {number} 行（{name}）：“{label}”的金额“{_cell(raw)}”不是不小于0的数字",
+                    f"row {number} ({name}): {label} '{_cell(raw)}' is not an amount of at least 0",
+                    path=path,
+                    code="bad-amount",
+                    row=number,
+                )
             budget[field_name] = amount
         departments.append(Department(name=name, email=email, code=code, budget=budget, row=number))
     if not departments:
@@ -148,7 +160,7 @@ def read_roster(path: str | Path) -> Roster:
 def _rows(path: Path) -> list[list[Any]]:
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        from .xlsx import read_table
+        from xlsxform.workbook.tables import read_table
 
         return read_table(path, max_rows=MAX_ROWS, max_cols=MAX_COLUMNS)
     if suffix not in (".csv", ".txt"):
@@ -161,10 +173,12 @@ def _rows(path: Path) -> list[list[Any]]:
         except UnicodeDecodeError:
             continue
     else:  # pragma: no cover - gb18030 decodes nearly every byte string
-        raise RosterError("名单的文字编码无法识别（请另存为 UTF-8 或 GBK 的 CSV）", "unknown text encoding (save as UTF-8 or GBK CSV)", path=path, code="unsupported-file")
+        raise RosterError(
+            "名单的文字编码无法识别（请另存为 UTF-8 或 GBK 的 CSV）", "unknown text encoding (save as UTF-8 or GBK CSV)", path=path, code="unsupported-file"
+        )
     first = text.split("\n", 1)[0]
     delimiter = "\t" if "\t" in first and "," not in first else ","
-    return [row[:MAX_COLUMNS] for _, row in zip(range(MAX_ROWS), csv.reader(io.StringIO(text), delimiter=delimiter))]
+    return [row[:MAX_COLUMNS] for _, row in zip(range(MAX_ROWS), csv.reader(io.StringIO(text), delimiter=delimiter), strict=False)]
 
 
 def _columns(header: list[Any], path: Path, row: int) -> dict[str, int]:
@@ -181,12 +195,18 @@ def _columns(header: list[Any], path: Path, row: int) -> dict[str, int]:
     for required in (NAME, EMAIL):
         if required not in columns:
             found = "、".join(_cell(v) for v in header if _cell(v)) or "（无）"
-            raise RosterError(f"名单缺少“{required}”列（表头为：{found}）", f"the roster has no '{required}' column (headers: {found})", path=path, code="missing-column", row=row)
+            raise RosterError(
+                f"名单缺少“{required}”列（表头为：{found}）",
+                f"the roster has no '{required}' column (headers: {found})",
+                path=path,
+                code="missing-column",
+                row=row,
+            )
     return columns
 
 
 def _budget_titles() -> dict[str, str]:
-    from .model import Budget
+    from xlsxform.form.model import Budget
 
     return {name: info.title or name for name, info in Budget.model_fields.items()}
 

@@ -4,20 +4,21 @@ current return; forms from departments not on the roster are 名单外.
 
 The report workbook has one row per department with its counts of errors
 and warnings and, for each department with errors, a link to its own
-workbook with every problem marked (written by :mod:`xlsxform.annotate`,
+workbook with every problem marked (written by :mod:`xlsxform.reading.annotate`,
 when that module is installed), ready to send back.
 """
 
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from .outbox import safe_stem, unique_names
-from .roster import Roster
-from .store import FormRecord, Store
+from xlsxform.collection.outbox import safe_stem, unique_names
+from xlsxform.collection.roster import Roster
+from xlsxform.collection.store import FormRecord, Store
 
 STATES = {
     "missing": ("未返回", "missing"),
@@ -102,9 +103,9 @@ Annotator = Callable[..., Any]
 
 
 def annotator() -> Annotator | None:
-    """``xlsxform.annotate.annotate`` when that module is there, else None."""
+    """``xlsxform.reading.annotate.annotate`` when that module is there, else None."""
     try:
-        from .annotate import annotate
+        from xlsxform.reading.annotate import annotate
     except ImportError:
         return None
     return annotate
@@ -115,19 +116,19 @@ class Report:
     path: Path
     rows: list[DepartmentStatus]
     annotations: bool
-    """True when annotated workbooks could be written (xlsxform.annotate exists)."""
+    """True when annotated workbooks could be written (xlsxform.reading.annotate exists)."""
     failed: dict[str, str]
     """Departments whose workbook could not be annotated, with the reason."""
 
 
-def write_report(store: Store, rows: list[DepartmentStatus], target: Path, *, lang: str = "zh", annotate: Annotator | None | bool = True) -> Report:
+def write_report(store: Store, rows: list[DepartmentStatus], target: Path, *, lang: str = "zh", annotate: Annotator | bool | None = True) -> Report:
     """The status workbook: 返回情况 (one row per department), 问题清单 (every
     problem of the current returns) and 拒收文件 (every refused input).
 
     Annotated workbooks go into a folder beside it (``<report>-退回修改``),
     one per department with errors, each linked from its row.
     """
-    from .xlsx import Link, Table, write_tables
+    from xlsxform.workbook.tables import Link, Table, write_tables
 
     if annotate is True:
         annotate = annotator()
@@ -150,8 +151,19 @@ def write_report(store: Store, rows: list[DepartmentStatus], target: Path, *, la
             link = failed[row.department]
         form = row.form
         body.append(
-            [n, row.department, row.code, row.email, state_label(row.state, lang), row.errors if form else None, row.warnings if form else None,
-             local_time(form.received_at) if form else "", form.file_name if form else "", row.versions, link]
+            [
+                n,
+                row.department,
+                row.code,
+                row.email,
+                state_label(row.state, lang),
+                row.errors if form else None,
+                row.warnings if form else None,
+                local_time(form.received_at) if form else "",
+                form.file_name if form else "",
+                row.versions,
+                link,
+            ]
         )
     problems_header = ["Department", "Cell", "Severity", "Problem", "Code"] if en else ["部门名称", "单元格", "类别", "问题", "代码"]
     problem_rows: list[list[Any]] = []
@@ -161,9 +173,22 @@ def write_report(store: Store, rows: list[DepartmentStatus], target: Path, *, la
         for p in store.problems(row.form.id):
             level = {"error": ("错误", "error"), "warning": ("警告", "warning")}.get(p.severity, (p.severity, p.severity))[en]
             problem_rows.append([row.department, p.cell or "", level, p.message_en if en else p.message, p.code])
-    refused_header = ["File", "Came from", "Sender", "Mail date", "Reason", "Code", "Ingested", "sha256"] if en else ["文件", "来源", "发件人", "邮件日期", "原因", "代码", "入库时间", "sha256"]
+    refused_header = (
+        ["File", "Came from", "Sender", "Mail date", "Reason", "Code", "Ingested", "sha256"]
+        if en
+        else ["文件", "来源", "发件人", "邮件日期", "原因", "代码", "入库时间", "sha256"]
+    )
     refused_rows = [
-        [r.file_name, r.source, r.sender or "", local_time(r.date) if r.date else "", r.reason_en if en else r.reason, r.refusal, local_time(r.ingested_at), r.sha256]
+        [
+            r.file_name,
+            r.source,
+            r.sender or "",
+            local_time(r.date) if r.date else "",
+            r.reason_en if en else r.reason,
+            r.refusal,
+            local_time(r.ingested_at),
+            r.sha256,
+        ]
         for r in store.refusals()
     ]
     titles = ("Status", "Problems", "Refused files") if en else ("返回情况", "问题清单", "拒收文件")
@@ -193,7 +218,7 @@ def _annotate(store: Store, rows: list[DepartmentStatus], target: Path, annotate
     names = unique_names([safe_stem(r.department) + suffix for r in with_errors], ".xlsx")
     written: dict[int, Path] = {}
     with tempfile.TemporaryDirectory(prefix="xlsxform-annotate-") as scratch:
-        for row, name in zip(with_errors, names):
+        for row, name in zip(with_errors, names, strict=False):
             assert row.form is not None
             content = store.content(row.form.sha256)
             if content is None:
@@ -204,7 +229,7 @@ def _annotate(store: Store, rows: list[DepartmentStatus], target: Path, annotate
             problems = [p for p in (s.problem() for s in store.problems(row.form.id)) if p is not None]
             try:
                 annotate(source, problems, folder / name, lang=lang)
-            except Exception as exc:  # noqa: BLE001 - one department's failure must not stop the report
+            except Exception as exc:
                 failed[row.department] = f"{type(exc).__name__}: {exc}"[:200]
                 continue
             written[row.form.id] = folder / name

@@ -21,7 +21,7 @@ record says: each marked cell gets its own fill back, our comments go (a
 comment the department wrote stays), and the old 校验结果 goes; then the
 current problems are marked.  So a copy marked twice is the copy marked once.
 Marks the record does not know (copies made before it existed) are found by
-their look: see :meth:`~xlsxform.xlsx.Annotator.unmark`.
+their look: see :meth:`~xlsxform.workbook.marks.Annotator.unmark`.
 
 Not one of the department's values, formulas or strings is changed, and the
 copy never replaces the file it was made from.
@@ -35,10 +35,11 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import gate
-from .errors import FormDataError
-from .problems import Problem, Severity
-from .xlsx import Annotator, CellLink, Flagged, display_text
+from xlsxform.errors import FormDataError
+from xlsxform.form.problems import Problem, Severity
+from xlsxform.safety import gate
+from xlsxform.workbook.marks import Annotator, CellLink, Flagged
+from xlsxform.workbook.text import display_text
 
 TITLE = {"zh": "校验结果", "en": "Check results"}
 HEADER = {

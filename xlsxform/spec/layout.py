@@ -14,14 +14,14 @@ import tomllib
 import unicodedata
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .errors import SpecError, XlsxformError, os_reason
-from .model import Budget, Form, Task
-from .problems import CATALOGUE
-from .xlsx import MAX_TEXT
+from xlsxform.errors import SpecError, XlsxformError, os_reason
+from xlsxform.form.model import Budget, Form, Task
+from xlsxform.form.problems import CATALOGUE
+from xlsxform.workbook.text import MAX_TEXT
 
 WIDTH = 4
 """Content columns B-E beside the label column A."""
@@ -115,7 +115,7 @@ class SumCell(_Spec):
     span: int = Field(1, ge=1, le=WIDTH)
 
 
-CellSpec = Union[LabelCell, FieldCell, SumCell]
+CellSpec = LabelCell | FieldCell | SumCell
 
 
 class _Section(_Spec):
@@ -180,7 +180,7 @@ class NoteSection(_Section):
 
 
 Section = Annotated[
-    Union[TitleSection, FixedSection, TableSection, IndicatorSection, NoteSection],
+    TitleSection | FixedSection | TableSection | IndicatorSection | NoteSection,
     Field(discriminator="kind"),
 ]
 
@@ -229,7 +229,7 @@ class Instructions(_Spec):
 
 
 class Spec(_Spec):
-    """A whole form layout, validated against :class:`xlsxform.model.Form`."""
+    """A whole form layout, validated against :class:`xlsxform.form.model.Form`."""
 
     form: Meta
     protection: Protection = Protection()
@@ -354,7 +354,7 @@ DEFAULT_SPEC = "city-department-performance"
 def resource_dir(name: str) -> Path:
     """A data folder shipped with xlsxform: inside the installed package, or
     beside it in a source checkout."""
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parents[1]
     for candidate in (here / name, here.parent / name):
         if candidate.is_dir():
             return candidate

@@ -19,10 +19,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import FormDataError, XlsxformError, form_data_error, os_reason
+from xlsxform.errors import FormDataError, XlsxformError, form_data_error, os_reason
 
 if TYPE_CHECKING:
-    from .reader import ReadResult
+    from xlsxform.reading.reader import ReadResult
 
 OK, PROBLEMS, FAILED = 0, 1, 2
 MAX_JSON = 20 * 2**20
@@ -96,7 +96,9 @@ def _parser(lang: str) -> _Parser:
 
     template = commands.add_parser("template", help=t("生成空白模板（可预填部门名称和金额）", "write a blank template"))
     template.add_argument("-o", "--output", required=True, type=Path, metavar=t("文件", "FILE"), help=t("输出文件 .xlsx", "output .xlsx file"))
-    template.add_argument("--year", type=int, metavar=t("年度", "YEAR"), default=dt.date.today().year + 1, help=t("年度（默认下一年度）", "year (default: next year)"))
+    template.add_argument(
+        "--year", type=int, metavar=t("年度", "YEAR"), default=dt.date.today().year + 1, help=t("年度（默认下一年度）", "year (default: next year)")
+    )
     template.add_argument("--department", default="", metavar=t("部门名称", "NAME"), help=t("预填的部门名称", "department name to pre-fill"))
     template.add_argument(
         "--amount",
@@ -106,9 +108,15 @@ def _parser(lang: str) -> _Parser:
         help=t("预填金额（万元），如 基本支出=776.8，可重复", "pre-filled amount in 万元, e.g. 基本支出=776.8; repeatable"),
     )
     template.add_argument("--key-tasks", type=_positive, metavar=t("行数", "N"), help=t("年度重点工作任务空行数（默认5）", "blank key-task rows (default 5)"))
-    template.add_argument("--other-tasks", type=_positive, metavar=t("行数", "N"), help=t("其他需完成的任务空行数（默认2）", "blank other-task rows (default 2)"))
-    template.add_argument("--indicator-rows", type=_positive, metavar=t("行数", "N"), help=t("每个二级指标下的空行数（默认3）", "blank rows per 二级指标 (default 3)"))
-    template.add_argument("--fallback-fonts", action="store_true", help=t("使用常见字体（宋体、仿宋）代替公文字体", "use common fonts instead of the official ones"))
+    template.add_argument(
+        "--other-tasks", type=_positive, metavar=t("行数", "N"), help=t("其他需完成的任务空行数（默认2）", "blank other-task rows (default 2)")
+    )
+    template.add_argument(
+        "--indicator-rows", type=_positive, metavar=t("行数", "N"), help=t("每个二级指标下的空行数（默认3）", "blank rows per 二级指标 (default 3)")
+    )
+    template.add_argument(
+        "--fallback-fonts", action="store_true", help=t("使用常见字体（宋体、仿宋）代替公文字体", "use common fonts instead of the official ones")
+    )
     template.add_argument("--password", metavar=t("密码", "PASSWORD"), help=t("工作表保护密码（默认不设密码）", "sheet protection password (default: none)"))
 
     render = commands.add_parser("render", help=t("由 JSON 数据生成已填写的表格", "render a filled workbook from JSON"))
@@ -120,13 +128,18 @@ def _parser(lang: str) -> _Parser:
     read.add_argument("workbook", type=Path, help=t("已填写的 .xlsx 文件", "filled .xlsx file"))
 
     check = commands.add_parser("check", help=t("校验已填写的表格，列出需修改的单元格", "check a filled workbook and list what to fix"))
-    check.add_argument("workbooks", nargs="+", type=Path, metavar=t("文件", "FILE"), help=t("已填写的 .xlsx 或 .xls 文件，可以多个", "filled .xlsx or .xls files, one or more"))
+    check.add_argument(
+        "workbooks", nargs="+", type=Path, metavar=t("文件", "FILE"), help=t("已填写的 .xlsx 或 .xls 文件，可以多个", "filled .xlsx or .xls files, one or more")
+    )
     check.add_argument("--format", choices=["text", "json"], default="text", help=t("报告格式", "report format"))
     check.add_argument(
         "--annotate",
         type=Path,
         metavar=t("文件", "FILE"),
-        help=t("另存一份批注副本 .xlsx：问题单元格加批注和底色，并附“校验结果”表", "also write a copy .xlsx with each problem marked on its cell and a sheet listing them"),
+        help=t(
+            "另存一份批注副本 .xlsx：问题单元格加批注和底色，并附“校验结果”表",
+            "also write a copy .xlsx with each problem marked on its cell and a sheet listing them",
+        ),
     )
 
     commands.add_parser("schema", help=t("输出表格数据的 JSON Schema", "print the form's JSON Schema"))
@@ -134,47 +147,127 @@ def _parser(lang: str) -> _Parser:
     demo = commands.add_parser("demo", help=t("演示：生成空白模板和示例表格，并读回示例", "demo: write a template and the sample, read the sample back"))
     demo.add_argument("directory", nargs="?", type=Path, default=Path("xlsxform-demo"), help=t("输出目录（默认 xlsxform-demo）", "output folder"))
 
-    issue = commands.add_parser("issue", help=t("按部门名单为每个部门生成预填的表格（可生成邮件草稿或直接发送）", "write one pre-filled workbook per department of a roster (and e-mail drafts, or send them)"))
-    issue.add_argument("roster", type=Path, metavar=t("名单", "ROSTER"), help=t("部门名单 .csv 或 .xlsx（至少有“部门名称”“邮箱”两列）", "roster .csv or .xlsx (columns 部门名称 and 邮箱 at least)"))
-    issue.add_argument("-o", "--output", required=True, type=Path, metavar=t("文件夹", "OUTBOX"), help=t("输出文件夹（不存在则新建）", "output folder (created if missing)"))
-    issue.add_argument("--year", type=int, metavar=t("年度", "YEAR"), default=dt.date.today().year + 1, help=t("年度（默认下一年度）", "year (default: next year)"))
-    issue.add_argument("--deadline", metavar=t("日期", "DATE"), help=t("邮件中的截止日期，如 2024-03-31（默认两周后）", "deadline named in the e-mail, e.g. 2024-03-31 (default: in two weeks)"))
+    issue = commands.add_parser(
+        "issue",
+        help=t(
+            "按部门名单为每个部门生成预填的表格（可生成邮件草稿或直接发送）",
+            "write one pre-filled workbook per department of a roster (and e-mail drafts, or send them)",
+        ),
+    )
+    issue.add_argument(
+        "roster",
+        type=Path,
+        metavar=t("名单", "ROSTER"),
+        help=t("部门名单 .csv 或 .xlsx（至少有“部门名称”“邮箱”两列）", "roster .csv or .xlsx (columns 部门名称 and 邮箱 at least)"),
+    )
+    issue.add_argument(
+        "-o", "--output", required=True, type=Path, metavar=t("文件夹", "OUTBOX"), help=t("输出文件夹（不存在则新建）", "output folder (created if missing)")
+    )
+    issue.add_argument(
+        "--year", type=int, metavar=t("年度", "YEAR"), default=dt.date.today().year + 1, help=t("年度（默认下一年度）", "year (default: next year)")
+    )
+    issue.add_argument(
+        "--deadline",
+        metavar=t("日期", "DATE"),
+        help=t("邮件中的截止日期，如 2024-03-31（默认两周后）", "deadline named in the e-mail, e.g. 2024-03-31 (default: in two weeks)"),
+    )
     sending = issue.add_mutually_exclusive_group()
-    sending.add_argument("--eml", action="store_true", help=t("同时为每个部门生成邮件草稿 .eml（附带表格）", "also write an e-mail draft (.eml) per department with its workbook attached"))
+    sending.add_argument(
+        "--eml",
+        action="store_true",
+        help=t("同时为每个部门生成邮件草稿 .eml（附带表格）", "also write an e-mail draft (.eml) per department with its workbook attached"),
+    )
     sending.add_argument("--smtp", metavar=t("主机:端口", "HOST:PORT"), help=t("通过此邮件服务器直接发送", "send the e-mails through this SMTP server"))
-    issue.add_argument("--from", dest="sender", metavar=t("邮箱", "ADDRESS"), help=t("发件人邮箱（用 --eml 或 --smtp 时必填）", "sender address (needed with --eml or --smtp)"))
+    issue.add_argument(
+        "--from", dest="sender", metavar=t("邮箱", "ADDRESS"), help=t("发件人邮箱（用 --eml 或 --smtp 时必填）", "sender address (needed with --eml or --smtp)")
+    )
     issue.add_argument("--from-name", default="", metavar=t("名称", "NAME"), help=t("发件人名称，如 市财政局", "sender's display name"))
-    issue.add_argument("--email-template", type=Path, metavar=t("文件", "FILE"), help=t("邮件模板 .toml（默认使用内置模板 templates/email.toml）", "e-mail template .toml (default: the bundled templates/email.toml)"))
+    issue.add_argument(
+        "--email-template",
+        type=Path,
+        metavar=t("文件", "FILE"),
+        help=t("邮件模板 .toml（默认使用内置模板 templates/email.toml）", "e-mail template .toml (default: the bundled templates/email.toml)"),
+    )
     issue.add_argument("--starttls", action="store_true", help=t("发送前启用 STARTTLS 加密", "use STARTTLS before sending"))
-    issue.add_argument("--smtp-user", metavar=t("用户名", "USER"), help=t("登录邮件服务器的用户名；密码从环境变量 XLSXFORM_SMTP_PASSWORD 读取", "login user; the password is read from XLSXFORM_SMTP_PASSWORD"))
+    issue.add_argument(
+        "--smtp-user",
+        metavar=t("用户名", "USER"),
+        help=t("登录邮件服务器的用户名；密码从环境变量 XLSXFORM_SMTP_PASSWORD 读取", "login user; the password is read from XLSXFORM_SMTP_PASSWORD"),
+    )
     issue.add_argument("--fallback-fonts", action="store_true", help=t("使用常见字体代替公文字体", "use common fonts"))
 
-    ingest = commands.add_parser("ingest", help=t("收取各部门返回的表格、邮件和邮箱，校验后存入数据库", "take in returned workbooks, e-mails and mailboxes, check them and store them"))
-    ingest.add_argument("inputs", nargs="+", type=Path, metavar=t("收件", "INBOX"), help=t("表格 .xlsx/.xls、邮件 .eml、邮箱 mbox，或存放它们的文件夹", "workbooks (.xlsx, .xls), e-mails (.eml), mailboxes (mbox), or folders of them"))
-    ingest.add_argument("--db", required=True, type=Path, metavar=t("数据库", "DB"), help=t("数据库文件（SQLite，不存在则新建）", "database file (SQLite; created if missing)"))
-    ingest.add_argument("--roster", type=Path, metavar=t("名单", "ROSTER"), help=t("部门名单：对照名单给出各部门的返回情况", "roster: report each department's status against it"))
-    ingest.add_argument("--report", type=Path, metavar=t("文件", "FILE"), help=t("返回情况表 .xlsx（附各有错部门的退回修改表）", "status workbook .xlsx (with a marked workbook per department with errors)"))
-    ingest.add_argument("--jobs", type=_positive, metavar=t("进程数", "N"), help=t("并行读取的进程数（默认为 CPU 核数）", "reading processes (default: one per core)"))
+    ingest = commands.add_parser(
+        "ingest", help=t("收取各部门返回的表格、邮件和邮箱，校验后存入数据库", "take in returned workbooks, e-mails and mailboxes, check them and store them")
+    )
+    ingest.add_argument(
+        "inputs",
+        nargs="+",
+        type=Path,
+        metavar=t("收件", "INBOX"),
+        help=t("表格 .xlsx/.xls、邮件 .eml、邮箱 mbox，或存放它们的文件夹", "workbooks (.xlsx, .xls), e-mails (.eml), mailboxes (mbox), or folders of them"),
+    )
+    ingest.add_argument(
+        "--db", required=True, type=Path, metavar=t("数据库", "DB"), help=t("数据库文件（SQLite，不存在则新建）", "database file (SQLite; created if missing)")
+    )
+    ingest.add_argument(
+        "--roster",
+        type=Path,
+        metavar=t("名单", "ROSTER"),
+        help=t("部门名单：对照名单给出各部门的返回情况", "roster: report each department's status against it"),
+    )
+    ingest.add_argument(
+        "--report",
+        type=Path,
+        metavar=t("文件", "FILE"),
+        help=t("返回情况表 .xlsx（附各有错部门的退回修改表）", "status workbook .xlsx (with a marked workbook per department with errors)"),
+    )
+    ingest.add_argument(
+        "--jobs", type=_positive, metavar=t("进程数", "N"), help=t("并行读取的进程数（默认为 CPU 核数）", "reading processes (default: one per core)")
+    )
 
-    status = commands.add_parser("status", help=t("对照名单列出各部门：未返回、有错误、已通过", "each department of the roster: missing, with errors, or valid"))
+    status = commands.add_parser(
+        "status", help=t("对照名单列出各部门：未返回、有错误、已通过", "each department of the roster: missing, with errors, or valid")
+    )
     status.add_argument("--db", required=True, type=Path, metavar=t("数据库", "DB"), help=t("ingest 写入的数据库文件", "the database ingest wrote"))
-    status.add_argument("--roster", type=Path, metavar=t("名单", "ROSTER"), help=t("部门名单（不给则只列出已返回的部门）", "roster (without it only departments that returned a form are listed)"))
+    status.add_argument(
+        "--roster",
+        type=Path,
+        metavar=t("名单", "ROSTER"),
+        help=t("部门名单（不给则只列出已返回的部门）", "roster (without it only departments that returned a form are listed)"),
+    )
     status.add_argument("--report", type=Path, metavar=t("文件", "FILE"), help=t("另存为返回情况表 .xlsx", "also write the status workbook .xlsx"))
     status.add_argument("--year", type=int, metavar=t("年度", "YEAR"), help=t("年度（默认数据库中最近的年度）", "year (default: the latest in the database)"))
 
-    export = commands.add_parser("export", help=t("导出汇总表：各部门主要数据及全市合计、全部重点任务、全部绩效指标", "export the roll-up: key figures and city totals, all key tasks, all indicators"))
+    export = commands.add_parser(
+        "export",
+        help=t(
+            "导出汇总表：各部门主要数据及全市合计、全部重点任务、全部绩效指标", "export the roll-up: key figures and city totals, all key tasks, all indicators"
+        ),
+    )
     export.add_argument("--db", required=True, type=Path, metavar=t("数据库", "DB"), help=t("ingest 写入的数据库文件", "the database ingest wrote"))
-    export.add_argument("-o", "--output", required=True, action="append", type=Path, metavar=t("文件", "FILE"), help=t("输出文件 .xlsx、.csv 或 .json，可重复", "output .xlsx, .csv or .json; repeatable"))
+    export.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        action="append",
+        type=Path,
+        metavar=t("文件", "FILE"),
+        help=t("输出文件 .xlsx、.csv 或 .json，可重复", "output .xlsx, .csv or .json; repeatable"),
+    )
     export.add_argument("--year", type=int, metavar=t("年度", "YEAR"), help=t("年度（默认数据库中最近的年度）", "year (default: the latest in the database)"))
     return parser
 
 
 def _positive(text: str) -> int:
     """A number of blank rows: 1 to MAX_BLANK_ROWS."""
-    from .renderer import MAX_BLANK_ROWS
+    from xlsxform.rendering.renderer import MAX_BLANK_ROWS
 
     if not text.strip().isdigit() or not 1 <= int(text) <= MAX_BLANK_ROWS:
-        raise argparse.ArgumentTypeError(f"须为 1 到 {MAX_BLANK_ROWS} 之间的整数（实际为“{text}”）" if _Parser.lang == "zh" else f"must be a whole number from 1 to {MAX_BLANK_ROWS}, not {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"须为 1 到 {MAX_BLANK_ROWS} 之间的整数（实际为“{text}”）"
+            if _Parser.lang == "zh"
+            else f"must be a whole number from 1 to {MAX_BLANK_ROWS}, not {text!r}"
+        )
     return int(text)
 
 
@@ -224,7 +317,7 @@ def _err(line: str) -> None:
 
 
 def _spec(args: argparse.Namespace) -> Any:
-    from .spec import load_spec
+    from xlsxform.spec.layout import load_spec
 
     return load_spec(args.spec) if args.spec else load_spec()
 
@@ -234,7 +327,7 @@ def _say(args: argparse.Namespace, zh: str, en: str) -> None:
 
 
 def _template(args: argparse.Namespace) -> int:
-    from .renderer import render_template
+    from xlsxform.rendering.renderer import render_template
 
     spec = _spec(args)
     rows = {"key_tasks": args.key_tasks, "other_tasks": args.other_tasks, "indicators": args.indicator_rows}
@@ -254,8 +347,8 @@ def _template(args: argparse.Namespace) -> int:
 
 def _amounts(pairs: list[str]) -> dict[str, Decimal]:
     """'基本支出=776.8' or 'basic=776.8' to {'basic': Decimal('776.8')}."""
-    from . import amounts
-    from .model import Budget
+    from xlsxform.form import amounts
+    from xlsxform.form.model import Budget
 
     by_label = {info.title: name for name, info in Budget.model_fields.items()}
     result = {}
@@ -273,7 +366,7 @@ def _amounts(pairs: list[str]) -> dict[str, Decimal]:
 
 
 def _render(args: argparse.Namespace) -> int:
-    from .renderer import render
+    from xlsxform.rendering.renderer import render
 
     form = _load_form(args.form)
     try:
@@ -288,14 +381,16 @@ def _render(args: argparse.Namespace) -> int:
 def _load_form(path: Path) -> Any:
     from pydantic import ValidationError
 
-    from .model import Form
+    from xlsxform.form.model import Form
 
     if path.exists() and not path.is_file():
         raise FormDataError("不是普通文件", "not a regular file", path=path)
     with path.open("rb") as source:
         data = source.read(MAX_JSON + 1)
     if len(data) > MAX_JSON:
-        raise FormDataError(f"文件过大（超过 {MAX_JSON // 2**20} MB），不是一张表的数据", f"too large for one form's data (over {MAX_JSON // 2**20} MB)", path=path)
+        raise FormDataError(
+            f"文件过大（超过 {MAX_JSON // 2**20} MB），不是一张表的数据", f"too large for one form's data (over {MAX_JSON // 2**20} MB)", path=path
+        )
     try:
         # Notepad on Windows saves UTF-8 with a byte-order mark.
         return Form.model_validate_json(data.removeprefix(b"\xef\xbb\xbf"))
@@ -318,7 +413,7 @@ def _print_json(data: Any) -> None:
 
 
 def _read(args: argparse.Namespace) -> int:
-    from .reader import read
+    from xlsxform.reading.reader import read
 
     result = read(args.workbook, spec=_spec(args))
     _print_json(result.form.model_dump(mode="json"))
@@ -353,11 +448,11 @@ def _check(args: argparse.Namespace) -> int:
 
 def _check_one(args: argparse.Namespace, path: Path) -> tuple[dict[str, Any], int]:
     """Check one workbook: print its report (text) or return it (JSON)."""
-    from .reader import read
+    from xlsxform.reading.reader import read
 
     result = read(path, spec=_spec(args))
     if args.annotate:
-        from .annotate import annotate
+        from xlsxform.reading.annotate import annotate
 
         annotate(path, result.problems, _output(args.annotate), args.lang)
     report: dict[str, Any] = {"file": str(path), "ok": result.ok, "problems": [p.to_dict(args.lang) for p in result.problems]}
@@ -379,15 +474,19 @@ def _report(result: ReadResult, lang: str) -> str:
     if lang == "en":
         lines = [f"File: {result.path}", f"Department: {form.department or '(none)'}  Year: {form.year or '(none)'}"]
         verdict = (
-            "Passed: no problems." if not result.problems
-            else f"Passed, with {warnings} warning(s) to confirm:" if not errors
+            "Passed: no problems."
+            if not result.problems
+            else f"Passed, with {warnings} warning(s) to confirm:"
+            if not errors
             else f"Found {errors} error(s) and {warnings} warning(s):"
         )
     else:
         lines = [f"文件：{result.path}", f"部门：{form.department or '（未填写）'}　年度：{form.year or '（未填写）'}"]
         verdict = (
-            "校验通过，未发现问题。" if not result.problems
-            else f"校验通过，但有 {warnings} 个警告，请逐项核实：" if not errors
+            "校验通过，未发现问题。"
+            if not result.problems
+            else f"校验通过，但有 {warnings} 个警告，请逐项核实："
+            if not errors
             else f"发现 {errors} 个错误、{warnings} 个警告，请逐项修改："
         )
     lines.append(verdict)
@@ -396,16 +495,16 @@ def _report(result: ReadResult, lang: str) -> str:
 
 
 def _schema(args: argparse.Namespace) -> int:
-    from .model import Form
+    from xlsxform.form.model import Form
 
     _print_json(Form.model_json_schema(mode="validation"))
     return OK
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from .reader import read
-    from .renderer import render, render_template
-    from .spec import resource_dir
+    from xlsxform.reading.reader import read
+    from xlsxform.rendering.renderer import render, render_template
+    from xlsxform.spec.layout import resource_dir
 
     spec = _spec(args)
     out: Path = args.directory
@@ -434,17 +533,17 @@ def _demo(args: argparse.Namespace) -> int:
 def _issue(args: argparse.Namespace) -> int:
     import dataclasses
 
-    from .mail import (
+    from xlsxform.collection.mail import (
         PASSWORD_VARIABLE,
-        MailError,
         compose,
         load_template,
         parse_server,
         send,
         write_eml,
     )
-    from .outbox import issue, write_manifest
-    from .roster import read_roster
+    from xlsxform.collection.outbox import issue, write_manifest
+    from xlsxform.collection.roster import read_roster
+    from xlsxform.errors import MailError
 
     roster = read_roster(args.roster)
     spec = _spec(args)
@@ -459,7 +558,9 @@ def _issue(args: argparse.Namespace) -> int:
         if args.smtp_user:
             password = os.environ.get(PASSWORD_VARIABLE)
             if password is None:
-                raise MailError(f"请在环境变量 {PASSWORD_VARIABLE} 中提供邮件服务器密码", f"set the mail server password in the environment variable {PASSWORD_VARIABLE}")
+                raise MailError(
+                    f"请在环境变量 {PASSWORD_VARIABLE} 中提供邮件服务器密码", f"set the mail server password in the environment variable {PASSWORD_VARIABLE}"
+                )
     if args.output.exists() and not args.output.is_dir():
         raise FormDataError("输出位置已存在且不是文件夹", "the output exists and is not a folder", path=args.output)
     issued = issue(roster, args.output, year=args.year, spec=spec, fallback_fonts=args.fallback_fonts)
@@ -469,7 +570,14 @@ def _issue(args: argparse.Namespace) -> int:
         deadline = _deadline(args.deadline, args.lang)
         messages = []
         for n, item in enumerate(issued):
-            context = {"department": item.department.name, "year": args.year, "deadline": deadline, "file": item.workbook.name, "form_id": item.form_id, "code": item.department.code}
+            context = {
+                "department": item.department.name,
+                "year": args.year,
+                "deadline": deadline,
+                "file": item.workbook.name,
+                "form_id": item.form_id,
+                "code": item.department.code,
+            }
             message = compose(template, sender=args.sender, sender_name=args.from_name, to=item.department.email, context=context, attachment=item.workbook)
             if args.eml:
                 draft = item.workbook.with_suffix(".eml")
@@ -481,11 +589,15 @@ def _issue(args: argparse.Namespace) -> int:
             write_manifest(args.output, issued)  # what was written, even if the server cannot be reached
             by_id = {item.form_id: item for item in issued}
             for delivery in send(messages, *server, starttls=args.starttls, user=args.smtp_user, password=password):
-                deliveries[delivery.key] = ("已发送" if delivery.ok else f"发送失败：{delivery.reason}")
+                deliveries[delivery.key] = "已发送" if delivery.ok else f"发送失败：{delivery.reason}"
                 if not delivery.ok:
                     failures.append((by_id[delivery.key].department.name, by_id[delivery.key].department.email, delivery.reason))
     manifest = write_manifest(args.output, issued, deliveries)
-    _say(args, f"已为 {len(issued)} 个部门生成 {args.year} 年表格：{args.output}（发放清单：{manifest.name}）", f"wrote {len(issued)} workbooks for {args.year}: {args.output} (list: {manifest.name})")
+    _say(
+        args,
+        f"已为 {len(issued)} 个部门生成 {args.year} 年表格：{args.output}（发放清单：{manifest.name}）",
+        f"wrote {len(issued)} workbooks for {args.year}: {args.output} (list: {manifest.name})",
+    )
     if args.eml:
         _say(args, f"邮件草稿 {len(issued)} 封（.eml，与表格同名，可用邮件程序打开后发送）", f"{len(issued)} e-mail drafts (.eml beside each workbook)")
     if args.smtp:
@@ -509,7 +621,8 @@ def _deadline(text: str | None, lang: str) -> str:
 
 
 def _existing_db(path: Path) -> Any:
-    from .store import Store, StoreError
+    from xlsxform.collection.store import Store
+    from xlsxform.errors import StoreError
 
     if not path.is_file():
         raise StoreError("数据库不存在（请先用 ingest 收取表格）", "no such database (run ingest first)", path=path)
@@ -517,9 +630,9 @@ def _existing_db(path: Path) -> Any:
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    from .ingest import Progress, ingest
-    from .roster import read_roster
-    from .store import Store
+    from xlsxform.collection.ingest import Progress, ingest
+    from xlsxform.collection.roster import read_roster
+    from xlsxform.collection.store import Store
 
     missing = [p for p in args.inputs if not p.exists()]
     if missing:
@@ -542,7 +655,7 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _ingest_table(summary: Any, lang: str) -> str:
-    from .ingest import text_table
+    from xlsxform.collection.ingest import text_table
 
     en = lang == "en"
     stored = summary.stored
@@ -567,8 +680,8 @@ def _ingest_table(summary: Any, lang: str) -> str:
 
 
 def _status_lines(args: argparse.Namespace, store: Any, roster: Any, year: int | None, report: Path | None, *, full: bool) -> list[Any]:
-    from .ingest import text_table
-    from .status import (
+    from xlsxform.collection.ingest import text_table
+    from xlsxform.collection.status import (
         counts,
         default_year,
         department_status,
@@ -581,7 +694,11 @@ def _status_lines(args: argparse.Namespace, store: Any, roster: Any, year: int |
     year = year if year is not None else default_year(store)
     rows = department_status(store, roster, year)
     if full:
-        table = [["No.", "Department", "Status", "Errors", "Warnings", "Returns", "Latest"] if en else ["序号", "部门名称", "状态", "错误", "警告", "返回次数", "最近返回"]]
+        table = [
+            ["No.", "Department", "Status", "Errors", "Warnings", "Returns", "Latest"]
+            if en
+            else ["序号", "部门名称", "状态", "错误", "警告", "返回次数", "最近返回"]
+        ]
         for n, row in enumerate(rows, 1):
             shown = (str(row.errors), str(row.warnings), str(row.versions), local_time(row.form.received_at)) if row.form else ("", "", "0", "")
             table.append([str(n), row.department or "-", state_label(row.state, args.lang), *shown])
@@ -600,24 +717,32 @@ def _status_lines(args: argparse.Namespace, store: Any, roster: Any, year: int |
             if names:
                 print(f"  {state_label(state, args.lang)}：{'、'.join(names)}" if not en else f"  {state_label(state, 'en')}: {', '.join(names)}")
     if report is not None:
-        from .status import annotation_folder
+        from xlsxform.collection.status import annotation_folder
 
         written = write_report(store, rows, report, lang=args.lang)
         marked = sum(r.annotated is not None for r in written.rows)
         if written.annotations and marked:
             folder = annotation_folder(report)
-            _say(args, f"已生成返回情况表：{report}（退回修改表 {marked} 份：{folder}）", f"wrote the status workbook: {report} ({marked} marked workbooks in {folder})")
+            _say(
+                args,
+                f"已生成返回情况表：{report}（退回修改表 {marked} 份：{folder}）",
+                f"wrote the status workbook: {report} ({marked} marked workbooks in {folder})",
+            )
         elif written.annotations:
             _say(args, f"已生成返回情况表：{report}（没有需要退回修改的表格）", f"wrote the status workbook: {report} (no workbook to send back)")
         else:
-            _say(args, f"已生成返回情况表：{report}（未安装批注功能，未生成退回修改表）", f"wrote the status workbook: {report} (no annotate module: no marked workbooks)")
+            _say(
+                args,
+                f"已生成返回情况表：{report}（未安装批注功能，未生成退回修改表）",
+                f"wrote the status workbook: {report} (no annotate module: no marked workbooks)",
+            )
         for name, reason in written.failed.items():
             _err(f"{name}: {'无法生成退回修改表' if not en else 'cannot mark the workbook'}：{reason}")
     return rows
 
 
 def _status(args: argparse.Namespace) -> int:
-    from .roster import read_roster
+    from xlsxform.collection.roster import read_roster
 
     roster = read_roster(args.roster) if args.roster else None
     if args.report is not None:
@@ -628,15 +753,30 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from .export import csv_paths, export
+    from xlsxform.collection.export import csv_paths, export
 
     with _existing_db(args.db) as store:
         result = export(store, args.output, year=args.year)
     files = [p for target in args.output for p in (csv_paths(target) if target.suffix.lower() == ".csv" else [target])]
     shown = "、".join(map(str, files))
     count = len(result.forms)
-    _say(args, f"已导出 {count} 个部门的汇总（{result.year or '-'}年）：{shown}", f"exported {count} departments ({result.year or '-'}): {', '.join(map(str, files))}")
+    _say(
+        args,
+        f"已导出 {count} 个部门的汇总（{result.year or '-'}年）：{shown}",
+        f"exported {count} departments ({result.year or '-'}): {', '.join(map(str, files))}",
+    )
     return OK
 
 
-_COMMANDS = {"template": _template, "render": _render, "read": _read, "check": _check, "schema": _schema, "demo": _demo, "issue": _issue, "ingest": _ingest, "status": _status, "export": _export}
+_COMMANDS = {
+    "template": _template,
+    "render": _render,
+    "read": _read,
+    "check": _check,
+    "schema": _schema,
+    "demo": _demo,
+    "issue": _issue,
+    "ingest": _ingest,
+    "status": _status,
+    "export": _export,
+}

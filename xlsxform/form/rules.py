@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from . import amounts
-from .model import Form, field_at, value_at
-from .problems import Problem
-from .spec import Spec, SumCheck
+from xlsxform.form import amounts
+from xlsxform.form.model import Form, field_at, value_at
+from xlsxform.form.problems import Problem
+from xlsxform.spec.layout import Spec, SumCheck
 
 _LIST_ITEM = re.compile(r"^(\w+)\[\*\]\.(\w+)$")
 
@@ -25,11 +25,7 @@ def check(form: Form, spec: Spec, unreadable: frozenset[str] = frozenset()) -> l
     reported): sums over them are not checked, since they would only repeat
     that problem with a total the sheet does not show.
     """
-    problems = [
-        Problem("required", field=path, params={"label": field_at(path)[0]})
-        for path in spec.checks.required
-        if value_at(form, path) in (None, "", [])
-    ]
+    problems = [Problem("required", field=path, params={"label": field_at(path)[0]}) for path in spec.checks.required if value_at(form, path) in (None, "", [])]
     for table in spec.tables():
         for i, task in enumerate(getattr(form, table.field)):
             if not task.name:
@@ -65,10 +61,21 @@ def _indicator_problems(form: Form, spec: Spec) -> list[Problem]:
         if not item.level1 or not item.level2:
             problems.append(Problem("indicator-level-missing", field=f"{section.field}[{i}].level2", value=item.name, params={"name": item.name}))
         elif item.level2 not in section.level2_of(item.level1):
-            problems.append(Problem("indicator-level-unknown", field=f"{section.field}[{i}].level2", value=item.level2, params={"level1": item.level1, "level2": item.level2}))
+            problems.append(
+                Problem(
+                    "indicator-level-unknown", field=f"{section.field}[{i}].level2", value=item.level2, params={"level1": item.level1, "level2": item.level2}
+                )
+            )
         if bool(item.name) != bool(item.value):
             missing = "value" if item.name else "name"
-            problems.append(Problem(f"indicator-{missing}-missing", field=f"{section.field}[{i}].{missing}", value=item.name or item.value, params={"name": item.name, "text": item.value}))
+            problems.append(
+                Problem(
+                    f"indicator-{missing}-missing",
+                    field=f"{section.field}[{i}].{missing}",
+                    value=item.name or item.value,
+                    params={"name": item.name, "text": item.value},
+                )
+            )
     for group in section.framework:
         if not any(item.level1 == group.level1 and item.name for item in items):
             problems.append(Problem("level1-without-indicator", field=level1_field(section.field, group.level1), params={"level1": group.level1}))

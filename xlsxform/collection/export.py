@@ -20,18 +20,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from .errors import XlsxformError
-from .model import Budget
-from .status import current_forms, default_year, state_label
-from .store import FormRecord, Store
+from xlsxform.collection.csvfile import csv_cell
+from xlsxform.collection.status import current_forms, default_year, state_label
+from xlsxform.collection.store import FormRecord, Store
+from xlsxform.errors import ExportError
+from xlsxform.form.model import Budget
 
 FORMATS = (".xlsx", ".csv", ".json")
 BUDGET = list(Budget.model_fields)
 """The 8 amounts of 预算整体情况, in the form's order."""
-
-
-class ExportError(XlsxformError):
-    """An export target cannot be written."""
 
 
 @dataclass(frozen=True)
@@ -55,7 +52,20 @@ def tables(store: Store, year: int | None = None) -> Tables:
     year = year if year is not None else default_year(store)
     forms = sorted(current_forms(store, year).values(), key=lambda f: (f.department, f.id))
     titles = [Budget.model_fields[name].title or name for name in BUDGET]
-    summary_header = ["部门名称", "部门编码", "年度", "状态", "错误", "警告", "财政供养人员数", "下属二级单位数", *titles, "重点任务资金合计", "返回时间", "文件"]
+    summary_header = [
+        "部门名称",
+        "部门编码",
+        "年度",
+        "状态",
+        "错误",
+        "警告",
+        "财政供养人员数",
+        "下属二级单位数",
+        *titles,
+        "重点任务资金合计",
+        "返回时间",
+        "文件",
+    ]
     summary_rows: list[list[Any]] = []
     task_rows: list[list[Any]] = []
     indicator_rows: list[list[Any]] = []
@@ -65,9 +75,20 @@ def tables(store: Store, year: int | None = None) -> Tables:
         tasks = data.get("key_tasks") or []
         task_total = sum((_amount(t.get("funds")) or Decimal(0) for t in tasks), Decimal(0))
         summary_rows.append(
-            [form.department, form.code or "", form.year, state_label("valid" if form.ok else "errors"), form.errors, form.warnings,
-             data.get("staff"), data.get("subunits"), *(_amount(budget.get(name)) for name in BUDGET), task_total,
-             form.received_at, form.file_name]
+            [
+                form.department,
+                form.code or "",
+                form.year,
+                state_label("valid" if form.ok else "errors"),
+                form.errors,
+                form.warnings,
+                data.get("staff"),
+                data.get("subunits"),
+                *(_amount(budget.get(name)) for name in BUDGET),
+                task_total,
+                form.received_at,
+                form.file_name,
+            ]
         )
         for n, task in enumerate(tasks, 1):
             task_rows.append([form.department, n, task.get("name", ""), task.get("content", ""), _amount(task.get("funds")), task.get("outcome", "")])
@@ -111,16 +132,16 @@ def csv_paths(target: Path) -> list[Path]:
 
 
 def _xlsx(result: Tables, target: Path) -> None:
-    from .xlsx import Table, write_tables
+    from xlsxform.workbook.tables import Table, write_tables
 
     write_tables(
         target,
-        [Table(title, header, rows, totals) for title, (header, rows, totals) in zip(SHEETS, (result.summary, result.tasks, result.indicators))],
+        [Table(title, header, rows, totals) for title, (header, rows, totals) in zip(SHEETS, (result.summary, result.tasks, result.indicators), strict=False)],
     )
 
 
 def _csv(result: Tables, target: Path) -> None:
-    for path, (header, rows, totals) in zip(csv_paths(target), (result.summary, result.tasks, result.indicators)):
+    for path, (header, rows, totals) in zip(csv_paths(target), (result.summary, result.tasks, result.indicators), strict=False):
         with path.open("w", encoding="utf-8-sig", newline="") as out:
             writer = csv.writer(out)
             writer.writerow(header)
@@ -133,22 +154,10 @@ def _csv(result: Tables, target: Path) -> None:
                 writer.writerow(line)
 
 
-def csv_cell(value: Any) -> str:
-    """A value as CSV text that Excel shows as written and never runs as a formula."""
-    if value is None:
-        return ""
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    text = str(value)
-    # Excel runs a CSV cell beginning with = + - @ (or a tab or carriage
-    # return before one) as a formula: keep text text.
-    return f"'{text}" if isinstance(value, str) and text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def _json(result: Tables, target: Path) -> None:
-    header, rows, totals = result.summary
+    _header, rows, totals = result.summary
     keys = ("staff", "subunits", *BUDGET, "key_task_funds")
-    sums = {key: csv_cell(sum((Decimal(str(r[col])) for r in rows if r[col] is not None), Decimal(0))) for key, col in zip(keys, totals)}
+    sums = {key: csv_cell(sum((Decimal(str(r[col])) for r in rows if r[col] is not None), Decimal(0))) for key, col in zip(keys, totals, strict=False)}
     document = {
         "year": result.year,
         "departments": [

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, NoReturn
 
-from .errors import RefusedFileError, UnreadableWorkbookError
+from xlsxform.errors import RefusedFileError, UnreadableWorkbookError
 
 KiB, MiB = 1 << 10, 1 << 20
 
@@ -103,7 +103,10 @@ REASONS: dict[str, tuple[str, str]] = {
         "这不是 Excel 工作簿（{detail}），请用 Excel 或 WPS 另存为 .xlsx 后发送",
         "not an Excel workbook ({detail}); save it as .xlsx with Excel or WPS",
     ),
-    "csv": ("这是 CSV 文本文件，不是 Excel 工作簿，请在 Excel 中打开后另存为 .xlsx", "a CSV text file, not an Excel workbook; open it in Excel and save it as .xlsx"),
+    "csv": (
+        "这是 CSV 文本文件，不是 Excel 工作簿，请在 Excel 中打开后另存为 .xlsx",
+        "a CSV text file, not an Excel workbook; open it in Excel and save it as .xlsx",
+    ),
     "html": (
         "这是网页（HTML）文件，只是名字像表格，请在 Excel 中打开后另存为 .xlsx",
         "a web page (HTML) saved under a spreadsheet's name, not a workbook; open it in Excel and save it as .xlsx",
@@ -305,12 +308,24 @@ class _Zip:
             if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
                 _refuse("damaged", f"unsupported compression {info.compress_type} in {info.filename}", f"{info.filename} 使用了不支持的压缩方式")
             if info.file_size > limits.max_part_size:
-                _refuse("too-large", f"{info.filename}: {info.file_size // MiB} MiB inflated > {limits.max_part_size // MiB} MiB", f"{info.filename} 解压后 {info.file_size // MiB} MiB，上限 {limits.max_part_size // MiB} MiB")
+                _refuse(
+                    "too-large",
+                    f"{info.filename}: {info.file_size // MiB} MiB inflated > {limits.max_part_size // MiB} MiB",
+                    f"{info.filename} 解压后 {info.file_size // MiB} MiB，上限 {limits.max_part_size // MiB} MiB",
+                )
             declared += info.file_size
             if declared > limits.max_total_size:
-                _refuse("too-large", f"{declared // MiB} MiB inflated > {limits.max_total_size // MiB} MiB", f"解压后共 {declared // MiB} MiB，上限 {limits.max_total_size // MiB} MiB")
+                _refuse(
+                    "too-large",
+                    f"{declared // MiB} MiB inflated > {limits.max_total_size // MiB} MiB",
+                    f"解压后共 {declared // MiB} MiB，上限 {limits.max_total_size // MiB} MiB",
+                )
             if info.file_size > limits.ratio_grace and info.compress_size < info.file_size * limits.min_inflate_ratio:
-                _refuse("zip-bomb", f"{info.filename}: {info.compress_size} bytes inflate to {info.file_size}", f"{info.filename}：{info.compress_size} 字节解压为 {info.file_size} 字节")
+                _refuse(
+                    "zip-bomb",
+                    f"{info.filename}: {info.compress_size} bytes inflate to {info.file_size}",
+                    f"{info.filename}：{info.compress_size} 字节解压为 {info.file_size} 字节",
+                )
 
     def _refuse_opendocument(self, archive: zipfile.ZipFile) -> NoReturn:
         try:
@@ -335,7 +350,11 @@ class _Zip:
                     if done > limits.max_part_size or self.budget.inflated > limits.max_total_size:
                         _refuse("too-large", f"{info.filename} inflates past the limit", f"{info.filename} 解压后超过上限")
                     if done > limits.ratio_grace and info.compress_size < done * limits.min_inflate_ratio:
-                        _refuse("zip-bomb", f"{info.filename}: {info.compress_size} bytes inflate to more than {done}", f"{info.filename}：{info.compress_size} 字节解压超过 {done} 字节")
+                        _refuse(
+                            "zip-bomb",
+                            f"{info.filename}: {info.compress_size} bytes inflate to more than {done}",
+                            f"{info.filename}：{info.compress_size} 字节解压超过 {done} 字节",
+                        )
                     scan.feed(chunk)
             scan.close()
         except _Refused:
@@ -352,7 +371,10 @@ class _Zip:
         if not formats:
             if any(content == _XLSB_TYPE for _, content in types):
                 _refuse("xlsb")
-            other = next((what for _, content in types for key, what in _OTHER_OFFICE.items() if key in content), ("a zip file without a workbook", "不含工作簿的 zip 文件"))
+            other = next(
+                (what for _, content in types for key, what in _OTHER_OFFICE.items() if key in content),
+                ("a zip file without a workbook", "不含工作簿的 zip 文件"),
+            )
             _refuse("not-a-workbook", *other)
         workbook_parts = [name for name, content in types if content in _WORKBOOK_TYPES]
         strict = any(rel.startswith(_STRICT_RELS) for rel in self.root_rel_types) or any(
@@ -584,7 +606,9 @@ def _handlers(part: str, budget: _Budget, limits: Limits, collect: Callable[[str
         elements += 1
         nodes += count
         if elements > max_elements or nodes > max_nodes:
-            _refuse("too-complex", f"more than {max_elements} XML elements or {max_nodes} XML nodes", f"XML 元素超过 {max_elements} 个或节点超过 {max_nodes} 个")
+            _refuse(
+                "too-complex", f"more than {max_elements} XML elements or {max_nodes} XML nodes", f"XML 元素超过 {max_elements} 个或节点超过 {max_nodes} 个"
+            )
         if row_depth:
             row_nodes += count
             if row_nodes > max_row_nodes:
@@ -750,7 +774,7 @@ def _ole2_names(source: BinaryIO, size: int) -> set[str]:
 
 # -- everything else --------------------------------------------------------------
 
-_WEB_MARKERS = ("<html", "<!doctype html", "<table", "<head", "<body", "<meta", "<style", "<?mso-application progid=\"excel.sheet\"")
+_WEB_MARKERS = ("<html", "<!doctype html", "<table", "<head", "<body", "<meta", "<style", '<?mso-application progid="excel.sheet"')
 
 
 def _refuse_other(head: bytes) -> NoReturn:
@@ -799,4 +823,4 @@ def _as_text(head: bytes) -> str | None:
     return None if controls or "\ufffd" * 4 in text else text
 
 
-__all__ = ["FileKind", "Limits", "REASONS", "inspect", "refusal"]
+__all__ = ["REASONS", "FileKind", "Limits", "inspect", "refusal"]

@@ -1,8 +1,8 @@
 """Reading the old binary workbook format (.xls, BIFF) into the same grid as .xlsx.
 
 Some departments still save as "Excel 97-2003".  xlrd reads those files;
-this module turns one sheet of one into the :class:`~xlsxform.xlsx.Grid` that
-:func:`xlsxform.xlsx.read_grid` gives for an .xlsx, so the reader cannot tell
+this module turns one sheet of one into the :class:`~xlsxform.workbook.grid.Grid` that
+:func:`xlsxform.workbook.grid.read_grid` gives for an .xlsx, so the reader cannot tell
 them apart: text as text, numbers as floats with the number format they were
 shown in (95% is 0.95 in a ``0%`` cell), dates as datetimes, error cells as
 their ``#DIV/0!`` text, and formulas as their text (``=SUM(C5,C6)``).
@@ -13,9 +13,9 @@ sheet's BIFF records (a record is a 2-byte type, a 2-byte length and the
 data), and the formula's tokens decompiled with xlrd's own decompiler.
 
 An .xls always stores its formulas' results; the grid gives them as
-:meth:`~xlsxform.xlsx.Grid.cached`, as an .xlsx saved by an office suite does.
+:meth:`~xlsxform.workbook.grid.Grid.cached`, as an .xlsx saved by an office suite does.
 
-:mod:`xlsxform.gate` decides that a file is an .xls (by its content) before
+:mod:`xlsxform.safety.gate` decides that a file is an .xls (by its content) before
 this module sees it.  Every failure of xlrd, whatever it raises, becomes one
 :class:`~xlsxform.errors.UnreadableWorkbookError`.
 """
@@ -28,9 +28,9 @@ import struct
 from pathlib import Path
 from typing import Any
 
-from .errors import RefusedFileError, UnreadableWorkbookError
-from .gate import REASONS
-from .xlsx import Grid, Value
+from xlsxform.errors import RefusedFileError, UnreadableWorkbookError
+from xlsxform.safety.gate import REASONS
+from xlsxform.workbook.grid import Grid, Value
 
 _BOF, _EOF, _FORMULA, _SHRFMLA, _ARRAY = 0x0809, 0x000A, 0x0006, 0x04BC, 0x0221
 """BIFF8 record types: a substream's start and end, a formula cell, and the
@@ -53,7 +53,7 @@ def read_grid(
     identity_sheet: str = "",
     identity_prefix: str = "",
 ) -> Grid:
-    """Read the top-left region of the form's sheet of an .xls, like :func:`xlsxform.xlsx.read_grid`.
+    """Read the top-left region of the form's sheet of an .xls, like :func:`xlsxform.workbook.grid.read_grid`.
 
     The sheet is the one named ``preferred_sheet``, else the first visible
     one.  Defined names starting with ``name_prefix`` and the identity keys
@@ -76,13 +76,11 @@ def read_grid(
     try:
         # ignore_workbook_corruption: some programs write sectors xlrd calls
         # corrupt ("seen[2] == 4") that Excel opens without complaint.
-        book = xlrd.open_workbook(
-            file_contents=content, formatting_info=True, on_demand=True, logfile=log, ignore_workbook_corruption=True
-        )
+        book = xlrd.open_workbook(file_contents=content, formatting_info=True, on_demand=True, logfile=log, ignore_workbook_corruption=True)
     except Exception as exc:  # xlrd raises XLRDError, CompDocError, struct.error, IndexError...
         raise _damaged(exc, path) from None
     try:
-        sheet = _form_sheet(book, preferred_sheet)
+        sheet = form_sheet(book, preferred_sheet)
         if sheet is None:
             raise UnreadableWorkbookError("文件中没有工作表", "the workbook has no worksheet", path=path)
         formulas = _formulas(book, sheet.number)
@@ -137,7 +135,7 @@ def _damaged(exc: Exception, path: str | Path) -> UnreadableWorkbookError:
     )
 
 
-def _form_sheet(book: Any, preferred: str) -> Any:
+def form_sheet(book: Any, preferred: str) -> Any:
     names = book.sheet_names()
     if preferred in names:
         return book.sheet_by_name(preferred)

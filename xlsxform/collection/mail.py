@@ -24,17 +24,13 @@ from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from pathlib import Path
 from typing import Any
 
-from .errors import XlsxformError
-from .spec import read_toml, resource_dir
+from xlsxform.errors import MailError
+from xlsxform.spec.layout import read_toml, resource_dir
 
 DEFAULT_TEMPLATE = "email.toml"
 PASSWORD_VARIABLE = "XLSXFORM_SMTP_PASSWORD"
 PLACEHOLDERS = ("department", "year", "deadline", "file", "form_id", "code")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-class MailError(XlsxformError):
-    """An e-mail template or the mail server cannot be used."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +62,11 @@ def load_template(path: str | Path | None = None) -> EmailTemplate:
             raise MailError(f"邮件模板“{key}”中的花括号不成对（{exc}）", f"unbalanced braces in the template's {key} ({exc})", path=path) from None
         for name in fields:
             if name not in PLACEHOLDERS:
-                raise MailError(f"邮件模板“{key}”中的占位符 {{{name}}} 无法识别，可用：{known}", f"unknown placeholder {{{name}}} in the template's {key}; use {known}", path=path)
+                raise MailError(
+                    f"邮件模板“{key}”中的占位符 {{{name}}} 无法识别，可用：{known}",
+                    f"unknown placeholder {{{name}}} in the template's {key}; use {known}",
+                    path=path,
+                )
     return EmailTemplate(data["subject"], data["body"], str(path))
 
 
@@ -103,7 +103,7 @@ class Delivery:
 
 def parse_server(text: str) -> tuple[str, int]:
     """'smtp.example.gov.cn:587' to a host and port (25 when none is given)."""
-    host, sep, port = text.rpartition(":") if ":" in text else (text, "", "25")
+    host, _sep, port = text.rpartition(":") if ":" in text else (text, "", "25")
     host = host.strip("[]")
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise MailError(f"邮件服务器“{text}”应写作 主机:端口", f"mail server '{text}' must be HOST:PORT", path=None)
@@ -160,7 +160,11 @@ def send(
                 broken = f"connection lost: {exc}"
                 results.append(Delivery(key, to, False, broken))
             except smtplib.SMTPResponseException as exc:
-                results.append(Delivery(key, to, False, f"{exc.smtp_code} {exc.smtp_error.decode(errors='replace') if isinstance(exc.smtp_error, bytes) else exc.smtp_error}"))
+                results.append(
+                    Delivery(
+                        key, to, False, f"{exc.smtp_code} {exc.smtp_error.decode(errors='replace') if isinstance(exc.smtp_error, bytes) else exc.smtp_error}"
+                    )
+                )
             except smtplib.SMTPRecipientsRefused as exc:
                 results.append(Delivery(key, to, False, "; ".join(f"{a}: {c}" for a, (c, _) in exc.recipients.items())))
             except (OSError, smtplib.SMTPException) as exc:

@@ -41,10 +41,10 @@ from email.utils import parseaddr, parsedate_to_datetime
 from pathlib import Path
 from typing import IO, Any
 
-from .roster import Roster, department_key
-from .gate import OLE2_MAGIC, ZIP_MAGIC, Limits
-from .spec import Spec, load_spec
-from .store import Input, Store, StoredProblem, iso, now
+from xlsxform.collection.roster import Roster, department_key
+from xlsxform.collection.store import Input, Store, StoredProblem, iso, now
+from xlsxform.safety.gate import OLE2_MAGIC, ZIP_MAGIC, Limits
+from xlsxform.spec.layout import Spec, load_spec
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
 MAIL_SUFFIXES = {".eml", ".msg822"}
@@ -160,7 +160,7 @@ def ingest(
         done = 0
         workers = max(1, min(jobs or os.cpu_count() or 1, len(to_read)))
         mark = time.perf_counter()
-        for (index, _), (item, result) in zip(to_read, read_all([item for _, item in to_read], spec, workers)):
+        for (index, _), (item, result) in zip(to_read, read_all([item for _, item in to_read], spec, workers), strict=False):
             now_ = time.perf_counter()
             waited += now_ - mark
             read_seconds += result.get("seconds", 0.0)
@@ -308,7 +308,7 @@ def _is_workbook(filename: str, content_type: str, payload: bytes) -> bool:
     if suffix in WORKBOOK_SUFFIXES:
         return True
     if suffix in ("", ".bin", ".dat") or content_type in ("application/octet-stream", "application/vnd.ms-excel") or "spreadsheet" in content_type:
-        return payload[:4] == ZIP_MAGIC and b"xl/" in payload[:65536] or payload[:8] == OLE2_MAGIC
+        return (payload[:4] == ZIP_MAGIC and b"xl/" in payload[:65536]) or payload[:8] == OLE2_MAGIC
     return False
 
 
@@ -342,7 +342,10 @@ def _safe_name(name: str) -> str:
 
 def _looks_like_mail(head: bytes) -> bool:
     first = head.split(b"\n", 1)[0].lower()
-    return any(first.startswith(h) for h in (b"received:", b"return-path:", b"from:", b"to:", b"subject:", b"date:", b"message-id:", b"mime-version:", b"delivered-to:", b"x-"))
+    return any(
+        first.startswith(h)
+        for h in (b"received:", b"return-path:", b"from:", b"to:", b"subject:", b"date:", b"message-id:", b"mime-version:", b"delivered-to:", b"x-")
+    )
 
 
 def _head(path: Path) -> bytes:
@@ -374,8 +377,8 @@ def read_one(path: str, spec: Spec | None = None) -> dict[str, Any]:
     with its messages, and the identity stored in the file; or the refusal
     code and reason.
     """
-    from .errors import NotThisFormError, XlsxformError
-    from .reader import read
+    from xlsxform.errors import NotThisFormError, XlsxformError
+    from xlsxform.reading.reader import read
 
     try:
         result = read(path, spec=spec or load_spec())
@@ -403,7 +406,7 @@ def read_one(path: str, spec: Spec | None = None) -> dict[str, Any]:
     except XlsxformError as exc:
         code = "not-this-form" if isinstance(exc, NotThisFormError) else "unreadable"
         return {"ok": False, "refusal": code, "kind": type(exc).__name__, "reason": exc.zh, "reason_en": exc.en}
-    except Exception as exc:  # noqa: BLE001 - isolation: any failure is this file's refusal
+    except Exception as exc:
         return _crashed(exc)
 
 
@@ -422,7 +425,7 @@ def _read_in_worker(path: str) -> dict[str, Any]:
     wall, cpu = time.perf_counter(), time.process_time()
     try:
         result = read_one(path, _worker_spec)
-    except Exception as exc:  # noqa: BLE001 - read_one catches all; this is the last line of isolation
+    except Exception as exc:
         result = _crashed(exc)
     return result | {"seconds": time.perf_counter() - wall, "cpu": time.process_time() - cpu}
 
@@ -446,7 +449,7 @@ def read_all(items: list[Item], spec: Spec, workers: int) -> Iterator[tuple[Item
     """
     if not items:
         return
-    import xlsxform.reader  # noqa: F401 - imported once here, inherited by forked workers
+    import xlsxform.reading.reader  # noqa: F401 - imported once here, inherited by forked workers
 
     results: list[dict[str, Any] | None] = [None] * len(items)
     retry: list[int] = []
@@ -465,7 +468,7 @@ def read_all(items: list[Item], spec: Spec, workers: int) -> Iterator[tuple[Item
                 except BrokenProcessPool:
                     retry.append(index)
                     continue
-                except Exception as exc:  # noqa: BLE001 - e.g. a result that cannot be sent back
+                except Exception as exc:
                     result = _crashed(exc)
                 if retry:  # keep input order: wait until the retried files are read
                     results[index] = result
@@ -482,8 +485,14 @@ def read_all(items: list[Item], spec: Spec, workers: int) -> Iterator[tuple[Item
                 results[index] = pool.submit(_read_in_worker, str(items[index].path)).result()
             except BrokenProcessPool:
                 zh, en = REFUSALS["crashed"]
-                results[index] = {"ok": False, "refusal": "crashed", "kind": "BrokenProcessPool", "reason": f"{zh}（读取进程意外退出）", "reason_en": f"{en} (the reading process died)"}
-            except Exception as exc:  # noqa: BLE001
+                results[index] = {
+                    "ok": False,
+                    "refusal": "crashed",
+                    "kind": "BrokenProcessPool",
+                    "reason": f"{zh}（读取进程意外退出）",
+                    "reason_en": f"{en} (the reading process died)",
+                }
+            except Exception as exc:
                 results[index] = _crashed(exc)
     for index in range(retry[0], len(items)):
         result = results[index]
@@ -493,7 +502,13 @@ def read_all(items: list[Item], spec: Spec, workers: int) -> Iterator[tuple[Item
 
 def _crashed(exc: BaseException) -> dict[str, Any]:
     zh, en = REFUSALS["crashed"]
-    return {"ok": False, "refusal": "crashed", "kind": type(exc).__name__, "reason": f"{zh}（{type(exc).__name__}）", "reason_en": f"{en} ({type(exc).__name__}: {exc})"[:500]}
+    return {
+        "ok": False,
+        "refusal": "crashed",
+        "kind": type(exc).__name__,
+        "reason": f"{zh}（{type(exc).__name__}）",
+        "reason_en": f"{en} ({type(exc).__name__}: {exc})"[:500],
+    }
 
 
 # -- storing -------------------------------------------------------------------

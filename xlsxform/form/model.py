@@ -2,7 +2,7 @@
 
 Money is ``Decimal`` in 万元 and never float, so sums compare exactly.  The
 model holds only what a cell can hold on its own (types, signs); rules across
-fields (R1-R4, required parts) live in :mod:`xlsxform.rules`, so that a
+fields (R1-R4, required parts) live in :mod:`xlsxform.form.rules`, so that a
 half-filled form can still be read, stored and reported on.
 """
 
@@ -14,7 +14,7 @@ from typing import Annotated, Any, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
 
-from .amounts import MAXIMUM, canonical
+from xlsxform.form.amounts import MAXIMUM, canonical
 
 Amount = Annotated[
     Decimal,
