@@ -19,7 +19,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from xlsxform.errors import FormDataError, XlsxformError, form_data_error, os_reason
+from xlsxform.errors import FormDataError, XlsxformError, os_reason
+from xlsxform.form.invalid import form_data_error
 
 if TYPE_CHECKING:
     from xlsxform.reading.reader import ReadResult
