@@ -249,8 +249,17 @@ def _disposition(part: Message) -> str:
 def parse_msg(path: Path) -> Mail:
     """An Outlook saved message (.msg): its header and attachments, through extract-msg."""
     import extract_msg
+    from extract_msg.enums import ErrorBehavior
 
-    message = extract_msg.openMsg(str(path), strict=False)
+    # Lenient on what Outlook versions and converters get slightly wrong in
+    # the compound file; an attachment that still cannot be taken out is
+    # given empty, and so recorded as refused rather than lost.
+    message = extract_msg.openMsg(
+        str(path), strict=False, errorBehavior=ErrorBehavior.OLE_DEFECT_INCORRECT | ErrorBehavior.ATTACH_BROKEN | ErrorBehavior.ATTACH_NOT_IMPLEMENTED
+    )
+    if not hasattr(message, "attachments"):
+        message.close()
+        raise ValueError("not an e-mail message")
     try:
         sender = getattr(message, "sender", None) or ""
         date = getattr(message, "date", None)
@@ -269,6 +278,8 @@ def parse_msg(path: Path) -> Mail:
                 mail.parts.append(Part(str(name), str(getattr(attachment, "mimetype", "") or "application/octet-stream"), data))
             elif data is not None and hasattr(data, "exportBytes"):
                 mail.parts.append(Part(str(name) or "message.msg", "application/vnd.ms-outlook", data.exportBytes()))
+            else:
+                mail.parts.append(Part(str(name), "application/x-unreadable", b""))
         return mail
     finally:
         message.close()
