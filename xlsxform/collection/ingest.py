@@ -32,7 +32,7 @@ import tempfile
 import time
 import unicodedata
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -139,6 +139,7 @@ def ingest(
     to_read: list[int] = []
     workers = 0
     read_seconds = read_cpu = 0.0
+    reads: Generator[dict[str, Any], None, None] | None = None
     try:
         database = store.path
         skip = [database, *(database.with_name(database.name + end) for end in ("-wal", "-shm", "-journal"))]
@@ -161,7 +162,7 @@ def ingest(
 
         waited = storing = 0.0
         workers = max(1, min(jobs or os.cpu_count() or 1, len(to_read))) if to_read else 0
-        reads = read_all([str(nodes[i].path) for i in to_read], spec, workers) if to_read else iter(())
+        reads = read_all([str(nodes[i].path) for i in to_read], spec, workers)
         pending = deque(to_read)
         holds = _holds(roster)
         mark = time.perf_counter()
@@ -185,6 +186,8 @@ def ingest(
         seconds["wait for the readers"] = waited
         seconds["store in SQLite"] = storing
     finally:
+        if reads is not None:
+            reads.close()  # the pool's workers end here, not whenever the generator is collected
         if not collecting:
             gc.disable()
         shutil.rmtree(scratch, ignore_errors=True)
@@ -398,7 +401,7 @@ def _pool(workers: int, spec: Spec) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(spec,))
 
 
-def read_all(paths: list[str], spec: Spec, workers: int) -> Iterator[dict[str, Any]]:
+def read_all(paths: list[str], spec: Spec, workers: int) -> Generator[dict[str, Any], None, None]:
     """Each path's reading, in input order, with at most a few reads per
     worker submitted ahead (so the parent never holds many results).
 

@@ -107,9 +107,9 @@ def department_status(store: Store, roster: Roster | None = None, year: int | No
     that returned a form but are not on it."""
     current = current_forms(store, year)
     versions: dict[str, int] = {}
-    for form in store.forms(current=False):
-        if year is None or form.year in (year, None):
-            versions[form.department_key] = versions.get(form.department_key, 0) + 1
+    for stored in store.forms(current=False):
+        if year is None or stored.year in (year, None):
+            versions[stored.department_key] = versions.get(stored.department_key, 0) + 1
     held: dict[str, list[Receipt]] = {}
     for receipt in store.pending(year):
         held.setdefault(receipt.department_key or "", []).append(receipt)

@@ -45,6 +45,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -59,7 +60,8 @@ APPLICATION_ID = 0x78666D31
 """'xfm1' in the header of every database xlsxform creates."""
 SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_SECONDS = 30.0
-"""How long a write waits for another process holding the database."""
+"""How long a write waits for another process holding the database
+(XLSXFORM_DB_WAIT, in seconds, sets another)."""
 
 OUTCOMES = ("stored", "duplicate", "refused", "held", "opened")
 ORIGINS = ("file", "eml", "mbox", "msg", "zip", "web")
@@ -401,6 +403,10 @@ def _store_error(exc: BaseException, path: str | Path) -> StoreError:
     text = str(exc).lower()
     if isinstance(exc, OSError) and exc.errno == 28:
         text = "disk is full"
+    elif "unable to open" in text or "disk i/o" in text or "readonly" in text:
+        where = Path(path)
+        if not os.access(where.parent, os.W_OK) or (where.exists() and not os.access(where, os.W_OK)):
+            text = "readonly"
     for needles, code, zh, en in _REASONS:
         if any(n in text for n in needles):
             return StoreError(zh, f"{en} ({exc})", path=path, code=code)
@@ -434,21 +440,36 @@ class Store:
     (it is never created nor changed).
     """
 
-    def __init__(self, path: str | Path, *, write: bool = True) -> None:
+    def __init__(self, path: str | Path, *, write: bool = True, timeout: float | None = None) -> None:
         self.path = Path(path)
         self.write = write
+        if timeout is None:
+            try:
+                timeout = float(os.environ.get("XLSXFORM_DB_WAIT", BUSY_SECONDS))
+            except ValueError:
+                timeout = BUSY_SECONDS
+        self.timeout = timeout
         if self.path.is_dir():
             raise StoreError("数据库路径是一个文件夹", "the database path is a folder", path=path)
         if not self.path.parent.is_dir():
             raise StoreError("数据库所在的文件夹不存在", "the database's folder does not exist", path=path)
         self._refuse_foreign_bytes()
+        if write:
+            self._connect(str(self.path), uri=False)
+            return
         try:
-            if write:
-                self.db = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_SECONDS)
-            else:
-                self.db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None, timeout=BUSY_SECONDS)
+            self._connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+        except StoreError as exc:
+            if exc.code in ("not-ours", "newer", "empty"):
+                raise
+            # A database on read-only media, with no -shm beside it: read as it is.
+            self._connect(f"{self.path.resolve().as_uri()}?immutable=1", uri=True)
+
+    def _connect(self, target: str, *, uri: bool) -> None:
+        try:
+            self.db = sqlite3.connect(target, uri=uri, isolation_level=None, timeout=self.timeout)
         except sqlite3.Error as exc:
-            raise _store_error(exc, path) from None
+            raise _store_error(exc, self.path) from None
         try:
             self._open()
         except StoreError:
@@ -456,7 +477,7 @@ class Store:
             raise
         except (sqlite3.Error, OSError) as exc:
             self.db.close()
-            raise _store_error(exc, path) from None
+            raise _store_error(exc, self.path) from None
 
     def _refuse_foreign_bytes(self) -> None:
         try:
@@ -530,7 +551,7 @@ class Store:
                 self.db.execute(statement)
 
     def _retry(self, step: Callable[[], Any]) -> None:
-        deadline = time.monotonic() + BUSY_SECONDS
+        deadline = time.monotonic() + self.timeout
         while True:
             try:
                 step()
@@ -950,7 +971,10 @@ class Store:
     @_guarded
     def counts(self) -> dict[str, int]:
         """How many receipts, contents (inputs), stored, refused, forms, current forms and problems the database holds."""
-        one = lambda sql: self.db.execute(sql).fetchone()[0]  # noqa: E731
+
+        def one(sql: str) -> int:
+            return int(self.db.execute(sql).fetchone()[0])
+
         return {
             "receipts": one("SELECT count(*) FROM receipts"),
             "inputs": one("SELECT count(*) FROM inputs"),
