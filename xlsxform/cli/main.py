@@ -330,6 +330,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         _err(f"xlsxform: {exc}（xlsxform --help 查看用法）" if lang == "zh" else f"xlsxform: {exc} (see xlsxform --help)")
     except XlsxformError as exc:
         _err(exc.message(lang))
+        faults = getattr(exc, "faults", [exc])
+        if len(faults) > 1:  # a roster: every faulty row, one line each, to fix them all at once
+            for fault in faults:
+                _err(f"  {fault.zh if lang == 'zh' else fault.en}")
     except BrokenPipeError:
         # The reader of our output (| head) has gone: stop quietly.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
