@@ -761,7 +761,7 @@ def _status_lines(args: argparse.Namespace, store: Any, roster: Any, year: int |
             else ["序号", "部门名称", "状态", "错误", "警告", "返回次数", "最近返回"]
         ]
         for n, row in enumerate(rows, 1):
-            shown = (str(row.errors), str(row.warnings), str(row.versions), local_time(row.form.received_at)) if row.form else ("", "", "0", "")
+            shown = (str(row.errors), str(row.warnings), str(row.versions), local_time(row.form.received_at)) if row.form else ("", "", str(row.versions), "")
             table.append([str(n), row.department or "-", state_label(row.state, args.lang), *shown])
         print(text_table(table, right={0, 3, 4, 5}))
         for row in rows:
