@@ -103,6 +103,12 @@ class ExportError(XlsxformError):
     code = "export"
 
 
+class OutputExistsError(XlsxformError):
+    """An output would replace files of an earlier run (and was not told to)."""
+
+    code = "output-exists"
+
+
 _PYDANTIC_ZH = {
     "missing": "必须填写",
     "extra_forbidden": "不是表格中的项目",

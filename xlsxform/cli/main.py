@@ -255,6 +255,17 @@ def _parser(lang: str) -> _Parser:
         help=t("输出文件 .xlsx、.csv 或 .json，可重复", "output .xlsx, .csv or .json; repeatable"),
     )
     export.add_argument("--year", type=int, metavar=t("年度", "YEAR"), help=t("年度（默认数据库中最近的年度）", "year (default: the latest in the database)"))
+    export.add_argument(
+        "--roster",
+        type=Path,
+        metavar=t("名单", "ROSTER"),
+        help=t("部门名单：每个部门一行，按名单顺序（未返回的也列出）", "roster: a row per department in roster order, those not returned too"),
+    )
+    export.add_argument(
+        "--include-errors",
+        action="store_true",
+        help=t("合计中也计入有错误的表格（默认只计已通过的）", "count returns with errors in the totals too (default: valid returns only)"),
+    )
     return parser
 
 
@@ -754,17 +765,18 @@ def _status(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     from xlsxform.collection.export import csv_paths, export
+    from xlsxform.collection.roster import read_roster
 
+    roster = read_roster(args.roster) if args.roster else None
     with _existing_db(args.db) as store:
-        result = export(store, args.output, year=args.year)
+        result = export(store, args.output, year=args.year, roster=roster, include_errors=args.include_errors)
     files = [p for target in args.output for p in (csv_paths(target) if target.suffix.lower() == ".csv" else [target])]
-    shown = "、".join(map(str, files))
-    count = len(result.forms)
     _say(
         args,
-        f"已导出 {count} 个部门的汇总（{result.year or '-'}年）：{shown}",
-        f"exported {count} departments ({result.year or '-'}): {', '.join(map(str, files))}",
+        f"已导出{result.year or ''}年汇总（{len(result.departments)} 个部门）：{'、'.join(map(str, files))}",
+        f"exported the {result.year or ''} roll-up ({len(result.departments)} departments): {', '.join(map(str, files))}",
     )
+    print(result.scope(args.lang))
     return OK
 
 
