@@ -87,7 +87,7 @@ def department_status(store: Store, roster: Roster | None = None, year: int | No
             versions[form.department_key] = versions.get(form.department_key, 0) + 1
     rows = []
     for department in roster or []:
-        form: FormRecord | None = current.pop(department.key, None)
+        form = current.pop(department.key, None)
         state = "missing" if form is None else "valid" if form.ok else "errors"
         rows.append(DepartmentStatus(department.name, department.code, department.email, state, form, versions.get(department.key, 0)))
     for key, form in current.items():
