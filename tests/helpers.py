@@ -45,7 +45,7 @@ def report_table(path: Path, sheet: str) -> tuple[list[str], list[dict[str, Any]
     ws = openpyxl.load_workbook(path)[sheet]
     first = openpyxl.utils.cell.coordinate_to_tuple(ws.freeze_panes)[0]
     values = [list(row) for row in ws.iter_rows(min_row=first - 1, values_only=True)]
-    header = [str(v) for v in values[0]]
+    header = [str(v).replace("\n", "") for v in values[0]]  # a long title wraps before its unit
     rows = [dict(zip(header, row, strict=False)) for row in values[1:]]
     total = rows.pop() if rows and rows[-1][header[0]] == "合计" else None
     return header, rows, total

@@ -48,7 +48,8 @@ def summary(path: Path) -> tuple[Any, int, list[str], list[list[Any]], list[Any]
     sheet = openpyxl.load_workbook(path)["部门汇总"]
     values = [[c.value for c in row] for row in sheet.iter_rows()]
     at = next(i for i, row in enumerate(values) if row[:2] == ["序号", "部门名称"])
-    return sheet, at + 1, values[at], values[at + 1 : -1], values[-1]
+    header = [str(v).replace("\n", "") for v in values[at]]  # a long title wraps before its unit
+    return sheet, at + 1, header, values[at + 1 : -1], values[-1]
 
 
 def column(header: list[str], title: str) -> int:

@@ -51,7 +51,8 @@ class Part:
 
     @property
     def header(self) -> list[str]:
-        return [title for title, _, _ in self.columns]
+        """The column titles on one line each (as CSV and programs want them)."""
+        return [title.replace("\n", "") for title, _, _ in self.columns]
 
     def totals(self) -> dict[int, Decimal]:
         """Exact sums of the totalled columns, by column."""
@@ -127,8 +128,8 @@ def tables(store: Store, year: int | None = None, *, roster: Roster | None = Non
         ("计入合计", "text", False),
         ("财政供养人员数", "count", True),
         ("下属二级单位数", "count", True),
-        *((f"{Budget.model_fields[name].title or name}（万元）", "amount", True) for name in BUDGET),
-        ("重点任务资金合计（万元）", "amount", True),
+        *((f"{Budget.model_fields[name].title or name}\n（万元）", "amount", True) for name in BUDGET),
+        ("重点任务资金合计\n（万元）", "amount", True),
         ("返回时间", "time", False),
     ]
     summary_rows: list[list[Any]] = []
@@ -218,7 +219,7 @@ def _xlsx(result: Tables, target: Path) -> None:
     made = f"制表时间：{dt.datetime.now():%Y-%m-%d %H:%M}"
     parts = (result.summary, result.tasks, result.indicators)
     headings = ("全市汇总", "重点任务汇总", "绩效指标汇总")
-    widths = {"序号": 5.0, "部门编码": 8.0, "状态": 8.0, "计入合计": 6.0, "主要实施内容": 36.0, "期望达到的目标（概述）": 30.0}
+    widths = {"序号": 5.0, "部门编码": 8.0, "状态": 8.0, "计入合计": 10.0, "主要实施内容": 36.0, "期望达到的目标（概述）": 30.0}
     write_tables(
         target,
         [

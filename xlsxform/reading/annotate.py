@@ -189,7 +189,7 @@ def explain(problem: Problem, lang: str = "zh") -> str:
         return text
     values = dict(problem.params)
     try:
-        values["difference"] = amounts.text(abs(Decimal(str(values["left"])) - Decimal(str(values["right"]))))
+        values["difference"] = amounts.text(amounts.canonical(abs(Decimal(str(values["left"])) - Decimal(str(values["right"])))))
     except (KeyError, ArithmeticError, ValueError):
         values["difference"] = "-"
     try:
