@@ -788,6 +788,7 @@ def _ingest_table(summary: Any, lang: str) -> str:
 def _status_lines(args: argparse.Namespace, store: Any, roster: Any, year: int | None, report: Path | None, *, full: bool) -> list[Any]:
     from xlsxform.collection.ingest import text_table
     from xlsxform.collection.status import (
+        ORDER,
         counts,
         default_year,
         department_status,
@@ -810,7 +811,7 @@ def _status_lines(args: argparse.Namespace, store: Any, roster: Any, year: int |
             table.append([str(n), row.department or "-", state_label(row.state, args.lang), *shown])
         print(text_table(table, right={0, 3, 4, 5}))
     tally = counts(rows)
-    states = [s for s in ("valid", "errors", "missing", "unlisted") if tally[s] or s != "unlisted"]
+    states = [s for s in dict.fromkeys(("valid", *ORDER)) if tally.get(s) or s != "unlisted"]
     parts = ("，" if not en else ", ").join(f"{state_label(s, args.lang)} {tally[s]}" for s in states)
     where = f"{year}" if year else ""
     if roster is not None:
