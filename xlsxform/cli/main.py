@@ -560,7 +560,7 @@ def _check_one(args: argparse.Namespace, path: Path) -> tuple[dict[str, Any], in
     if args.annotate:
         from xlsxform.reading.annotate import annotate
 
-        annotate(path, result.problems, _output(args.annotate), args.lang)
+        annotate(path, result.problems, _output(args.annotate), args.lang, reading=result, spec=_spec(args))
     report: dict[str, Any] = {"file": str(path), "ok": result.ok, "problems": [p.to_dict(args.lang) for p in result.problems]}
     if args.annotate:
         report["annotated"] = str(args.annotate)
