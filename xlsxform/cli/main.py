@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gc
+import io
 import json
 import os
 import re
@@ -19,7 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from xlsxform.errors import FormDataError, XlsxformError, form_data_error, os_reason
+from xlsxform.errors import FormDataError, RosterError, XlsxformError, form_data_error, os_reason
 
 if TYPE_CHECKING:
     from xlsxform.reading.reader import ReadResult
@@ -368,7 +369,8 @@ def entry() -> None:
     for stream in (sys.stdout, sys.stderr):
         # A Chinese Windows console or a redirected file may be GBK: never
         # fail on a character it lacks.
-        stream.reconfigure(errors="backslashreplace")
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     code = main()
     gc.freeze()
     sys.exit(code)
@@ -406,9 +408,10 @@ def _err(line: str) -> None:
 
 
 def _spec(args: argparse.Namespace) -> Any:
+    from xlsxform.errors import SpecError
     from xlsxform.spec.layout import load_spec
 
-    return load_spec(args.spec) if args.spec else load_spec()
+    return load_spec(_readable(Path(args.spec), SpecError)) if args.spec else load_spec()
 
 
 def _say(args: argparse.Namespace, zh: str, en: str) -> None:
@@ -445,7 +448,7 @@ def _amounts(pairs: list[str]) -> dict[str, Decimal]:
         key, sep, value = pair.partition("=")
         name = by_label.get(key.strip(), key.strip())
         if not sep or name not in Budget.model_fields:
-            known = "、".join(by_label)
+            known = "、".join(str(label) for label in by_label)
             raise FormDataError(f"无法识别的预填金额“{pair}”，可用项目：{known}", f"unknown amount {pair!r}; use one of: {known}")
         try:
             result[name] = amounts.parse(value)
@@ -651,14 +654,14 @@ def _issue(args: argparse.Namespace) -> int:
     from xlsxform.collection.roster import read_roster
     from xlsxform.errors import MailError
 
-    roster = read_roster(args.roster)
+    roster = read_roster(_readable(args.roster, RosterError))
     spec = _spec(args)
     mailing = args.eml or args.smtp
     template = password = server = None
     if mailing:
         if not args.sender:
             raise MailError("用 --eml 或 --smtp 时须以 --from 指定发件人邮箱", "--eml and --smtp need the sender's address: --from ADDRESS")
-        template = load_template(args.email_template)
+        template = load_template(_readable(args.email_template, MailError) if args.email_template else None)
     if args.smtp:
         server = parse_server(args.smtp)
         if args.smtp_user:
@@ -743,7 +746,7 @@ def _ingest(args: argparse.Namespace) -> int:
     missing = [p for p in args.inputs if not p.exists()]
     if missing:
         raise FormDataError("找不到这个文件或文件夹", "no such file or folder", path=missing[0])
-    roster = read_roster(args.roster) if args.roster else None
+    roster = read_roster(_readable(args.roster, RosterError)) if args.roster else None
     if args.report is not None:
         _output(args.report)
     spec = _spec(args)
@@ -851,7 +854,7 @@ def _status_lines(args: argparse.Namespace, store: Any, roster: Any, year: int |
 def _status(args: argparse.Namespace) -> int:
     from xlsxform.collection.roster import read_roster
 
-    roster = read_roster(args.roster) if args.roster else None
+    roster = read_roster(_readable(args.roster, RosterError)) if args.roster else None
     if args.report is not None:
         _output(args.report)
     with _existing_db(args.db) as store:
@@ -863,7 +866,7 @@ def _export(args: argparse.Namespace) -> int:
     from xlsxform.collection.export import csv_paths, export
     from xlsxform.collection.roster import read_roster
 
-    roster = read_roster(args.roster) if args.roster else None
+    roster = read_roster(_readable(args.roster, RosterError)) if args.roster else None
     with _existing_db(args.db) as store:
         result = export(store, args.output, year=args.year, roster=roster, include_errors=args.include_errors)
     files = [p for target in args.output for p in (csv_paths(target) if target.suffix.lower() == ".csv" else [target])]
