@@ -133,7 +133,8 @@ def issue(roster: Roster, outbox: Path, *, year: int, spec: Spec | None = None, 
             "the folder holds an earlier issue; add --overwrite to replace all of its files",
             path=(earlier or clashing)[0],
         )
-    for path in earlier:
+    drafts = [path.with_suffix(".eml") for path in clashing if path.with_suffix(".eml").is_file()]
+    for path in dict.fromkeys([*earlier, *drafts]):
         path.unlink(missing_ok=True)
     outbox.mkdir(parents=True, exist_ok=True)
     issued = []
