@@ -38,14 +38,15 @@ def unbalanced(tmp_path: Path) -> Path:
 
 
 def test_an_unbalanced_budget_marks_every_input_and_the_total(unbalanced: Path, tmp_path: Path) -> None:
-    """R1 is marked on its locked total and on the four inputs it adds up, each in red with the same words."""
+    """R1 is marked on its locked totals (支出合计, 收入合计) and on the four inputs they add up, each in red with the same words."""
     result = read(unbalanced)
     (problem,) = result.problems
     assert problem.code == "r1-budget-unbalanced"
     annotate(unbalanced, result.problems, tmp_path / "out.xlsx")
     inputs = {result.cells[f].rpartition("!")[2] for f in ("budget.basic", "budget.project", "budget.fiscal", "budget.other_funds")}
     found = comments(tmp_path / "out.xlsx")
-    assert set(found) == inputs | {problem.cell.rpartition("!")[2]}
+    totals = {result.cells[name].rpartition("!")[2] for name in ("expense_total", "income_total")}
+    assert problem.cell.rpartition("!")[2] in totals and set(found) == inputs | totals
     assert set(found.values()) == {f"错误（第1项）：{explain(problem)}"}
     sheet = openpyxl.load_workbook(tmp_path / "out.xlsx")["绩效目标表"]
     assert {sheet[ref].fill.fgColor.rgb for ref in found} == {RED}

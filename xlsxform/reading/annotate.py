@@ -231,9 +231,21 @@ def _heading(reading: ReadResult | None, problems: Sequence[Problem], safety: Sa
 
 
 def _sum_rules(spec: Spec) -> dict[str, list[str]]:
-    """Each sum rule's code and the fields it adds up."""
+    """Each sum rule's code and the fields it adds up, with the form's own
+    totals of either side (支出合计 and 收入合计 for R1)."""
+    totals = {
+        tuple(cell.sum): cell.name
+        for section in spec.sections
+        for row in getattr(section, "rows", [])
+        for cell in row
+        if isinstance(getattr(cell, "sum", None), list) and isinstance(getattr(cell, "name", None), str)
+    }
     checks = getattr(spec, "checks", None)
-    return {rule.code: [*rule.left, *rule.right] for rule in getattr(checks, "sums", [])}
+    rules = {}
+    for rule in getattr(checks, "sums", []):
+        sides = [totals[tuple(side)] for side in (rule.left, rule.right) if tuple(side) in totals]
+        rules[rule.code] = [*rule.left, *rule.right, *sides]
+    return rules
 
 
 def _involved(problem: Problem, rules: dict[str, list[str]], cells: dict[str, str]) -> list[str]:
