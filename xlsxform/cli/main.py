@@ -814,7 +814,7 @@ def _status_lines(args: argparse.Namespace, store: Any, roster: Any, year: int |
             table.append([str(n), row.department or "-", state_label(row.state, args.lang), *shown])
         print(text_table(table, right={0, 3, 4, 5}))
     tally = counts(rows)
-    states = [s for s in dict.fromkeys(("valid", *ORDER)) if tally.get(s) or s != "unlisted"]
+    states = [s for s in dict.fromkeys(("valid", "errors", *ORDER)) if tally.get(s) or s != "unlisted"]
     parts = ("，" if not en else ", ").join(f"{state_label(s, args.lang)} {tally[s]}" for s in states)
     where = f"{year}" if year else ""
     if roster is not None:
