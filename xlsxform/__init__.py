@@ -19,6 +19,7 @@ ingest, store, status, export) and ``cli``.
 
 from __future__ import annotations
 
+from xlsxform.checking.rules import check
 from xlsxform.collection.export import export
 from xlsxform.collection.ingest import ingest
 from xlsxform.collection.outbox import issue
@@ -35,7 +36,6 @@ from xlsxform.errors import (
 )
 from xlsxform.form.model import Budget, Form, Indicator, Task
 from xlsxform.form.problems import Problem, Severity
-from xlsxform.form.rules import check
 from xlsxform.reading.reader import ReadResult, read
 from xlsxform.rendering.renderer import render, render_template
 from xlsxform.spec.layout import Spec, load_spec
