@@ -286,7 +286,13 @@ def write_report(store: Store, rows: list[DepartmentStatus], target: Path, *, la
             Table(titles[0], header, body, heading=t(f"{form_title}返回情况", f"Returns: {form_title}"), notes=notes),
             Table(titles[1], problems_header, problem_rows, heading=t(f"{form_title}问题清单", f"Problems: {form_title}"), notes=made_note),
             Table(titles[2], refused_header, refused_rows, heading=t("拒收文件", "Refused files"), notes=made_note),
-            Table(titles[3], held_header, held_rows, heading=t("待确认的返回（发件地址不是名单中的邮箱）", "Held returns (sent from an address not on the roster)"), notes=made_note),
+            Table(
+                titles[3],
+                held_header,
+                held_rows,
+                heading=t("待确认的返回（发件地址不是名单中的邮箱）", "Held returns (sent from an address not on the roster)"),
+                notes=made_note,
+            ),
         ],
     )
     _remember_own_files(store, target, [r.annotated for r in rows if r.annotated is not None])
