@@ -171,3 +171,20 @@ def test_the_command_takes_a_roster_and_include_errors(store: Store, roster_file
     assert main(argv) == 0
     document = json.loads(target.read_text(encoding="utf-8"))
     assert [d["counted"] for d in document["departments"]] == [True, False, True, True]
+
+
+def test_a_department_with_a_held_return_is_counted_by_its_current_one(sample: Form, tmp_path: Path) -> None:
+    """A newer return from a stranger's address is held (待确认); the department's current, valid return stays in the totals, its row saying 待确认."""
+    from . import inboxes
+
+    own, stranger = (inboxes.workbook_bytes(inboxes.form_of(sample, staff=k)) for k in (7, 9))
+    inbox = tmp_path / "mail"
+    inbox.mkdir()
+    (inbox / "1.eml").write_bytes(inboxes.plain([("信访局.xlsx", own)], date=inboxes.when(1)))
+    (inbox / "2.eml").write_bytes(inboxes.plain([("冒名.xlsx", stranger)], sender="someone@qq.com", date=inboxes.when(2)))
+    roster = read_roster(write_roster(tmp_path / "r.csv", [["湛江市信访局", "", "xinfang@zj.gov.cn", ""]]))
+    with Store(tmp_path / "held.sqlite") as held_store:
+        ingest([inbox], held_store, roster=roster)
+        result = export(held_store, [tmp_path / "h.json"], roster=roster)
+    (row,) = json.loads((tmp_path / "h.json").read_text(encoding="utf-8"))["departments"]
+    assert (row["status"], row["counted"], row["form"]["staff"], result.scope()) == ("held", True, 7, "合计包括：待确认 1 个（待确认的按当前版本计入）。")

@@ -2,7 +2,8 @@
 its key figures and the city's totals, every key task, every indicator.
 
 The totals count 已通过 (valid) returns only; ``include_errors`` adds the
-returns with errors, each marked as counted.  With a roster every department
+returns with errors, each marked as counted.  A department whose newer
+return is 待确认 (held) is counted by its current return, like the others.  With a roster every department
 of it has a row, in roster order: those whose return is not counted (not
 returned, with errors, ...) show their state and blank figures.  A line under
 the title says what the totals include.
@@ -38,6 +39,9 @@ BUDGET = list(Budget.model_fields)
 """The 8 amounts of 预算整体情况, in the form's order."""
 COUNTED = ("valid",)
 """States whose figures the totals count; ``include_errors`` adds 'errors'."""
+PENDING = ("held",)
+"""States of a department whose current return stays counted (if valid, or
+with ``include_errors``) while a newer one waits for the officer."""
 SHEETS = ("部门汇总", "重点任务", "绩效指标")
 
 
@@ -93,10 +97,12 @@ class Tables:
         if en:
             text = f"Totals include {', '.join(f'{n} {state_label(s, lang)}' for s, n in inside) or 'no return'}"
             text += f" ({self.with_errors_note(lang)})" if self.include_errors and any(s == "errors" for s, _ in inside) else ""
+            text += " (held: by the current return)" if any(s in PENDING for s, _ in inside) else ""
             text += f"; not included: {', '.join(f'{n} {state_label(s, lang)}' for s, n in outside)}." if outside else "."
             return text
         text = f"合计包括：{'、'.join(f'{state_label(s)} {n} 个' for s, n in inside) or '无'}"
         text += f"（{self.with_errors_note(lang)}）" if self.include_errors and any(s == "errors" for s, _ in inside) else ""
+        text += "（待确认的按当前版本计入）" if any(s in PENDING for s, _ in inside) else ""
         text += f"；未计入：{'、'.join(f'{state_label(s)} {n} 个' for s, n in outside)}。" if outside else "。"
         return text
 
@@ -119,7 +125,7 @@ def tables(store: Store, year: int | None = None, *, roster: Roster | None = Non
     if roster is None:
         departments.sort(key=lambda d: (d.department, d.form.id if d.form else 0))
     counted_states = (*COUNTED, "errors") if include_errors else COUNTED
-    counted = [d.form is not None and d.state in counted_states for d in departments]
+    counted = [d.form is not None and (d.state in counted_states or (d.state in PENDING and (d.form.ok or include_errors))) for d in departments]
     summary_columns = [
         ("序号", "count", False),
         ("部门名称", "text", False),
