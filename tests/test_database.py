@@ -194,13 +194,24 @@ def test_a_full_disk_stops_in_one_line_and_the_rerun_completes(tmp_path: Path, s
     check_complete(db, inbox, workbooks)
 
 
+def _remount_read_only(disk: Path) -> None:
+    """Remount the test's file system read-only; the kernel refuses while a
+    process that just ended still has a file open for writing there, so wait."""
+    for _ in range(50):
+        done = subprocess.run(["mount", "-o", "remount,ro", str(disk)], capture_output=True)
+        if done.returncode == 0:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"cannot remount read-only: {done.stderr.decode().strip()}")
+
+
 def test_a_read_only_database_is_one_line_and_still_readable(tmp_path: Path, small_disk: Path, book: bytes, capsys: pytest.CaptureFixture[str]) -> None:
     """On a read-only file system, ingest says so in one line (exit 2) and changes nothing; status and receipts still read it."""
     db = small_disk / "forms.sqlite"
     (tmp_path / "a.xlsx").write_bytes(book)
     with Store(db) as store:
         ingest([tmp_path / "a.xlsx"], store)
-    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    _remount_read_only(small_disk)
     before = hashlib.sha256(db.read_bytes()).hexdigest()
     (tmp_path / "b.txt").write_text("x", encoding="utf-8")
     capsys.readouterr()

@@ -23,6 +23,7 @@ from xlsxform.collection.status import department_status, write_report
 from xlsxform.collection.store import Store
 
 from .departments import mail
+from .helpers import report_table
 
 CST = dt.timezone(dt.timedelta(hours=8))
 
@@ -234,8 +235,7 @@ def test_status_against_the_roster(sample: Form, tmp_path: Path, store: Store) -
         ("湛江市水务局", "unlisted", 0),
     ]
     report = write_report(store, rows, tmp_path / "status.xlsx", annotate=False)
-    sheet = openpyxl.load_workbook(report.path)["返回情况"]
-    assert [(r[1], r[4]) for r in sheet.iter_rows(min_row=2, values_only=True)] == [
+    assert [(r["部门名称"], r["状态"]) for r in report_table(report.path, "返回情况")[1]] == [
         ("湛江市信访局", "已通过"),
         ("湛江市教育局", "有错误"),
         ("湛江市民政局", "未返回"),
@@ -259,7 +259,7 @@ def test_report_links_each_department_with_errors_to_its_marked_workbook(sample:
     report = write_report(store, department_status(store), tmp_path / "status.xlsx", annotate=annotate)
     assert calls == [(["r1-budget-unbalanced"], "甲局-需修改.xlsx", True)]
     sheet = openpyxl.load_workbook(report.path)["返回情况"]
-    links = {row[1].value: row[10].hyperlink.target if row[10].hyperlink else None for row in sheet.iter_rows(min_row=2)}
+    links = {row[1].value: row[10].hyperlink.target if row[10].hyperlink else None for row in sheet.iter_rows(min_row=4, max_row=sheet.max_row - 1)}
     assert links == {"甲局": "status-退回修改/甲局-需修改.xlsx", "乙局": None}
 
 

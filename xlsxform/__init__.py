@@ -28,6 +28,7 @@ from xlsxform.collection.store import Store
 from xlsxform.errors import (
     FormDataError,
     NotThisFormError,
+    OutputExistsError,
     RefusedFileError,
     SpecError,
     UnreadableWorkbookError,
@@ -47,6 +48,7 @@ __all__ = [
     "FormDataError",
     "Indicator",
     "NotThisFormError",
+    "OutputExistsError",
     "Problem",
     "ReadResult",
     "RefusedFileError",

@@ -106,6 +106,12 @@ class ExportError(XlsxformError):
     code = "export"
 
 
+class OutputExistsError(XlsxformError):
+    """An output would replace files of an earlier run (and was not told to)."""
+
+    code = "output-exists"
+
+
 _OS_ZH = {
     errno.ENOENT: "文件或文件夹不存在",
     errno.EISDIR: "这是一个文件夹，不是文件",

@@ -22,6 +22,7 @@ from xlsxform.errors import FormDataError
 from xlsxform.form import amounts
 from xlsxform.form.invalid import form_data_error
 from xlsxform.form.model import Form, Indicator, Task, field_at, value_at
+from xlsxform.rendering.pages import page_breaks, page_height
 from xlsxform.spec.layout import (
     IDENTITY_PREFIX,
     IDENTITY_SHEET,
@@ -179,6 +180,8 @@ class _Renderer:
         self.out.page(
             paper=page.paper, orientation=page.orientation, fit_to_width=page.fit_to_width, margins_cm=margins, last_row=self.row - 1, last_col=WIDTH + 1
         )
+        length = page_height(page.paper, page.orientation, margins, self.widths, fit_to_width=page.fit_to_width)
+        self.out.break_pages(page_breaks(self.out.row_heights(), self.out.merged_rows(), length))
         return self.out
 
     def _finish(self, identity: dict[str, str], password: str | None) -> None:
