@@ -422,6 +422,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         _err(f"xlsxform: {exc}（xlsxform --help 查看用法）" if lang == "zh" else f"xlsxform: {exc} (see xlsxform --help)")
     except XlsxformError as exc:
         _err(exc.message(lang))
+        faults = getattr(exc, "faults", [exc])
+        if len(faults) > 1:  # a roster: every faulty row, one line each, to fix them all at once
+            for fault in faults:
+                _err(f"  {fault.zh if lang == 'zh' else fault.en}")
     except BrokenPipeError:
         # The reader of our output (| head) has gone: stop quietly.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -868,7 +872,7 @@ def _status_lines(args: argparse.Namespace, store: Any, roster: Any, year: int |
             else ["序号", "部门名称", "状态", "错误", "警告", "返回次数", "最近返回"]
         ]
         for n, row in enumerate(rows, 1):
-            shown = (str(row.errors), str(row.warnings), str(row.versions), local_time(row.form.received_at)) if row.form else ("", "", "0", "")
+            shown = (str(row.errors), str(row.warnings), str(row.versions), local_time(row.form.received_at)) if row.form else ("", "", str(row.versions), "")
             table.append([str(n), row.department or "-", state_label(row.state, args.lang), *shown])
         print(text_table(table, right={0, 3, 4, 5}))
         for row in rows:

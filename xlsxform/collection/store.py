@@ -179,22 +179,6 @@ UPDATE forms SET current = (superseded_by IS NULL);
 
 
 @dataclass(frozen=True)
-class Input:
-    """One content offered for ingestion, as it came."""
-
-    sha256: str
-    file_name: str
-    source: str
-    origin: str = "file"
-    size: int = 0
-    sender: str | None = None
-    date: str | None = None
-    """The e-mail's Date, ISO 8601 in UTC."""
-    subject: str | None = None
-    message_id: str | None = None
-
-
-@dataclass(frozen=True)
 class NewReceipt:
     """A receipt to record: what came, from where, and when it was sent."""
 
