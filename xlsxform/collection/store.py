@@ -117,12 +117,15 @@ class StoredProblem:
 
     def problem(self) -> Any:
         """The :class:`~xlsxform.form.problems.Problem` again, or None for a code this version does not know."""
-        from xlsxform.form.problems import Problem
+        from xlsxform.form.problems import CATALOGUE, Problem, Severity
 
-        try:
+        if self.code in CATALOGUE:
             return Problem(self.code, self.cell, self.field, self.value, self.params)
-        except KeyError:
+        if self.severity not in {"error", "warning"}:
             return None
+        # A form's own rule: its messages as they were stored.
+        zh, en = (text.replace("{", "{{").replace("}", "}}") for text in (self.message, self.message_en))
+        return Problem(self.code, self.cell, self.field, self.value, self.params, defined=(Severity(self.severity), zh, en))
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,12 @@
 """Layout specs: the declarative description of a form, read from templates/.
 
-A spec says which sections the sheet has, in order, what each cell holds (a
-fixed label, a bound model field, a total) and how it looks.  Rendering and
-reading both walk the same spec, so they cannot drift apart.  Loading checks
-the spec against the model: every field bound exactly once, every reference
-known, no two cells on the same spot.
+A spec declares a form's data (typed fields, tables with typed columns,
+indicator tables), where each cell sits on a grid of any width, how it
+looks, and the rules the data must satisfy, as expressions with their
+problem codes and messages.  Rendering, reading, the model and its JSON
+Schema all derive from it, so they cannot drift apart.  Loading checks it:
+every field bound exactly once, every reference known, no two cells on the
+same spot; each fault has a stable code.
 """
 
 from __future__ import annotations
@@ -19,12 +21,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from xlsxform.errors import SpecError, XlsxformError, os_reason
-from xlsxform.form.model import Budget, Form, Task
-from xlsxform.form.problems import CATALOGUE
 from xlsxform.workbook.text import MAX_TEXT
-
-WIDTH = 4
-"""Content columns B-E beside the label column A."""
 
 # Conventions of the workbooks xlsxform renders, which its reader relies on.
 NAME_PREFIX = "xf_"
@@ -45,17 +42,29 @@ def total_name(name: str) -> str:
     return f"total_{name}"
 
 
-def group_name(field: str, level1: int, level2: int) -> str:
-    """The defined name of a 二级 group's rows, numbered from 1 in the framework."""
-    return f"{field}_{level1}_{level2}"
+def group_name(field: str, *indices: int) -> str:
+    """The defined name of an indicator group's rows, by its place in the
+    framework (numbered from 1 at each level): indicators_1_2."""
+    return "_".join([field, *map(str, indices)])
 
 
 IDENTITY_PREFIX = "xlsxform."
 """Keys of the identity (template, year, department, form id) start with this."""
 IDENTITY_SHEET = "_xlsxform"
 LISTS_SHEET = "_lists"
-STYLES = {"title", "label", "total", "text", "amount", "count", "note"}
-"""Styles every spec defines: the renderer picks them by the kind of cell."""
+
+FieldType = Literal["text", "lines", "amount", "number", "count", "percent", "date", "choice"]
+"""text (with max_length), lines (numbered items in one cell), amount (万元,
+Decimal), number (a weight or score, Decimal), count (whole), percent (a
+fraction shown as %), date, choice (one of a list)."""
+NUMERIC = {"amount", "number", "count", "percent"}
+STYLE_OF = {"text": "text", "lines": "text", "choice": "text", "amount": "amount", "number": "number", "count": "count", "percent": "percent", "date": "date"}
+"""The style a field of each type is drawn in unless its cell names another."""
+BASE_STYLES = {"title", "label", "total", "text", "note"}
+"""Styles every spec defines; the styles of its field types come on top."""
+_IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
+_CLASS = re.compile(r"^[A-Z][A-Za-z0-9]*$")
+_PATH = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*$")
 
 
 class _Spec(BaseModel):
@@ -84,38 +93,84 @@ class Page(_Spec):
 
 
 class Meta(_Spec):
-    id: str
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     version: str
     name: str
     sheet: str = Field(max_length=31)
     title: str
+    model: str = Field("Form", pattern=_CLASS.pattern)
+    """The class name of the form's model (and of its generated module's main class)."""
+    aliases: list[str] = []
+    """Other names of the form that titles may carry."""
+
+
+class FieldSpec(_Spec):
+    """What one field holds: its type, its label (the model's title) and limits."""
+
+    type: FieldType = "text"
+    label: str
+    max_length: int | None = Field(None, ge=1, le=MAX_TEXT)
+    """Characters a text may hold (the template enforces it)."""
+    choices: list[str] = []
+    """The values of a choice, in the order the drop-down lists them."""
+    numbered: str | None = None
+    """For lines: the prefix of each item, with {n} (目标{n}：)."""
+
+
+class Column(FieldSpec):
+    """A typed column of a table or an indicator table."""
+
+    field: str = Field(pattern=_IDENT.pattern)
+    span: int = Field(1, ge=1)
+    required: bool = False
+    """A row with anything in it needs this column (indicator tables)."""
+
+
+class Group(_Spec):
+    """A dotted prefix of field paths (budget. …): a nested part of the model."""
+
+    label: str
+    model: str = Field(pattern=_CLASS.pattern)
 
 
 class LabelCell(_Spec):
     label: str
-    span: int = Field(1, ge=1, le=WIDTH)
+    span: int = Field(1, ge=1)
     total: bool = False
 
 
 class FieldCell(_Spec):
     field: str
-    span: int = Field(1, ge=1, le=WIDTH)
+    span: int = Field(1, ge=1)
     style: str | None = None
-    numbered: str | None = None
-    """For a list of texts in one cell: the prefix of each item, with {n}."""
     min_lines: int = Field(1, ge=1)
     """Lines of room the row keeps when the field is empty."""
-    max_length: int | None = Field(None, ge=1, le=MAX_TEXT)
-    """Characters a text field may hold (the template enforces it)."""
 
 
-class SumCell(_Spec):
-    sum: list[str] = Field(min_length=1)
-    name: str
-    span: int = Field(1, ge=1, le=WIDTH)
+class ExprCell(_Spec):
+    """A cell worked out from others: the template writes the expression as
+    a formula, the reader checks what the file shows against it."""
+
+    expr: str
+    name: str = ""
+    """A name problems may be shown at (a total that is not a field)."""
+    field: str = ""
+    """A computed field: its value is part of the form's data, and a value
+    typed over the formula that differs from the expression is a problem."""
+    span: int = Field(1, ge=1)
+    style: str | None = None
+    code: str = "computed-mismatch"
+    """The problem code when a computed field differs from its expression."""
+    zh: str = ""
+    en: str = ""
+    """Message templates for ``code`` when it is not a built-in one."""
+
+    @property
+    def ref(self) -> str:
+        return self.field or self.name
 
 
-CellSpec = LabelCell | FieldCell | SumCell
+CellSpec = LabelCell | FieldCell | ExprCell
 
 
 class _Section(_Spec):
@@ -137,6 +192,7 @@ class FixedSection(_Section):
     kind: Literal["fixed"]
     rows: list[list[CellSpec]] = Field(min_length=1)
     must_equal: list[tuple[str, str]] = []
+    """Pairs of cells that must hold equal totals; the template marks them red when they differ."""
 
 
 class Total(_Spec):
@@ -146,32 +202,77 @@ class Total(_Spec):
 
 
 class TableSection(_Section):
+    """Rows of items, one per row, each column typed."""
+
     kind: Literal["table"]
-    field: str
-    columns: list[str] = Field(min_length=WIDTH, max_length=WIDTH)
-    header: list[str] | None = None
+    field: str = Field(pattern=_IDENT.pattern)
+    model: str = Field(pattern=_CLASS.pattern)
+    title: str = ""
+    """The list's title in the model (default: the label)."""
+    columns: list[Column] = Field(min_length=1)
+    header: bool = True
+    """Whether a header row of the columns' labels comes first."""
     blank_rows: int = Field(ge=1)
     min_lines: int = Field(1, ge=1)
-    max_length: dict[str, Annotated[int, Field(ge=1, le=MAX_TEXT)]] = {}
     total: Total | None = None
 
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.field == name)
 
-class Level1(_Spec):
-    level1: str
-    level2: list[str] = Field(min_length=1)
+
+class Level(_Spec):
+    field: str = Field(pattern=_IDENT.pattern)
+    label: str
+
+
+class Node(_Spec):
+    """One group of an indicator framework and the groups under it."""
+
+    name: str
+    items: list[str | Node] = []
 
 
 class IndicatorSection(_Section):
-    kind: Literal["indicators"]
-    field: str
-    header: list[str] = Field(min_length=WIDTH, max_length=WIDTH)
-    blank_rows: int = Field(ge=1)
-    max_length: dict[Literal["name", "value"], Annotated[int, Field(ge=1, le=MAX_TEXT)]] = {}
-    framework: list[Level1] = Field(min_length=1)
-    level2_aliases: dict[str, str] = {}
+    """Indicator rows grouped by one to three levels (一级/二级/…): the groups
+    come from a fixed framework, or the department writes them (free)."""
 
-    def level2_of(self, level1: str) -> list[str]:
-        return next((g.level2 for g in self.framework if g.level1 == level1), [])
+    kind: Literal["indicators"]
+    field: str = Field(pattern=_IDENT.pattern)
+    model: str = Field("Indicator", pattern=_CLASS.pattern)
+    title: str = ""
+    levels: list[Level] = Field(min_length=1, max_length=3)
+    columns: list[Column] = Field(min_length=1)
+    blank_rows: int = Field(ge=1)
+    """Rows per group of the last level (free: rows in all)."""
+    framework: list[str | Node] | None = None
+    """The groups, in order; None lets departments write their own."""
+    aliases: dict[str, str] = {}
+    """Shortened group names departments write, and what they stand for."""
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.field == name)
+
+    def leaves(self) -> list[tuple[tuple[int, ...], tuple[str, ...]]]:
+        """Every group of the last level: its place (from 1 per level) and its names."""
+        found: list[tuple[tuple[int, ...], tuple[str, ...]]] = []
+
+        def walk(nodes: list[str | Node], place: tuple[int, ...], names: tuple[str, ...]) -> None:
+            for i, node in enumerate(nodes, 1):
+                name, items = (node, []) if isinstance(node, str) else (node.name, node.items)
+                if items:
+                    walk(items, (*place, i), (*names, name))
+                else:
+                    found.append(((*place, i), (*names, name)))
+
+        walk(self.framework or [], (), ())
+        return found
+
+    def top_groups(self) -> list[str]:
+        return [n if isinstance(n, str) else n.name for n in self.framework or []]
+
+    def names_at(self, depth: int) -> list[str]:
+        """Every group name of one level (0 for the first)."""
+        return list(dict.fromkeys(names[depth] for _, names in self.leaves() if depth < len(names)))
 
 
 class NoteSection(_Section):
@@ -185,20 +286,26 @@ Section = Annotated[
 ]
 
 
-class SumCheck(_Spec):
-    """A rule comparing two sums of amounts, e.g. R1: expenses == income."""
+class RuleSpec(_Spec):
+    """A rule as an expression that must hold, with its problem code and messages.
 
-    code: str
-    left: list[str] = Field(min_length=1)
-    op: Literal["==", "<="]
-    right: list[str] = Field(min_length=1)
+    ``each`` names a table or indicator list: the rule is checked on every
+    row, its paths naming the row's columns.  Messages are templates: {left}
+    and {right} (the sides of a comparison), {value}, {row} (a row's first
+    column), {n} (its number) and {labels[path]} (a field's label)."""
+
+    code: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    severity: Literal["error", "warning"] = "error"
+    check: str
     at: str
-    """The total (or field) a problem is shown on."""
+    each: str | None = None
+    zh: str
+    en: str
 
 
 class Checks(_Spec):
     required: list[str] = []
-    sums: list[SumCheck] = []
+    rules: list[RuleSpec] = []
 
 
 class Protection(_Spec):
@@ -213,15 +320,6 @@ class Rule(_Spec):
     error: str = Field(max_length=220)
 
 
-class Validation(_Spec):
-    amount: Rule
-    count: Rule
-    text: Rule
-    level1: Rule
-    level2: Rule
-    label: Rule
-
-
 class Instructions(_Spec):
     sheet: str = Field(max_length=31)
     title: str
@@ -229,114 +327,247 @@ class Instructions(_Spec):
 
 
 class Spec(_Spec):
-    """A whole form layout, validated against :class:`xlsxform.form.model.Form`."""
+    """A whole form: its data (fields, tables, indicators), its layout and its rules."""
 
     form: Meta
     protection: Protection = Protection()
-    validation: Validation
+    validation: dict[str, Rule]
+    """Prompt and error per field type, per indicator level (level1…) and for labels."""
     instructions: Instructions
     page: Page = Page()
     fonts: dict[str, Font]
-    columns: dict[Literal["A", "B", "C", "D", "E"], float]
+    columns: dict[str, float]
+    """Column widths, from A; column A holds the section labels."""
     styles: dict[str, Style]
+    groups: dict[str, Group] = {}
+    fields: dict[str, FieldSpec]
     sections: list[Section] = Field(min_length=1)
     checks: Checks = Checks()
 
     @model_validator(mode="after")
     def _consistent(self) -> Spec:
-        problems = _check(self)
-        if problems:
-            raise ValueError("; ".join(problems))
+        faults = _check(self)
+        if faults:
+            raise _Faults(faults)
         return self
+
+    @property
+    def width(self) -> int:
+        """Content columns beside the label column A."""
+        return len(self.columns) - 1
 
     def tables(self) -> list[TableSection]:
         return [s for s in self.sections if isinstance(s, TableSection)]
 
-    def indicators(self) -> IndicatorSection:
-        return next(s for s in self.sections if isinstance(s, IndicatorSection))
+    def indicator_sections(self) -> list[IndicatorSection]:
+        return [s for s in self.sections if isinstance(s, IndicatorSection)]
 
-    def field_cells(self) -> list[FieldCell]:
-        return [c for s in self.sections if isinstance(s, FixedSection) for row in s.rows for c in row if isinstance(c, FieldCell)]
+    def lists(self) -> list[TableSection | IndicatorSection]:
+        return [s for s in self.sections if isinstance(s, TableSection | IndicatorSection)]
+
+    def list_section(self, field: str) -> TableSection | IndicatorSection | None:
+        return next((s for s in self.lists() if s.field == field), None)
+
+    def cells(self) -> list[CellSpec]:
+        return [c for s in self.sections if isinstance(s, FixedSection) for row in s.rows for c in row]
+
+    def computed(self) -> list[ExprCell]:
+        return [c for c in self.cells() if isinstance(c, ExprCell) and c.field]
+
+    def label_of(self, path: str) -> str:
+        """The label of a field path: budget.basic, key_tasks, key_tasks[0].funds, funds (a group)."""
+        if path in self.fields:
+            return self.fields[path].label
+        if path in self.groups:
+            return self.groups[path].label
+        head, _, column = re.sub(r"\[(\d+|\*)\]", "", path).partition(".")
+        section = self.list_section(head)
+        if section is None:
+            return "年度" if path == "year" else path
+        if not column:
+            return section.title or section.label
+        known = {c.field: c.label for c in section.columns}
+        if isinstance(section, IndicatorSection):
+            known |= {lv.field: lv.label for lv in section.levels}
+        return known.get(column, column)
+
+    def type_of(self, path: str) -> FieldType:
+        """The type of a scalar path or of a list's column (key_tasks[*].funds)."""
+        if path in self.fields:
+            return self.fields[path].type
+        head, _, column = re.sub(r"\[(\d+|\*)\]", "", path).partition(".")
+        section = self.list_section(head)
+        if section is not None:
+            for c in section.columns:
+                if c.field == column:
+                    return c.type
+        return "text"
 
 
-def _scalar_paths() -> set[str]:
-    """Every field path a fixed cell may bind: top-level scalars and budget.*"""
-    top = {n for n in Form.model_fields if n not in {"year", "budget", "goals", "key_tasks", "other_tasks", "indicators"}}
-    return top | {"goals"} | {f"budget.{n}" for n in Budget.model_fields}
+class _Faults(ValueError):
+    """Faults of a spec the schema alone cannot see: (code, text) each."""
+
+    def __init__(self, faults: list[tuple[str, str]]) -> None:
+        self.faults = faults
+        super().__init__("; ".join(text for _, text in faults))
 
 
-def _check(spec: Spec) -> list[str]:
+def _check(spec: Spec) -> list[tuple[str, str]]:
     """Cross-references the schema alone cannot see; each entry is one fault."""
-    faults = [f"style {name!r} is missing" for name in sorted(STYLES - spec.styles.keys())]
+    from xlsxform.spec import expr
+
+    faults: list[tuple[str, str]] = []
+
+    def fault(code: str, text: str) -> None:
+        faults.append((code, text))
+
+    letters = list(spec.columns)
+    if len(letters) < 2 or letters != [_letter(i) for i in range(1, len(letters) + 1)]:
+        fault("spec-columns", f"columns must run A, B, C, … without gaps, found {', '.join(letters)}")
+    width = spec.width
+    kinds = {f.type for f in spec.fields.values()} | {c.type for s in spec.lists() for c in s.columns}
+    for name in sorted(BASE_STYLES | {STYLE_OF[k] for k in kinds}):
+        if name not in spec.styles:
+            fault("spec-style-missing", f"style {name!r} is missing")
     for name, style in spec.styles.items():
         if style.font not in spec.fonts:
-            faults.append(f"style {name!r} uses unknown font {style.font!r}")
-    for letter in "ABCDE":
-        if letter not in spec.columns:
-            faults.append(f"column {letter} has no width")
+            fault("spec-unknown-font", f"style {name!r} uses unknown font {style.font!r}")
+    wanted = {"label"} | {k for k in kinds if k not in {"lines", "choice"}}
+    for section in spec.indicator_sections():
+        if section.framework is not None:
+            wanted |= {f"level{d + 1}" for d in range(len(section.levels))}
+    for name in sorted(wanted - spec.validation.keys()):
+        fault("spec-validation-missing", f"validation {name!r} is missing")
+
+    for path, field in spec.fields.items():
+        if not _PATH.match(path) or path == "year":
+            fault("spec-bad-field", f"field name {path!r} is not a lower-case dotted path (or is the reserved 'year')")
+        for depth in range(1, path.count(".") + 1):
+            prefix = ".".join(path.split(".")[:depth])
+            if prefix not in spec.groups:
+                fault("spec-group-missing", f"field {path!r} needs a group {prefix!r} (label and model)")
+        if field.type == "choice" and not field.choices:
+            fault("spec-choices-missing", f"choice field {path!r} has no choices")
+    if "department" not in spec.fields:
+        fault("spec-department-missing", "every form needs a field 'department' (who fills it in)")
 
     bound: list[str] = []
-    sums: set[str] = set()
+    refs: set[str] = set()
     for section in spec.sections:
         if isinstance(section, FixedSection):
             if not section.label:
-                faults.append("a fixed section needs a label")
+                fault("spec-label-missing", "a fixed section needs a label")
             for i, row in enumerate(section.rows, 1):
-                width = sum(c.span for c in row)
-                if width != WIDTH:
-                    faults.append(f"section {section.label!r} row {i} spans {width} columns, not {WIDTH} (cells overlap or leave a gap)")
+                spans = sum(c.span for c in row)
+                if spans != width:
+                    fault("spec-row-width", f"section {section.label!r} row {i} spans {spans} columns, not {width} (cells overlap or leave a gap)")
                 for cell in row:
+                    if isinstance(cell, FieldCell | ExprCell) and cell.style is not None and cell.style not in spec.styles:
+                        fault("spec-unknown-style", f"cell {cell.field or getattr(cell, 'name', '')!r} uses unknown style {cell.style!r}")
                     if isinstance(cell, FieldCell):
                         bound.append(cell.field)
-                        if cell.style is not None and cell.style not in spec.styles:
-                            faults.append(f"field {cell.field!r} uses unknown style {cell.style!r}")
-                    elif isinstance(cell, SumCell):
-                        if cell.name in sums:
-                            faults.append(f"total {cell.name!r} is defined twice")
-                        sums.add(cell.name)
+                    elif isinstance(cell, ExprCell):
+                        if not cell.ref:
+                            fault("spec-expr-unnamed", f"the cell {cell.expr!r} needs a name or a field")
+                        if cell.field:
+                            bound.append(cell.field)
+                        elif cell.name in refs:
+                            fault("spec-duplicate-name", f"total {cell.name!r} is defined twice")
+                        refs.add(cell.ref)
             for pair in section.must_equal:
-                faults += [f"must_equal names unknown total {n!r}" for n in pair if n not in sums]
-        elif isinstance(section, TableSection):
+                for name in pair:
+                    if name not in refs:
+                        fault("spec-unknown-cell", f"must_equal names unknown total {name!r}")
+        elif isinstance(section, TableSection | IndicatorSection):
             bound.append(section.field)
-            faults += [f"table {section.field!r} has unknown column {c!r}" for c in section.columns if c not in Task.model_fields]
-            faults += [f"table {section.field!r} limits unknown column {c!r}" for c in section.max_length if c not in section.columns]
-            if len(set(section.columns)) != WIDTH:
-                faults.append(f"table {section.field!r} binds a column twice")
-            if section.total is not None:
-                if section.total.column not in section.columns:
-                    faults.append(f"table {section.field!r} totals unknown column {section.total.column!r}")
-                sums.add(section.total.name)
-        elif isinstance(section, IndicatorSection):
-            bound.append(section.field)
-            known = {l2 for g in section.framework for l2 in g.level2}
-            faults += [f"level2 alias {a!r} names unknown {t!r}" for a, t in section.level2_aliases.items() if t not in known]
+            names = [c.field for c in section.columns]
+            if isinstance(section, IndicatorSection):
+                names += [lv.field for lv in section.levels]
+            if len(set(names)) != len(names):
+                fault("spec-duplicate-column", f"list {section.field!r} names a column twice")
+            spans = sum(c.span for c in section.columns) + (len(section.levels) if isinstance(section, IndicatorSection) else 0)
+            if spans != width:
+                fault("spec-row-width", f"list {section.field!r} spans {spans} columns, not {width}")
+            if isinstance(section, TableSection) and section.total is not None:
+                if section.total.column not in names:
+                    fault("spec-unknown-column", f"table {section.field!r} totals unknown column {section.total.column!r}")
+                refs.add(section.total.name)
+            if isinstance(section, IndicatorSection):
+                known = set().union(*(section.names_at(d) for d in range(len(section.levels))))
+                for alias, target in section.aliases.items():
+                    if section.framework is not None and target not in known:
+                        fault("spec-unknown-alias", f"alias {alias!r} names unknown group {target!r}")
+                depths = {len(names) for _, names in section.leaves()}
+                if section.framework is not None and depths != {len(section.levels)}:
+                    fault("spec-framework-depth", f"the framework of {section.field!r} must be {len(section.levels)} levels deep everywhere")
+    models: dict[str, list[str]] = {}
+    for s in spec.lists():
+        columns = [c.model_dump_json() for c in s.columns] + ([lv.model_dump_json() for lv in s.levels] if isinstance(s, IndicatorSection) else [])
+        if s.model in models and models[s.model] != columns:
+            fault("spec-model-clash", f"model {s.model!r} is used by lists with different columns")
+        models[s.model] = columns
 
-    sum_refs = [ref for s in spec.sections if isinstance(s, FixedSection) for row in s.rows for c in row if isinstance(c, SumCell) for ref in c.sum]
-    list_fields = {"key_tasks", "other_tasks", "indicators"}
-    allowed = _scalar_paths() | list_fields
+    lists = {s.field for s in spec.lists()}
     for path in sorted(set(bound)):
-        if path not in allowed:
-            faults.append(f"unknown field {path!r}")
+        if path not in spec.fields and path not in lists:
+            fault("spec-unknown-field", f"unknown field {path!r}")
         if bound.count(path) > 1:
-            faults.append(f"field {path!r} is bound {bound.count(path)} times")
-    for path in sorted(allowed - set(bound)):
-        faults.append(f"field {path!r} is not bound to any cell")
-    for ref in sum_refs:
-        if ref not in bound or not ref.startswith("budget."):
-            faults.append(f"a total sums {ref!r}, which is not a bound amount")
-    amounts = {p for p in bound if p.startswith("budget.")}
-    amounts |= {f"{t.field}[*].{c}" for t in spec.tables() for c in t.columns if c == "funds"}
-    for check in spec.checks.sums:
-        if check.code not in CATALOGUE:
-            faults.append(f"check uses unknown problem code {check.code!r}")
-        faults += [f"check {check.code!r} sums unknown amount {p!r}" for p in check.left + check.right if p not in amounts]
-        if check.at not in sums | set(bound):
-            faults.append(f"check {check.code!r} is shown at unknown cell {check.at!r}")
-    faults += [f"required field {p!r} is unknown" for p in spec.checks.required if p not in allowed | {"year"}]
-    kinds = [s.kind for s in spec.sections]
-    if kinds.count("indicators") != 1:
-        faults.append("a spec needs exactly one indicators section")
+            fault("spec-field-twice", f"field {path!r} is bound {bound.count(path)} times")
+    for path in sorted(set(spec.fields) - set(bound)):
+        fault("spec-field-unbound", f"field {path!r} is not bound to any cell")
+
+    def known_path(path: str, row: TableSection | IndicatorSection | None) -> bool:
+        if path in spec.fields:
+            return True
+        if row is not None and "." not in path:
+            return any(c.field == path for c in row.columns) or (isinstance(row, IndicatorSection) and any(lv.field == path for lv in row.levels))
+        head, star, column = path.partition("[*].")
+        section = spec.list_section(head)
+        return bool(star) and section is not None and known_path(column, section)
+
+    def expression(text: str, where: str, row: TableSection | IndicatorSection | None = None) -> None:
+        try:
+            node = expr.parse(text)
+        except SpecError as exc:
+            fault("spec-expression", f"{where}: {exc.en}")
+            return
+        for path in node.paths():
+            if not known_path(path, row):
+                fault("spec-unknown-path", f"{where} uses unknown field {path!r}")
+
+    for cell in spec.cells():
+        if isinstance(cell, ExprCell):
+            expression(cell.expr, f"cell {cell.ref!r}")
+            if cell.code != "computed-mismatch" and not (cell.zh and cell.en):
+                fault("spec-message-missing", f"cell {cell.ref!r} has its own code {cell.code!r} but no zh/en messages")
+    codes: list[str] = []
+    for rule in spec.checks.rules:
+        codes.append(rule.code)
+        row = spec.list_section(rule.each) if rule.each else None
+        if rule.each and row is None:
+            fault("spec-unknown-field", f"rule {rule.code!r} runs over unknown list {rule.each!r}")
+        expression(rule.check, f"rule {rule.code!r}", row)
+        at_ok = (row is not None and known_path(rule.at, row)) or rule.at in refs | set(spec.fields) | lists
+        if not at_ok:
+            fault("spec-unknown-cell", f"rule {rule.code!r} is shown at unknown cell {rule.at!r}")
+        for text in (rule.zh, rule.en):
+            for path in re.findall(r"\{labels\[([^\]]+)\]\}", text):
+                if spec.label_of(path) == path:
+                    fault("spec-unknown-path", f"rule {rule.code!r} names the label of unknown field {path!r}")
+    for code in sorted({c for c in codes if codes.count(c) > 1}):
+        fault("spec-duplicate-code", f"rule code {code!r} is used twice")
+    for path in spec.checks.required:
+        if path not in spec.fields and path not in lists and path != "year":
+            fault("spec-unknown-field", f"required field {path!r} is unknown")
     return faults
+
+
+def _letter(col: int) -> str:
+    letters = ""
+    while col:
+        col, rest = divmod(col - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
 _SPACE = re.compile(r"\s+")
@@ -382,5 +613,12 @@ def load_spec(name_or_path: str | Path = DEFAULT_SPEC) -> Spec:
     try:
         return Spec.model_validate(data)
     except ValidationError as exc:
-        detail = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'spec'}: {e['msg']}" for e in exc.errors())
-        raise SpecError(f"版式文件无效：{detail}", f"invalid layout spec: {detail}", path=path) from None
+        faults: list[tuple[str, str]] = []
+        for error in exc.errors():
+            cause = (error.get("ctx") or {}).get("error")
+            if isinstance(cause, _Faults):
+                faults += cause.faults
+            else:
+                faults.append(("spec-invalid", f"{'.'.join(map(str, error['loc'])) or 'spec'}: {error['msg']}"))
+        detail = "; ".join(text for _, text in faults)
+        raise SpecError(f"版式文件无效：{detail}", f"invalid layout spec: {detail}", path=path, code=faults[0][0], faults=faults) from None
