@@ -138,13 +138,13 @@ SHOWN = 3
 """Faults of one piece of data named in its one-line error, at most."""
 
 
-def form_data_error(exc: Any, what_zh: str, what_en: str, path: str | Path | None = None) -> FormDataError:
+def form_data_error(exc: Any, what_zh: str, what_en: str, path: str | Path | None = None, model: Any = None) -> FormDataError:
     """A pydantic ValidationError as one line: the first faults, each with the
     form's own label for the field, and how many there are."""
-    from xlsxform.form.model import describe
+    from xlsxform.form.model import Form, describe
 
     faults = exc.errors()[:SHOWN]
-    zh = "；".join(_fault_zh(describe(f["loc"]), _PYDANTIC_ZH.get(f["type"], f["msg"]).format(**f.get("ctx") or {})) for f in faults)
+    zh = "；".join(_fault_zh(describe(f["loc"], model or Form), _PYDANTIC_ZH.get(f["type"], f["msg"]).format(**f.get("ctx") or {})) for f in faults)
     en = "; ".join(f"{'.'.join(map(str, f['loc'])) or '-'}: {f['msg']}" for f in faults)
     count = exc.error_count()
     more_zh, more_en = (f"（共 {count} 处）", f" ({count} in all)") if count > len(faults) else ("", "")

@@ -120,7 +120,7 @@ def _parser(lang: str) -> _Parser:
     template.add_argument("--password", metavar=t("密码", "PASSWORD"), help=t("工作表保护密码（默认不设密码）", "sheet protection password (default: none)"))
 
     render = commands.add_parser("render", help=t("由 JSON 数据生成已填写的表格", "render a filled workbook from JSON"))
-    render.add_argument("form", type=Path, help=t("表格数据 JSON 文件", "form data as JSON"))
+    render.add_argument("data", type=Path, metavar=t("数据", "DATA"), help=t("表格数据 JSON 文件", "form data as JSON"))
     render.add_argument("-o", "--output", required=True, type=Path, metavar=t("文件", "FILE"), help=t("输出文件 .xlsx", "output .xlsx file"))
     render.add_argument("--fallback-fonts", action="store_true", help=t("使用常见字体代替公文字体", "use common fonts"))
 
@@ -368,20 +368,20 @@ def _amounts(pairs: list[str]) -> dict[str, Decimal]:
 def _render(args: argparse.Namespace) -> int:
     from xlsxform.rendering.renderer import render
 
-    form = _load_form(args.form)
+    form = _load_form(args.data, _spec(args))
     try:
         render(form, _output(args.output), spec=_spec(args), fallback_fonts=args.fallback_fonts)
     except FormDataError as exc:
-        exc.path = exc.path or str(args.form)
+        exc.path = exc.path or str(args.data)
         raise
     _say(args, f"已生成：{args.output}", f"wrote {args.output}")
     return OK
 
 
-def _load_form(path: Path) -> Any:
+def _load_form(path: Path, spec: Any) -> Any:
     from pydantic import ValidationError
 
-    from xlsxform.form.model import Form
+    from xlsxform.spec.generate import model_of
 
     if path.exists() and not path.is_file():
         raise FormDataError("不是普通文件", "not a regular file", path=path)
@@ -393,9 +393,9 @@ def _load_form(path: Path) -> Any:
         )
     try:
         # Notepad on Windows saves UTF-8 with a byte-order mark.
-        return Form.model_validate_json(data.removeprefix(b"\xef\xbb\xbf"))
+        return model_of(spec).model_validate_json(data.removeprefix(b"\xef\xbb\xbf"))
     except ValidationError as exc:
-        raise form_data_error(exc, "表格数据", "form data", path) from None
+        raise form_data_error(exc, "表格数据", "form data", path, model_of(spec)) from None
 
 
 def _output(path: Path) -> Path:
@@ -495,21 +495,21 @@ def _report(result: ReadResult, lang: str) -> str:
 
 
 def _schema(args: argparse.Namespace) -> int:
-    from xlsxform.form.model import Form
+    from xlsxform.spec.generate import model_of
 
-    _print_json(Form.model_json_schema(mode="validation"))
+    _print_json(model_of(_spec(args)).model_json_schema(mode="validation"))
     return OK
 
 
 def _demo(args: argparse.Namespace) -> int:
     from xlsxform.reading.reader import read
     from xlsxform.rendering.renderer import render, render_template
-    from xlsxform.spec.layout import resource_dir
+    from xlsxform.spec.layout import load_spec, resource_dir
 
     spec = _spec(args)
     out: Path = args.directory
     out.mkdir(parents=True, exist_ok=True)
-    sample = _load_form(resource_dir("samples") / SAMPLE)
+    sample = _load_form(resource_dir("samples") / SAMPLE, load_spec())
     blank, filled = out / "blank-template.xlsx", out / "sample-filled.xlsx"
     render_template(blank, year=sample.year, spec=spec)
     render(sample, filled, spec=spec)
