@@ -92,6 +92,13 @@ def _parser(lang: str) -> _Parser:
     )
     parser.add_argument("--lang", choices=["zh", "en"], default=_lang(sys.argv), help=t("提示语言（默认中文）", "language of messages"))
     parser.add_argument("--spec", metavar=t("版式文件", "SPEC"), help=t("版式文件（默认使用内置的表样）", "layout spec file (default: the bundled form)"))
+    parser.add_argument(
+        "--form",
+        metavar=t("表格编号", "FORM"),
+        help=t(
+            "使用哪一种表格（编号见 xlsxform forms；默认部门整体绩效目标表，读取时自动识别）", "which form (ids: xlsxform forms; read and check recognise it)"
+        ),
+    )
     commands = parser.add_subparsers(dest="command", metavar=t("命令", "COMMAND"), required=True, prog="xlsxform")
 
     template = commands.add_parser("template", help=t("生成空白模板（可预填部门名称和金额）", "write a blank template"))
@@ -143,6 +150,9 @@ def _parser(lang: str) -> _Parser:
     )
 
     commands.add_parser("schema", help=t("输出表格数据的 JSON Schema", "print the form's JSON Schema"))
+
+    forms = commands.add_parser("forms", help=t("列出可用的表格（内置表格和 --spec 版式）", "list the forms: the built-in ones and --spec"))
+    forms.add_argument("--format", choices=["text", "json"], default="text", help=t("输出格式", "output format"))
 
     demo = commands.add_parser("demo", help=t("演示：生成空白模板和示例表格，并读回示例", "demo: write a template and the sample, read the sample back"))
     demo.add_argument("directory", nargs="?", type=Path, default=Path("xlsxform-demo"), help=t("输出目录（默认 xlsxform-demo）", "output folder"))
@@ -317,9 +327,42 @@ def _err(line: str) -> None:
 
 
 def _spec(args: argparse.Namespace) -> Any:
+    """The form a command works on: --form, else --spec, else the first form."""
     from xlsxform.spec.layout import load_spec
 
+    if args.form:
+        return _chosen(args)
     return load_spec(args.spec) if args.spec else load_spec()
+
+
+def _known(args: argparse.Namespace) -> list[Any]:
+    """Every form known to this run: --spec's first, then the built-in ones."""
+    from xlsxform.reading.reader import known_specs
+    from xlsxform.spec.layout import load_spec
+
+    return known_specs([load_spec(args.spec)] if args.spec else [])
+
+
+def _chosen(args: argparse.Namespace) -> Any:
+    """The form --form names, or None (read and check then recognise it)."""
+    if not args.form:
+        return None
+    known = _known(args)
+    found = next((s for s in known if s.form.id == args.form), None)
+    if found is None:
+        ids = "、".join(s.form.id for s in known)
+        raise FormDataError(f"没有编号为“{args.form}”的表格，可用：{ids}", f"no form {args.form!r}; known: {', '.join(s.form.id for s in known)}")
+    return found
+
+
+def _forms(args: argparse.Namespace) -> int:
+    listing = [{"id": s.form.id, "name": s.form.name, "version": s.form.version} for s in _known(args)]
+    if args.format == "json":
+        _print_json(listing)
+    else:
+        for item in listing:
+            print(f"{item['id']}\t{item['name']}\t{'version' if args.lang == 'en' else '版本'} {item['version']}")
+    return OK
 
 
 def _say(args: argparse.Namespace, zh: str, en: str) -> None:
@@ -412,14 +455,32 @@ def _print_json(data: Any) -> None:
     print(json.dumps(data, ensure_ascii=not utf8, indent=2))
 
 
-def _read(args: argparse.Namespace) -> int:
-    from xlsxform.reading.reader import read
+def _read_all(args: argparse.Namespace, path: Path) -> list[ReadResult]:
+    """The forms a workbook holds (one per sheet), recognised unless --form names one."""
+    from xlsxform.reading.reader import read_workbook
+    from xlsxform.spec.layout import load_spec
 
-    result = read(args.workbook, spec=_spec(args))
-    _print_json(result.form.model_dump(mode="json"))
-    for problem in result.problems:
-        _err(_problem_line(problem, args.lang))
-    return OK if result.ok else PROBLEMS
+    return read_workbook(path, spec=_chosen(args), specs=[load_spec(args.spec)] if args.spec else [])
+
+
+def _which(args: argparse.Namespace, result: ReadResult) -> str:
+    """Which form a workbook (sheet) was read as."""
+    name = next((s.form.name for s in _known(args) if s.form.id == result.form_id), result.form_id)
+    if args.lang == "en":
+        return f"Form: {name} ({result.form_id}), sheet {result.sheet}"
+    return f"表格：{name}（{result.form_id}），工作表“{result.sheet}”"
+
+
+def _read(args: argparse.Namespace) -> int:
+    results = _read_all(args, args.workbook)
+    data = [r.form.model_dump(mode="json") for r in results]
+    # One form prints its data; a workbook of several prints one entry per sheet.
+    _print_json(data[0] if len(results) == 1 else [{"form": r.form_id, "sheet": r.sheet, "data": d} for r, d in zip(results, data, strict=True)])
+    for result in results:
+        _err(_which(args, result))
+        for problem in result.problems:
+            _err(_problem_line(problem, args.lang))
+    return OK if all(r.ok for r in results) else PROBLEMS
 
 
 def _problem_line(problem: Any, lang: str) -> str:
@@ -430,41 +491,47 @@ def _problem_line(problem: Any, lang: str) -> str:
 def _check(args: argparse.Namespace) -> int:
     if args.annotate and len(args.workbooks) > 1:
         raise FormDataError("--annotate 一次只能用于一个文件", "--annotate takes one file at a time")
-    reports, codes = [], []
+    reports: list[dict[str, Any]] = []
+    codes = []
     for path in args.workbooks:
         try:
-            report, code = _check_one(args, path)
+            found, code = _check_one(args, path)
         except XlsxformError as exc:
             if len(args.workbooks) == 1:
                 raise
             _err(exc.message(args.lang))  # a batch goes on to the next file
-            report, code = {"file": str(path), "error": exc.message(args.lang)}, FAILED
-        reports.append(report)
+            found, code = [{"file": str(path), "error": exc.message(args.lang)}], FAILED
+        reports += found
         codes.append(code)
     if args.format == "json":
         _print_json(reports[0] if len(reports) == 1 else reports)
     return max(codes)
 
 
-def _check_one(args: argparse.Namespace, path: Path) -> tuple[dict[str, Any], int]:
-    """Check one workbook: print its report (text) or return it (JSON)."""
-    from xlsxform.reading.reader import read
-
-    result = read(path, spec=_spec(args))
+def _check_one(args: argparse.Namespace, path: Path) -> tuple[list[dict[str, Any]], int]:
+    """Check one workbook, each form in it (one per sheet): print the reports
+    (text) or return them (JSON)."""
+    results = _read_all(args, path)
     if args.annotate:
         from xlsxform.reading.annotate import annotate
 
-        annotate(path, result.problems, _output(args.annotate), args.lang)
-    report: dict[str, Any] = {"file": str(path), "ok": result.ok, "problems": [p.to_dict(args.lang) for p in result.problems]}
-    if args.annotate:
-        report["annotated"] = str(args.annotate)
+        annotate(path, [p for r in results for p in r.problems], _output(args.annotate), args.lang)
+    reports: list[dict[str, Any]] = []
+    for result in results:
+        report: dict[str, Any] = {"file": str(path), "form": result.form_id, "sheet": result.sheet, "ok": result.ok}
+        report["problems"] = [p.to_dict(args.lang) for p in result.problems]
+        if args.annotate:
+            report["annotated"] = str(args.annotate)
+        reports.append(report)
+        if args.format == "text":
+            print(_which(args, result))
+            print(_report(result, args.lang))
     if args.format == "text":
-        print(_report(result, args.lang))
         if args.annotate:
             _say(args, f"已生成批注副本（问题已标在单元格上）：{args.annotate}", f"wrote the annotated copy (problems marked on their cells): {args.annotate}")
         if len(args.workbooks) > 1:
             print()
-    return report, OK if result.ok else PROBLEMS
+    return reports, OK if all(r.ok for r in results) else PROBLEMS
 
 
 def _report(result: ReadResult, lang: str) -> str:
@@ -774,6 +841,7 @@ _COMMANDS = {
     "read": _read,
     "check": _check,
     "schema": _schema,
+    "forms": _forms,
     "demo": _demo,
     "issue": _issue,
     "ingest": _ingest,

@@ -184,7 +184,8 @@ def _rule_problems(form: BaseModel, spec: Spec, rule: RuleSpec, unreadable: froz
             continue
         params = _sides(node, lookup, spec) | {"n": i + 1, "row": value_at(row, section.columns[0].field) if section else ""}
         field = f"{rule.each}[{i}].{rule.at}" if "." not in rule.at else rule.at
-        problems.append(Problem(rule.code, field=field, value=params.get("left"), params=params, defined=defined))
+        value = show(value_at(row, rule.at)) if "." not in rule.at else params.get("left")
+        problems.append(Problem(rule.code, field=field, value=value, params=params, defined=defined))
     return problems
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -23,6 +24,7 @@ from xlsxform.form.problems import Problem, has_errors
 from xlsxform.form.rules import check, level1_field, values
 from xlsxform.form.types import COUNT_MAXIMUM, FormData
 from xlsxform.reading import formula
+from xlsxform.reading.recognise import recognise
 from xlsxform.safety import gate
 from xlsxform.spec import expr
 from xlsxform.spec.generate import model_of
@@ -49,7 +51,7 @@ from xlsxform.spec.layout import (
     total_name,
 )
 from xlsxform.workbook import xls
-from xlsxform.workbook.grid import Grid, Value, read_grid
+from xlsxform.workbook.grid import Grid, Value, read_grid, sheet_names
 from xlsxform.workbook.text import CONTROL, display_text
 
 ERROR_VALUES = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "Err:502", "Err:504", "Err:508", "Err:522"})
@@ -87,28 +89,82 @@ class ReadResult:
         return not has_errors(self.problems)
 
 
-def read(path: str | Path, *, spec: Spec | None = None) -> ReadResult:
+def known_specs(extra: Sequence[Spec] = ()) -> list[Spec]:
+    """The forms a workbook may hold: ``extra`` (a --spec variant) first, then the built-in ones."""
+    from xlsxform.spec.generate import BUILT_IN
+
+    specs = list(extra)
+    return specs + [s for s in (load_spec(form_id) for form_id in BUILT_IN) if s.form.id not in {x.form.id for x in specs}]
+
+
+def read(path: str | Path, *, spec: Spec | None = None, specs: Sequence[Spec] = ()) -> ReadResult:
     """Read and check one filled workbook.
+
+    With ``spec`` the workbook is read as that form.  Without it, the form is
+    recognised among ``specs`` and the built-in forms, by the identity inside
+    or else by the labels (ReadResult.form_id says which); a workbook that is
+    none of them is read as the first form, which names what is missing.
 
     Raises :class:`~xlsxform.errors.UnreadableWorkbookError` when the file
     cannot be opened and :class:`~xlsxform.errors.NotThisFormError` when it
     is not this form; everything else is reported as a problem.
     """
-    spec = spec or load_spec()
     # Before any spreadsheet library sees a byte: refuses (RefusedFileError)
     # what is hostile, broken or not a workbook; an OLE2 file it lets
     # through is an .xls.
     kind = gate.inspect(path)
-    grid_of = xls.read_grid if kind.format == "xls" else read_grid  # .xls (Excel 97-2003) or .xlsx
-    grid = grid_of(
+    if spec is not None:
+        return _read_grid(path, spec, _grid(path, kind.format, spec.form.sheet, spec.width))
+    candidates = known_specs(specs)
+    grid = _grid(path, kind.format, candidates[0].form.sheet, max(s.width for s in candidates))
+    found = recognise(grid, candidates) or candidates[0]
+    return _read_grid(path, found, _narrowed(grid, found.width))
+
+
+def read_workbook(path: str | Path, *, spec: Spec | None = None, specs: Sequence[Spec] = ()) -> list[ReadResult]:
+    """Every form a workbook holds, one per sheet (a department's projects,
+    one sheet each); sheets that hold no known form are left out.  A workbook
+    with one sheet, or none recognised, reads as :func:`read` does."""
+    kind = gate.inspect(path)
+    names = (xls.sheet_names if kind.format == "xls" else sheet_names)(path)
+    if len(names) <= 1:
+        return [read(path, spec=spec, specs=specs)]
+    candidates = [spec] if spec is not None else known_specs(specs)
+    widest = max(s.width for s in candidates)
+    results = []
+    for name in names:
+        grid = _grid(path, kind.format, name, widest)
+        found = recognise(grid, candidates)
+        if found is not None:
+            results.append(_read_grid(path, found, _narrowed(grid, found.width)))
+    return results or [read(path, spec=spec, specs=specs)]
+
+
+def _grid(path: str | Path, file_format: str, sheet: str, width: int) -> Grid:
+    grid_of = xls.read_grid if file_format == "xls" else read_grid  # .xls (Excel 97-2003) or .xlsx
+    return grid_of(
         path,
-        preferred_sheet=spec.form.sheet,
+        preferred_sheet=sheet,
         max_rows=MAX_ROWS,
-        max_cols=spec.width + 1 + MARGIN_COLUMNS,
+        max_cols=width + 1 + MARGIN_COLUMNS,
         name_prefix=NAME_PREFIX,
         identity_sheet=IDENTITY_SHEET,
         identity_prefix=IDENTITY_PREFIX,
     )
+
+
+def _narrowed(grid: Grid, width: int) -> Grid:
+    """The grid cut to a narrower form's columns (and its margin)."""
+    limit = width + 1 + MARGIN_COLUMNS
+    if all(col <= limit for _, col in grid.cells):
+        return grid
+    cells = {key: value for key, value in grid.cells.items() if key[1] <= limit}
+    narrowed = Grid(grid.name, cells, max((r for r, _ in cells), default=0), grid.names, grid.identity)
+    narrowed.cached = grid.cached  # type: ignore[method-assign]
+    return narrowed
+
+
+def _read_grid(path: str | Path, spec: Spec, grid: Grid) -> ReadResult:
     try:
         return _Reader(spec, grid, str(path)).read()
     except XlsxformError:
@@ -126,7 +182,7 @@ class _Reader:
         self.spec, self.grid, self.path = spec, grid, path
         self.problems: list[Problem] = []
         self.cells: dict[str, str] = {}
-        self.data: dict[str, Any] = {"budget": {}}
+        self.data: dict[str, Any] = {}
         self.written_totals: list[tuple[str, str, Value, str]] = []
         """Totals the file states as plain numbers: name, expression, value, cell."""
         self.pending: list[ExprCell] = []

@@ -125,7 +125,9 @@ def render_template(
     path); returns the form id stored inside (a new one unless given)."""
     spec = spec or load_spec()
     data: dict[str, Any] = {"year": year, "department": department}
-    for path, value in {**{f"budget.{k}": v for k, v in (budget or {}).items()}, **(values or {})}.items():
+    # A roster's budget amounts fill the forms that have them.
+    known = {f"budget.{k}": v for k, v in (budget or {}).items() if f"budget.{k}" in spec.fields}
+    for path, value in {**known, **(values or {})}.items():
         *parents, leaf = path.split(".")
         place = data
         for part in parents:

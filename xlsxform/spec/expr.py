@@ -20,8 +20,9 @@ Grammar (lowest precedence first)::
     path    := name ('.' name | '[*]' '.' name)*
 
 Functions: sum, min, max, round(x, places), ratio(a, b[, places]) (blank
-when b is 0 or blank, rounded when places are given), if(condition, then, else), abs, filled(x) (not blank).  A blank
-counts as 0 in arithmetic, as Excel does; a comparison with a blank side
+when b is 0 or blank, rounded when places are given), if(condition, then,
+else), abs, filled(x) (not blank), sumif(items[*].x, items[*].key, "text")
+(the x of the rows whose key is text).  A blank counts as 0 in arithmetic, as Excel does; a comparison with a blank side
 (a ratio over nothing, an empty cell compared directly) is not checked.
 """
 
@@ -34,7 +35,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from xlsxform.errors import SpecError
 
-FUNCTIONS = {"sum": (1, 99), "min": (1, 99), "max": (1, 99), "round": (2, 2), "ratio": (2, 3), "if": (3, 3), "abs": (1, 1), "filled": (1, 1)}
+FUNCTIONS = {"sum": (1, 99), "min": (1, 99), "max": (1, 99), "round": (2, 2), "ratio": (2, 3), "if": (3, 3), "abs": (1, 1), "filled": (1, 1), "sumif": (3, 3)}
 COMPARISONS = {"==": "=", "!=": "<>", "<=": "<=", ">=": ">=", "<": "<", ">": ">"}
 
 _TOKEN = re.compile(
@@ -209,6 +210,8 @@ def excel(node: Node, refs: Refs) -> str:
             return f"IF({args[0]},{args[1]},{args[2]})"
         case "filled":
             return f'{args[0]}<>""'
+        case "sumif":
+            return f"SUMIF({args[1]},{args[2]},{args[0]})"
     return f"{node.value.upper()}({','.join(args)})"
 
 
@@ -289,6 +292,11 @@ def _call(node: Node, values: Values) -> Scalar:
         if name == "sum":
             return sum(items, Decimal(0))
         return (min if name == "min" else max)(items) if items else None
+    if name == "sumif":
+        found, keys = (values(a.value) if a.kind == "path" else evaluate(a, values) for a in node.args[:2])
+        wanted = evaluate(node.args[2], values)
+        pairs = zip(found if isinstance(found, list) else [found], keys if isinstance(keys, list) else [keys], strict=False)
+        return sum((_number(v) for v, k in pairs if k == wanted and v not in (None, "")), Decimal(0))
     args = [evaluate(a, values) for a in node.args]
     if name == "ratio":
         if args[0] is None or args[1] in (None, "") or _number(args[1]) == 0:

@@ -29,7 +29,7 @@ _TYPES = {
     "count": ("Count | None = Field(None, title={title})", "Count"),
     "date": ("Date | None = Field(None, title={title})", "Date"),
 }
-BUILT_IN = ("city-department-performance",)
+BUILT_IN = ("city-department-performance", "project-performance-target", "project-self-evaluation")
 """The forms that ship with xlsxform, each with a generated module."""
 
 

@@ -551,6 +551,8 @@ def _check(spec: Spec) -> list[tuple[str, str]]:
         if not at_ok:
             fault("spec-unknown-cell", f"rule {rule.code!r} is shown at unknown cell {rule.at!r}")
         for text in (rule.zh, rule.en):
+            if not _formats(text):
+                fault("spec-bad-message", f"rule {rule.code!r}: the message {text!r} is not a valid template")
             for path in re.findall(r"\{labels\[([^\]]+)\]\}", text):
                 if spec.label_of(path) == path:
                     fault("spec-unknown-path", f"rule {rule.code!r} names the label of unknown field {path!r}")
@@ -560,6 +562,23 @@ def _check(spec: Spec) -> list[tuple[str, str]]:
         if path not in spec.fields and path not in lists and path != "year":
             fault("spec-unknown-field", f"required field {path!r} is unknown")
     return faults
+
+
+class _Anything(dict[str, Any]):
+    def __missing__(self, key: str) -> Any:
+        return _Anything()
+
+    def __format__(self, spec: str) -> str:
+        return ""
+
+
+def _formats(text: str) -> bool:
+    """Whether a message template fills in without error ({labels[a.b]}, {left}, …)."""
+    try:
+        text.format_map(_Anything())
+    except (ValueError, KeyError, IndexError, AttributeError, TypeError):
+        return False
+    return True
 
 
 def _letter(col: int) -> str:
