@@ -707,7 +707,10 @@ def _ingest(args: argparse.Namespace) -> int:
     roster = read_roster(args.roster) if args.roster else None
     if args.report is not None:
         _output(args.report)
-    spec = _spec(args)
+    from xlsxform.spec.layout import load_spec
+
+    # Each return is stored under its form: recognised, unless --form or --spec says.
+    spec = _chosen(args) or (load_spec(args.spec) if args.spec else None)
     with Store(args.db) as store:
         progress = Progress("读取" if args.lang != "en" else "reading")
         try:
@@ -759,7 +762,7 @@ def _status_lines(args: argparse.Namespace, store: Any, roster: Any, year: int |
 
     en = args.lang == "en"
     year = year if year is not None else default_year(store)
-    rows = department_status(store, roster, year)
+    rows = department_status(store, roster, year, _spec(args).form.id)
     if full:
         table = [
             ["No.", "Department", "Status", "Errors", "Warnings", "Returns", "Latest"]
@@ -823,7 +826,7 @@ def _export(args: argparse.Namespace) -> int:
     from xlsxform.collection.export import csv_paths, export
 
     with _existing_db(args.db) as store:
-        result = export(store, args.output, year=args.year)
+        result = export(store, args.output, year=args.year, spec=_spec(args))
     files = [p for target in args.output for p in (csv_paths(target) if target.suffix.lower() == ".csv" else [target])]
     shown = "、".join(map(str, files))
     count = len(result.forms)

@@ -25,6 +25,8 @@ from xlsxform.collection.status import current_forms, default_year, state_label
 from xlsxform.collection.store import FormRecord, Store
 from xlsxform.errors import ExportError
 from xlsxform.form.model import Budget
+from xlsxform.form.rules import value_at
+from xlsxform.spec.layout import DEFAULT_SPEC, Spec
 
 FORMATS = (".xlsx", ".csv", ".json")
 BUDGET = list(Budget.model_fields)
@@ -40,17 +42,21 @@ class Tables:
     summary: tuple[list[str], list[list[Any]], list[int]]
     tasks: tuple[list[str], list[list[Any]], list[int]]
     indicators: tuple[list[str], list[list[Any]], list[int]]
+    form_id: str = DEFAULT_SPEC
 
 
 def _amount(value: Any) -> Decimal | None:
     return None if value in (None, "") else Decimal(str(value))
 
 
-def tables(store: Store, year: int | None = None) -> Tables:
+def tables(store: Store, year: int | None = None, spec: Spec | None = None) -> Tables:
     """The roll-up of the current return of every department for ``year``
-    (default: the latest year in the database), in order of department name."""
+    (default: the latest year in the database), in order of department name,
+    for one form (default: the first)."""
     year = year if year is not None else default_year(store)
-    forms = sorted(current_forms(store, year).values(), key=lambda f: (f.department, f.id))
+    if spec is not None and spec.form.id != DEFAULT_SPEC:
+        return _family_tables(store, year, spec)
+    forms = sorted(current_forms(store, year, DEFAULT_SPEC).values(), key=lambda f: (f.department, f.id))
     titles = [Budget.model_fields[name].title or name for name in BUDGET]
     summary_header = [
         "部门名称",
@@ -107,14 +113,42 @@ def tables(store: Store, year: int | None = None) -> Tables:
 SHEETS = ("部门汇总", "重点任务", "绩效指标")
 
 
-def export(store: Store, targets: list[Path], *, year: int | None = None) -> Tables:
+def _family_tables(store: Store, year: int | None, spec: Spec) -> Tables:
+    """Another form's roll-up: its fields by label, its first table's rows and its indicators."""
+    forms = sorted(current_forms(store, year, spec.form.id).values(), key=lambda f: (f.department, f.id))
+    scalars = [p for p in spec.fields if spec.fields[p].type != "lines" and p != "department"]
+    header = ["部门名称", "部门编码", "年度", "状态", "错误", "警告", *(spec.fields[p].label for p in scalars), "返回时间", "文件"]
+    amounts = [6 + n for n, p in enumerate(scalars) if spec.fields[p].type == "amount"]
+    lists = spec.tables()[:1]
+    indicators = spec.indicator_sections()[:1]
+    table_header = ["部门名称", "序号", *(c.label for s in lists for c in s.columns)]
+    indicator_header = ["部门名称", *(lv.label for s in indicators for lv in s.levels), *(c.label for s in indicators for c in s.columns)]
+    rows: list[list[Any]] = []
+    table_rows: list[list[Any]] = []
+    indicator_rows: list[list[Any]] = []
+    for form in forms:
+        data = form.data
+        values = [value_at(data, p) for p in scalars]
+        values = [_amount(v) if spec.fields[p].type in {"amount", "number", "percent"} else v for p, v in zip(scalars, values, strict=True)]
+        state = state_label("valid" if form.ok else "errors")
+        rows.append([form.department, form.code or "", form.year, state, form.errors, form.warnings, *values, form.received_at, form.file_name])
+        for section in lists:
+            for n, item in enumerate(data.get(section.field) or [], 1):
+                table_rows.append([form.department, n, *(item.get(c.field) for c in section.columns)])
+        for section in indicators:
+            for item in data.get(section.field) or []:
+                indicator_rows.append([form.department, *(item.get(lv.field, "") for lv in section.levels), *(item.get(c.field) for c in section.columns)])
+    return Tables(year, forms, (header, rows, amounts), (table_header, table_rows, []), (indicator_header, indicator_rows, []), spec.form.id)
+
+
+def export(store: Store, targets: list[Path], *, year: int | None = None, spec: Spec | None = None) -> Tables:
     """Write the roll-up to each target, in the format its suffix names."""
     for target in targets:
         if target.suffix.lower() not in FORMATS:
             raise ExportError("导出文件须以 .xlsx、.csv 或 .json 结尾", "an export file must end in .xlsx, .csv or .json", path=target)
         if not target.parent.is_dir():
             raise ExportError("输出目录不存在", "the output folder does not exist", path=target)
-    result = tables(store, year)
+    result = tables(store, year, spec)
     for target in targets:
         match target.suffix.lower():
             case ".xlsx":
@@ -155,10 +189,11 @@ def _csv(result: Tables, target: Path) -> None:
 
 
 def _json(result: Tables, target: Path) -> None:
-    _header, rows, totals = result.summary
-    keys = ("staff", "subunits", *BUDGET, "key_task_funds")
+    header, rows, totals = result.summary
+    keys = ("staff", "subunits", *BUDGET, "key_task_funds") if result.form_id == DEFAULT_SPEC else tuple(header[c] for c in totals)
     sums = {key: csv_cell(sum((Decimal(str(r[col])) for r in rows if r[col] is not None), Decimal(0))) for key, col in zip(keys, totals, strict=False)}
     document = {
+        "form": result.form_id,
         "year": result.year,
         "departments": [
             {

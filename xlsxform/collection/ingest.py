@@ -44,7 +44,7 @@ from typing import IO, Any
 from xlsxform.collection.roster import Roster, department_key
 from xlsxform.collection.store import Input, Store, StoredProblem, iso, now
 from xlsxform.safety.gate import OLE2_MAGIC, ZIP_MAGIC, Limits
-from xlsxform.spec.layout import Spec, load_spec
+from xlsxform.spec.layout import DEFAULT_SPEC, Spec
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
 MAIL_SUFFIXES = {".eml", ".msg822"}
@@ -130,8 +130,10 @@ def ingest(
     jobs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Summary:
-    """Take every workbook in ``paths`` into ``store``; see the module's doc."""
-    spec = spec or load_spec()
+    """Take every workbook in ``paths`` into ``store``; see the module's doc.
+
+    Without ``spec`` each workbook's form is recognised (identity, else
+    labels) and the return is stored under it."""
     started = time.perf_counter()
     seconds: dict[str, float] = {}
     ingested_at = now()
@@ -381,7 +383,7 @@ def read_one(path: str, spec: Spec | None = None) -> dict[str, Any]:
     from xlsxform.reading.reader import read
 
     try:
-        result = read(path, spec=spec or load_spec())
+        result = read(path, spec=spec)
         problems = [
             {
                 "severity": str(p.severity),
@@ -402,6 +404,7 @@ def read_one(path: str, spec: Spec | None = None) -> dict[str, Any]:
             "year": result.form.year,
             "problems": problems,
             "identity": result.identity,
+            "template": result.form_id,
         }
     except XlsxformError as exc:
         code = "not-this-form" if isinstance(exc, NotThisFormError) else "unreadable"
@@ -413,7 +416,7 @@ def read_one(path: str, spec: Spec | None = None) -> dict[str, Any]:
 _worker_spec: Spec | None = None
 
 
-def _init_worker(spec: Spec) -> None:
+def _init_worker(spec: Spec | None) -> None:
     global _worker_spec
     _worker_spec = spec
     # What the worker inherited from its parent stays out of the cyclic
@@ -430,7 +433,7 @@ def _read_in_worker(path: str) -> dict[str, Any]:
     return result | {"seconds": time.perf_counter() - wall, "cpu": time.process_time() - cpu}
 
 
-def _pool(workers: int, spec: Spec) -> ProcessPoolExecutor:
+def _pool(workers: int, spec: Spec | None) -> ProcessPoolExecutor:
     """Worker processes; forked on Linux, so they start in milliseconds with
     everything the parent imported (and the spec it loaded) already there."""
     import multiprocessing
@@ -439,7 +442,7 @@ def _pool(workers: int, spec: Spec) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(spec,))
 
 
-def read_all(items: list[Item], spec: Spec, workers: int) -> Iterator[tuple[Item, dict[str, Any]]]:
+def read_all(items: list[Item], spec: Spec | None, workers: int) -> Iterator[tuple[Item, dict[str, Any]]]:
     """Each item with its reading, in input order.
 
     A worker that dies (a crash in a C extension, the kernel's OOM killer)
@@ -528,7 +531,7 @@ def _refuse(store: Store, item: Item, code: str, zh: str, en: str, *, ingested_a
     return Outcome(item.input, "refused", refusal=code, reason=zh, reason_en=en)
 
 
-def _store(store: Store, item: Item, result: dict[str, Any], roster: Roster | None, spec: Spec, ingested_at: str) -> Outcome:
+def _store(store: Store, item: Item, result: dict[str, Any], roster: Roster | None, spec: Spec | None, ingested_at: str) -> Outcome:
     if not result["ok"]:
         return _refuse(store, item, result["refusal"], result["reason"], result["reason_en"], ingested_at=ingested_at)
     ident: dict[str, str] = result["identity"]
@@ -548,8 +551,8 @@ def _store(store: Store, item: Item, result: dict[str, Any], roster: Roster | No
         code=(entry.code if entry and entry.code else ident.get("department_code")) or None,
         year=year,
         form_id=ident.get("form_id"),
-        template_id=ident.get("template_id") or spec.form.id,
-        template_version=ident.get("template_version") or spec.form.version,
+        template_id=result.get("template") or ident.get("template_id") or DEFAULT_SPEC,
+        template_version=ident.get("template_version") or (spec.form.version if spec else None),
         data=result["form"],
         problems=problems,
         received_at=item.input.date or ingested_at,

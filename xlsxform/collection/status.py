@@ -18,7 +18,7 @@ from typing import Any
 
 from xlsxform.collection.outbox import safe_stem, unique_names
 from xlsxform.collection.roster import Roster
-from xlsxform.collection.store import FormRecord, Store
+from xlsxform.collection.store import FIRST_FORM, FormRecord, Store
 
 STATES = {
     "missing": ("未返回", "missing"),
@@ -63,12 +63,15 @@ def default_year(store: Store) -> int | None:
     return years[-1] if years else None
 
 
-def current_forms(store: Store, year: int | None) -> dict[str, FormRecord]:
-    """The current return of each department (by key) for the year; forms
-    whose year could not be read count for every year."""
+def current_forms(store: Store, year: int | None, form_id: str | None = None) -> dict[str, FormRecord]:
+    """The current return of each department (by key) for the year (and, when
+    ``form_id`` is given, for that form only); forms whose year could not be
+    read count for every year."""
     chosen: dict[str, FormRecord] = {}
     for form in store.forms(current=True):
         if year is not None and form.year not in (year, None):
+            continue
+        if form_id is not None and (form.template_id or FIRST_FORM) != form_id:
             continue
         best = chosen.get(form.department_key)
         if best is None or (form.received_at, form.id) > (best.received_at, best.id):
@@ -76,12 +79,14 @@ def current_forms(store: Store, year: int | None) -> dict[str, FormRecord]:
     return chosen
 
 
-def department_status(store: Store, roster: Roster | None = None, year: int | None = None) -> list[DepartmentStatus]:
+def department_status(store: Store, roster: Roster | None = None, year: int | None = None, form_id: str | None = None) -> list[DepartmentStatus]:
     """Every department of the roster in roster order, then the departments
-    that returned a form but are not on it."""
-    current = current_forms(store, year)
+    that returned a form but are not on it (for one form, when ``form_id`` is given)."""
+    current = current_forms(store, year, form_id)
     versions: dict[str, int] = {}
     for form in store.forms(current=False):
+        if form_id is not None and (form.template_id or FIRST_FORM) != form_id:
+            continue
         if year is None or form.year in (year, None):
             versions[form.department_key] = versions.get(form.department_key, 0) + 1
     rows = []

@@ -104,6 +104,10 @@ class Input:
     message_id: str | None = None
 
 
+FIRST_FORM = "city-department-performance"
+"""The form of returns stored before forms had ids."""
+
+
 @dataclass(frozen=True)
 class StoredProblem:
     severity: str
@@ -307,15 +311,16 @@ class Store:
                     for n, p in enumerate(problems, 1)
                 ],
             )
-            superseded = self._settle(db, new, department_key, year, received_at)
+            superseded = self._settle(db, new, department_key, year, received_at, template_id)
         return new, superseded
 
-    def _settle(self, db: sqlite3.Connection, new: int, key: str, year: int | None, received_at: str) -> list[int]:
-        """Leave one current return per department and year: the newest by
-        receipt time, then by order of ingestion."""
+    def _settle(self, db: sqlite3.Connection, new: int, key: str, year: int | None, received_at: str, template: str | None = None) -> list[int]:
+        """Leave one current return per department, year and form: the newest
+        by receipt time, then by order of ingestion."""
         others = db.execute(
-            "SELECT id, received_at FROM forms WHERE department_key = ? AND year IS ? AND superseded_by IS NULL AND id != ?",
-            (key, year, new),
+            "SELECT id, received_at FROM forms WHERE department_key = ? AND year IS ? AND superseded_by IS NULL AND id != ?"
+            " AND COALESCE(template_id, ?) = COALESCE(?, ?)",
+            (key, year, new, FIRST_FORM, template, FIRST_FORM),
         ).fetchall()
         superseded: list[int] = []
         for other, other_received in others:
