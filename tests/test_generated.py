@@ -26,3 +26,20 @@ def test_the_model_and_its_json_schema_derive_from_the_spec(form_id: str) -> Non
             prop = node["properties"][part]
             node = schema["$defs"][prop["$ref"].rsplit("/", 1)[1]] if "$ref" in prop else prop
         assert node["title"] == field.label
+
+
+def test_library_users_get_each_form_typed(tmp_path) -> None:
+    """read() says which form it read; form_as() hands back its generated class, and render() finds the spec by the class."""
+    from decimal import Decimal
+
+    from xlsxform import Form, SelfEvaluation, read, render
+    from xlsxform.spec.layout import resource_dir
+
+    sample = SelfEvaluation.model_validate_json((resource_dir("samples") / "zhanjiang-xinfang-2023-self-evaluation.json").read_bytes())
+    target = tmp_path / "evaluation.xlsx"
+    render(sample, target)
+    result = read(target)
+    evaluation = result.form_as(SelfEvaluation)
+    assert (result.form_id, evaluation.funds.rate, evaluation.total.score) == ("project-self-evaluation", Decimal("0.879"), Decimal("95.79"))
+    with pytest.raises(TypeError):
+        result.form_as(Form)

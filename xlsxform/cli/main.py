@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gc
+import io
 import json
 import os
 import re
@@ -28,6 +29,12 @@ OK, PROBLEMS, FAILED = 0, 1, 2
 MAX_JSON = 20 * 2**20
 """One form's data is a few kilobytes; anything this large is not one."""
 SAMPLE = "zhanjiang-xinfang-2023.json"
+SAMPLES = {
+    "city-department-performance": SAMPLE,
+    "project-performance-target": "zhanjiang-xinfang-2024-project-target.json",
+    "project-self-evaluation": "zhanjiang-xinfang-2023-self-evaluation.json",
+}
+"""Each built-in form's sample department, for the demo."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -38,7 +45,8 @@ class _Parser(argparse.ArgumentParser):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         zh = self.lang == "zh"
-        super().__init__(*args, add_help=False, formatter_class=_Formatter if zh else argparse.HelpFormatter, **kwargs)
+        kwargs |= {"add_help": False, "formatter_class": _Formatter if zh else argparse.HelpFormatter}
+        super().__init__(*args, **kwargs)
         if zh:
             self._positionals.title, self._optionals.title = "参数", "选项"
         self.add_argument("-h", "--help", action="help", help="显示本帮助并退出" if zh else "show this help and exit")
@@ -294,7 +302,8 @@ def entry() -> None:
     for stream in (sys.stdout, sys.stderr):
         # A Chinese Windows console or a redirected file may be GBK: never
         # fail on a character it lacks.
-        stream.reconfigure(errors="backslashreplace")
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     code = main()
     gc.freeze()
     sys.exit(code)
@@ -378,7 +387,7 @@ def _template(args: argparse.Namespace) -> int:
         _output(args.output),
         year=args.year,
         department=args.department,
-        budget=_amounts(args.amount),
+        values=_amounts(args.amount, spec),
         blank_rows={k: v for k, v in rows.items() if v},
         spec=spec,
         fallback_fonts=args.fallback_fonts,
@@ -388,21 +397,22 @@ def _template(args: argparse.Namespace) -> int:
     return OK
 
 
-def _amounts(pairs: list[str]) -> dict[str, Decimal]:
-    """'基本支出=776.8' or 'basic=776.8' to {'basic': Decimal('776.8')}."""
+def _amounts(pairs: list[str], spec: Any) -> dict[str, Decimal]:
+    """'基本支出=776.8' or 'budget.basic=776.8' (or 'basic=776.8') to
+    {'budget.basic': Decimal('776.8')}, for any amount of the form."""
     from xlsxform.form import amounts
-    from xlsxform.form.model import Budget
 
-    by_label = {info.title: name for name, info in Budget.model_fields.items()}
+    paths = [path for path, field in spec.fields.items() if field.type == "amount"]
+    by_name = {spec.fields[p].label: p for p in paths} | {p: p for p in paths} | {p.rsplit(".", 1)[-1]: p for p in paths if p.startswith("budget.")}
     result = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
-        name = by_label.get(key.strip(), key.strip())
-        if not sep or name not in Budget.model_fields:
-            known = "、".join(by_label)
+        path = by_name.get(key.strip())
+        if not sep or path is None:
+            known = "、".join(spec.fields[p].label for p in paths)
             raise FormDataError(f"无法识别的预填金额“{pair}”，可用项目：{known}", f"unknown amount {pair!r}; use one of: {known}")
         try:
-            result[name] = amounts.parse(value)
+            result[path] = amounts.parse(value)
         except ValueError:
             raise FormDataError(f"预填金额“{pair}”不是数字", f"the amount in {pair!r} is not a number") from None
     return result
@@ -569,27 +579,31 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from xlsxform.form.rules import value_at
     from xlsxform.reading.reader import read
     from xlsxform.rendering.renderer import render, render_template
-    from xlsxform.spec.layout import load_spec, resource_dir
+    from xlsxform.spec.layout import resource_dir
 
     spec = _spec(args)
     out: Path = args.directory
     out.mkdir(parents=True, exist_ok=True)
-    sample = _load_form(resource_dir("samples") / SAMPLE, load_spec())
+    sample = _load_form(resource_dir("samples") / SAMPLES.get(spec.form.id, SAMPLE), spec)
     blank, filled = out / "blank-template.xlsx", out / "sample-filled.xlsx"
     render_template(blank, year=sample.year, spec=spec)
     render(sample, filled, spec=spec)
     result = read(filled, spec=spec)
     same = result.form == sample
+    rows = {s.title or s.label: len(value_at(result.form, s.field) or []) for s in spec.lists()}
     if args.lang == "en":
         print(f"1. Blank {sample.year} template: {blank}")
         print(f"2. The sample department's filled form: {filled}")
-        print(f"3. Read back: {len(result.form.key_tasks)} key tasks, {len(result.form.indicators)} indicators; same as the sample: {'yes' if same else 'NO'}")
+        counted = ", ".join(f"{n} rows of {label}" for label, n in rows.items())
+        print(f"3. Read back: {counted}; same as the sample: {'yes' if same else 'NO'}")
     else:
         print(f"1. 空白模板（{sample.year}年）：{blank}")
         print(f"2. 示例部门（{sample.department}）已填写的表格：{filled}")
-        print(f"3. 读回示例：{len(result.form.key_tasks)} 项重点工作任务，{len(result.form.indicators)} 个三级指标；与示例数据{'一致' if same else '不一致'}")
+        counted = "，".join(f"{label} {n} 行" for label, n in rows.items())
+        print(f"3. 读回示例：{counted}；与示例数据{'一致' if same else '不一致'}")
     print(_report(result, args.lang))
     return OK if result.ok and same else PROBLEMS
 

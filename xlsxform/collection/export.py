@@ -135,9 +135,9 @@ def _family_tables(store: Store, year: int | None, spec: Spec) -> Tables:
         for section in lists:
             for n, item in enumerate(data.get(section.field) or [], 1):
                 table_rows.append([form.department, n, *(item.get(c.field) for c in section.columns)])
-        for section in indicators:
-            for item in data.get(section.field) or []:
-                indicator_rows.append([form.department, *(item.get(lv.field, "") for lv in section.levels), *(item.get(c.field) for c in section.columns)])
+        for group in indicators:
+            for item in data.get(group.field) or []:
+                indicator_rows.append([form.department, *(item.get(lv.field, "") for lv in group.levels), *(item.get(c.field) for c in group.columns)])
     return Tables(year, forms, (header, rows, amounts), (table_header, table_rows, []), (indicator_header, indicator_rows, []), spec.form.id)
 
 

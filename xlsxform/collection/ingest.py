@@ -259,8 +259,8 @@ def _mailbox(path: Path, scratch: Path) -> Iterator[Item]:
 
 def _message(message: Any, data: bytes, name: str, source: str, origin: str, scratch: Path) -> Iterator[Item]:
     """The attachments of one message (and of messages forwarded inside it)."""
-    sender = _header(message, "From")
-    sender = parseaddr(sender)[1] or sender or None
+    header = _header(message, "From")
+    sender = parseaddr(header)[1] or header or None
     date = _date(_header(message, "Date"))
     subject = _header(message, "Subject") or None
     message_id = _header(message, "Message-ID") or None
@@ -498,9 +498,9 @@ def read_all(items: list[Item], spec: Spec | None, workers: int) -> Iterator[tup
             except Exception as exc:
                 results[index] = _crashed(exc)
     for index in range(retry[0], len(items)):
-        result = results[index]
-        assert result is not None
-        yield items[index], result
+        done = results[index]
+        assert done is not None
+        yield items[index], done
 
 
 def _crashed(exc: BaseException) -> dict[str, Any]:

@@ -84,11 +84,11 @@ def department_status(store: Store, roster: Roster | None = None, year: int | No
     that returned a form but are not on it (for one form, when ``form_id`` is given)."""
     current = current_forms(store, year, form_id)
     versions: dict[str, int] = {}
-    for form in store.forms(current=False):
-        if form_id is not None and (form.template_id or FIRST_FORM) != form_id:
+    for each in store.forms(current=False):
+        if form_id is not None and (each.template_id or FIRST_FORM) != form_id:
             continue
-        if year is None or form.year in (year, None):
-            versions[form.department_key] = versions.get(form.department_key, 0) + 1
+        if year is None or each.year in (year, None):
+            versions[each.department_key] = versions.get(each.department_key, 0) + 1
     rows = []
     for department in roster or []:
         form = current.pop(department.key, None)

@@ -395,7 +395,10 @@ class Store:
 
     def counts(self) -> dict[str, int]:
         """How many inputs, stored, refused, forms, current forms and problems the database holds."""
-        one = lambda sql: self.db.execute(sql).fetchone()[0]  # noqa: E731
+
+        def one(sql: str) -> int:
+            return int(self.db.execute(sql).fetchone()[0])
+
         return {
             "inputs": one("SELECT count(*) FROM inputs"),
             "stored": one("SELECT count(*) FROM inputs WHERE status = 'stored'"),

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from xlsxform.errors import NotThisFormError, UnreadableWorkbookError, XlsxformError
 from xlsxform.form import amounts
@@ -65,6 +65,9 @@ MAX_OUTSIDE = 10
 """No real form is longer; the reader never looks further down."""
 
 
+T = TypeVar("T", bound=FormData)
+
+
 @dataclass
 class ReadResult:
     """What a workbook said, and what is wrong with it."""
@@ -87,6 +90,14 @@ class ReadResult:
     def ok(self) -> bool:
         """True when no problem is an error (warnings allowed)."""
         return not has_errors(self.problems)
+
+    def form_as(self, model: type[T]) -> T:
+        """The data as one form's generated class, for typed access:
+        ``result.form_as(SelfEvaluation).funds.rate``.  Raises TypeError when
+        the workbook was read as another form."""
+        if not isinstance(self.form, model):
+            raise TypeError(f"read as {type(self.form).__name__} ({self.form_id}), not {model.__name__}")
+        return self.form
 
 
 def known_specs(extra: Sequence[Spec] = ()) -> list[Spec]:
@@ -227,7 +238,7 @@ class _Reader:
         """What was typed right of the form or below it is not read: say where."""
         outside = [(r, c) for (r, c) in self.grid.cells if c > self.spec.width + 1 or r > last_row]
         for row, col in sorted(outside)[:MAX_OUTSIDE]:
-            self.problems.append(Problem("outside-form", cell=self.grid.ref(row, col), value=self.grid.get(row, col).value))
+            self.problems.append(Problem("outside-form", cell=self.grid.ref(row, col), value=self.grid.cells[(row, col)].value))
 
     def _check_identity(self, form: FormData) -> None:
         """A file made for one department (or year, or template) that says another."""
@@ -251,8 +262,9 @@ class _Reader:
         starts: list[tuple[Any, int]] = []
         after = 0
         missing: list[str] = []
-        named = [self.names.get(section_name(i)) for i in range(len(self.spec.sections))]
-        if all(named):
+        found = [self.names.get(section_name(i)) for i in range(len(self.spec.sections))]
+        named = [box for box in found if box is not None]
+        if len(named) == len(found):
             # A section runs to the next one's start: rows inserted at a
             # boundary belong to the part above, as they look to a person.
             firsts = [box[0] for box in named]
@@ -395,9 +407,9 @@ class _Reader:
 
     def _indicators(self, section: IndicatorSection, first: int, last: int) -> None:
         depth = len(section.levels)
-        known = [{normalise_label(n): n for n in section.names_at(d)} | {normalise_label(a): t for a, t in section.aliases.items()} for d in range(depth)]
+        known = [{normalise_label(n): n for n in section.names_at(d)} | {normalise_label(a): t for a, t in section.group_aliases.items()} for d in range(depth)]
         if section.framework is None:
-            known = [{normalise_label(a): t for a, t in section.aliases.items()} for _ in range(depth)]
+            known = [{normalise_label(a): t for a, t in section.group_aliases.items()} for _ in range(depth)]
         header = normalise_label(section.levels[0].label)
         items: list[dict[str, Any]] = []
         levels = [""] * depth
@@ -525,7 +537,7 @@ class _Reader:
         if kind == "text":
             return None
         try:
-            return formula.evaluate(self.grid.get(row, col).value, self._lookup(set()))
+            return formula.evaluate(self.grid.cells[(row, col)].value, self._lookup(set()))
         except formula.Unresolved:
             return None
 

@@ -24,7 +24,7 @@ from xlsxform.form import amounts
 from xlsxform.form.rules import value_at
 from xlsxform.form.types import FormData
 from xlsxform.spec import expr
-from xlsxform.spec.generate import model_of
+from xlsxform.spec.generate import model_of, spec_for
 from xlsxform.spec.layout import (
     IDENTITY_PREFIX,
     IDENTITY_SHEET,
@@ -85,7 +85,7 @@ def render(
     returns apart; ``password``
     protects the sheet with one (no password by default).
     """
-    spec = spec or load_spec()
+    spec = spec or spec_for(form)
     if form.year is None:
         raise FormDataError("缺少年度，无法生成表格", "the form has no year; cannot render it")
     known = default_blank_rows(spec)
@@ -208,7 +208,7 @@ class _Renderer:
             self.out.formula(row, col, formula, self.styles[cell.style or STYLE_OF[self.spec.type_of(cell.field) if cell.field else "amount"]])
         self._finish(identity, password)
         page = self.spec.page
-        margins = dict(page.margins)
+        margins: dict[str, float] = {str(side): cm for side, cm in page.margins.items()}
         self.out.page(
             paper=page.paper, orientation=page.orientation, fit_to_width=page.fit_to_width, margins_cm=margins, last_row=self.row - 1, last_col=self.width + 1
         )
@@ -226,7 +226,7 @@ class _Renderer:
         heights = [_lines(line, INSTRUCTIONS_WIDTH, style.size) * style.size * LINE_HEIGHT + PADDING for line, style in zip(lines, styles, strict=False)]
         self.out.text_sheet(notes.sheet, lines, styles, heights, INSTRUCTIONS_WIDTH)
         self.out.identity(IDENTITY_SHEET, identity)
-        self.out.protect(self.spec.protection.allow, password)
+        self.out.protect(list(self.spec.protection.allow), password)
 
     def _guard(self, kind: str, ref: str, *, max_length: int | None = None, label: str = "", choices: tuple[str, ...] = ()) -> None:
         """Put the spec's validation rule for ``kind`` on ``ref`` (a cell or range)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import sys
 from functools import cache
 from pathlib import Path
 from typing import cast
@@ -123,7 +124,7 @@ def _compiled(source: str, main: str) -> type[FormData]:
     model = cast(type[FormData], namespace[main])
     for value in namespace.values():
         if isinstance(value, type) and hasattr(value, "model_rebuild"):
-            value.model_rebuild(_types_namespace=namespace)  # type: ignore[attr-defined]
+            value.model_rebuild(_types_namespace=namespace)
     return model
 
 
@@ -140,6 +141,13 @@ def _model(form_id: str, main: str, source: str) -> type[FormData]:
         module = importlib.import_module(module_name(form_id))
         return cast(type[FormData], getattr(module, main))
     return _compiled(source, main)
+
+
+def spec_for(form: FormData) -> Spec:
+    """The built-in spec a form's generated class comes from (the first form otherwise)."""
+    module = sys.modules.get(type(form).__module__)
+    form_id = getattr(module, "SPEC_ID", None)
+    return load_spec(form_id) if form_id in BUILT_IN else load_spec()
 
 
 def regenerate() -> None:

@@ -246,7 +246,7 @@ class IndicatorSection(_Section):
     """Rows per group of the last level (free: rows in all)."""
     framework: list[str | Node] | None = None
     """The groups, in order; None lets departments write their own."""
-    aliases: dict[str, str] = {}
+    group_aliases: dict[str, str] = {}
     """Shortened group names departments write, and what they stand for."""
 
     def column(self, name: str) -> Column:
@@ -433,9 +433,9 @@ def _check(spec: Spec) -> list[tuple[str, str]]:
         if style.font not in spec.fonts:
             fault("spec-unknown-font", f"style {name!r} uses unknown font {style.font!r}")
     wanted = {"label"} | {k for k in kinds if k not in {"lines", "choice"}}
-    for section in spec.indicator_sections():
-        if section.framework is not None:
-            wanted |= {f"level{d + 1}" for d in range(len(section.levels))}
+    for indicators in spec.indicator_sections():
+        if indicators.framework is not None:
+            wanted |= {f"level{d + 1}" for d in range(len(indicators.levels))}
     for name in sorted(wanted - spec.validation.keys()):
         fault("spec-validation-missing", f"validation {name!r} is missing")
 
@@ -494,7 +494,7 @@ def _check(spec: Spec) -> list[tuple[str, str]]:
                 refs.add(section.total.name)
             if isinstance(section, IndicatorSection):
                 known = set().union(*(section.names_at(d) for d in range(len(section.levels))))
-                for alias, target in section.aliases.items():
+                for alias, target in section.group_aliases.items():
                     if section.framework is not None and target not in known:
                         fault("spec-unknown-alias", f"alias {alias!r} names unknown group {target!r}")
                 depths = {len(names) for _, names in section.leaves()}
@@ -543,11 +543,11 @@ def _check(spec: Spec) -> list[tuple[str, str]]:
     codes: list[str] = []
     for rule in spec.checks.rules:
         codes.append(rule.code)
-        row = spec.list_section(rule.each) if rule.each else None
-        if rule.each and row is None:
+        over = spec.list_section(rule.each) if rule.each else None
+        if rule.each and over is None:
             fault("spec-unknown-field", f"rule {rule.code!r} runs over unknown list {rule.each!r}")
-        expression(rule.check, f"rule {rule.code!r}", row)
-        at_ok = (row is not None and known_path(rule.at, row)) or rule.at in refs | set(spec.fields) | lists
+        expression(rule.check, f"rule {rule.code!r}", over)
+        at_ok = (over is not None and known_path(rule.at, over)) or rule.at in refs | set(spec.fields) | lists
         if not at_ok:
             fault("spec-unknown-cell", f"rule {rule.code!r} is shown at unknown cell {rule.at!r}")
         for text in (rule.zh, rule.en):

@@ -324,7 +324,7 @@ def _normal(text: str) -> str:
 
 
 def _fill_xml(fill: Any) -> str:
-    return _tostring(fill.to_tree()).decode("utf-8")
+    return str(_tostring(fill.to_tree()).decode("utf-8"))
 
 
 def _fill_from_xml(text: str) -> Any:

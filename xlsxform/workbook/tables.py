@@ -95,13 +95,13 @@ def write_tables(target: str | Path | BinaryIO, tables: _Sequence[Table]) -> Non
                     widths[col - 1] = max(widths[col - 1], _width(shown))
         if table.totals:
             last = len(table.rows) + 1
-            row = last + 1
-            label = sheet.cell(row, 1)
+            total_row = last + 1
+            label = sheet.cell(total_row, 1)
             store_text(label, clean_text(table.total_label))
             label.font = _HEADER_FONT
             for index in table.totals:
                 letter = get_column_letter(index + 1)
-                cell = sheet.cell(row, index + 1)
+                cell = sheet.cell(total_row, index + 1)
                 cell.value = f"=SUM({letter}2:{letter}{last})" if last >= 2 else 0
                 cell.number_format = table.amount_format
                 cell.font = _HEADER_FONT
