@@ -58,3 +58,25 @@ def test_status_and_export_work_per_form(db: Path, tmp_path: Path, capsys: pytes
     assert json.loads(first.read_text(encoding="utf-8"))["form"] == "city-department-performance"
     sheet = tmp_path / "evaluation.xlsx"
     assert run(capsys, "--form", "project-self-evaluation", "export", "--db", str(db), "-o", str(sheet))[0] == 0
+
+
+def test_a_departments_projects_are_each_a_current_return(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Two projects' self-evaluations from one department both stay current, and status and export list both."""
+    import openpyxl
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(EVALUATION, inbox / "项目1.xlsx")
+    workbook = openpyxl.load_workbook(EVALUATION)
+    workbook.worksheets[0]["B2"] = "信访信息系统运维"
+    workbook.save(inbox / "项目2.xlsx")
+    db = tmp_path / "city.db"
+    assert run(capsys, "ingest", str(inbox), "--db", str(db), "--jobs", "1")[0] == 0
+    with Store(db) as store:
+        assert len(store.forms(current=True)) == 2
+    code, out, _ = run(capsys, "--form", "project-self-evaluation", "status", "--db", str(db))
+    assert code == 0 and "湛江市信访局（信访信息系统运维）" in out and "湛江市信访局（信访事项复查复核专项经费）" in out
+    target = tmp_path / "projects.json"
+    assert run(capsys, "--form", "project-self-evaluation", "export", "--db", str(db), "-o", str(target))[0] == 0
+    projects = sorted(d["form"]["project"] for d in json.loads(target.read_text(encoding="utf-8"))["departments"])
+    assert projects == ["信访事项复查复核专项经费", "信访信息系统运维"]

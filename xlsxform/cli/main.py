@@ -776,7 +776,8 @@ def _status_lines(args: argparse.Namespace, store: Any, roster: Any, year: int |
 
     en = args.lang == "en"
     year = year if year is not None else default_year(store)
-    rows = department_status(store, roster, year, _spec(args).form.id)
+    spec = _spec(args)
+    rows = department_status(store, roster, year, spec.form.id, spec.form.subject)
     if full:
         table = [
             ["No.", "Department", "Status", "Errors", "Warnings", "Returns", "Latest"]

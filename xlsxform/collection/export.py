@@ -115,7 +115,7 @@ SHEETS = ("部门汇总", "重点任务", "绩效指标")
 
 def _family_tables(store: Store, year: int | None, spec: Spec) -> Tables:
     """Another form's roll-up: its fields by label, its first table's rows and its indicators."""
-    forms = sorted(current_forms(store, year, spec.form.id).values(), key=lambda f: (f.department, f.id))
+    forms = sorted(current_forms(store, year, spec.form.id, spec.form.subject).values(), key=lambda f: (f.department, f.id))
     scalars = [p for p in spec.fields if spec.fields[p].type != "lines" and p != "department"]
     header = ["部门名称", "部门编码", "年度", "状态", "错误", "警告", *(spec.fields[p].label for p in scalars), "返回时间", "文件"]
     amounts = [6 + n for n, p in enumerate(scalars) if spec.fields[p].type == "amount"]

@@ -372,6 +372,21 @@ def _too_large(size: int) -> tuple[str, str]:
 # -- reading, isolated -------------------------------------------------------
 
 
+def _subject(result: Any, spec: Spec | None) -> list[str] | None:
+    """What tells this return apart from the department's others of its form
+    (a project's name): [JSON path, value], or None."""
+    from xlsxform.spec.generate import BUILT_IN
+    from xlsxform.spec.layout import load_spec
+
+    found = spec if spec is not None and spec.form.id == result.form_id else load_spec(result.form_id) if result.form_id in BUILT_IN else None
+    if found is None or found.form.subject is None:
+        return None
+    value: Any = result.form
+    for part in found.form.subject.split("."):
+        value = getattr(value, part, "")
+    return [f"$.{found.form.subject}", str(value or "")]
+
+
 def read_one(path: str, spec: Spec | None = None) -> dict[str, Any]:
     """Read and check one workbook; never raises.
 
@@ -405,6 +420,7 @@ def read_one(path: str, spec: Spec | None = None) -> dict[str, Any]:
             "problems": problems,
             "identity": result.identity,
             "template": result.form_id,
+            "subject": _subject(result, spec),
         }
     except XlsxformError as exc:
         code = "not-this-form" if isinstance(exc, NotThisFormError) else "unreadable"
@@ -554,6 +570,7 @@ def _store(store: Store, item: Item, result: dict[str, Any], roster: Roster | No
         template_id=result.get("template") or ident.get("template_id") or DEFAULT_SPEC,
         template_version=ident.get("template_version") or (spec.form.version if spec else None),
         data=result["form"],
+        subject=tuple(result["subject"]) if result.get("subject") else None,
         problems=problems,
         received_at=item.input.date or ingested_at,
         ingested_at=ingested_at,

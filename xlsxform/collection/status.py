@@ -63,41 +63,66 @@ def default_year(store: Store) -> int | None:
     return years[-1] if years else None
 
 
-def current_forms(store: Store, year: int | None, form_id: str | None = None) -> dict[str, FormRecord]:
+def return_key(form: FormRecord, subject: str | None = None) -> str:
+    """What one current return stands for: its department, and for forms sent
+    one per project the project too (department key, a unit separator, the name)."""
+    if subject is None:
+        return form.department_key
+    value: Any = form.data
+    for part in subject.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return f"{form.department_key}\x1f{value or ''}"
+
+
+def current_forms(store: Store, year: int | None, form_id: str | None = None, subject: str | None = None) -> dict[str, FormRecord]:
     """The current return of each department (by key) for the year (and, when
-    ``form_id`` is given, for that form only); forms whose year could not be
-    read count for every year."""
+    ``form_id`` is given, for that form only; with ``subject``, one per
+    department and subject); forms whose year could not be read count for
+    every year."""
     chosen: dict[str, FormRecord] = {}
     for form in store.forms(current=True):
         if year is not None and form.year not in (year, None):
             continue
         if form_id is not None and (form.template_id or FIRST_FORM) != form_id:
             continue
-        best = chosen.get(form.department_key)
+        key = return_key(form, subject)
+        best = chosen.get(key)
         if best is None or (form.received_at, form.id) > (best.received_at, best.id):
-            chosen[form.department_key] = form
+            chosen[key] = form
     return chosen
 
 
-def department_status(store: Store, roster: Roster | None = None, year: int | None = None, form_id: str | None = None) -> list[DepartmentStatus]:
+def department_status(
+    store: Store, roster: Roster | None = None, year: int | None = None, form_id: str | None = None, subject: str | None = None
+) -> list[DepartmentStatus]:
     """Every department of the roster in roster order, then the departments
-    that returned a form but are not on it (for one form, when ``form_id`` is given)."""
-    current = current_forms(store, year, form_id)
+    that returned a form but are not on it (for one form, when ``form_id`` is
+    given; with ``subject``, a row per project a department returned)."""
+    current = current_forms(store, year, form_id, subject)
     versions: dict[str, int] = {}
     for each in store.forms(current=False):
         if form_id is not None and (each.template_id or FIRST_FORM) != form_id:
             continue
         if year is None or each.year in (year, None):
-            versions[each.department_key] = versions.get(each.department_key, 0) + 1
+            key = return_key(each, subject)
+            versions[key] = versions.get(key, 0) + 1
     rows = []
     for department in roster or []:
-        form = current.pop(department.key, None)
-        state = "missing" if form is None else "valid" if form.ok else "errors"
-        rows.append(DepartmentStatus(department.name, department.code, department.email, state, form, versions.get(department.key, 0)))
+        keys = [k for k in current if k == department.key or k.startswith(department.key + "\x1f")] or [department.key]
+        for key in keys:
+            form = current.pop(key, None)
+            state = "missing" if form is None else "valid" if form.ok else "errors"
+            rows.append(DepartmentStatus(_shown(department.name, key), department.code, department.email, state, form, versions.get(key, 0)))
     for key, form in current.items():
         state = "unlisted" if roster is not None else "valid" if form.ok else "errors"
-        rows.append(DepartmentStatus(form.department, form.code or "", "", state, form, versions.get(key, 0)))
+        rows.append(DepartmentStatus(_shown(form.department, key), form.code or "", "", state, form, versions.get(key, 0)))
     return rows
+
+
+def _shown(department: str, key: str) -> str:
+    """A department as a status row names it: with its project, for forms sent one per project."""
+    _, separator, subject = key.partition("\x1f")
+    return f"{department}（{subject}）" if separator and subject else department
 
 
 def counts(rows: list[DepartmentStatus]) -> dict[str, int]:

@@ -271,6 +271,7 @@ class Store:
         received_at: str,
         ingested_at: str,
         content: bytes | None,
+        subject: tuple[str, str] | None = None,
     ) -> tuple[int, list[int]] | None:
         """Store a form read from ``item`` and settle which return of its
         department is current; None when the input was already known.
@@ -311,17 +312,31 @@ class Store:
                     for n, p in enumerate(problems, 1)
                 ],
             )
-            superseded = self._settle(db, new, department_key, year, received_at, template_id)
+            superseded = self._settle(db, new, department_key, year, received_at, template_id, subject)
         return new, superseded
 
-    def _settle(self, db: sqlite3.Connection, new: int, key: str, year: int | None, received_at: str, template: str | None = None) -> list[int]:
-        """Leave one current return per department, year and form: the newest
-        by receipt time, then by order of ingestion."""
-        others = db.execute(
+    def _settle(
+        self,
+        db: sqlite3.Connection,
+        new: int,
+        key: str,
+        year: int | None,
+        received_at: str,
+        template: str | None = None,
+        subject: tuple[str, str] | None = None,
+    ) -> list[int]:
+        """Leave one current return per department, year and form (and
+        subject: a project's name, for forms sent one per project): the
+        newest by receipt time, then by order of ingestion."""
+        sql = (
             "SELECT id, received_at FROM forms WHERE department_key = ? AND year IS ? AND superseded_by IS NULL AND id != ?"
-            " AND COALESCE(template_id, ?) = COALESCE(?, ?)",
-            (key, year, new, FIRST_FORM, template, FIRST_FORM),
-        ).fetchall()
+            " AND COALESCE(template_id, ?) = COALESCE(?, ?)"
+        )
+        args: list[Any] = [key, year, new, FIRST_FORM, template, FIRST_FORM]
+        if subject is not None:
+            sql += " AND COALESCE(json_extract(data, ?), '') = ?"
+            args += list(subject)
+        others = db.execute(sql, args).fetchall()
         superseded: list[int] = []
         for other, other_received in others:
             if (received_at, new) > (other_received, other):

@@ -102,6 +102,9 @@ class Meta(_Spec):
     """The class name of the form's model (and of its generated module's main class)."""
     aliases: list[str] = []
     """Other names of the form that titles may carry."""
+    subject: str | None = None
+    """The field that tells one department's returns of this form apart (a
+    project's name, when a department sends one form per project)."""
 
 
 class FieldSpec(_Spec):
@@ -448,6 +451,8 @@ def _check(spec: Spec) -> list[tuple[str, str]]:
                 fault("spec-group-missing", f"field {path!r} needs a group {prefix!r} (label and model)")
         if field.type == "choice" and not field.choices:
             fault("spec-choices-missing", f"choice field {path!r} has no choices")
+    if spec.form.subject is not None and spec.form.subject not in spec.fields:
+        fault("spec-unknown-field", f"the form's subject {spec.form.subject!r} is not a field")
     if "department" not in spec.fields:
         fault("spec-department-missing", "every form needs a field 'department' (who fills it in)")
 
