@@ -226,3 +226,37 @@ def test_a_row_inserted_in_libreoffice_counts_in_the_total_score(libreoffice_fil
     assert [i.name for i in result.form.indicators[:3]] == ["复查复核事项办结数", "新增指标", "信访积案化解数"]  # type: ignore[attr-defined]
     assert result.problems == []
     assert result.form.model_dump(mode="json")["total"] == {"weight": "100", "score": "97.79"}
+
+
+@pytest.mark.parametrize("form_id", [TARGET, EVALUATION])
+def test_a_form_pasted_into_a_new_workbook_is_recognised_and_reads_the_same(form_id: str, tmp_path: Path) -> None:
+    """The form pasted into a new workbook (no names, no identity, no guards, sheet 'Sheet') reads as the same form."""
+    original = rendered(form_id, tmp_path)
+    expected = read(original, spec=load_spec(form_id))
+    pasted = openpyxl.Workbook()
+    sheet = pasted.active
+    for row in openpyxl.load_workbook(original).worksheets[0].iter_rows():
+        for cell in row:
+            if cell.value is not None:
+                sheet.cell(cell.row, cell.column, cell.value)
+    path = tmp_path / "pasted.xlsx"
+    pasted.save(path)
+    result = read(path)
+    assert result.form_id == form_id and result.sheet == "Sheet"
+    assert result.form == expected.form and result.problems == []
+
+
+def test_issue_writes_a_chosen_form_for_each_department(tmp_path: Path) -> None:
+    """issue --form writes each department a template of that form, with its identity."""
+    from xlsxform.cli.main import main
+
+    roster = tmp_path / "名单.csv"
+    roster.write_text("部门名称,邮箱\n湛江市信访局,a@zj.gov.cn\n湛江市财政局,b@zj.gov.cn\n", encoding="utf-8")
+    outbox = tmp_path / "outbox"
+    assert main(["--form", EVALUATION, "issue", str(roster), "-o", str(outbox), "--year", "2025"]) == 0
+    written = sorted(outbox.glob("*.xlsx"))
+    assert len(written) == 2
+    for path in written:
+        props = {p.name: p.value for p in openpyxl.load_workbook(path).custom_doc_props}
+        assert props["xlsxform.template_id"] == EVALUATION
+        assert read(path).form_id == EVALUATION
