@@ -9,9 +9,7 @@ placed on the cell the department has to fix.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -25,6 +23,7 @@ from xlsxform.form.rules import check, level1_field, values
 from xlsxform.form.types import COUNT_MAXIMUM, FormData
 from xlsxform.reading import formula
 from xlsxform.reading.recognise import recognise
+from xlsxform.reading.values import ERROR_VALUES, as_date, as_number, as_percent, split_numbered, title_year
 from xlsxform.safety import gate
 from xlsxform.spec import expr
 from xlsxform.spec.generate import model_of
@@ -53,9 +52,6 @@ from xlsxform.spec.layout import (
 from xlsxform.workbook import xls
 from xlsxform.workbook.grid import Grid, Value, read_grid, sheet_names
 from xlsxform.workbook.text import CONTROL, display_text
-
-ERROR_VALUES = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "Err:502", "Err:504", "Err:508", "Err:522"})
-"""What a cell shows when its formula failed (LibreOffice's Err:NNN included)."""
 
 MAX_ROWS = 2000
 MARGIN_COLUMNS = 5
@@ -505,13 +501,13 @@ class _Reader:
                 text = next(c for c in choices if normalise_label(c) == normalise_label(text))
             return text
         if kind == "date":
-            day = _date(value)
+            day = as_date(value)
             if day is None:
                 self.problems.append(Problem("not-a-date", cell=ref, field=path, value=display_text(value, found.number_format), params={"label": title}))
             return day
         if isinstance(value, str) and not value.strip():
             return None  # a formula showing nothing (a ratio over nothing)
-        number = _percent(value) if kind == "percent" else _number(value)
+        number = as_percent(value) if kind == "percent" else as_number(value)
         if number is None:
             self.problems.append(Problem("not-a-number", cell=ref, field=path, value=value, params={"label": title}))
             return None
@@ -549,7 +545,7 @@ class _Reader:
             if found is None:
                 return None
             if not found.is_formula:
-                number = _number(found.value)
+                number = as_number(found.value)
                 if number is None:
                     raise ValueError(found.value)
                 return number
@@ -557,7 +553,7 @@ class _Reader:
                 raise formula.Unresolved("circular or too deep")
             cached = self.grid.cached(row, col)
             if cached is not None:
-                number = _number(cached)
+                number = as_number(cached)
                 if number is None:
                     raise ValueError(cached)
                 return number
@@ -570,7 +566,7 @@ class _Reader:
         for _name, expression, found, ref in self.written_totals:
             worked = expr.evaluate(expr.parse(expression), values(form))
             expected = amounts.canonical(worked) if isinstance(worked, Decimal) else Decimal(0)
-            stated = _number(found.value)
+            stated = as_number(found.value)
             if stated is None or stated != expected:
                 self.problems.append(Problem("total-mismatch", cell=ref, value=found.value, params={"expected": amounts.text(expected)}))
 
@@ -613,66 +609,3 @@ def _once(problems: list[Problem]) -> list[Problem]:
             seen.add(key)
             unique.append(problem)
     return unique
-
-
-def _percent(value: Any) -> Decimal | None:
-    """A share as a fraction: 0.877, or text such as '87.7%' or '87.7％'."""
-    if isinstance(value, str):
-        text = unicodedata.normalize("NFKC", value).strip()
-        if text.endswith("%"):
-            number = _number(text[:-1])
-            return None if number is None else amounts.canonical(number / 100)
-    return _number(value)
-
-
-def _date(value: Any) -> dt.date | None:
-    """A date cell, or a date typed as text: 2023-12-31, 2023.12.31, 2023年12月31日."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        found = re.fullmatch(r"\s*(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*日?\s*", unicodedata.normalize("NFKC", value))
-        if found:
-            try:
-                return dt.date(int(found[1]), int(found[2]), int(found[3]))
-            except ValueError:
-                return None
-    return None
-
-
-def _number(value: Any) -> Decimal | None:
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        try:
-            return amounts.from_float(value)
-        except ValueError:
-            return None
-    if isinstance(value, str):
-        try:
-            return amounts.parse(value)
-        except ValueError:
-            return None
-    return None
-
-
-_CHINESE_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
-
-
-def title_year(title: str) -> int | None:
-    """The year a title names: 2023年…, …（2025年）, 二〇二五年…"""
-    text = normalise_label(title).translate(_CHINESE_DIGITS)
-    found = re.search(r"(\d{4})年", text) or re.search(r"(?<!\d)(\d{4})(?!\d)", text)
-    year = int(found[1]) if found else None
-    return year if year and 1900 <= year <= 9999 else None
-
-
-def split_numbered(text: str, numbered: str) -> list[str]:
-    """Split '目标1：…⏎目标2：…' into its items; unnumbered text splits by line."""
-    marker = re.escape(numbered).replace(re.escape("{n}"), r"\s*\d+\s*").replace("：", "[：:]")
-    pattern = re.compile(rf"(?:^|\n)\s*{marker}")
-    parts = pattern.split(text) if pattern.search(text) else text.split("\n")
-    return [p.strip() for p in parts if p.strip()]
