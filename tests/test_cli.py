@@ -84,23 +84,23 @@ def test_bad_input_is_one_line_and_exit_code_2(tmp_path: Path, capsys, argv: lis
 
 
 def test_render_and_read_round_trip_the_json(tmp_path: Path, capsys) -> None:
-    """`render` then `read` gives back the same data, and the same bytes every time."""
+    """`render` then `read` gives back the same data, and the same bytes every time; stderr says which form it was."""
     target = tmp_path / "filled.xlsx"
     assert run(capsys, "render", str(SAMPLE_JSON), "-o", str(target))[0] == 0
     code, out, err = run(capsys, "read", str(target))
-    assert (code, err) == (0, "")
+    assert (code, err) == (0, "表格：市级部门整体预算绩效目标表（city-department-performance），工作表“绩效目标表”\n")
     assert Form.model_validate_json(out) == Form.model_validate_json(SAMPLE_JSON.read_bytes())
     assert run(capsys, "read", str(target))[1] == out
 
 
 def test_read_prints_data_and_problems_apart(sample: Form, tmp_path: Path, capsys) -> None:
-    """With problems, stdout still has the JSON, stderr names each cell, exit code 1."""
+    """With problems, stdout still has the JSON, stderr names the form and then each cell, exit code 1."""
     path = fill(rendered(sample, tmp_path), {"C5": "七百"})
     code, out, err = run(capsys, "read", str(path))
     assert code == 1
     assert json.loads(out)["budget"]["basic"] is None
     lines = err.strip().splitlines()
-    assert [line.split()[0] for line in lines] == ["绩效目标表!C5"]
+    assert [line.split()[0] for line in lines[1:]] == ["绩效目标表!C5"]
 
 
 def test_check_reports_in_chinese_or_english(sample: Form, tmp_path: Path, capsys) -> None:
@@ -284,3 +284,24 @@ def test_an_invalid_option_value_is_named_as_invalid(tmp_path: Path, capsys) -> 
     year = run(capsys, "template", "-o", str(tmp_path / "t.xlsx"), "--year", "225")
     assert [r[0] for r in (missing, invalid, year)] == [2, 2, 2] and missing[2] != invalid[2]
     assert "“czj.zj.gov.cn”" in invalid[2] and "“225”" in year[2] and not (tmp_path / "out").exists()
+
+
+def test_forms_lists_the_built_in_forms_and_a_spec(capsys) -> None:
+    """`forms --format json` lists id, name and version of each built-in form, and a --spec variant first."""
+    code, out, _ = run(capsys, "forms", "--format", "json")
+    assert code == 0
+    assert [f["id"] for f in json.loads(out)] == ["city-department-performance", "project-performance-target", "project-self-evaluation"]
+    assert set(json.loads(out)[1]) == {"id", "name", "version"}
+    variant = Path(__file__).parent / "variants" / "district-department-performance.toml"
+    assert json.loads(run(capsys, "--spec", str(variant), "forms", "--format", "json")[1])[0]["id"] == "district-department-performance"
+
+
+def test_template_and_check_take_a_form_and_check_recognises_it(tmp_path: Path, capsys) -> None:
+    """`template --form ID` writes that form; `check` without --form recognises it and says which; an unknown id is one line."""
+    target = tmp_path / "evaluation.xlsx"
+    assert run(capsys, "--form", "project-self-evaluation", "template", "-o", str(target), "--year", "2025")[0] == 0
+    code, out, _ = run(capsys, "check", str(target), "--format", "json")
+    report = json.loads(out)
+    assert (code, report["form"], report["sheet"]) == (1, "project-self-evaluation", "绩效自评表")
+    code, out, err = run(capsys, "--form", "nosuch", "template", "-o", str(target))
+    assert code == 2 and len(err.strip().splitlines()) == 1

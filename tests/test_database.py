@@ -233,7 +233,9 @@ def test_a_version_1_database_is_migrated(tmp_path: Path, book: bytes) -> None:
 
     with sqlite3.connect(db, isolation_level=None) as old:
         for statement in (
-            module._SCHEMA.replace("    current          INTEGER NOT NULL DEFAULT 0,\n    receipt          INTEGER\n", "")
+            module._SCHEMA.replace(
+                "    current          INTEGER NOT NULL DEFAULT 0,\n    receipt          INTEGER,\n    scope            TEXT NOT NULL DEFAULT ''\n", ""
+            )
             .replace("received_at      TEXT NOT NULL,", "received_at      TEXT NOT NULL")
             .split(";")
         ):

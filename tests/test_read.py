@@ -75,7 +75,7 @@ def test_r1_expenses_must_equal_income(sample: Form, tmp_path: Path) -> None:
     """基本支出 + 项目支出 ≠ 财政拨款 + 其他资金 is an error on the 支出合计 cell."""
     result = reread(sample, tmp_path, {"E5": 1100})
     assert pairs(result) == {(f"{S}C7", "r1-budget-unbalanced")} and not result.ok
-    assert result.problems[0].params == {"left": "1133.49", "right": "1100"}
+    assert (result.problems[0].params["left"], result.problems[0].params["right"]) == ("1133.49", "1100")
 
 
 def test_r2_task_funds_must_not_exceed_project_spending(sample: Form, tmp_path: Path) -> None:

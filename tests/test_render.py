@@ -154,7 +154,7 @@ def test_a_blank_template_has_the_requested_rows(tmp_path: Path, spec: Spec) -> 
     assert sheet["A1"].value == "2025年市级部门整体预算绩效目标表" and sheet["B2"].value == "测试局"
     assert {"A13:A21", "A22:A24"} <= merges
     assert sheet["B21"].value == "合计" and sheet["D21"].value == "=SUM(D13:D20)"
-    level2_count = sum(len(g.level2) for g in spec.indicators().framework)
+    level2_count = len(spec.indicator_sections()[0].leaves())
     assert f"A25:A{25 + 2 * level2_count}" in merges
     assert (sheet["C26"].value, sheet["C28"].value, sheet["C42"].value) == ("数量指标", "质量指标", "服务对象满意度指标")
     assert sheet["C3"].value is None and sheet["C5"].value is None

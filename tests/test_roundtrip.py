@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from xlsxform import Form, Indicator, Task, load_spec, read, render
 
 SPEC = load_spec()
-FRAMEWORK = [(g.level1, l2) for g in SPEC.indicators().framework for l2 in g.level2]
+FRAMEWORK = [names for _, names in SPEC.indicator_sections()[0].leaves()]
 
 # Printable text of any script, line breaks included; no control characters,
 # which a workbook cannot hold and the renderer refuses (tested elsewhere).

@@ -29,26 +29,34 @@ def test_the_bundled_spec_loads_by_name() -> None:
 
 
 @pytest.mark.parametrize(
-    ("old", "new", "fault"),
+    ("old", "new", "code"),
     [
-        ('{ field = "department", span = 4,', '{ field = "department", span = 3,', "spans 3 columns"),
-        ("content = 2000, outcome", "contents = 2000, outcome", "limits unknown column 'contents'"),
-        ('title = "金额（万元）"', 'title = "金额（万元）这个标题超过了三十二个字符的限制因为它实在是太长太长太长了"', "validation.amount.title"),
-        ('{ field = "staff" }', '{ field = "subunits" }', "'subunits' is bound 2 times"),
-        ('{ field = "staff" }', '{ label = "x" }', "'staff' is not bound"),
-        ('{ field = "staff" }', '{ field = "staf" }', "unknown field 'staf'"),
-        ('sum = ["budget.basic", "budget.project"]', 'sum = ["budget.basic", "budget.nothing"]', "'budget.nothing'"),
-        ('at = "expense_total"', 'at = "nowhere"', "unknown cell 'nowhere'"),
-        ('code = "r1-budget-unbalanced"', 'code = "r9"', "unknown problem code 'r9'"),
-        ('amount = { font = "body"', 'amount = { font = "nofont"', "unknown font 'nofont'"),
-        ('kind = "indicators"', 'kind = "grid"', "sections"),
+        ('{ field = "department", span = 4 }', '{ field = "department", span = 3 }', "spec-row-width"),
+        (
+            '{ field = "content", label = "主要实施内容", max_length = 2000 },\n  { field = "funds"',
+            '{ field = "name", label = "x" },\n  { field = "funds"',
+            "spec-duplicate-column",
+        ),
+        ('title = "金额（万元）"', 'title = "金额（万元）这个标题超过了三十二个字符的限制因为它实在是太长太长太长了"', "spec-invalid"),
+        ('{ field = "staff" }', '{ field = "subunits" }', "spec-field-twice"),
+        ('{ field = "staff" }', '{ label = "x" }', "spec-field-unbound"),
+        ('{ field = "staff" }', '{ field = "staf" }', "spec-unknown-field"),
+        ('expr = "sum(budget.basic, budget.project)"', 'expr = "sum(budget.basic, budget.nothing)"', "spec-unknown-path"),
+        ('expr = "sum(budget.basic, budget.project)"', 'expr = "sum(budget.basic,, budget.project)"', "spec-expression"),
+        ('at = "expense_total"', 'at = "nowhere"', "spec-unknown-cell"),
+        ('code = "r2-task-funds-exceed-project"', 'code = "r1-budget-unbalanced"', "spec-duplicate-code"),
+        ('amount = { font = "body"', 'amount = { font = "nofont"', "spec-unknown-font"),
+        ('kind = "indicators"', 'kind = "grid"', "spec-invalid"),
+        ("E = 27\n", "E = 27\nG = 10\n", "spec-columns"),
+        ('"budget.basic" = { type = "amount"', '"budget.basic" = { type = "money"', "spec-invalid"),
+        ('budget = { label = "预算整体情况", model = "Budget" }', "", "spec-group-missing"),
     ],
 )
-def test_an_inconsistent_spec_is_refused_with_the_reason(tmp_path: Path, old: str, new: str, fault: str) -> None:
-    """Overlapping or missing cells, unbound, doubly bound or unknown fields are named."""
+def test_an_inconsistent_spec_is_refused_with_the_reason(tmp_path: Path, old: str, new: str, code: str) -> None:
+    """Overlapping or missing cells, unbound, doubly bound or unknown fields, bad expressions: each fault has its code."""
     with pytest.raises(SpecError) as raised:
         load_spec(variant(tmp_path, (old, new)))
-    assert fault in raised.value.en
+    assert code in raised.value.codes
     assert raised.value.path and raised.value.path.endswith("variant.toml")
 
 

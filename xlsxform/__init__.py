@@ -2,17 +2,21 @@
 
 Library API::
 
-    from xlsxform import Form, read, render, render_template
+    from xlsxform import Form, SelfEvaluation, read, render, render_template
 
     render_template("blank.xlsx", year=2024, department="湛江市信访局")
     result = read("filled.xlsx")          # ReadResult: form, problems, cells
+    result.form_id                        # which form it was: recognised
+    evaluation = result.form_as(SelfEvaluation)   # typed, for the 自评表
     for problem in result.problems:
         print(problem.cell, problem.code, problem.message())
     render(result.form, "copy.xlsx")
 
-The packages follow the pipeline: ``spec`` (layout specs), ``form`` (the data,
-its rules and problems), ``rendering`` and ``reading`` (form to workbook and
-back), ``workbook`` (the only place spreadsheet libraries are used),
+Each form of the family is one spec file (templates/*.toml, docs/spec.md);
+the built-in forms' models are generated into ``forms``.  The packages
+follow the pipeline: ``spec`` (the spec language, its expressions and the
+model generator), ``form`` (value types, rules and problems), ``rendering``
+and ``reading`` (form to workbook and back), ``workbook`` (the only place spreadsheet libraries are used),
 ``safety`` (the gate every received file passes), ``collection`` (issue,
 ingest, store, status, export) and ``cli``.
 """
@@ -34,9 +38,12 @@ from xlsxform.errors import (
     UnreadableWorkbookError,
     XlsxformError,
 )
-from xlsxform.form.model import Budget, Form, Indicator, Task
 from xlsxform.form.problems import Problem, Severity
-from xlsxform.reading.reader import ReadResult, read
+from xlsxform.form.types import FormData
+from xlsxform.forms.city_department_performance import Budget, Form, Indicator, Task
+from xlsxform.forms.project_performance_target import ProjectTarget
+from xlsxform.forms.project_self_evaluation import SelfEvaluation
+from xlsxform.reading.reader import ReadResult, read, read_workbook
 from xlsxform.rendering.renderer import render, render_template
 from xlsxform.spec.layout import Spec, load_spec
 
@@ -45,13 +52,16 @@ __version__ = "0.1.0"
 __all__ = [
     "Budget",
     "Form",
+    "FormData",
     "FormDataError",
     "Indicator",
     "NotThisFormError",
     "OutputExistsError",
     "Problem",
+    "ProjectTarget",
     "ReadResult",
     "RefusedFileError",
+    "SelfEvaluation",
     "Severity",
     "Spec",
     "SpecError",
@@ -67,6 +77,7 @@ __all__ = [
     "load_spec",
     "read",
     "read_roster",
+    "read_workbook",
     "render",
     "render_template",
 ]

@@ -34,9 +34,21 @@ class XlsxformError(Exception):
 
 
 class SpecError(XlsxformError):
-    """A layout spec is missing, malformed or inconsistent."""
+    """A layout spec is missing, malformed or inconsistent.
+
+    ``faults`` lists every fault found as (code, English text); ``code`` is
+    the first one's ('spec-row-width', 'spec-unknown-field', ...).
+    """
 
     code = "spec"
+
+    def __init__(self, zh: str, en: str, *, path: str | Path | None = None, code: str | None = None, faults: list[tuple[str, str]] | None = None) -> None:
+        self.faults = faults or ([(code, en)] if code else [])
+        super().__init__(zh, en, path=path, code=code)
+
+    @property
+    def codes(self) -> list[str]:
+        return [code for code, _ in self.faults]
 
 
 class FormDataError(XlsxformError):

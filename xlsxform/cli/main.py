@@ -30,6 +30,12 @@ OK, PROBLEMS, FAILED = 0, 1, 2
 MAX_JSON = 20 * 2**20
 """One form's data is a few kilobytes; anything this large is not one."""
 SAMPLE = "zhanjiang-xinfang-2023.json"
+SAMPLES = {
+    "city-department-performance": SAMPLE,
+    "project-performance-target": "zhanjiang-xinfang-2024-project-target.json",
+    "project-self-evaluation": "zhanjiang-xinfang-2023-self-evaluation.json",
+}
+"""Each built-in form's sample department, for the demo."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -40,7 +46,8 @@ class _Parser(argparse.ArgumentParser):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         zh = self.lang == "zh"
-        super().__init__(*args, add_help=False, formatter_class=_Formatter if zh else argparse.HelpFormatter, **kwargs)
+        kwargs |= {"add_help": False, "formatter_class": _Formatter if zh else argparse.HelpFormatter}
+        super().__init__(*args, **kwargs)
         if zh:
             self._positionals.title, self._optionals.title = "参数", "选项"
         self.add_argument("-h", "--help", action="help", help="显示本帮助并退出" if zh else "show this help and exit")
@@ -133,6 +140,13 @@ def _parser(lang: str) -> _Parser:
     )
     parser.add_argument("--lang", choices=LANGS, default=lang, help=lang_help)
     parser.add_argument("--spec", metavar=t("版式文件", "SPEC"), help=t("版式文件（默认使用内置的表样）", "layout spec file (default: the bundled form)"))
+    parser.add_argument(
+        "--form",
+        metavar=t("表格编号", "FORM"),
+        help=t(
+            "使用哪一种表格（编号见 xlsxform forms；默认部门整体绩效目标表，读取时自动识别）", "which form (ids: xlsxform forms; read and check recognise it)"
+        ),
+    )
     commands = parser.add_subparsers(dest="command", metavar=t("命令", "COMMAND"), required=True, prog="xlsxform")
 
     template = commands.add_parser("template", help=t("生成空白模板（可预填部门名称和金额）", "write a blank template"))
@@ -161,7 +175,7 @@ def _parser(lang: str) -> _Parser:
     template.add_argument("--password", metavar=t("密码", "PASSWORD"), help=t("工作表保护密码（默认不设密码）", "sheet protection password (default: none)"))
 
     render = commands.add_parser("render", help=t("由 JSON 数据生成已填写的表格", "render a filled workbook from JSON"))
-    render.add_argument("form", type=Path, help=t("表格数据 JSON 文件", "form data as JSON"))
+    render.add_argument("data", type=Path, metavar=t("数据", "DATA"), help=t("表格数据 JSON 文件", "form data as JSON"))
     render.add_argument("-o", "--output", required=True, type=Path, metavar=t("文件", "FILE"), help=t("输出文件 .xlsx", "output .xlsx file"))
     render.add_argument("--fallback-fonts", action="store_true", help=t("使用常见字体代替公文字体", "use common fonts"))
 
@@ -184,6 +198,9 @@ def _parser(lang: str) -> _Parser:
     )
 
     commands.add_parser("schema", help=t("输出表格数据的 JSON Schema", "print the form's JSON Schema"))
+
+    forms = commands.add_parser("forms", help=t("列出可用的表格（内置表格和 --spec 版式）", "list the forms: the built-in ones and --spec"))
+    forms.add_argument("--format", choices=["text", "json"], default="text", help=t("输出格式", "output format"))
 
     demo = commands.add_parser("demo", help=t("演示：生成空白模板和示例表格，并读回示例", "demo: write a template and the sample, read the sample back"))
     demo.add_argument("directory", nargs="?", type=Path, default=Path("xlsxform-demo"), help=t("输出目录（默认 xlsxform-demo）", "output folder"))
@@ -443,10 +460,43 @@ def _err(line: str) -> None:
 
 
 def _spec(args: argparse.Namespace) -> Any:
+    """The form a command works on: --form, else --spec, else the first form."""
     from xlsxform.errors import SpecError
     from xlsxform.spec.layout import load_spec
 
+    if args.form:
+        return _chosen(args)
     return load_spec(_readable(Path(args.spec), SpecError)) if args.spec else load_spec()
+
+
+def _known(args: argparse.Namespace) -> list[Any]:
+    """Every form known to this run: --spec's first, then the built-in ones."""
+    from xlsxform.reading.reader import known_specs
+    from xlsxform.spec.layout import load_spec
+
+    return known_specs([load_spec(args.spec)] if args.spec else [])
+
+
+def _chosen(args: argparse.Namespace) -> Any:
+    """The form --form names, or None (read and check then recognise it)."""
+    if not args.form:
+        return None
+    known = _known(args)
+    found = next((s for s in known if s.form.id == args.form), None)
+    if found is None:
+        ids = "、".join(s.form.id for s in known)
+        raise FormDataError(f"没有编号为“{args.form}”的表格，可用：{ids}", f"no form {args.form!r}; known: {', '.join(s.form.id for s in known)}")
+    return found
+
+
+def _forms(args: argparse.Namespace) -> int:
+    listing = [{"id": s.form.id, "name": s.form.name, "version": s.form.version} for s in _known(args)]
+    if args.format == "json":
+        _print_json(listing)
+    else:
+        for item in listing:
+            print(f"{item['id']}\t{item['name']}\t{'version' if args.lang == 'en' else '版本'} {item['version']}")
+    return OK
 
 
 def _say(args: argparse.Namespace, zh: str, en: str) -> None:
@@ -462,7 +512,7 @@ def _template(args: argparse.Namespace) -> int:
         _output(args.output),
         year=args.year,
         department=args.department,
-        budget=_amounts(args.amount),
+        values=_amounts(args.amount, spec),
         blank_rows={k: v for k, v in rows.items() if v},
         spec=spec,
         fallback_fonts=args.fallback_fonts,
@@ -472,21 +522,22 @@ def _template(args: argparse.Namespace) -> int:
     return OK
 
 
-def _amounts(pairs: list[str]) -> dict[str, Decimal]:
-    """'基本支出=776.8' or 'basic=776.8' to {'basic': Decimal('776.8')}."""
+def _amounts(pairs: list[str], spec: Any) -> dict[str, Decimal]:
+    """'基本支出=776.8' or 'budget.basic=776.8' (or 'basic=776.8') to
+    {'budget.basic': Decimal('776.8')}, for any amount of the form."""
     from xlsxform.form import amounts
-    from xlsxform.form.model import Budget
 
-    by_label = {info.title: name for name, info in Budget.model_fields.items()}
+    paths = [path for path, field in spec.fields.items() if field.type == "amount"]
+    by_name = {spec.fields[p].label: p for p in paths} | {p: p for p in paths} | {p.rsplit(".", 1)[-1]: p for p in paths if p.startswith("budget.")}
     result = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
-        name = by_label.get(key.strip(), key.strip())
-        if not sep or name not in Budget.model_fields:
-            known = "、".join(str(label) for label in by_label)
+        path = by_name.get(key.strip())
+        if not sep or path is None:
+            known = "、".join(spec.fields[p].label for p in paths)
             raise FormDataError(f"无法识别的预填金额“{pair}”，可用项目：{known}", f"unknown amount {pair!r}; use one of: {known}")
         try:
-            result[name] = amounts.parse(value)
+            result[path] = amounts.parse(value)
         except ValueError:
             raise FormDataError(f"预填金额“{pair}”不是数字", f"the amount in {pair!r} is not a number") from None
     return result
@@ -495,20 +546,20 @@ def _amounts(pairs: list[str]) -> dict[str, Decimal]:
 def _render(args: argparse.Namespace) -> int:
     from xlsxform.rendering.renderer import render
 
-    form = _load_form(args.form)
+    form = _load_form(args.data, _spec(args))
     try:
         render(form, _output(args.output), spec=_spec(args), fallback_fonts=args.fallback_fonts)
     except FormDataError as exc:
-        exc.path = exc.path or str(args.form)
+        exc.path = exc.path or str(args.data)
         raise
     _say(args, f"已生成：{args.output}", f"wrote {args.output}")
     return OK
 
 
-def _load_form(path: Path) -> Any:
+def _load_form(path: Path, spec: Any) -> Any:
     from pydantic import ValidationError
 
-    from xlsxform.form.model import Form
+    from xlsxform.spec.generate import model_of
 
     with _readable(path).open("rb") as source:
         data = source.read(MAX_JSON + 1)
@@ -518,9 +569,9 @@ def _load_form(path: Path) -> Any:
         )
     try:
         # Notepad on Windows saves UTF-8 with a byte-order mark.
-        return Form.model_validate_json(data.removeprefix(b"\xef\xbb\xbf"))
+        return model_of(spec).model_validate_json(data.removeprefix(b"\xef\xbb\xbf"))
     except ValidationError as exc:
-        raise form_data_error(exc, "表格数据", "form data", path) from None
+        raise form_data_error(exc, "表格数据", "form data", path, model_of(spec)) from None
 
 
 def _readable(path: Path, error: type[XlsxformError] = FormDataError) -> Path:
@@ -554,15 +605,34 @@ def _print_json(data: Any) -> None:
     print(json.dumps(data, ensure_ascii=not utf8, indent=2))
 
 
-def _read(args: argparse.Namespace) -> int:
-    from xlsxform.errors import UnreadableWorkbookError
-    from xlsxform.reading.reader import read
+def _read_all(args: argparse.Namespace, path: Path) -> list[ReadResult]:
+    """The forms a workbook holds (one per sheet), recognised unless --form names one."""
+    from xlsxform.errors import SpecError, UnreadableWorkbookError
+    from xlsxform.reading.reader import read_workbook
+    from xlsxform.spec.layout import load_spec
 
-    result = read(_readable(args.workbook, UnreadableWorkbookError), spec=_spec(args))
-    _print_json(result.form.model_dump(mode="json"))
-    for problem in result.problems:
-        _err(_problem_line(problem, args.lang))
-    return OK if result.ok else PROBLEMS
+    specs = [load_spec(_readable(Path(args.spec), SpecError))] if args.spec else []
+    return read_workbook(_readable(path, UnreadableWorkbookError), spec=_chosen(args), specs=specs)
+
+
+def _which(args: argparse.Namespace, result: ReadResult) -> str:
+    """Which form a workbook (sheet) was read as."""
+    name = next((s.form.name for s in _known(args) if s.form.id == result.form_id), result.form_id)
+    if args.lang == "en":
+        return f"Form: {name} ({result.form_id}), sheet {result.sheet}"
+    return f"表格：{name}（{result.form_id}），工作表“{result.sheet}”"
+
+
+def _read(args: argparse.Namespace) -> int:
+    results = _read_all(args, args.workbook)
+    data = [r.form.model_dump(mode="json") for r in results]
+    # One form prints its data; a workbook of several prints one entry per sheet.
+    _print_json(data[0] if len(results) == 1 else [{"form": r.form_id, "sheet": r.sheet, "data": d} for r, d in zip(results, data, strict=True)])
+    for result in results:
+        _err(_which(args, result))
+        for problem in result.problems:
+            _err(_problem_line(problem, args.lang))
+    return OK if all(r.ok for r in results) else PROBLEMS
 
 
 def _problem_line(problem: Any, lang: str) -> str:
@@ -573,42 +643,50 @@ def _problem_line(problem: Any, lang: str) -> str:
 def _check(args: argparse.Namespace) -> int:
     if args.annotate and len(args.workbooks) > 1:
         raise FormDataError("--annotate 一次只能用于一个文件", "--annotate takes one file at a time")
-    reports, codes = [], []
+    reports: list[dict[str, Any]] = []
+    codes = []
     for path in args.workbooks:
         try:
-            report, code = _check_one(args, path)
+            found, code = _check_one(args, path)
         except XlsxformError as exc:
             if len(args.workbooks) == 1:
                 raise
             _err(exc.message(args.lang))  # a batch goes on to the next file
-            report, code = {"file": str(path), "error": exc.message(args.lang), "code": exc.code}, FAILED
-        reports.append(report)
+            found, code = [{"file": str(path), "error": exc.message(args.lang), "code": exc.code}], FAILED
+        reports += found
         codes.append(code)
     if args.format == "json":
         _print_json(reports[0] if len(reports) == 1 else reports)
     return max(codes)
 
 
-def _check_one(args: argparse.Namespace, path: Path) -> tuple[dict[str, Any], int]:
-    """Check one workbook: print its report (text) or return it (JSON)."""
-    from xlsxform.errors import UnreadableWorkbookError
-    from xlsxform.reading.reader import read
-
-    result = read(_readable(path, UnreadableWorkbookError), spec=_spec(args))
+def _check_one(args: argparse.Namespace, path: Path) -> tuple[list[dict[str, Any]], int]:
+    """Check one workbook, each form in it (one per sheet): print the reports
+    (text) or return them (JSON)."""
+    results = _read_all(args, path)
     if args.annotate:
         from xlsxform.reading.annotate import annotate
 
-        annotate(path, result.problems, _output(args.annotate), args.lang, reading=result, spec=_spec(args))
-    report: dict[str, Any] = {"file": str(path), "ok": result.ok, "problems": [p.to_dict(args.lang) for p in result.problems]}
-    if args.annotate:
-        report["annotated"] = str(args.annotate)
+        reading = results[0] if len(results) == 1 else None
+        annotate(
+            path, [p for r in results for p in r.problems], _output(args.annotate), args.lang, reading=reading, spec=_spec(args) if reading is None else None
+        )
+    reports: list[dict[str, Any]] = []
+    for result in results:
+        report: dict[str, Any] = {"file": str(path), "form": result.form_id, "sheet": result.sheet, "ok": result.ok}
+        report["problems"] = [p.to_dict(args.lang) for p in result.problems]
+        if args.annotate:
+            report["annotated"] = str(args.annotate)
+        reports.append(report)
+        if args.format == "text":
+            print(_which(args, result))
+            print(_report(result, args.lang))
     if args.format == "text":
-        print(_report(result, args.lang))
         if args.annotate:
             _say(args, f"已生成批注副本（问题已标在单元格上）：{args.annotate}", f"wrote the annotated copy (problems marked on their cells): {args.annotate}")
         if len(args.workbooks) > 1:
             print()
-    return report, OK if result.ok else PROBLEMS
+    return reports, OK if all(r.ok for r in results) else PROBLEMS
 
 
 def _report(result: ReadResult, lang: str) -> str:
@@ -639,13 +717,14 @@ def _report(result: ReadResult, lang: str) -> str:
 
 
 def _schema(args: argparse.Namespace) -> int:
-    from xlsxform.form.model import Form
+    from xlsxform.spec.generate import model_of
 
-    _print_json(Form.model_json_schema(mode="validation"))
+    _print_json(model_of(_spec(args)).model_json_schema(mode="validation"))
     return OK
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from xlsxform.checking.rules import value_at
     from xlsxform.reading.reader import read
     from xlsxform.rendering.renderer import render, render_template
     from xlsxform.spec.layout import resource_dir
@@ -653,20 +732,23 @@ def _demo(args: argparse.Namespace) -> int:
     spec = _spec(args)
     out: Path = args.directory
     out.mkdir(parents=True, exist_ok=True)
-    sample = _load_form(resource_dir("samples") / SAMPLE)
+    sample = _load_form(resource_dir("samples") / SAMPLES.get(spec.form.id, SAMPLE), spec)
     blank, filled = out / "blank-template.xlsx", out / "sample-filled.xlsx"
     render_template(blank, year=sample.year, spec=spec)
     render(sample, filled, spec=spec)
     result = read(filled, spec=spec)
     same = result.form == sample
+    rows = {s.title or s.label: len(value_at(result.form, s.field) or []) for s in spec.lists()}
     if args.lang == "en":
         print(f"1. Blank {sample.year} template: {blank}")
         print(f"2. The sample department's filled form: {filled}")
-        print(f"3. Read back: {len(result.form.key_tasks)} key tasks, {len(result.form.indicators)} indicators; same as the sample: {'yes' if same else 'NO'}")
+        counted = ", ".join(f"{n} rows of {label}" for label, n in rows.items())
+        print(f"3. Read back: {counted}; same as the sample: {'yes' if same else 'NO'}")
     else:
         print(f"1. 空白模板（{sample.year}年）：{blank}")
         print(f"2. 示例部门（{sample.department}）已填写的表格：{filled}")
-        print(f"3. 读回示例：{len(result.form.key_tasks)} 项重点工作任务，{len(result.form.indicators)} 个三级指标；与示例数据{'一致' if same else '不一致'}")
+        counted = "，".join(f"{label} {n} 行" for label, n in rows.items())
+        print(f"3. 读回示例：{counted}；与示例数据{'一致' if same else '不一致'}")
     print(_report(result, args.lang))
     return OK if result.ok and same else PROBLEMS
 
@@ -784,7 +866,10 @@ def _ingest(args: argparse.Namespace) -> int:
     roster = read_roster(_readable(args.roster, RosterError)) if args.roster else None
     if args.report is not None:
         _output(args.report)
-    spec = _spec(args)
+    from xlsxform.spec.layout import load_spec
+
+    # Each return is stored under its form: recognised, unless --form or --spec says.
+    spec = _chosen(args) or (load_spec(args.spec) if args.spec else None)
     with Store(args.db) as store:
         progress = Progress("读取" if args.lang != "en" else "reading")
         try:
@@ -864,7 +949,8 @@ def _status_lines(args: argparse.Namespace, store: Any, roster: Any, year: int |
 
     en = args.lang == "en"
     year = year if year is not None else default_year(store)
-    rows = department_status(store, roster, year)
+    spec = _spec(args)
+    rows = department_status(store, roster, year, spec.form.id)
     if full:
         table = [
             ["No.", "Department", "Status", "Errors", "Warnings", "Returns", "Latest"]
@@ -1001,8 +1087,8 @@ def _export(args: argparse.Namespace) -> int:
 
     roster = read_roster(_readable(args.roster, RosterError)) if args.roster else None
     with _existing_db(args.db) as store:
-        result = export(store, args.output, year=args.year, roster=roster, include_errors=args.include_errors)
-    files = [p for target in args.output for p in (csv_paths(target) if target.suffix.lower() == ".csv" else [target])]
+        result = export(store, args.output, year=args.year, roster=roster, include_errors=args.include_errors, spec=_spec(args))
+    files = [p for target in args.output for p in (csv_paths(target, result.sheets) if target.suffix.lower() == ".csv" else [target])]
     _say(
         args,
         f"已导出{result.year or ''}年汇总（{len(result.departments)} 个部门）：{'、'.join(map(str, files))}",
@@ -1018,6 +1104,7 @@ _COMMANDS = {
     "read": _read,
     "check": _check,
     "schema": _schema,
+    "forms": _forms,
     "demo": _demo,
     "issue": _issue,
     "ingest": _ingest,

@@ -27,12 +27,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from xlsxform.checking.rules import value_at
 from xlsxform.collection.csvfile import write_csv
 from xlsxform.collection.roster import Roster
 from xlsxform.collection.status import ORDER, DepartmentStatus, default_year, department_status, local_datetime, state_label
 from xlsxform.collection.store import FormRecord, Store
 from xlsxform.errors import ExportError
-from xlsxform.form.model import Budget
+from xlsxform.forms.city_department_performance import Budget
+from xlsxform.spec.layout import DEFAULT_SPEC, Spec
 
 FORMATS = (".xlsx", ".csv", ".json")
 BUDGET = list(Budget.model_fields)
@@ -79,6 +81,12 @@ class Tables:
     summary: Part
     tasks: Part
     indicators: Part
+    name: str = "市级部门整体预算绩效目标表"
+    """The form's name, for titles."""
+    form_id: str = DEFAULT_SPEC
+    sheets: tuple[str, str, str] = SHEETS
+    keys: tuple[str, ...] = ("staff", "subunits", *BUDGET, "key_task_funds")
+    """The JSON names of the summary's totalled columns."""
 
     @property
     def forms(self) -> list[FormRecord]:
@@ -115,17 +123,25 @@ def _amount(value: Any) -> Decimal | None:
     return None if value in (None, "") else Decimal(str(value))
 
 
-def tables(store: Store, year: int | None = None, *, roster: Roster | None = None, include_errors: bool = False) -> Tables:
-    """The roll-up for ``year`` (default: the latest year in the database):
-    with a roster, every department of it in roster order (then returns from
-    departments not on it); without, each department that returned a form,
-    in order of name."""
-    year = year if year is not None else default_year(store)
-    departments = department_status(store, roster, year)
+def _standing(store: Store, year: int | None, roster: Roster | None, include_errors: bool, form_id: str) -> tuple[list[DepartmentStatus], list[bool]]:
+    """Every department's row of the roll-up, and whether the totals count it."""
+    departments = department_status(store, roster, year, form_id)
     if roster is None:
         departments.sort(key=lambda d: (d.department, d.form.id if d.form else 0))
     counted_states = (*COUNTED, "errors") if include_errors else COUNTED
     counted = [d.form is not None and (d.state in counted_states or (d.state in PENDING and (d.form.ok or include_errors))) for d in departments]
+    return departments, counted
+
+
+def tables(store: Store, year: int | None = None, *, roster: Roster | None = None, include_errors: bool = False, spec: Spec | None = None) -> Tables:
+    """The roll-up for ``year`` (default: the latest year in the database) of
+    one form (default: the first): with a roster, every department of it in
+    roster order (then returns from departments not on it); without, each
+    department that returned a form, in order of name."""
+    year = year if year is not None else default_year(store)
+    if spec is not None and spec.form.id != DEFAULT_SPEC:
+        return _form_tables(store, year, roster, include_errors, spec)
+    departments, counted = _standing(store, year, roster, include_errors, DEFAULT_SPEC)
     summary_columns = [
         ("序号", "count", False),
         ("部门名称", "text", False),
@@ -189,8 +205,75 @@ def tables(store: Store, year: int | None = None, *, roster: Roster | None = Non
     )
 
 
+_KINDS = {"amount": "amount", "count": "count", "number": "amount"}
+"""How a field type shows in the roll-up (everything else as text)."""
+
+
+def _column(label: str, kind: str, totalled: bool) -> tuple[str, str, bool]:
+    shown = _KINDS.get(kind, "text")
+    return (f"{label}\n（万元）" if kind == "amount" and "万元" not in label else label, shown, totalled and shown != "text")
+
+
+def _value(value: Any, kind: str) -> Any:
+    return _amount(value) if kind in {"amount", "number"} else value
+
+
+def _form_tables(store: Store, year: int | None, roster: Roster | None, include_errors: bool, spec: Spec) -> Tables:
+    """Another form's roll-up, from its spec: its fields, its first table's rows, its indicators."""
+    departments, counted = _standing(store, year, roster, include_errors, spec.form.id)
+    scalars = [p for p, f in spec.fields.items() if f.type != "lines" and p not in ("department", "year") and "[" not in p]
+    summary = [("序号", "count", False), ("部门名称", "text", False), ("部门编码", "text", False), ("状态", "text", False), ("计入合计", "text", False)]
+    summary += [_column(spec.fields[p].label, spec.fields[p].type, spec.fields[p].type in ("amount", "count")) for p in scalars]
+    summary.append(("返回时间", "time", False))
+    lists = spec.tables()[:1]
+    groups = spec.indicator_sections()[:1]
+    task_columns = [("部门名称", "text", False), ("序号", "count", False), *(_column(c.label, c.type, c.type == "amount") for s in lists for c in s.columns)]
+    indicator_columns = [("部门名称", "text", False), *((lv.label, "text", False) for g in groups for lv in g.levels)]
+    indicator_columns += [_column(c.label, c.type, False) for g in groups for c in g.columns]
+    rows: list[list[Any]] = []
+    table_rows: list[list[Any]] = []
+    indicator_rows: list[list[Any]] = []
+    for n, (department, counts) in enumerate(zip(departments, counted, strict=True), 1):
+        form = department.form
+        figures: list[Any] = [None] * len(scalars)
+        if counts and form is not None:
+            data = form.data
+            figures = [_value(value_at(data, p), spec.fields[p].type) for p in scalars]
+            for section in lists:
+                for i, item in enumerate(data.get(section.field) or [], 1):
+                    table_rows.append([department.department, i, *(_value(item.get(c.field), c.type) for c in section.columns)])
+            for group in groups:
+                for item in data.get(group.field) or []:
+                    levels = [item.get(lv.field, "") for lv in group.levels]
+                    indicator_rows.append([department.department, *levels, *(_value(item.get(c.field), c.type) for c in group.columns)])
+        state = [n, department.department, department.code, state_label(department.state), "是" if counts else "否"]
+        rows.append([*state, *figures, local_datetime(form.received_at) if form else None])
+    sheets = ("汇总", lists[0].label if lists else "明细", "绩效指标")
+    keys = tuple(p for p in scalars if spec.fields[p].type in ("amount", "count"))
+    return Tables(
+        year,
+        departments,
+        counted,
+        include_errors,
+        Part(summary, rows),
+        Part(task_columns, table_rows),
+        Part(indicator_columns, indicator_rows),
+        name=spec.form.name,
+        form_id=spec.form.id,
+        sheets=sheets,
+        keys=keys,
+    )
+
+
 def export(
-    store: Store, targets: list[Path], *, year: int | None = None, roster: Roster | None = None, include_errors: bool = False, lang: str = "zh"
+    store: Store,
+    targets: list[Path],
+    *,
+    year: int | None = None,
+    roster: Roster | None = None,
+    include_errors: bool = False,
+    lang: str = "zh",
+    spec: Spec | None = None,
 ) -> Tables:
     """Write the roll-up to each target, in the format its suffix names."""
     for target in targets:
@@ -198,7 +281,7 @@ def export(
             raise ExportError("导出文件须以 .xlsx、.csv 或 .json 结尾", "an export file must end in .xlsx, .csv or .json", path=target)
         if not target.parent.is_dir():
             raise ExportError("输出目录不存在", "the output folder does not exist", path=target)
-    result = tables(store, year, roster=roster, include_errors=include_errors)
+    result = tables(store, year, roster=roster, include_errors=include_errors, spec=spec)
     for target in targets:
         match target.suffix.lower():
             case ".xlsx":
@@ -210,13 +293,13 @@ def export(
     return result
 
 
-def csv_paths(target: Path) -> list[Path]:
+def csv_paths(target: Path, sheets: tuple[str, ...] = SHEETS) -> list[Path]:
     """The three files a .csv export writes."""
-    return [target, *(target.with_name(f"{target.stem}-{name}{target.suffix}") for name in SHEETS[1:])]
+    return [target, *(target.with_name(f"{target.stem}-{name}{target.suffix}") for name in sheets[1:])]
 
 
-def title(year: int | None) -> str:
-    return f"{year}年市级部门整体预算绩效目标表" if year else "市级部门整体预算绩效目标表"
+def title(year: int | None, name: str = "市级部门整体预算绩效目标表") -> str:
+    return f"{year}年{name}" if year else name
 
 
 def _xlsx(result: Tables, target: Path) -> None:
@@ -224,7 +307,7 @@ def _xlsx(result: Tables, target: Path) -> None:
 
     made = f"制表时间：{dt.datetime.now():%Y-%m-%d %H:%M}"
     parts = (result.summary, result.tasks, result.indicators)
-    headings = ("全市汇总", "重点任务汇总", "绩效指标汇总")
+    headings = ("全市汇总", f"{result.sheets[1]}汇总", "绩效指标汇总")
     widths = {"序号": 5.0, "部门编码": 8.0, "状态": 8.0, "计入合计": 10.0, "主要实施内容": 36.0, "期望达到的目标（概述）": 30.0}
     write_tables(
         target,
@@ -233,10 +316,10 @@ def _xlsx(result: Tables, target: Path) -> None:
                 sheet,
                 [Column(name, kind, total, widths.get(name)) for name, kind, total in part.columns],
                 part.rows,
-                heading=f"{title(result.year)}{heading}",
+                heading=f"{title(result.year, result.name)}{heading}",
                 notes=[f"{result.scope()}　{made}"],
             )
-            for sheet, heading, part in zip(SHEETS, headings, parts, strict=True)
+            for sheet, heading, part in zip(result.sheets, headings, parts, strict=True)
         ],
     )
 
@@ -246,7 +329,7 @@ def _shown(value: Any) -> Any:
 
 
 def _csv(result: Tables, target: Path) -> None:
-    for path, part in zip(csv_paths(target), (result.summary, result.tasks, result.indicators), strict=True):
+    for path, part in zip(csv_paths(target, result.sheets), (result.summary, result.tasks, result.indicators), strict=True):
         rows = [[_shown(v) for v in row] for row in part.rows]
         sums = part.totals()
         if sums and part.rows:
@@ -258,14 +341,16 @@ def _csv(result: Tables, target: Path) -> None:
 
 
 def _json(result: Tables, target: Path) -> None:
-    keys = ("staff", "subunits", *BUDGET, "key_task_funds")
+    keys = result.keys
     sums = result.summary.totals()
     document = {
+        "form": result.form_id,
         "year": result.year,
         "include_errors": result.include_errors,
         "departments": [
             {
-                "department": d.department,
+                "department": d.form.department if d.form else d.department,
+                "scope": d.form.scope if d.form else "",
                 "code": d.code or (d.form.code if d.form else None),
                 "status": d.state,
                 "counted": counted,

@@ -43,7 +43,7 @@ from xlsxform.collection.receipts import REFUSALS, Expander, Node, reason
 from xlsxform.collection.roster import Roster, department_key
 from xlsxform.collection.store import FormData, NewReceipt, Recorded, Store, StoredProblem, now
 from xlsxform.safety.gate import Limits
-from xlsxform.spec.layout import Spec, load_spec
+from xlsxform.spec.layout import DEFAULT_SPEC, Spec
 
 WINDOW_PER_WORKER = 4
 """Reads submitted ahead of the one being recorded, per worker: bounds what the parent holds."""
@@ -126,8 +126,10 @@ def ingest(
     progress: Callable[[int, int], None] | None = None,
     limits: Limits | None = None,
 ) -> Summary:
-    """Take everything in ``paths`` into ``store``; see the module's doc."""
-    spec = spec or load_spec()
+    """Take everything in ``paths`` into ``store``; see the module's doc.
+
+    Without ``spec`` each workbook's form is recognised (identity, else
+    labels) and the return is stored under it."""
     limits = limits or Limits()
     started = time.perf_counter()
     seconds: dict[str, float] = {}
@@ -222,7 +224,7 @@ def _record(
     node: Node,
     result: dict[str, Any] | None,
     roster: Roster | None,
-    spec: Spec,
+    spec: Spec | None,
     taken_in: str,
     holds: Callable[[str | None], Callable[[str], bool] | None],
 ) -> Outcome:
@@ -269,7 +271,7 @@ def _content(node: Node) -> bytes | None:
         return None
 
 
-def _form_data(result: dict[str, Any], roster: Roster | None, spec: Spec) -> FormData:
+def _form_data(result: dict[str, Any], roster: Roster | None, spec: Spec | None) -> FormData:
     ident: dict[str, str] = result["identity"]
     name = ident.get("department") or result["department"] or ""
     entry = roster.find(name) if roster else None
@@ -285,10 +287,11 @@ def _form_data(result: dict[str, Any], roster: Roster | None, spec: Spec) -> For
         code=(entry.code if entry and entry.code else ident.get("department_code")) or None,
         year=year,
         form_id=ident.get("form_id"),
-        template_id=ident.get("template_id") or spec.form.id,
-        template_version=ident.get("template_version") or spec.form.version,
+        template_id=result.get("template") or ident.get("template_id") or (spec.form.id if spec else DEFAULT_SPEC),
+        template_version=ident.get("template_version") or (spec.form.version if spec else None),
         data=result["form"],
         problems=[StoredProblem(**p) for p in result["problems"]],
+        scope=result.get("scope") or "",
     )
 
 
@@ -299,14 +302,17 @@ def _conflicts(store: Store, outcomes: list[Outcome]) -> list[Conflict]:
         if o.status in ("stored", "duplicate", "held") and o.form is not None and o.id is not None:
             recorded = store.receipt(o.id)
             if recorded is not None:
-                groups.setdefault((recorded.department_key or "", recorded.year, recorded.template_id), []).append(o)
+                groups.setdefault((recorded.department_key or "", recorded.year, recorded.template_id, store.scope_of(recorded.form)), []).append(o)
     conflicts = []
-    for (key, year, _template), members in groups.items():
+    for (key, year, template, scope), members in groups.items():
         if len({o.form for o in members}) < 2:
             continue
         receipts = [r for r in (store.receipt(o.id) for o in members if o.id is not None) if r is not None]
         receipts.sort(key=lambda r: (r.sent_at, r.id))
-        current = next((f for f in store.forms(current=True) if f.department_key == key and f.year == year), None)
+        current = next(
+            (f for f in store.forms(current=True) if (f.department_key, f.year, f.template_id, f.scope) == (key, year, template, scope)),
+            None,
+        )
         kept = current.receipt if current else None
         chosen = next((r for r in receipts if r.id == kept), None)
         if chosen is None:
@@ -324,6 +330,21 @@ def _conflicts(store: Store, outcomes: list[Outcome]) -> list[Conflict]:
 # -- reading, isolated -------------------------------------------------------
 
 
+def _scope(result: Any, spec: Spec | None) -> str:
+    """What tells this return apart from the department's others of its form
+    (a project's name, for forms sent one per project), or ''."""
+    from xlsxform.spec.generate import BUILT_IN
+    from xlsxform.spec.layout import load_spec
+
+    found = spec if spec is not None and spec.form.id == result.form_id else load_spec(result.form_id) if result.form_id in BUILT_IN else None
+    if found is None or found.form.subject is None:
+        return ""
+    value: Any = result.form
+    for part in found.form.subject.split("."):
+        value = getattr(value, part, "")
+    return str(value or "")
+
+
 def read_one(path: str, spec: Spec | None = None) -> dict[str, Any]:
     """Read and check one workbook; never raises.
 
@@ -335,7 +356,7 @@ def read_one(path: str, spec: Spec | None = None) -> dict[str, Any]:
     from xlsxform.reading.reader import read
 
     try:
-        result = read(path, spec=spec or load_spec())
+        result = read(path, spec=spec)
         problems = [
             {
                 "severity": str(p.severity),
@@ -356,6 +377,8 @@ def read_one(path: str, spec: Spec | None = None) -> dict[str, Any]:
             "year": result.form.year,
             "problems": problems,
             "identity": result.identity,
+            "template": result.form_id,
+            "scope": _scope(result, spec),
         }
     except XlsxformError as exc:
         code = "not-this-form" if isinstance(exc, NotThisFormError) else "unreadable"
@@ -368,7 +391,7 @@ _worker_spec: Spec | None = None
 _worker_reads = 0
 
 
-def _init_worker(spec: Spec) -> None:
+def _init_worker(spec: Spec | None) -> None:
     global _worker_spec
     _worker_spec = spec
     # What the worker inherited from its parent stays out of the cyclic
@@ -392,7 +415,7 @@ def _read_in_worker(path: str) -> dict[str, Any]:
     return result | {"seconds": time.perf_counter() - wall, "cpu": time.process_time() - cpu}
 
 
-def _pool(workers: int, spec: Spec) -> ProcessPoolExecutor:
+def _pool(workers: int, spec: Spec | None) -> ProcessPoolExecutor:
     """Worker processes; forked on Linux, so they start in milliseconds with
     everything the parent imported (and the spec it loaded) already there."""
     import multiprocessing
@@ -401,7 +424,7 @@ def _pool(workers: int, spec: Spec) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(spec,))
 
 
-def read_all(paths: list[str], spec: Spec, workers: int) -> Generator[dict[str, Any], None, None]:
+def read_all(paths: list[str], spec: Spec | None, workers: int) -> Generator[dict[str, Any], None, None]:
     """Each path's reading, in input order, with at most a few reads per
     worker submitted ahead (so the parent never holds many results).
 
@@ -462,7 +485,7 @@ def _fill(pool: ProcessPoolExecutor, futures: deque[tuple[int, Future[dict[str, 
     return submitted
 
 
-def _read_alone(path: str, spec: Spec) -> dict[str, Any]:
+def _read_alone(path: str, spec: Spec | None) -> dict[str, Any]:
     with _pool(1, spec) as pool:
         try:
             return pool.submit(_read_in_worker, path).result()

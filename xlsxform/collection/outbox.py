@@ -32,7 +32,7 @@ from pathlib import Path
 from xlsxform.collection.csvfile import plain_cell, write_csv
 from xlsxform.collection.roster import Department, Roster
 from xlsxform.errors import OutputExistsError
-from xlsxform.spec.layout import Spec, load_spec
+from xlsxform.spec.layout import DEFAULT_SPEC, Spec, load_spec
 
 NAMESPACE = uuid.UUID("5b0f3f0e-2c1a-4f57-9a53-6d1c1f0a7e21")
 """Form ids are UUID5s in this namespace of the year and the department."""
@@ -48,10 +48,12 @@ _RESERVED = {"CON", "PRN", "AUX", "NUL", "CLOCK$", "CONIN$", "CONOUT$"} | {f"{p}
 """Names Windows will not create, with any extension."""
 
 
-def form_id(year: int, department: Department) -> str:
-    """The form id of a department's form for a year: stable across reissues."""
+def form_id(year: int, department: Department, spec_id: str = DEFAULT_SPEC) -> str:
+    """The form id of a department's form for a year: stable across reissues
+    (and distinct per form of the family)."""
     who = f"code:{department.code}" if department.code else f"name:{department.key}"
-    return str(uuid.uuid5(NAMESPACE, f"{year}\x1f{who}"))
+    which = "" if spec_id == DEFAULT_SPEC else f"\x1fform:{spec_id}"
+    return str(uuid.uuid5(NAMESPACE, f"{year}\x1f{who}{which}"))
 
 
 def safe_stem(name: str, fallback: str = "部门") -> str:
@@ -140,7 +142,7 @@ def issue(roster: Roster, outbox: Path, *, year: int, spec: Spec | None = None, 
     issued = []
     for department, name in zip(roster, names, strict=False):
         target = outbox / name
-        form = form_id(year, department)
+        form = form_id(year, department, spec.form.id)
         render_template(
             target,
             year=year,

@@ -240,7 +240,7 @@ def _columns(header: list[Any], path: Path, row: int) -> dict[str, int]:
 
 
 def _budget_titles() -> dict[str, str]:
-    from xlsxform.form.model import Budget
+    from xlsxform.forms.city_department_performance import Budget
 
     return {name: info.title or name for name, info in Budget.model_fields.items()}
 

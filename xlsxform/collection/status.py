@@ -21,7 +21,7 @@ from typing import Any
 
 from xlsxform.collection.outbox import safe_stem, unique_names
 from xlsxform.collection.roster import Roster
-from xlsxform.collection.store import FormRecord, Receipt, Store
+from xlsxform.collection.store import FIRST_FORM, FormRecord, Receipt, Store
 
 STATES = {
     "missing": ("未返回", "missing"),
@@ -90,47 +90,63 @@ def default_year(store: Store) -> int | None:
     return years[-1] if years else None
 
 
-def current_forms(store: Store, year: int | None) -> dict[str, FormRecord]:
-    """The current return of each department (by key) for the year; forms
-    whose year could not be read count for every year."""
+def return_key(form: FormRecord) -> str:
+    """What one current return stands for: its department, and for forms sent
+    one per project the project too (department key, a unit separator, the name)."""
+    return f"{form.department_key}\x1f{form.scope}" if form.scope else form.department_key
+
+
+def _of_form(template_id: str | None, form_id: str | None) -> bool:
+    return form_id is None or (template_id or FIRST_FORM) == form_id
+
+
+def current_forms(store: Store, year: int | None, form_id: str | None = None) -> dict[str, FormRecord]:
+    """The current return of each department (by :func:`return_key`) for the
+    year (and, when ``form_id`` is given, for that form only); forms whose
+    year could not be read count for every year."""
     chosen: dict[str, FormRecord] = {}
     for form in store.forms(current=True):
-        if year is not None and form.year not in (year, None):
+        if (year is not None and form.year not in (year, None)) or not _of_form(form.template_id, form_id):
             continue
-        best = chosen.get(form.department_key)
+        key = return_key(form)
+        best = chosen.get(key)
         if best is None or (form.received_at, form.id) > (best.received_at, best.id):
-            chosen[form.department_key] = form
+            chosen[key] = form
     return chosen
 
 
-def department_status(store: Store, roster: Roster | None = None, year: int | None = None) -> list[DepartmentStatus]:
+def department_status(store: Store, roster: Roster | None = None, year: int | None = None, form_id: str | None = None) -> list[DepartmentStatus]:
     """Every department of the roster in roster order, then the departments
-    that returned a form but are not on it."""
-    current = current_forms(store, year)
+    that returned a form but are not on it, then held returns of departments
+    with none current (for one form, when ``form_id`` is given; a row per
+    project for forms sent one per project)."""
+    current = current_forms(store, year, form_id)
     versions: dict[str, int] = {}
-    for stored in store.forms(current=False):
-        if year is None or stored.year in (year, None):
-            versions[stored.department_key] = versions.get(stored.department_key, 0) + 1
+    for each in store.forms(current=False):
+        if _of_form(each.template_id, form_id) and (year is None or each.year in (year, None)):
+            key = return_key(each)
+            versions[key] = versions.get(key, 0) + 1
     held: dict[str, list[Receipt]] = {}
     for receipt in store.pending(year):
-        held.setdefault(receipt.department_key or "", []).append(receipt)
+        if _of_form(receipt.template_id, form_id):
+            scope = store.scope_of(receipt.form)
+            key = f"{receipt.department_key or ''}\x1f{scope}" if scope else receipt.department_key or ""
+            held.setdefault(key, []).append(receipt)
+
+    def row(name: str, code: str, email: str, key: str, form: FormRecord | None, unlisted: bool) -> DepartmentStatus:
+        waiting = tuple(held.pop(key, []))
+        state = "held" if waiting else "missing" if form is None else "unlisted" if unlisted else "valid" if form.ok else "errors"
+        return DepartmentStatus(_shown(name, key), code, email, state, form, versions.get(key, 0), None, waiting, _accepted(store, form))
+
     rows = []
     for department in roster or []:
-        form = current.pop(department.key, None)
-        waiting = tuple(held.pop(department.key, []))
-        state = "held" if waiting else "missing" if form is None else "valid" if form.ok else "errors"
-        rows.append(
-            DepartmentStatus(
-                department.name, department.code, department.email, state, form, versions.get(department.key, 0), None, waiting, _accepted(store, form)
-            )
-        )
-    for key, form in current.items():
-        waiting = tuple(held.pop(key, []))
-        state = "held" if waiting else "unlisted" if roster is not None else "valid" if form.ok else "errors"
-        rows.append(DepartmentStatus(form.department, form.code or "", "", state, form, versions.get(key, 0), None, waiting, _accepted(store, form)))
-    for key, waiting_list in held.items():
-        first = waiting_list[0]
-        rows.append(DepartmentStatus(first.department or key, "", "", "held", None, versions.get(key, 0), None, tuple(waiting_list)))
+        prefix = department.key + "\x1f"
+        keys = sorted({k for k in [*current, *held] if k == department.key or k.startswith(prefix)}) or [department.key]
+        rows += [row(department.name, department.code, department.email, key, current.pop(key, None), False) for key in keys]
+    for key, form in list(current.items()):
+        rows.append(row(form.department, form.code or "", "", key, form, roster is not None))
+    for key, waiting_list in list(held.items()):
+        rows.append(row(waiting_list[0].department or key, "", "", key, None, False))
     return rows
 
 
@@ -139,6 +155,12 @@ def _accepted(store: Store, form: FormRecord | None) -> str | None:
         return None
     receipt = store.receipt(form.receipt)
     return receipt.accepted_at if receipt else None
+
+
+def _shown(department: str, key: str) -> str:
+    """A department as a status row names it: with its project, for forms sent one per project."""
+    _, separator, subject = key.partition("\x1f")
+    return f"{department}（{subject}）" if separator and subject else department
 
 
 def counts(rows: list[DepartmentStatus]) -> dict[str, int]:

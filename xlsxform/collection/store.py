@@ -103,7 +103,8 @@ CREATE TABLE forms (
     superseded_by    INTEGER REFERENCES forms(id),
     received_at      TEXT NOT NULL,
     current          INTEGER NOT NULL DEFAULT 0,
-    receipt          INTEGER
+    receipt          INTEGER,
+    scope            TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX forms_current ON forms(department_key, year, superseded_by);
 CREATE TABLE problems (
@@ -175,6 +176,7 @@ ALTER TABLE inputs_2 RENAME TO inputs;
 ALTER TABLE forms ADD COLUMN current INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE forms ADD COLUMN receipt INTEGER;
 UPDATE forms SET current = (superseded_by IS NULL);
+ALTER TABLE forms ADD COLUMN scope TEXT NOT NULL DEFAULT '';
 """
 
 
@@ -196,6 +198,10 @@ class NewReceipt:
     date: str | None = None
     subject: str | None = None
     message_id: str | None = None
+
+
+FIRST_FORM = "city-department-performance"
+"""The form of returns stored before forms had ids."""
 
 
 @dataclass(frozen=True)
@@ -268,12 +274,15 @@ class StoredProblem:
 
     def problem(self) -> Any:
         """The :class:`~xlsxform.form.problems.Problem` again, or None for a code this version does not know."""
-        from xlsxform.form.problems import Problem
+        from xlsxform.form.problems import CATALOGUE, Problem, Severity
 
-        try:
+        if self.code in CATALOGUE:
             return Problem(self.code, self.cell, self.field, self.value, self.params)
-        except KeyError:
+        if self.severity not in {"error", "warning"}:
             return None
+        # A form's own rule: its messages as they were stored.
+        zh, en = (text.replace("{", "{{").replace("}", "}}") for text in (self.message, self.message_en))
+        return Problem(self.code, self.cell, self.field, self.value, self.params, defined=(Severity(self.severity), zh, en))
 
 
 @dataclass(frozen=True)
@@ -289,6 +298,9 @@ class FormData:
     template_version: str | None
     data: str
     problems: Sequence[StoredProblem]
+    scope: str = ""
+    """What one return covers within its department, form and year, for
+    forms sent one per project (the project's name); '' for the others."""
 
 
 @dataclass(frozen=True)
@@ -313,6 +325,8 @@ class FormRecord:
     receipt: int | None = None
     file_name: str = ""
     source: str = ""
+    scope: str = ""
+    """The project a return of a form sent one per project covers ('' for others)."""
 
     @property
     def ok(self) -> bool:
@@ -694,8 +708,10 @@ class Store:
                         outcome = "stored"
                     else:
                         form_id = known.form
-                    stored = db.execute("SELECT department, department_key, year, template_id, errors, warnings FROM forms WHERE id = ?", (form_id,)).fetchone()
-                    department, department_key, year, template, errors, warnings = stored
+                    stored = db.execute(
+                        "SELECT department, department_key, year, template_id, errors, warnings, scope FROM forms WHERE id = ?", (form_id,)
+                    ).fetchone()
+                    department, department_key, year, template, errors, warnings, scope = stored
                     if held is not None and held(department):
                         outcome = "held"
             cursor = db.execute(
@@ -731,14 +747,14 @@ class Store:
             new = cursor.lastrowid
             assert new is not None
             if form_id is not None:
-                self._settle(db, department_key, year, template)
+                self._settle(db, department_key, year, template, scope)
         return Recorded(new, outcome, True, form_id, department, errors, warnings)
 
     def _add_form(self, db: sqlite3.Connection, sha: str, form: FormData, received_at: str) -> int:
         errors = sum(p.severity == "error" for p in form.problems)
         cursor = db.execute(
             "INSERT INTO forms (sha256, department, department_key, code, year, form_id, template_id, template_version,"
-            " data, errors, warnings, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " data, errors, warnings, received_at, scope) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 sha,
                 form.department,
@@ -752,6 +768,7 @@ class Store:
                 errors,
                 len(form.problems) - errors,
                 received_at,
+                form.scope,
             ),
         )
         new = cursor.lastrowid
@@ -767,7 +784,7 @@ class Store:
 
     _CANDIDATES = (
         "SELECT r.id, r.form, r.sent_at, r.outcome, (SELECT max(a.at) FROM accepts a WHERE a.receipt = r.id)"
-        " FROM receipts r WHERE r.form IS NOT NULL AND r.department_key = ? AND r.year IS ? AND r.template_id IS ?"
+        " FROM receipts r JOIN forms f ON f.id = r.form WHERE r.department_key = ? AND r.year IS ? AND r.template_id IS ? AND f.scope = ?"
     )
 
     @staticmethod
@@ -775,22 +792,26 @@ class Store:
         """Which receipt is current: the greatest rank (see the module's doc)."""
         return (max(sent_at, accepted_at or ""), receipt)
 
-    def _settle(self, db: sqlite3.Connection, key: str | None, year: int | None, template: str | None) -> int | None:
-        """Mark the current return of one department, form and year; returns its receipt."""
+    def _settle(self, db: sqlite3.Connection, key: str | None, year: int | None, template: str | None, scope: str) -> int | None:
+        """Mark the current return of one department, form, year and scope
+        (a project, for forms sent one per project); returns its receipt."""
         best: tuple[tuple[str, int], int, int] | None = None
-        for receipt, form, sent_at, outcome, accepted in db.execute(self._CANDIDATES, (key, year, template)).fetchall():
+        for receipt, form, sent_at, outcome, accepted in db.execute(self._CANDIDATES, (key, year, template, scope)).fetchall():
             if outcome not in ("stored", "duplicate") and accepted is None:
                 continue
             rank = self.rank(sent_at, accepted, receipt)
             if best is None or rank > best[0]:
                 best = (rank, receipt, form)
         if best is None:
-            db.execute("UPDATE forms SET current = 0, superseded_by = NULL WHERE department_key = ? AND year IS ? AND template_id IS ?", (key, year, template))
+            db.execute(
+                "UPDATE forms SET current = 0, superseded_by = NULL WHERE department_key = ? AND year IS ? AND template_id IS ? AND scope = ?",
+                (key, year, template, scope),
+            )
             return None
         _, receipt, form = best
         db.execute(
-            "UPDATE forms SET current = 0, superseded_by = ? WHERE department_key = ? AND year IS ? AND template_id IS ? AND id != ?",
-            (form, key, year, template, form),
+            "UPDATE forms SET current = 0, superseded_by = ? WHERE department_key = ? AND year IS ? AND template_id IS ? AND scope = ? AND id != ?",
+            (form, key, year, template, scope, form),
         )
         db.execute("UPDATE forms SET current = 1, superseded_by = NULL, receipt = ? WHERE id = ?", (receipt, form))
         return receipt
@@ -812,7 +833,8 @@ class Store:
                     code="not-a-form",
                 )
             db.execute("INSERT INTO accepts (receipt, at) VALUES (?, ?)", (receipt, max(now(), found.sent_at)))
-            self._settle(db, found.department_key, found.year, found.template_id)
+            (scope,) = db.execute("SELECT scope FROM forms WHERE id = ?", (found.form,)).fetchone()
+            self._settle(db, found.department_key, found.year, found.template_id, scope)
         accepted = self.receipt(receipt)
         assert accepted is not None
         return accepted
@@ -845,7 +867,7 @@ class Store:
     _FORM = (
         "SELECT f.id, f.sha256, f.department, f.department_key, f.code, f.year, f.form_id, f.template_id, f.template_version,"
         " f.data, f.errors, f.warnings, f.superseded_by, coalesce(r.sent_at, f.received_at), f.current, f.receipt,"
-        " coalesce(r.name, i.file_name), coalesce(r.source, i.source)"
+        " coalesce(r.name, i.file_name), coalesce(r.source, i.source), f.scope"
         " FROM forms f JOIN inputs i USING (sha256) LEFT JOIN receipts r ON r.id = f.receipt"
     )
 
@@ -923,11 +945,12 @@ class Store:
         """Held returns still awaiting the officer: not accepted, and sent
         after the department's current return (or with none current)."""
         out = []
-        currents: dict[tuple[str | None, int | None, str | None], tuple[str, int] | None] = {}
+        currents: dict[tuple[str | None, int | None, str | None, str], tuple[str, int] | None] = {}
+        scopes = dict(self.db.execute("SELECT id, scope FROM forms").fetchall())
         for r in self.receipts(outcome="held"):
             if r.accepted_at is not None or (year is not None and r.year not in (year, None)):
                 continue
-            group = (r.department_key, r.year, r.template_id)
+            group = (r.department_key, r.year, r.template_id, scopes.get(r.form, ""))
             if group not in currents:
                 currents[group] = self._current_rank(*group)
             best = currents[group]
@@ -935,13 +958,19 @@ class Store:
                 out.append(r)
         return out
 
-    def _current_rank(self, key: str | None, year: int | None, template: str | None) -> tuple[str, int] | None:
+    def _current_rank(self, key: str | None, year: int | None, template: str | None, scope: str) -> tuple[str, int] | None:
         row = self.db.execute(
             "SELECT r.id, r.sent_at, (SELECT max(a.at) FROM accepts a WHERE a.receipt = r.id) FROM forms f JOIN receipts r ON r.id = f.receipt"
-            " WHERE f.current = 1 AND f.department_key = ? AND f.year IS ? AND f.template_id IS ?",
-            (key, year, template),
+            " WHERE f.current = 1 AND f.department_key = ? AND f.year IS ? AND f.template_id IS ? AND f.scope = ?",
+            (key, year, template, scope),
         ).fetchone()
         return self.rank(row[1], row[2], row[0]) if row else None
+
+    @_guarded
+    def scope_of(self, form: int | None) -> str:
+        """The scope (a project's name, or '') of a stored form."""
+        row = self.db.execute("SELECT scope FROM forms WHERE id = ?", (form,)).fetchone()
+        return row[0] if row else ""
 
     @_guarded
     def content(self, sha256: str) -> bytes | None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
+
+from pydantic import BaseModel
 
 from xlsxform.errors import FormDataError
-from xlsxform.form.model import describe
 
 _PYDANTIC_ZH = {
     "missing": "必须填写",
@@ -31,11 +32,11 @@ SHOWN = 3
 """Faults of one piece of data named in its one-line error, at most."""
 
 
-def form_data_error(exc: Any, what_zh: str, what_en: str, path: str | Path | None = None) -> FormDataError:
+def form_data_error(exc: Any, what_zh: str, what_en: str, path: str | Path | None, model: type[BaseModel]) -> FormDataError:
     """A pydantic ValidationError as one line: the first faults, each with the
     form's own label for the field, and how many there are."""
     faults = exc.errors()[:SHOWN]
-    zh = "；".join(_fault_zh(describe(f["loc"]), _PYDANTIC_ZH.get(f["type"], f["msg"]).format(**f.get("ctx") or {})) for f in faults)
+    zh = "；".join(_fault_zh(describe(f["loc"], model), _PYDANTIC_ZH.get(f["type"], f["msg"]).format(**f.get("ctx") or {})) for f in faults)
     en = "; ".join(f"{'.'.join(map(str, f['loc'])) or '-'}: {f['msg']}" for f in faults)
     count = exc.error_count()
     more_zh, more_en = (f"（共 {count} 处）", f" ({count} in all)") if count > len(faults) else ("", "")
@@ -44,3 +45,20 @@ def form_data_error(exc: Any, what_zh: str, what_en: str, path: str | Path | Non
 
 def _fault_zh(label: str, reason: str) -> str:
     return f"“{label}”{reason}" if label else reason
+
+
+def describe(loc: tuple[str | int, ...], model: type[BaseModel]) -> str:
+    """A validation error's location in the form's words:
+    ('key_tasks', 0, 'funds') is 年度重点工作任务第1项的拟投入的资金（万元）."""
+    current: type[BaseModel] | None = model
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"第{part + 1}项"
+            continue
+        info = current.model_fields.get(part) if current else None
+        title = info.title if info and info.title else str(part)
+        text = f"{text}的{title}" if text.endswith("项") else title
+        inner = [a for a in (info.annotation, *get_args(info.annotation)) if isinstance(a, type)] if info else []
+        current = next((a for a in inner if issubclass(a, BaseModel)), None)
+    return text

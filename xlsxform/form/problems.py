@@ -1,7 +1,10 @@
 """Problems found in a form, as data: severity, stable code, cell, field, value.
 
 Codes are stable identifiers that programs may rely on; the messages are
-templates in Chinese and English filled from the problem's parameters.
+templates in Chinese and English filled from the problem's parameters.  The
+catalogue below holds the codes every form shares (how cells are read, the
+parts of tables and indicator tables); each form's own rules bring their
+codes and messages in its spec, and a problem of one carries them along.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 
@@ -56,35 +60,30 @@ CATALOGUE: dict[str, tuple[Severity, str, str]] = {
         "“{label}”中的公式“{value}”无法计算，请直接填写数值",
         "the formula '{value}' in {label} cannot be worked out; type the value instead",
     ),
-    "r1-budget-unbalanced": (
+    "computed-mismatch": (
         Severity.ERROR,
-        "部门预算支出合计 {left} 万元（基本支出+项目支出）与收入来源合计 {right} 万元（财政拨款+其他资金）不相等",
-        "expenses {left} (basic + project) differ from income {right} (fiscal + other funds)",
+        "“{label}”填写为 {value}，按计算应为 {expected}",
+        "{label} says {value}, but works out as {expected}",
     ),
-    "r2-task-funds-exceed-project": (
+    "not-a-choice": (
         Severity.ERROR,
-        "年度重点工作任务拟投入资金合计 {left} 万元超过项目支出 {right} 万元",
-        "key task funds total {left}, more than project expenses {right}",
+        "“{label}”应从列表中选择（{choices}），实际为“{value}”",
+        "{label} must be one of {choices}, found '{value}'",
     ),
-    "r3-development-unbalanced": (
+    "not-a-date": (
         Severity.ERROR,
-        "事业发展性支出合计 {left} 万元与按预算级次划分合计 {right} 万元不相等",
-        "development spending {left} differs from its split by level {right}",
-    ),
-    "r4-development-exceeds-project": (
-        Severity.WARNING,
-        "事业发展性支出合计 {left} 万元超过项目支出 {right} 万元，请核实",
-        "development spending {left} is more than project expenses {right}; please confirm",
+        "“{label}”应为日期，实际为“{value}”",
+        "{label} must be a date, found '{value}'",
     ),
     "indicator-value-missing": (
         Severity.ERROR,
-        "三级指标“{name}”缺少指标值",
-        "the indicator '{name}' has no value",
+        "{row_label}“{name}”缺少{label}",
+        "the indicator '{name}' has no {label}",
     ),
     "indicator-name-missing": (
         Severity.ERROR,
-        "指标值“{text}”缺少三级指标名称",
-        "the value '{text}' has no indicator name",
+        "“{text}”所在行缺少{row_label}名称",
+        "the row of '{text}' has no {row_label}",
     ),
     "indicator-group-unclear": (
         Severity.WARNING,
@@ -93,7 +92,7 @@ CATALOGUE: dict[str, tuple[Severity, str, str]] = {
     ),
     "indicator-level-missing": (
         Severity.ERROR,
-        "三级指标“{name}”不在任何一级、二级指标之下，请把它移到相应的二级指标行内",
+        "指标“{name}”不在任何一级、二级指标之下，请把它移到相应的二级指标行内",
         "the indicator '{name}' is under no first- or second-level indicator; move it into its group",
     ),
     "indicator-level-unknown": (
@@ -103,7 +102,7 @@ CATALOGUE: dict[str, tuple[Severity, str, str]] = {
     ),
     "level1-without-indicator": (
         Severity.ERROR,
-        "一级指标“{level1}”下至少需要填写一个三级指标",
+        "“{level1}”下至少需要填写一个指标",
         "'{level1}' needs at least one third-level indicator",
     ),
     "task-part-missing": (
@@ -168,23 +167,28 @@ class Problem:
     field: str | None = None
     value: Any = None
     params: dict[str, Any] = dataclasses.field(default_factory=dict, compare=False)
+    defined: tuple[Severity, str, str] | None = dataclasses.field(default=None, compare=False, repr=False)
+    """Severity and message templates of a code a spec defines (a form's own rule)."""
 
     def __post_init__(self) -> None:
-        if self.code not in CATALOGUE:
-            raise KeyError(f"unknown problem code {self.code!r}")
+        if self.code not in CATALOGUE and self.defined is None:
+            found = built_in_rules().get(self.code)
+            if found is None:
+                raise KeyError(f"unknown problem code {self.code!r}")
+            object.__setattr__(self, "defined", found)
 
     @property
     def severity(self) -> Severity:
-        return CATALOGUE[self.code][0]
+        return (self.defined or CATALOGUE[self.code])[0]
 
     def message(self, lang: str = "zh") -> str:
         """The problem in words, Chinese by default."""
-        _, zh, en = CATALOGUE[self.code]
-        return (zh if lang == "zh" else en).format(**{"value": self.value, **self.params})
+        _, zh, en = self.defined or CATALOGUE[self.code]
+        return (zh if lang == "zh" else en).format_map(_Params({"value": self.value, **self.params}, self.code))
 
     def at(self, cell: str | None) -> Problem:
         """The same problem placed on a cell."""
-        return Problem(self.code, cell, self.field, self.value, self.params)
+        return dataclasses.replace(self, cell=cell)
 
     def to_dict(self, lang: str = "zh") -> dict[str, Any]:
         return {
@@ -195,6 +199,59 @@ class Problem:
             "value": None if self.value is None else str(self.value),
             "message": self.message(lang),
         }
+
+
+@cache
+def built_in_rules() -> dict[str, tuple[Severity, str, str]]:
+    """The codes the built-in forms' specs define, with their messages."""
+    from xlsxform.spec.generate import BUILT_IN
+    from xlsxform.spec.layout import load_spec
+
+    found: dict[str, tuple[Severity, str, str]] = {}
+    for form_id in BUILT_IN:
+        try:
+            spec = load_spec(form_id)
+        except Exception:
+            continue
+        for rule in spec.checks.rules:
+            found.setdefault(rule.code, (Severity(rule.severity), rule.zh, rule.en))
+        for cell in spec.computed():
+            if cell.code != "computed-mismatch":
+                found.setdefault(cell.code, (Severity.ERROR, cell.zh, cell.en))
+    return found
+
+
+class _Params(dict[str, Any]):
+    """Message parameters; a name a template does not get stays visible as
+    {name}; labels not given are the built-in spec's that defines the code."""
+
+    def __init__(self, params: dict[str, Any], code: str) -> None:
+        super().__init__(params)
+        self.code = code
+
+    def __missing__(self, key: str) -> Any:
+        if key == "labels":
+            return _BuiltInLabels(self.code)
+        return "{" + key + "}"
+
+
+class _BuiltInLabels(dict[str, str]):
+    def __init__(self, code: str) -> None:
+        super().__init__()
+        self.code = code
+
+    def __missing__(self, path: str) -> str:
+        from xlsxform.spec.generate import BUILT_IN
+        from xlsxform.spec.layout import load_spec
+
+        for form_id in BUILT_IN:
+            try:
+                spec = load_spec(form_id)
+            except Exception:
+                continue
+            if any(rule.code == self.code for rule in spec.checks.rules):
+                return spec.label_of(path)
+        return path
 
 
 def has_errors(problems: list[Problem]) -> bool:

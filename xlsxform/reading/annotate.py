@@ -54,7 +54,8 @@ from xlsxform.form import amounts
 from xlsxform.form.problems import Problem, Severity
 from xlsxform.reading.reader import ReadResult, read
 from xlsxform.safety import gate
-from xlsxform.spec.layout import Spec, load_spec
+from xlsxform.spec import expr
+from xlsxform.spec.layout import ExprCell, Spec, load_spec
 from xlsxform.workbook.marks import Annotator, CellLink, Flagged, Safety
 from xlsxform.workbook.text import display_text
 
@@ -231,20 +232,22 @@ def _heading(reading: ReadResult | None, problems: Sequence[Problem], safety: Sa
 
 
 def _sum_rules(spec: Spec) -> dict[str, list[str]]:
-    """Each sum rule's code and the fields it adds up, with the form's own
-    totals of either side (支出合计 and 收入合计 for R1)."""
-    totals = {
-        tuple(cell.sum): cell.name
+    """Each rule's code and the fields its expression reads, with the form's
+    own cells that work out either side (支出合计 and 收入合计 for R1)."""
+    named = {
+        expr.parse(cell.expr): cell.name
         for section in spec.sections
         for row in getattr(section, "rows", [])
         for cell in row
-        if isinstance(getattr(cell, "sum", None), list) and isinstance(getattr(cell, "name", None), str)
+        if isinstance(cell, ExprCell) and cell.name
     }
-    checks = getattr(spec, "checks", None)
     rules = {}
-    for rule in getattr(checks, "sums", []):
-        sides = [totals[tuple(side)] for side in (rule.left, rule.right) if tuple(side) in totals]
-        rules[rule.code] = [*rule.left, *rule.right, *sides]
+    for rule in spec.checks.rules:
+        if rule.each:
+            continue  # a rule on each row of a table is marked on that row's cell
+        node = expr.parse(rule.check)
+        sides = [named[side] for side in node.args if side in named] if node.is_comparison else []
+        rules[rule.code] = [*dict.fromkeys(node.paths()), *sides]
     return rules
 
 

@@ -10,30 +10,36 @@ placed on the cell the department has to fix.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from xlsxform.checking.rules import check, level1_field, total
+from xlsxform.checking.rules import check, level1_field, values
 from xlsxform.errors import NotThisFormError, UnreadableWorkbookError, XlsxformError
 from xlsxform.form import amounts
-from xlsxform.form.model import COUNT_MAXIMUM, Form, Indicator, Task, field_at
 from xlsxform.form.problems import Problem, has_errors
+from xlsxform.form.types import COUNT_MAXIMUM, FormData
 from xlsxform.reading import formula
+from xlsxform.reading.recognise import recognise
+from xlsxform.reading.values import ERROR_VALUES, as_date, as_number, as_percent, split_numbered, title_year
 from xlsxform.safety import gate
+from xlsxform.spec import expr
+from xlsxform.spec.generate import model_of
 from xlsxform.spec.layout import (
     IDENTITY_PREFIX,
     IDENTITY_SHEET,
     NAME_PREFIX,
-    WIDTH,
+    NUMERIC,
+    Column,
+    ExprCell,
     FieldCell,
     FixedSection,
     IndicatorSection,
     LabelCell,
     NoteSection,
     Spec,
-    SumCell,
     TableSection,
     TitleSection,
     field_name,
@@ -44,11 +50,8 @@ from xlsxform.spec.layout import (
     total_name,
 )
 from xlsxform.workbook import xls
-from xlsxform.workbook.grid import Grid, Value, read_grid
+from xlsxform.workbook.grid import Grid, Value, read_grid, sheet_names
 from xlsxform.workbook.text import CONTROL, display_text
-
-ERROR_VALUES = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "Err:502", "Err:504", "Err:508", "Err:522"})
-"""What a cell shows when its formula failed (LibreOffice's Err:NNN included)."""
 
 MAX_ROWS = 2000
 MARGIN_COLUMNS = 5
@@ -58,47 +61,117 @@ MAX_OUTSIDE = 10
 """No real form is longer; the reader never looks further down."""
 
 
+T = TypeVar("T", bound=FormData)
+
+
 @dataclass
 class ReadResult:
     """What a workbook said, and what is wrong with it."""
 
     path: str
-    form: Form
+    form: FormData
+    """The data, as the spec's model (for the first form, :class:`xlsxform.Form`)."""
     problems: list[Problem]
     cells: dict[str, str] = field(repr=False)
     """Where each field was read: field path to cell (绩效目标表!C5)."""
     identity: dict[str, str] = field(default_factory=dict)
     """What the file says it is (template_id, template_version, year,
     department, form_id), when xlsxform rendered it."""
+    form_id: str = ""
+    """The id of the spec it was read as (city-department-performance, …)."""
+    sheet: str = ""
+    """The sheet it was read from."""
 
     @property
     def ok(self) -> bool:
         """True when no problem is an error (warnings allowed)."""
         return not has_errors(self.problems)
 
+    def form_as(self, model: type[T]) -> T:
+        """The data as one form's generated class, for typed access:
+        ``result.form_as(SelfEvaluation).funds.rate``.  Raises TypeError when
+        the workbook was read as another form."""
+        if not isinstance(self.form, model):
+            raise TypeError(f"read as {type(self.form).__name__} ({self.form_id}), not {model.__name__}")
+        return self.form
 
-def read(path: str | Path, *, spec: Spec | None = None) -> ReadResult:
+
+def known_specs(extra: Sequence[Spec] = ()) -> list[Spec]:
+    """The forms a workbook may hold: ``extra`` (a --spec variant) first, then the built-in ones."""
+    from xlsxform.spec.generate import BUILT_IN
+
+    specs = list(extra)
+    return specs + [s for s in (load_spec(form_id) for form_id in BUILT_IN) if s.form.id not in {x.form.id for x in specs}]
+
+
+def read(path: str | Path, *, spec: Spec | None = None, specs: Sequence[Spec] = ()) -> ReadResult:
     """Read and check one filled workbook.
+
+    With ``spec`` the workbook is read as that form.  Without it, the form is
+    recognised among ``specs`` and the built-in forms, by the identity inside
+    or else by the labels (ReadResult.form_id says which); a workbook that is
+    none of them is read as the first form, which names what is missing.
 
     Raises :class:`~xlsxform.errors.UnreadableWorkbookError` when the file
     cannot be opened and :class:`~xlsxform.errors.NotThisFormError` when it
     is not this form; everything else is reported as a problem.
     """
-    spec = spec or load_spec()
     # Before any spreadsheet library sees a byte: refuses (RefusedFileError)
     # what is hostile, broken or not a workbook; an OLE2 file it lets
     # through is an .xls.
     kind = gate.inspect(path)
-    grid_of = xls.read_grid if kind.format == "xls" else read_grid  # .xls (Excel 97-2003) or .xlsx
-    grid = grid_of(
+    if spec is not None:
+        return _read_grid(path, spec, _grid(path, kind.format, spec.form.sheet, spec.width))
+    candidates = known_specs(specs)
+    grid = _grid(path, kind.format, candidates[0].form.sheet, max(s.width for s in candidates))
+    found = recognise(grid, candidates) or candidates[0]
+    return _read_grid(path, found, _narrowed(grid, found.width))
+
+
+def read_workbook(path: str | Path, *, spec: Spec | None = None, specs: Sequence[Spec] = ()) -> list[ReadResult]:
+    """Every form a workbook holds, one per sheet (a department's projects,
+    one sheet each); sheets that hold no known form are left out.  A workbook
+    with one sheet, or none recognised, reads as :func:`read` does."""
+    kind = gate.inspect(path)
+    names = (xls.sheet_names if kind.format == "xls" else sheet_names)(path)
+    if len(names) <= 1:
+        return [read(path, spec=spec, specs=specs)]
+    candidates = [spec] if spec is not None else known_specs(specs)
+    widest = max(s.width for s in candidates)
+    results = []
+    for name in names:
+        grid = _grid(path, kind.format, name, widest)
+        found = recognise(grid, candidates)
+        if found is not None:
+            results.append(_read_grid(path, found, _narrowed(grid, found.width)))
+    return results or [read(path, spec=spec, specs=specs)]
+
+
+def _grid(path: str | Path, file_format: str, sheet: str, width: int) -> Grid:
+    grid_of = xls.read_grid if file_format == "xls" else read_grid  # .xls (Excel 97-2003) or .xlsx
+    return grid_of(
         path,
-        preferred_sheet=spec.form.sheet,
+        preferred_sheet=sheet,
         max_rows=MAX_ROWS,
-        max_cols=WIDTH + 1 + MARGIN_COLUMNS,
+        max_cols=width + 1 + MARGIN_COLUMNS,
         name_prefix=NAME_PREFIX,
         identity_sheet=IDENTITY_SHEET,
         identity_prefix=IDENTITY_PREFIX,
     )
+
+
+def _narrowed(grid: Grid, width: int) -> Grid:
+    """The grid cut to a narrower form's columns (and its margin)."""
+    limit = width + 1 + MARGIN_COLUMNS
+    if all(col <= limit for _, col in grid.cells):
+        return grid
+    cells = {key: value for key, value in grid.cells.items() if key[1] <= limit}
+    narrowed = Grid(grid.name, cells, max((r for r, _ in cells), default=0), grid.names, grid.identity)
+    narrowed.cached = grid.cached  # type: ignore[method-assign]
+    return narrowed
+
+
+def _read_grid(path: str | Path, spec: Spec, grid: Grid) -> ReadResult:
     try:
         return _Reader(spec, grid, str(path)).read()
     except XlsxformError:
@@ -116,9 +189,11 @@ class _Reader:
         self.spec, self.grid, self.path = spec, grid, path
         self.problems: list[Problem] = []
         self.cells: dict[str, str] = {}
-        self.data: dict[str, Any] = {"budget": {}}
-        self.written_totals: list[tuple[str, list[str], Value, str]] = []
-        """Totals the file states as plain numbers: name, parts, value, cell."""
+        self.data: dict[str, Any] = {}
+        self.written_totals: list[tuple[str, str, Value, str]] = []
+        """Totals the file states as plain numbers: name, expression, value, cell."""
+        self.pending: list[ExprCell] = []
+        """Computed fields whose formula has no cached value: worked out from the data."""
         self.formula_totals = False
         """Whether the sheet totals with formulas, which skip numbers typed as text."""
         self.text_numbers: list[Problem] = []
@@ -142,7 +217,10 @@ class _Reader:
                     self._table(section, first, last)
                 case IndicatorSection():
                     self._indicators(section, first, last)
-        form = Form.model_validate(self.data)
+        for cell in self.pending:
+            found = expr.evaluate(expr.parse(cell.expr), values(self.data))
+            self._set(cell.field, amounts.canonical(found) if isinstance(found, Decimal) else None)
+        form = model_of(self.spec).model_validate(self.data)
         self._check_written_totals(form)
         self._check_identity(form)
         if self.formula_totals:
@@ -150,15 +228,15 @@ class _Reader:
         unreadable = frozenset(p.field for p in self.problems if p.field)
         self.problems += [self._place(p) for p in check(form, self.spec, unreadable)]
         self.problems = _once(self.problems)
-        return ReadResult(self.path, form, self.problems, self.cells, self.identity)
+        return ReadResult(self.path, form, self.problems, self.cells, self.identity, self.spec.form.id, self.grid.name)
 
     def _check_outside(self, last_row: int) -> None:
         """What was typed right of the form or below it is not read: say where."""
-        outside = [(r, c) for (r, c) in self.grid.cells if c > WIDTH + 1 or r > last_row]
+        outside = [(r, c) for (r, c) in self.grid.cells if c > self.spec.width + 1 or r > last_row]
         for row, col in sorted(outside)[:MAX_OUTSIDE]:
-            self.problems.append(Problem("outside-form", cell=self.grid.ref(row, col), value=self.grid.get(row, col).value))
+            self.problems.append(Problem("outside-form", cell=self.grid.ref(row, col), value=self.grid.cells[(row, col)].value))
 
-    def _check_identity(self, form: Form) -> None:
+    def _check_identity(self, form: FormData) -> None:
         """A file made for one department (or year, or template) that says another."""
         claims = [
             ("template_id", self.spec.form.id, "template-mismatch", None),
@@ -176,12 +254,13 @@ class _Reader:
         """Each section found, in spec order, with its first and last row."""
         column_a = [(r, normalise_label(v.value)) for (r, c), v in sorted(self.grid.cells.items()) if c == 1]
         # The title is the cell naming the form, the year written anywhere in it.
-        title = re.compile(re.escape(normalise_label(self.spec.form.name)))
+        title = re.compile("|".join(re.escape(normalise_label(n)) for n in [self.spec.form.name, *self.spec.form.aliases]))
         starts: list[tuple[Any, int]] = []
         after = 0
         missing: list[str] = []
-        named = [self.names.get(section_name(i)) for i in range(len(self.spec.sections))]
-        if all(named):
+        found = [self.names.get(section_name(i)) for i in range(len(self.spec.sections))]
+        named = [box for box in found if box is not None]
+        if len(named) == len(found):
             # A section runs to the next one's start: rows inserted at a
             # boundary belong to the part above, as they look to a person.
             firsts = [box[0] for box in named]
@@ -245,19 +324,31 @@ class _Reader:
                     case LabelCell() if col > 2 and found and normalise_label(found.value) != normalise_label(cell.label):
                         self.problems.append(Problem("label-changed", cell=ref, value=found.value, params={"expected": cell.label}))
                     case FieldCell():
-                        self._field(cell, row, col)
-                    case SumCell():
+                        self._field(cell.field, row, col)
+                    case ExprCell() if cell.field:
+                        if found and found.is_formula and self.grid.cached(row, col) is None:
+                            self.cells[cell.field] = ref
+                            self.pending.append(cell)
+                        else:
+                            self._field(cell.field, row, col)
+                    case ExprCell():
                         self.cells[cell.name] = ref
                         self.formula_totals |= bool(found and found.is_formula)
                         if found and not found.is_formula:
-                            self.written_totals.append((cell.name, cell.sum, found, ref))
+                            self.written_totals.append((cell.name, cell.expr, found, ref))
                 col += cell.span
 
     def _row_of(self, cells: list[Any], expected: int, first: int, last: int, used: set[int]) -> int | None:
         """The row holding a spec row: by the name of a field in it, else by its
         first label, else by position."""
         for cell in cells:
-            name = field_name(cell.field) if isinstance(cell, FieldCell) else total_name(cell.name) if isinstance(cell, SumCell) else None
+            name = (
+                field_name(cell.field)
+                if isinstance(cell, FieldCell) or (isinstance(cell, ExprCell) and cell.field)
+                else total_name(cell.name)
+                if isinstance(cell, ExprCell)
+                else None
+            )
             if name in self.names:
                 return self.names[name][0]
         head = cells[0]
@@ -266,18 +357,29 @@ class _Reader:
         want = normalise_label(head.label)
         return next((r for r in range(first, last + 1) if r not in used and self._label(r, 2) == want), None)
 
-    def _field(self, cell: FieldCell, row: int, col: int) -> None:
-        self.cells[cell.field] = self.grid.ref(row, col)
-        title, kind = field_at(cell.field)
-        value = self._scalar(row, col, kind, cell.field, title)
-        if cell.numbered is not None:
-            self._set(cell.field, split_numbered(value or "", cell.numbered))
+    def _field(self, path: str, row: int, col: int) -> None:
+        self.cells[path] = self.grid.ref(row, col)
+        field = self.spec.fields[path]
+        value = self._scalar(row, col, field.type, path, field.label, field.choices)
+        if field.type == "lines":
+            self._set(path, split_numbered(value or "", field.numbered or ""))
         else:
-            self._set(cell.field, "" if value is None and kind == "text" else value)
+            self._set(path, "" if value is None and field.type in {"text", "choice"} else value)
+
+    def _columns(self, columns: list[Column], row: int, first_col: int, path: str) -> dict[str, Any]:
+        """One row of typed columns, read from ``first_col``."""
+        item: dict[str, Any] = {}
+        col = first_col
+        for column in columns:
+            self.cells[f"{path}.{column.field}"] = self.grid.ref(row, col)
+            value = self._scalar(row, col, column.type, f"{path}.{column.field}", column.label, column.choices)
+            item[column.field] = "" if value is None and column.type in {"text", "choice"} else value
+            col += column.span
+        return item
 
     def _table(self, section: TableSection, first: int, last: int) -> None:
         items: list[dict[str, Any]] = []
-        header = normalise_label(section.header[0]) if section.header else None
+        header = normalise_label(section.columns[0].label) if section.header else None
         total_label = normalise_label(section.total.label) if section.total else None
         self.cells[section.field] = self.grid.ref(first, 2)
         for row in range(first, last + 1):
@@ -286,83 +388,84 @@ class _Reader:
                 self.cells[section.field] = self.grid.ref(row + 1, 2)
                 continue
             if section.total and head == total_label:
-                col = section.columns.index(section.total.column) + 2
+                names = [c.field for c in section.columns]
+                col = 2 + sum(c.span for c in section.columns[: names.index(section.total.column)])
                 self.cells[section.total.name] = self.grid.ref(row, col)
                 found = self.grid.get(row, col)
                 self.formula_totals |= bool(found and found.is_formula)
                 if found and not found.is_formula:
-                    parts = [f"{section.field}[*].{section.total.column}"]
-                    self.written_totals.append((section.total.name, parts, found, self.grid.ref(row, col)))
+                    self.written_totals.append((section.total.name, f"sum({section.field}[*].{section.total.column})", found, self.grid.ref(row, col)))
                 continue
-            if all(self.grid.get(row, c) is None for c in range(2, WIDTH + 2)):
+            if all(self.grid.get(row, c) is None for c in range(2, self.spec.width + 2)):
                 continue
-            path = f"{section.field}[{len(items)}]"
-            item: dict[str, Any] = {}
-            for col, name in enumerate(section.columns, 2):
-                self.cells[f"{path}.{name}"] = self.grid.ref(row, col)
-                title, kind = field_at(name, Task)
-                value = self._scalar(row, col, kind, f"{path}.{name}", title)
-                item[name] = "" if value is None and kind == "text" else value
-            items.append(item)
+            items.append(self._columns(section.columns, row, 2, f"{section.field}[{len(items)}]"))
         self.data[section.field] = items
 
     def _indicators(self, section: IndicatorSection, first: int, last: int) -> None:
-        level1s = {normalise_label(g.level1): g.level1 for g in section.framework}
-        level2s = {normalise_label(l2): l2 for g in section.framework for l2 in g.level2}
-        level2s |= {normalise_label(alias): name for alias, name in section.level2_aliases.items()}
-        header = normalise_label(section.header[0])
-        items: list[Indicator] = []
-        level1 = level2 = ""
-        groups = self._named_groups(section, level1s, level2s)
+        depth = len(section.levels)
+        known = [{normalise_label(n): n for n in section.names_at(d)} | {normalise_label(a): t for a, t in section.group_aliases.items()} for d in range(depth)]
+        if section.framework is None:
+            known = [{normalise_label(a): t for a, t in section.group_aliases.items()} for _ in range(depth)]
+        header = normalise_label(section.levels[0].label)
+        items: list[dict[str, Any]] = []
+        levels = [""] * depth
+        level_refs = [""] * depth
+        groups = self._named_groups(section, known)
+        content = range(2 + depth, self.spec.width + 2)
         for row in range(first, last + 1):
             if row == first and self._label(row, 2) == header:
                 continue
             if row in groups:
-                level1, level2, level1_row, level2_row = groups[row]
-                self.cells.setdefault(level1_field(section.field, level1), self.grid.ref(level1_row, 2))
-                level2_ref = self.grid.ref(level2_row, 3)
+                names, tops = groups[row]
+                levels = list(names)
+                level_refs = [self.grid.ref(top, 2 + d) for d, top in enumerate(tops)]
+                self.cells.setdefault(level1_field(section.field, levels[0]), level_refs[0])
             else:
                 labelled = False
-                if found := self._level(row, 2, level1s):
-                    level1, labelled = found, True
-                    self.cells.setdefault(level1_field(section.field, level1), self.grid.ref(row, 2))
-                if found := self._level(row, 3, level2s):
-                    level2, labelled = found, True
-                    level2_ref = self.grid.ref(row, 3)
-                if groups and not labelled and level2 and (self.grid.get(row, 4) or self.grid.get(row, 5)):
+                for d in range(depth):
+                    if found := self._level(row, 2 + d, known[d]):
+                        levels[d], labelled = found, True
+                        level_refs[d] = self.grid.ref(row, 2 + d)
+                        if d == 0:
+                            self.cells.setdefault(level1_field(section.field, found), level_refs[0])
+                if groups and not labelled and levels[-1] and any(self.grid.get(row, c) for c in content):
                     # A row inserted just above a group's first row: it belongs
                     # to no group's merged label, so say which one it was read as.
-                    params = {"level1": level1, "level2": level2}
-                    self.problems.append(Problem("indicator-group-unclear", cell=self.grid.ref(row, 4), value=level2, params=params))
-            if self.grid.get(row, 4) is None and self.grid.get(row, 5) is None:
+                    params = {"level1": levels[0], "level2": levels[-1]}
+                    self.problems.append(Problem("indicator-group-unclear", cell=self.grid.ref(row, 2 + depth), value=levels[-1], params=params))
+            if all(self.grid.get(row, c) is None for c in content):
                 continue
             path = f"{section.field}[{len(items)}]"
-            self.cells[f"{path}.level1"] = self.grid.ref(row, 2)
-            self.cells[f"{path}.level2"] = level2_ref if level2 else self.grid.ref(row, 3)
-            title = field_at("name", Indicator)[0], field_at("value", Indicator)[0]
-            texts = [self._scalar(row, col, "text", f"{path}.{part}", label) or "" for col, part, label in ((4, "name", title[0]), (5, "value", title[1]))]
-            self.cells[f"{path}.name"] = self.grid.ref(row, 4)
-            self.cells[f"{path}.value"] = self.grid.ref(row, 5)
-            items.append(Indicator(level1=level1, level2=level2, name=texts[0], value=texts[1]))
-        for group in section.framework:
-            self.cells.setdefault(level1_field(section.field, group.level1), self.grid.ref(first, 1))
+            item: dict[str, Any] = {}
+            for d, level in enumerate(section.levels):
+                last_level = d == depth - 1
+                self.cells[f"{path}.{level.field}"] = level_refs[d] if last_level and levels[d] else self.grid.ref(row, 2 + d)
+                item[level.field] = levels[d]
+            items.append(item | self._columns(section.columns, row, 2 + depth, path))
+        for group in section.top_groups():
+            self.cells.setdefault(level1_field(section.field, group), self.grid.ref(first, 1))
         self.data[section.field] = items
 
-    def _named_groups(self, section: IndicatorSection, level1s: dict[str, str], level2s: dict[str, str]) -> dict[int, tuple[str, str, int, int]]:
-        """Rows of each 二级 group by its defined name: row to (一级, 二级, first
-        row of the 一级 group, first row of the 二级 group).  The levels are
+    def _named_groups(self, section: IndicatorSection, known: list[dict[str, str]]) -> dict[int, tuple[tuple[str, ...], tuple[int, ...]]]:
+        """Rows of each last-level group by its defined name: row to (the
+        groups' names, the first row of each level's group).  The names are
         what the group's label cells say (a department may pick another from
         the list), or the framework's when the cell is empty."""
-        rows: dict[int, tuple[str, str, int, int]] = {}
-        for i, group in enumerate(section.framework, 1):
-            boxes = [self.names.get(group_name(section.field, i, j)) for j in range(1, len(group.level2) + 1)]
-            if not all(boxes):
-                return {}
-            top = min(box[0] for box in boxes)
-            level1 = self._level(top, 2, level1s) or group.level1
-            for level2, box in zip(group.level2, boxes, strict=False):
-                level2 = self._level(box[0], 3, level2s) or level2
-                rows |= {row: (level1, level2, top, box[0]) for row in range(box[0], box[2] + 1)}
+        leaves = section.leaves()
+        boxes = [self.names.get(group_name(section.field, *place)) for place, _ in leaves]
+        if not leaves or not all(boxes):
+            return {}
+        tops: dict[tuple[int, ...], int] = {}
+        for (place, _), box in zip(leaves, boxes, strict=True):
+            assert box is not None
+            for d in range(1, len(place) + 1):
+                tops[place[:d]] = min(tops.get(place[:d], box[0]), box[0])
+        rows: dict[int, tuple[tuple[str, ...], tuple[int, ...]]] = {}
+        for (place, names), box in zip(leaves, boxes, strict=True):
+            assert box is not None
+            firsts = tuple(tops[place[: d + 1]] for d in range(len(place)))
+            read = tuple(self._level(top, 2 + d, known[d]) or names[d] for d, top in enumerate(firsts))
+            rows |= dict.fromkeys(range(box[0], box[2] + 1), (read, firsts))
         return rows
 
     def _level(self, row: int, col: int, known: dict[str, str]) -> str:
@@ -371,7 +474,7 @@ class _Reader:
 
     # -- values -----------------------------------------------------------
 
-    def _scalar(self, row: int, col: int, kind: str, path: str, title: str) -> Any:
+    def _scalar(self, row: int, col: int, kind: str, path: str, title: str, choices: list[str] | tuple[str, ...] = ()) -> Any:
         """A cell's value as the field's kind, or None with a problem recorded."""
         found = self.grid.get(row, col)
         if found is None:
@@ -386,14 +489,25 @@ class _Reader:
         if found.is_error:
             self.problems.append(Problem("cell-error", cell=ref, field=path, value=value, params={"label": title}))
             return None
-        if kind == "text":
+        if kind not in NUMERIC and kind != "date":
             text = display_text(value, found.number_format)
             if CONTROL.search(text):
                 # Not writable back into a workbook: drop them, and say so.
                 self.problems.append(Problem("control-characters", cell=ref, field=path, value=repr(text[:50]), params={"label": title}))
                 text = CONTROL.sub("", text)
+            if kind == "choice" and text and normalise_label(text) not in {normalise_label(c) for c in choices}:
+                self.problems.append(Problem("not-a-choice", cell=ref, field=path, value=text, params={"label": title, "choices": "、".join(choices)}))
+            elif kind == "choice" and text:
+                text = next(c for c in choices if normalise_label(c) == normalise_label(text))
             return text
-        number = _number(value)
+        if kind == "date":
+            day = as_date(value)
+            if day is None:
+                self.problems.append(Problem("not-a-date", cell=ref, field=path, value=display_text(value, found.number_format), params={"label": title}))
+            return day
+        if isinstance(value, str) and not value.strip():
+            return None  # a formula showing nothing (a ratio over nothing)
+        number = as_percent(value) if kind == "percent" else as_number(value)
         if number is None:
             self.problems.append(Problem("not-a-number", cell=ref, field=path, value=value, params={"label": title}))
             return None
@@ -419,7 +533,7 @@ class _Reader:
         if kind == "text":
             return None
         try:
-            return formula.evaluate(self.grid.get(row, col).value, self._lookup(set()))
+            return formula.evaluate(self.grid.cells[(row, col)].value, self._lookup(set()))
         except formula.Unresolved:
             return None
 
@@ -431,7 +545,7 @@ class _Reader:
             if found is None:
                 return None
             if not found.is_formula:
-                number = _number(found.value)
+                number = as_number(found.value)
                 if number is None:
                     raise ValueError(found.value)
                 return number
@@ -439,7 +553,7 @@ class _Reader:
                 raise formula.Unresolved("circular or too deep")
             cached = self.grid.cached(row, col)
             if cached is not None:
-                number = _number(cached)
+                number = as_number(cached)
                 if number is None:
                     raise ValueError(cached)
                 return number
@@ -447,11 +561,12 @@ class _Reader:
 
         return lookup
 
-    def _check_written_totals(self, form: Form) -> None:
+    def _check_written_totals(self, form: FormData) -> None:
         """A total typed as a number must match its recomputed parts."""
-        for _name, parts, found, ref in self.written_totals:
-            expected = total(form, parts)
-            stated = _number(found.value)
+        for _name, expression, found, ref in self.written_totals:
+            worked = expr.evaluate(expr.parse(expression), values(form))
+            expected = amounts.canonical(worked) if isinstance(worked, Decimal) else Decimal(0)
+            stated = as_number(found.value)
             if stated is None or stated != expected:
                 self.problems.append(Problem("total-mismatch", cell=ref, value=found.value, params={"expected": amounts.text(expected)}))
 
@@ -464,13 +579,11 @@ class _Reader:
 
     def _first_part(self, name: str) -> str:
         """Where a total stands when the file has no total row: its first part."""
-        for section in self.spec.sections:
-            if isinstance(section, FixedSection):
-                for row in section.rows:
-                    for cell in row:
-                        if isinstance(cell, SumCell) and cell.name == name:
-                            return cell.sum[0]
-            if isinstance(section, TableSection) and section.total and section.total.name == name:
+        for cell in self.spec.cells():
+            if isinstance(cell, ExprCell) and cell.ref == name:
+                return next(expr.parse(cell.expr).paths(), "")
+        for section in self.spec.tables():
+            if section.total and section.total.name == name:
                 return section.field
         return ""
 
@@ -496,40 +609,3 @@ def _once(problems: list[Problem]) -> list[Problem]:
             seen.add(key)
             unique.append(problem)
     return unique
-
-
-def _number(value: Any) -> Decimal | None:
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        try:
-            return amounts.from_float(value)
-        except ValueError:
-            return None
-    if isinstance(value, str):
-        try:
-            return amounts.parse(value)
-        except ValueError:
-            return None
-    return None
-
-
-_CHINESE_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
-
-
-def title_year(title: str) -> int | None:
-    """The year a title names: 2023年…, …（2025年）, 二〇二五年…"""
-    text = normalise_label(title).translate(_CHINESE_DIGITS)
-    found = re.search(r"(\d{4})年", text) or re.search(r"(?<!\d)(\d{4})(?!\d)", text)
-    year = int(found[1]) if found else None
-    return year if year and 1900 <= year <= 9999 else None
-
-
-def split_numbered(text: str, numbered: str) -> list[str]:
-    """Split '目标1：…⏎目标2：…' into its items; unnumbered text splits by line."""
-    marker = re.escape(numbered).replace(re.escape("{n}"), r"\s*\d+\s*").replace("：", "[：:]")
-    pattern = re.compile(rf"(?:^|\n)\s*{marker}")
-    parts = pattern.split(text) if pattern.search(text) else text.split("\n")
-    return [p.strip() for p in parts if p.strip()]

@@ -635,9 +635,9 @@ def _handlers(part: str, budget: _Budget, limits: Limits, collect: Callable[[str
                     if found is None:
                         column += 1
                         return  # not a reference at all: openpyxl refuses it as damaged
-                    letters, row = found.groups()
+                    letters, digits = found.groups()
                     column = _COLUMNS.get(letters.upper(), MAX_COLUMNS + 1)
-                    row = int(row)
+                    row = int(digits)
                 if row_cells > MAX_COLUMNS:
                     _refuse("cell-outside-grid", f"a row of {part} with more than {MAX_COLUMNS} cells", f"{part} 中一行超过 {MAX_COLUMNS} 个单元格")
                 if column > MAX_COLUMNS or row > MAX_ROWS:
@@ -761,7 +761,7 @@ def _ole2_names(source: BinaryIO, size: int) -> set[str]:
         index, offset = divmod(number, per_sector)
         if index >= len(fat_sectors):
             _refuse("damaged", "OLE2 chain leaves the allocation table", "OLE2 文件结构损坏")
-        return struct.unpack_from("<I", sector(fat_sectors[index]), offset * 4)[0]
+        return int(struct.unpack_from("<I", sector(fat_sectors[index]), offset * 4)[0])
 
     names: set[str] = set()
     visited: set[int] = set()

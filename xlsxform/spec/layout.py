@@ -1,10 +1,12 @@
 """Layout specs: the declarative description of a form, read from templates/.
 
-A spec says which sections the sheet has, in order, what each cell holds (a
-fixed label, a bound model field, a total) and how it looks.  Rendering and
-reading both walk the same spec, so they cannot drift apart.  Loading checks
-the spec against the model: every field bound exactly once, every reference
-known, no two cells on the same spot.
+A spec declares a form's data (typed fields, tables with typed columns,
+indicator tables), where each cell sits on a grid of any width, how it
+looks, and the rules the data must satisfy, as expressions with their
+problem codes and messages.  Rendering, reading, the model and its JSON
+Schema all derive from it, so they cannot drift apart.  Loading checks it:
+every field bound exactly once, every reference known, no two cells on the
+same spot; each fault has a stable code.
 """
 
 from __future__ import annotations
@@ -19,12 +21,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from xlsxform.errors import SpecError, XlsxformError, os_reason
-from xlsxform.form.model import Budget, Form, Task
-from xlsxform.form.problems import CATALOGUE
 from xlsxform.workbook.text import MAX_TEXT
-
-WIDTH = 4
-"""Content columns B-E beside the label column A."""
 
 # Conventions of the workbooks xlsxform renders, which its reader relies on.
 NAME_PREFIX = "xf_"
@@ -45,17 +42,29 @@ def total_name(name: str) -> str:
     return f"total_{name}"
 
 
-def group_name(field: str, level1: int, level2: int) -> str:
-    """The defined name of a 二级 group's rows, numbered from 1 in the framework."""
-    return f"{field}_{level1}_{level2}"
+def group_name(field: str, *indices: int) -> str:
+    """The defined name of an indicator group's rows, by its place in the
+    framework (numbered from 1 at each level): indicators_1_2."""
+    return "_".join([field, *map(str, indices)])
 
 
 IDENTITY_PREFIX = "xlsxform."
 """Keys of the identity (template, year, department, form id) start with this."""
 IDENTITY_SHEET = "_xlsxform"
 LISTS_SHEET = "_lists"
-STYLES = {"title", "label", "total", "text", "amount", "count", "note"}
-"""Styles every spec defines: the renderer picks them by the kind of cell."""
+
+FieldType = Literal["text", "lines", "amount", "number", "count", "percent", "date", "choice"]
+"""text (with max_length), lines (numbered items in one cell), amount (万元,
+Decimal), number (a weight or score, Decimal), count (whole), percent (a
+fraction shown as %), date, choice (one of a list)."""
+NUMERIC = {"amount", "number", "count", "percent"}
+STYLE_OF = {"text": "text", "lines": "text", "choice": "text", "amount": "amount", "number": "number", "count": "count", "percent": "percent", "date": "date"}
+"""The style a field of each type is drawn in unless its cell names another."""
+BASE_STYLES = {"title", "label", "total", "text", "note"}
+"""Styles every spec defines; the styles of its field types come on top."""
+_IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
+_CLASS = re.compile(r"^[A-Z][A-Za-z0-9]*$")
+FIELD_PATH = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*$")
 
 
 class _Spec(BaseModel):
@@ -84,38 +93,87 @@ class Page(_Spec):
 
 
 class Meta(_Spec):
-    id: str
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     version: str
     name: str
     sheet: str = Field(max_length=31)
     title: str
+    model: str = Field("Form", pattern=_CLASS.pattern)
+    """The class name of the form's model (and of its generated module's main class)."""
+    aliases: list[str] = []
+    """Other names of the form that titles may carry."""
+    subject: str | None = None
+    """The field that tells one department's returns of this form apart (a
+    project's name, when a department sends one form per project)."""
+
+
+class FieldSpec(_Spec):
+    """What one field holds: its type, its label (the model's title) and limits."""
+
+    type: FieldType = "text"
+    label: str
+    max_length: int | None = Field(None, ge=1, le=MAX_TEXT)
+    """Characters a text may hold (the template enforces it)."""
+    choices: list[str] = []
+    """The values of a choice, in the order the drop-down lists them."""
+    numbered: str | None = None
+    """For lines: the prefix of each item, with {n} (目标{n}：)."""
+
+
+class Column(FieldSpec):
+    """A typed column of a table or an indicator table."""
+
+    field: str = Field(pattern=_IDENT.pattern)
+    span: int = Field(1, ge=1)
+    required: bool = False
+    """A row with anything in it needs this column (indicator tables)."""
+
+
+class Group(_Spec):
+    """A dotted prefix of field paths (budget. …): a nested part of the model."""
+
+    label: str
+    model: str = Field(pattern=_CLASS.pattern)
 
 
 class LabelCell(_Spec):
     label: str
-    span: int = Field(1, ge=1, le=WIDTH)
+    span: int = Field(1, ge=1)
     total: bool = False
 
 
 class FieldCell(_Spec):
     field: str
-    span: int = Field(1, ge=1, le=WIDTH)
+    span: int = Field(1, ge=1)
     style: str | None = None
-    numbered: str | None = None
-    """For a list of texts in one cell: the prefix of each item, with {n}."""
     min_lines: int = Field(1, ge=1)
     """Lines of room the row keeps when the field is empty."""
-    max_length: int | None = Field(None, ge=1, le=MAX_TEXT)
-    """Characters a text field may hold (the template enforces it)."""
 
 
-class SumCell(_Spec):
-    sum: list[str] = Field(min_length=1)
-    name: str
-    span: int = Field(1, ge=1, le=WIDTH)
+class ExprCell(_Spec):
+    """A cell worked out from others: the template writes the expression as
+    a formula, the reader checks what the file shows against it."""
+
+    expr: str
+    name: str = ""
+    """A name problems may be shown at (a total that is not a field)."""
+    field: str = ""
+    """A computed field: its value is part of the form's data, and a value
+    typed over the formula that differs from the expression is a problem."""
+    span: int = Field(1, ge=1)
+    style: str | None = None
+    code: str = "computed-mismatch"
+    """The problem code when a computed field differs from its expression."""
+    zh: str = ""
+    en: str = ""
+    """Message templates for ``code`` when it is not a built-in one."""
+
+    @property
+    def ref(self) -> str:
+        return self.field or self.name
 
 
-CellSpec = LabelCell | FieldCell | SumCell
+CellSpec = LabelCell | FieldCell | ExprCell
 
 
 class _Section(_Spec):
@@ -137,6 +195,7 @@ class FixedSection(_Section):
     kind: Literal["fixed"]
     rows: list[list[CellSpec]] = Field(min_length=1)
     must_equal: list[tuple[str, str]] = []
+    """Pairs of cells that must hold equal totals; the template marks them red when they differ."""
 
 
 class Total(_Spec):
@@ -146,32 +205,77 @@ class Total(_Spec):
 
 
 class TableSection(_Section):
+    """Rows of items, one per row, each column typed."""
+
     kind: Literal["table"]
-    field: str
-    columns: list[str] = Field(min_length=WIDTH, max_length=WIDTH)
-    header: list[str] | None = None
+    field: str = Field(pattern=_IDENT.pattern)
+    model: str = Field(pattern=_CLASS.pattern)
+    title: str = ""
+    """The list's title in the model (default: the label)."""
+    columns: list[Column] = Field(min_length=1)
+    header: bool = True
+    """Whether a header row of the columns' labels comes first."""
     blank_rows: int = Field(ge=1)
     min_lines: int = Field(1, ge=1)
-    max_length: dict[str, Annotated[int, Field(ge=1, le=MAX_TEXT)]] = {}
     total: Total | None = None
 
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.field == name)
 
-class Level1(_Spec):
-    level1: str
-    level2: list[str] = Field(min_length=1)
+
+class Level(_Spec):
+    field: str = Field(pattern=_IDENT.pattern)
+    label: str
+
+
+class Node(_Spec):
+    """One group of an indicator framework and the groups under it."""
+
+    name: str
+    items: list[str | Node] = []
 
 
 class IndicatorSection(_Section):
-    kind: Literal["indicators"]
-    field: str
-    header: list[str] = Field(min_length=WIDTH, max_length=WIDTH)
-    blank_rows: int = Field(ge=1)
-    max_length: dict[Literal["name", "value"], Annotated[int, Field(ge=1, le=MAX_TEXT)]] = {}
-    framework: list[Level1] = Field(min_length=1)
-    level2_aliases: dict[str, str] = {}
+    """Indicator rows grouped by one to three levels (一级/二级/…): the groups
+    come from a fixed framework, or the department writes them (free)."""
 
-    def level2_of(self, level1: str) -> list[str]:
-        return next((g.level2 for g in self.framework if g.level1 == level1), [])
+    kind: Literal["indicators"]
+    field: str = Field(pattern=_IDENT.pattern)
+    model: str = Field("Indicator", pattern=_CLASS.pattern)
+    title: str = ""
+    levels: list[Level] = Field(min_length=1, max_length=3)
+    columns: list[Column] = Field(min_length=1)
+    blank_rows: int = Field(ge=1)
+    """Rows per group of the last level (free: rows in all)."""
+    framework: list[str | Node] | None = None
+    """The groups, in order; None lets departments write their own."""
+    group_aliases: dict[str, str] = {}
+    """Shortened group names departments write, and what they stand for."""
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.field == name)
+
+    def leaves(self) -> list[tuple[tuple[int, ...], tuple[str, ...]]]:
+        """Every group of the last level: its place (from 1 per level) and its names."""
+        found: list[tuple[tuple[int, ...], tuple[str, ...]]] = []
+
+        def walk(nodes: list[str | Node], place: tuple[int, ...], names: tuple[str, ...]) -> None:
+            for i, node in enumerate(nodes, 1):
+                name, items = (node, []) if isinstance(node, str) else (node.name, node.items)
+                if items:
+                    walk(items, (*place, i), (*names, name))
+                else:
+                    found.append(((*place, i), (*names, name)))
+
+        walk(self.framework or [], (), ())
+        return found
+
+    def top_groups(self) -> list[str]:
+        return [n if isinstance(n, str) else n.name for n in self.framework or []]
+
+    def names_at(self, depth: int) -> list[str]:
+        """Every group name of one level (0 for the first)."""
+        return list(dict.fromkeys(names[depth] for _, names in self.leaves() if depth < len(names)))
 
 
 class NoteSection(_Section):
@@ -185,20 +289,26 @@ Section = Annotated[
 ]
 
 
-class SumCheck(_Spec):
-    """A rule comparing two sums of amounts, e.g. R1: expenses == income."""
+class RuleSpec(_Spec):
+    """A rule as an expression that must hold, with its problem code and messages.
 
-    code: str
-    left: list[str] = Field(min_length=1)
-    op: Literal["==", "<="]
-    right: list[str] = Field(min_length=1)
+    ``each`` names a table or indicator list: the rule is checked on every
+    row, its paths naming the row's columns.  Messages are templates: {left}
+    and {right} (the sides of a comparison), {value}, {row} (a row's first
+    column), {n} (its number) and {labels[path]} (a field's label)."""
+
+    code: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    severity: Literal["error", "warning"] = "error"
+    check: str
     at: str
-    """The total (or field) a problem is shown on."""
+    each: str | None = None
+    zh: str
+    en: str
 
 
 class Checks(_Spec):
     required: list[str] = []
-    sums: list[SumCheck] = []
+    rules: list[RuleSpec] = []
 
 
 class Protection(_Spec):
@@ -213,15 +323,6 @@ class Rule(_Spec):
     error: str = Field(max_length=220)
 
 
-class Validation(_Spec):
-    amount: Rule
-    count: Rule
-    text: Rule
-    level1: Rule
-    level2: Rule
-    label: Rule
-
-
 class Instructions(_Spec):
     sheet: str = Field(max_length=31)
     title: str
@@ -229,114 +330,91 @@ class Instructions(_Spec):
 
 
 class Spec(_Spec):
-    """A whole form layout, validated against :class:`xlsxform.form.model.Form`."""
+    """A whole form: its data (fields, tables, indicators), its layout and its rules."""
 
     form: Meta
     protection: Protection = Protection()
-    validation: Validation
+    validation: dict[str, Rule]
+    """Prompt and error per field type, per indicator level (level1…) and for labels."""
     instructions: Instructions
     page: Page = Page()
     fonts: dict[str, Font]
-    columns: dict[Literal["A", "B", "C", "D", "E"], float]
+    columns: dict[str, float]
+    """Column widths, from A; column A holds the section labels."""
     styles: dict[str, Style]
+    groups: dict[str, Group] = {}
+    fields: dict[str, FieldSpec]
     sections: list[Section] = Field(min_length=1)
     checks: Checks = Checks()
 
     @model_validator(mode="after")
     def _consistent(self) -> Spec:
-        problems = _check(self)
-        if problems:
-            raise ValueError("; ".join(problems))
+        from xlsxform.spec.consistency import check
+
+        faults = check(self)
+        if faults:
+            raise _Faults(faults)
         return self
+
+    @property
+    def width(self) -> int:
+        """Content columns beside the label column A."""
+        return len(self.columns) - 1
 
     def tables(self) -> list[TableSection]:
         return [s for s in self.sections if isinstance(s, TableSection)]
 
-    def indicators(self) -> IndicatorSection:
-        return next(s for s in self.sections if isinstance(s, IndicatorSection))
+    def indicator_sections(self) -> list[IndicatorSection]:
+        return [s for s in self.sections if isinstance(s, IndicatorSection)]
 
-    def field_cells(self) -> list[FieldCell]:
-        return [c for s in self.sections if isinstance(s, FixedSection) for row in s.rows for c in row if isinstance(c, FieldCell)]
+    def lists(self) -> list[TableSection | IndicatorSection]:
+        return [s for s in self.sections if isinstance(s, TableSection | IndicatorSection)]
+
+    def list_section(self, field: str) -> TableSection | IndicatorSection | None:
+        return next((s for s in self.lists() if s.field == field), None)
+
+    def cells(self) -> list[CellSpec]:
+        return [c for s in self.sections if isinstance(s, FixedSection) for row in s.rows for c in row]
+
+    def computed(self) -> list[ExprCell]:
+        return [c for c in self.cells() if isinstance(c, ExprCell) and c.field]
+
+    def label_of(self, path: str) -> str:
+        """The label of a field path: budget.basic, key_tasks, key_tasks[0].funds, funds (a group)."""
+        if path in self.fields:
+            return self.fields[path].label
+        if path in self.groups:
+            return self.groups[path].label
+        head, _, column = re.sub(r"\[(\d+|\*)\]", "", path).partition(".")
+        section = self.list_section(head)
+        if section is None:
+            return "年度" if path == "year" else path
+        if not column:
+            return section.title or section.label
+        known = {c.field: c.label for c in section.columns}
+        if isinstance(section, IndicatorSection):
+            known |= {lv.field: lv.label for lv in section.levels}
+        return known.get(column, column)
+
+    def type_of(self, path: str) -> FieldType:
+        """The type of a scalar path or of a list's column (key_tasks[*].funds)."""
+        if path in self.fields:
+            return self.fields[path].type
+        head, _, column = re.sub(r"\[(\d+|\*)\]", "", path).partition(".")
+        section = self.list_section(head)
+        if section is not None:
+            for c in section.columns:
+                if c.field == column:
+                    return c.type
+        return "text"
 
 
-def _scalar_paths() -> set[str]:
-    """Every field path a fixed cell may bind: top-level scalars and budget.*"""
-    top = {n for n in Form.model_fields if n not in {"year", "budget", "goals", "key_tasks", "other_tasks", "indicators"}}
-    return top | {"goals"} | {f"budget.{n}" for n in Budget.model_fields}
+class _Faults(ValueError):
+    """Faults of a spec the schema alone cannot see: (code, text) each."""
 
-
-def _check(spec: Spec) -> list[str]:
-    """Cross-references the schema alone cannot see; each entry is one fault."""
-    faults = [f"style {name!r} is missing" for name in sorted(STYLES - spec.styles.keys())]
-    for name, style in spec.styles.items():
-        if style.font not in spec.fonts:
-            faults.append(f"style {name!r} uses unknown font {style.font!r}")
-    for letter in "ABCDE":
-        if letter not in spec.columns:
-            faults.append(f"column {letter} has no width")
-
-    bound: list[str] = []
-    sums: set[str] = set()
-    for section in spec.sections:
-        if isinstance(section, FixedSection):
-            if not section.label:
-                faults.append("a fixed section needs a label")
-            for i, row in enumerate(section.rows, 1):
-                width = sum(c.span for c in row)
-                if width != WIDTH:
-                    faults.append(f"section {section.label!r} row {i} spans {width} columns, not {WIDTH} (cells overlap or leave a gap)")
-                for cell in row:
-                    if isinstance(cell, FieldCell):
-                        bound.append(cell.field)
-                        if cell.style is not None and cell.style not in spec.styles:
-                            faults.append(f"field {cell.field!r} uses unknown style {cell.style!r}")
-                    elif isinstance(cell, SumCell):
-                        if cell.name in sums:
-                            faults.append(f"total {cell.name!r} is defined twice")
-                        sums.add(cell.name)
-            for pair in section.must_equal:
-                faults += [f"must_equal names unknown total {n!r}" for n in pair if n not in sums]
-        elif isinstance(section, TableSection):
-            bound.append(section.field)
-            faults += [f"table {section.field!r} has unknown column {c!r}" for c in section.columns if c not in Task.model_fields]
-            faults += [f"table {section.field!r} limits unknown column {c!r}" for c in section.max_length if c not in section.columns]
-            if len(set(section.columns)) != WIDTH:
-                faults.append(f"table {section.field!r} binds a column twice")
-            if section.total is not None:
-                if section.total.column not in section.columns:
-                    faults.append(f"table {section.field!r} totals unknown column {section.total.column!r}")
-                sums.add(section.total.name)
-        elif isinstance(section, IndicatorSection):
-            bound.append(section.field)
-            known = {l2 for g in section.framework for l2 in g.level2}
-            faults += [f"level2 alias {a!r} names unknown {t!r}" for a, t in section.level2_aliases.items() if t not in known]
-
-    sum_refs = [ref for s in spec.sections if isinstance(s, FixedSection) for row in s.rows for c in row if isinstance(c, SumCell) for ref in c.sum]
-    list_fields = {"key_tasks", "other_tasks", "indicators"}
-    allowed = _scalar_paths() | list_fields
-    for path in sorted(set(bound)):
-        if path not in allowed:
-            faults.append(f"unknown field {path!r}")
-        if bound.count(path) > 1:
-            faults.append(f"field {path!r} is bound {bound.count(path)} times")
-    for path in sorted(allowed - set(bound)):
-        faults.append(f"field {path!r} is not bound to any cell")
-    for ref in sum_refs:
-        if ref not in bound or not ref.startswith("budget."):
-            faults.append(f"a total sums {ref!r}, which is not a bound amount")
-    amounts = {p for p in bound if p.startswith("budget.")}
-    amounts |= {f"{t.field}[*].{c}" for t in spec.tables() for c in t.columns if c == "funds"}
-    for check in spec.checks.sums:
-        if check.code not in CATALOGUE:
-            faults.append(f"check uses unknown problem code {check.code!r}")
-        faults += [f"check {check.code!r} sums unknown amount {p!r}" for p in check.left + check.right if p not in amounts]
-        if check.at not in sums | set(bound):
-            faults.append(f"check {check.code!r} is shown at unknown cell {check.at!r}")
-    faults += [f"required field {p!r} is unknown" for p in spec.checks.required if p not in allowed | {"year"}]
-    kinds = [s.kind for s in spec.sections]
-    if kinds.count("indicators") != 1:
-        faults.append("a spec needs exactly one indicators section")
-    return faults
+    def __init__(self, faults: list[tuple[str, str]]) -> None:
+        self.faults = faults
+        super().__init__("; ".join(text for _, text in faults))
 
 
 _SPACE = re.compile(r"\s+")
@@ -382,5 +460,12 @@ def load_spec(name_or_path: str | Path = DEFAULT_SPEC) -> Spec:
     try:
         return Spec.model_validate(data)
     except ValidationError as exc:
-        detail = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'spec'}: {e['msg']}" for e in exc.errors())
-        raise SpecError(f"版式文件无效：{detail}", f"invalid layout spec: {detail}", path=path) from None
+        faults: list[tuple[str, str]] = []
+        for error in exc.errors():
+            cause = (error.get("ctx") or {}).get("error")
+            if isinstance(cause, _Faults):
+                faults += cause.faults
+            else:
+                faults.append(("spec-invalid", f"{'.'.join(map(str, error['loc'])) or 'spec'}: {error['msg']}"))
+        detail = "; ".join(text for _, text in faults)
+        raise SpecError(f"版式文件无效：{detail}", f"invalid layout spec: {detail}", path=path, code=faults[0][0], faults=faults) from None

@@ -155,3 +155,9 @@ def _identity(workbook: Any, sheet_title: str, prefix: str) -> dict[str, str]:
         rows = workbook[sheet_title].iter_rows(max_row=50, max_col=2, values_only=True)
         found = {str(key): str(value) for key, value in rows if isinstance(key, str) and key.startswith(prefix) and value is not None}
     return {key: plain_text(value) for key, value in found.items()}
+
+
+def sheet_names(path: str | Path) -> list[str]:
+    """The visible worksheets of an .xlsx, in order (a workbook may hold one form per sheet)."""
+    with opened(path, data_only=False) as workbook:
+        return [ws.title for ws in workbook.worksheets if ws.sheet_state == "visible"]

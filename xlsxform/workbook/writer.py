@@ -3,6 +3,7 @@ and identity, written through openpyxl."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -97,10 +98,10 @@ class SheetWriter:
         store_text(cell, value)
         self._style(cell, style)
 
-    def number(self, row: int, col: int, value: Decimal | int | None, style: CellStyle) -> None:
+    def number(self, row: int, col: int, value: Decimal | int | dt.date | None, style: CellStyle) -> None:
         cell = self.sheet.cell(row, col)
         # Cells hold IEEE doubles; Decimal goes in as its nearest float.
-        cell.value = None if value is None else (value if isinstance(value, int) else float(value))
+        cell.value = None if value is None else (value if isinstance(value, int | dt.date) else float(value))
         self._style(cell, style)
 
     def formula(self, row: int, col: int, formula: str, style: CellStyle) -> None:

@@ -280,3 +280,15 @@ def _formula_text(book: Any, tokens: bytes, row: int, col: int, kind: int, decom
     # xlrd writes every number as a float (C6*2.0); Excel shows C6*2.  Quoted
     # text and sheet names are left alone.
     return "=" + "".join(part if part[:1] in "\"'" else _WHOLE.sub(r"\1", part) for part in _QUOTED.split(text))
+
+
+def sheet_names(path: str | Path) -> list[str]:
+    """The visible worksheets of an .xls, in order."""
+    import xlrd
+
+    log = io.StringIO()
+    try:
+        book = xlrd.open_workbook(file_contents=Path(path).read_bytes(), on_demand=True, logfile=log, ignore_workbook_corruption=True)
+    except Exception as exc:
+        raise _damaged(exc, path) from None
+    return [book.sheet_by_index(i).name for i in range(book.nsheets) if book.sheet_by_index(i).visibility == 0]

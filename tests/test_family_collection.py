@@ -1,0 +1,82 @@
+"""One collection loop for the whole family: each return is stored under its
+form, and status and export work per form and year."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from xlsxform.cli.main import main
+from xlsxform.collection.store import Store
+
+from .conftest import SAMPLE_XLSX
+
+EVALUATION = SAMPLE_XLSX.parent / "zhanjiang-xinfang-2023-self-evaluation.xlsx"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def db(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    """A database holding one department's 2023 target table and its 2023 self-evaluation."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(SAMPLE_XLSX, inbox / "目标表.xlsx")
+    shutil.copy(EVALUATION, inbox / "自评表.xlsx")
+    path = tmp_path / "city.db"
+    assert run(capsys, "ingest", str(inbox), "--db", str(path), "--jobs", "1")[0] == 0
+    return path
+
+
+def test_ingest_stores_each_return_under_its_form_and_both_stay_current(db: Path) -> None:
+    """Two forms of one department and year are two current returns, each with its form's id."""
+    with Store(db) as store:
+        forms = store.forms(current=True)
+    assert sorted((f.department, f.year, f.template_id) for f in forms) == [
+        ("湛江市信访局", 2023, "city-department-performance"),
+        ("湛江市信访局", 2023, "project-self-evaluation"),
+    ]
+
+
+def test_status_and_export_work_per_form(db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--form chooses the form whose returns status lists and export rolls up."""
+    assert run(capsys, "--form", "project-self-evaluation", "status", "--db", str(db), "--year", "2023")[0] == 0
+    target = tmp_path / "evaluation.json"
+    assert run(capsys, "--form", "project-self-evaluation", "export", "--db", str(db), "-o", str(target))[0] == 0
+    document = json.loads(target.read_text(encoding="utf-8"))
+    assert (document["form"], document["year"], [d["department"] for d in document["departments"]]) == ("project-self-evaluation", 2023, ["湛江市信访局"])
+    assert document["departments"][0]["form"]["total"]["score"] == "95.79"
+    first = tmp_path / "first.json"
+    assert run(capsys, "export", "--db", str(db), "-o", str(first))[0] == 0
+    assert json.loads(first.read_text(encoding="utf-8"))["form"] == "city-department-performance"
+    sheet = tmp_path / "evaluation.xlsx"
+    assert run(capsys, "--form", "project-self-evaluation", "export", "--db", str(db), "-o", str(sheet))[0] == 0
+
+
+def test_a_departments_projects_are_each_a_current_return(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Two projects' self-evaluations from one department both stay current, and status and export list both."""
+    import openpyxl
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(EVALUATION, inbox / "项目1.xlsx")
+    workbook = openpyxl.load_workbook(EVALUATION)
+    workbook.worksheets[0]["B2"] = "信访信息系统运维"
+    workbook.save(inbox / "项目2.xlsx")
+    db = tmp_path / "city.db"
+    assert run(capsys, "ingest", str(inbox), "--db", str(db), "--jobs", "1")[0] == 0
+    with Store(db) as store:
+        assert len(store.forms(current=True)) == 2
+    code, out, _ = run(capsys, "--form", "project-self-evaluation", "status", "--db", str(db))
+    assert code == 0 and "湛江市信访局（信访信息系统运维）" in out and "湛江市信访局（信访事项复查复核专项经费）" in out
+    target = tmp_path / "projects.json"
+    assert run(capsys, "--form", "project-self-evaluation", "export", "--db", str(db), "-o", str(target))[0] == 0
+    projects = sorted(d["form"]["project"] for d in json.loads(target.read_text(encoding="utf-8"))["departments"])
+    assert projects == ["信访事项复查复核专项经费", "信访信息系统运维"]
