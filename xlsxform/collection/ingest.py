@@ -26,6 +26,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -39,6 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from xlsxform.collection.outbox import MANIFEST
 from xlsxform.collection.receipts import REFUSALS, Expander, Node, reason
 from xlsxform.collection.roster import Roster, department_key
 from xlsxform.collection.store import FormData, NewReceipt, Recorded, Store, StoredProblem, now
@@ -144,6 +146,7 @@ def ingest(
         database = store.path
         skip = [database, *(database.with_name(database.name + end) for end in ("-wal", "-shm", "-journal"))]
         nodes = list(Expander(scratch, taken_in, limits, skip).expand(paths))
+        _remember_outboxes(store, nodes)
         seen: set[str] = set()
         for index, node in enumerate(nodes):
             sha = node.receipt.sha256
@@ -152,8 +155,10 @@ def ingest(
             seen.add(sha)
             if store.known_receipt(node.receipt.key) or store.known(sha):
                 continue
-            if store.own_file(sha):
-                node.refusal = reason("own-file")
+            own = store.own_file(sha)
+            if own:
+                node.refusal = reason("issued-blank" if own == "issued" else "own-file")
+                node.content = _content(node)
                 node.path = None
                 continue
             to_read.append(index)
@@ -194,6 +199,24 @@ def ingest(
     conflicts = _conflicts(store, outcomes)
     seconds["total"] = time.perf_counter() - started
     return Summary(outcomes, seconds, read_seconds, read_cpu, workers, conflicts, taken_in)
+
+
+def _remember_outboxes(store: Store, nodes: list[Node]) -> None:
+    """An outbox met in the inbox (its 发放清单.csv): the workbooks it lists,
+    by content, are xlsxform's own, now and in every later batch; the
+    manifest itself is not a return either."""
+    for node in nodes:
+        if node.receipt.kind != "file" or node.receipt.name != MANIFEST or node.container:
+            continue
+        data = node.content
+        if data is None and node.path is not None:
+            data = _content(node)
+        digests = re.findall(rb"\b[0-9a-f]{64}\b", data or b"")
+        if not digests:
+            continue
+        for digest in digests:
+            store.add_own_file(digest.decode(), "issued", node.receipt.source)
+        node.refusal = reason("own-file")
 
 
 _DONE = Node(NewReceipt("", "file", "", "file", "", ""))

@@ -60,6 +60,7 @@ REFUSALS: dict[str, tuple[str, str]] = {
         "压缩包中的这个文件无法取出（已加密、过大或损坏），请直接发送 .xlsx 文件",
         "this file of the archive cannot be taken out (encrypted, too large or damaged)",
     ),
+    "issued-blank": ("这是发出的空白表格（与发出时完全相同，尚未填写），不是部门的返回", "the workbook as issued, not filled in: not a return"),
     "own-file": (
         "这是 xlsxform 自己生成的文件（返回情况表、退回修改表或汇总表），不是部门的返回",
         "a file xlsxform wrote itself (a report, a marked copy, an export), not a return",
