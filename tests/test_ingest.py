@@ -175,7 +175,7 @@ def test_refusals_are_recorded_with_their_reason(sample: Form, tmp_path: Path, s
 
 def test_a_file_that_crashes_its_reader_is_refused_and_the_batch_goes_on(sample: Form, tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     """A read that raises anything, or kills its process outright, becomes that file's refusal; every other file is stored."""
-    import xlsxform.collection.ingest as module
+    import xlsxform.collection.readers as module
 
     real = module.read_one
 

@@ -24,7 +24,6 @@ batch, with one line naming it; the rerun completes the batch.
 from __future__ import annotations
 
 import gc
-import json
 import os
 import re
 import shutil
@@ -34,23 +33,17 @@ import time
 import unicodedata
 from collections import deque
 from collections.abc import Callable, Generator, Iterable
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from xlsxform.collection.outbox import MANIFEST
-from xlsxform.collection.receipts import REFUSALS, Expander, Node, reason
+from xlsxform.collection.readers import crashed, read_all
+from xlsxform.collection.receipts import Expander, Node, reason
 from xlsxform.collection.roster import Roster, department_key
 from xlsxform.collection.store import FormData, NewReceipt, Recorded, Store, StoredProblem, now
 from xlsxform.safety.gate import Limits
 from xlsxform.spec.layout import Spec, load_spec
-
-WINDOW_PER_WORKER = 4
-"""Reads submitted ahead of the one being recorded, per worker: bounds what the parent holds."""
-COLLECT_EVERY = 25
-"""A worker runs the full garbage collection after this many reads."""
 
 
 @dataclass
@@ -158,8 +151,7 @@ def ingest(
             own = store.own_file(sha)
             if own:
                 node.refusal = reason("issued-blank" if own == "issued" else "own-file")
-                node.content = _content(node)
-                node.path = None
+                node.kept, node.path = node.path, None
                 continue
             to_read.append(index)
         seen.clear()
@@ -208,9 +200,7 @@ def _remember_outboxes(store: Store, nodes: list[Node]) -> None:
     for node in nodes:
         if node.receipt.kind != "file" or node.receipt.name != MANIFEST or node.container:
             continue
-        data = node.content
-        if data is None and node.path is not None:
-            data = _content(node)
+        data = _content(node)
         digests = re.findall(rb"\b[0-9a-f]{64}\b", data or b"")
         if not digests:
             continue
@@ -255,7 +245,7 @@ def _record(
         if node.container:
             done = store.record(receipt, batch=taken_in, container=True)
         elif node.refusal is not None:
-            done = store.record(receipt, batch=taken_in, refusal=node.refusal, content=node.content)
+            done = store.record(receipt, batch=taken_in, refusal=node.refusal, content=_content(node))
         elif result is not None and not result["ok"]:
             done = store.record(receipt, batch=taken_in, refusal=(result["refusal"], result["reason"], result["reason_en"]), content=_content(node))
         else:
@@ -266,7 +256,7 @@ def _record(
 
         if isinstance(exc, StoreError):
             raise
-        failure = _crashed(exc)
+        failure = crashed(exc)
         done = store.record(receipt, batch=taken_in, refusal=(failure["refusal"], failure["reason"], failure["reason_en"]))
     return _outcome(receipt, done, store)
 
@@ -282,12 +272,14 @@ def _outcome(receipt: NewReceipt, done: Recorded, store: Store) -> Outcome:
 
 
 def _content(node: Node) -> bytes | None:
-    if node.path is None:
+    """The bytes to keep of a receipt: read only now, from its scratch copy, so that the batch never holds them all."""
+    where = node.path or node.kept
+    if where is None:
         return node.content
     try:
-        if node.path.stat().st_size > Limits().max_file_size:
+        if where.stat().st_size > Limits().max_file_size:
             return None
-        return node.path.read_bytes()
+        return where.read_bytes()
     except OSError:
         return None
 
@@ -324,13 +316,12 @@ def _conflicts(store: Store, outcomes: list[Outcome]) -> list[Conflict]:
             if recorded is not None:
                 groups.setdefault((recorded.department_key or "", recorded.year, recorded.template_id), []).append(o)
     conflicts = []
-    for (key, year, _template), members in groups.items():
+    for (key, year, template), members in groups.items():
         if len({o.form for o in members}) < 2:
             continue
         receipts = [r for r in (store.receipt(o.id) for o in members if o.id is not None) if r is not None]
         receipts.sort(key=lambda r: (r.sent_at, r.id))
-        current = next((f for f in store.forms(current=True) if f.department_key == key and f.year == year), None)
-        kept = current.receipt if current else None
+        kept = store.current_receipt(key, year, template)
         chosen = next((r for r in receipts if r.id == kept), None)
         if chosen is None:
             why = "held" if kept is None else "earlier"
@@ -342,175 +333,6 @@ def _conflicts(store: Store, outcomes: list[Outcome]) -> list[Conflict]:
             why = "latest"
         conflicts.append(Conflict(receipts[0].department or key, year, [(r.id, r.name, r.sent_at) for r in receipts], kept, why))
     return conflicts
-
-
-# -- reading, isolated -------------------------------------------------------
-
-
-def read_one(path: str, spec: Spec | None = None) -> dict[str, Any]:
-    """Read and check one workbook; never raises.
-
-    Returns plain data for the parent process: the form as JSON, each problem
-    with its messages, and the identity stored in the file; or the refusal
-    code and reason.
-    """
-    from xlsxform.errors import NotThisFormError, XlsxformError
-    from xlsxform.reading.reader import read
-
-    try:
-        result = read(path, spec=spec or load_spec())
-        problems = [
-            {
-                "severity": str(p.severity),
-                "code": p.code,
-                "cell": p.cell,
-                "field": p.field,
-                "value": None if p.value is None else str(p.value),
-                "params": json.loads(json.dumps(p.params, ensure_ascii=False, default=str)),
-                "message": p.message("zh"),
-                "message_en": p.message("en"),
-            }
-            for p in result.problems
-        ]
-        return {
-            "ok": True,
-            "form": result.form.model_dump_json(),
-            "department": result.form.department,
-            "year": result.form.year,
-            "problems": problems,
-            "identity": result.identity,
-        }
-    except XlsxformError as exc:
-        code = "not-this-form" if isinstance(exc, NotThisFormError) else "unreadable"
-        return {"ok": False, "refusal": code, "kind": type(exc).__name__, "reason": exc.zh, "reason_en": exc.en}
-    except Exception as exc:
-        return _crashed(exc)
-
-
-_worker_spec: Spec | None = None
-_worker_reads = 0
-
-
-def _init_worker(spec: Spec) -> None:
-    global _worker_spec
-    _worker_spec = spec
-    # What the worker inherited from its parent stays out of the cyclic
-    # collector (scanning it would cost time and copy every page it touches);
-    # the collector itself runs, whatever the parent did: openpyxl's objects
-    # are full of cycles, and without it a worker grows by every file it reads.
-    gc.freeze()
-    gc.enable()
-
-
-def _read_in_worker(path: str) -> dict[str, Any]:
-    global _worker_reads
-    wall, cpu = time.perf_counter(), time.process_time()
-    try:
-        result = read_one(path, _worker_spec)
-    except Exception as exc:
-        result = _crashed(exc)
-    _worker_reads += 1
-    if _worker_reads % COLLECT_EVERY == 0:
-        gc.collect()
-    return result | {"seconds": time.perf_counter() - wall, "cpu": time.process_time() - cpu}
-
-
-def _pool(workers: int, spec: Spec) -> ProcessPoolExecutor:
-    """Worker processes; forked on Linux, so they start in milliseconds with
-    everything the parent imported (and the spec it loaded) already there."""
-    import multiprocessing
-
-    context = multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(spec,))
-
-
-def read_all(paths: list[str], spec: Spec, workers: int) -> Generator[dict[str, Any], None, None]:
-    """Each path's reading, in input order, with at most a few reads per
-    worker submitted ahead (so the parent never holds many results).
-
-    A worker that dies (a crash in a C extension, the kernel's OOM killer)
-    breaks the pool; the files it left unread are then read again one at a
-    time, each in a fresh process, and the one that kills its process again
-    is refused as 'crashed'; the pool is then started anew for the rest.
-    """
-    if not paths:
-        return
-    import xlsxform.reading.reader  # noqa: F401 - imported once here, inherited by forked workers
-
-    window = max(1, workers) * WINDOW_PER_WORKER
-    position = 0
-    while position < len(paths):
-        broken_at: int | None = None
-        with _pool(workers, spec) as pool:
-            futures: deque[tuple[int, Future[dict[str, Any]]]] = deque()
-            submitted = position
-
-            try:
-                submitted = _fill(pool, futures, paths, submitted, window)
-                while futures:
-                    index, future = futures.popleft()
-                    try:
-                        result = future.result()
-                    except BrokenProcessPool:
-                        broken_at = index
-                        break
-                    except Exception as exc:
-                        result = _crashed(exc)
-                    position = index + 1
-                    yield result
-                    submitted = _fill(pool, futures, paths, submitted, window)
-            except BaseException:
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
-            if broken_at is not None:
-                pool.shutdown(wait=False, cancel_futures=True)
-        if broken_at is None:
-            return
-        # Read the files of the broken window one at a time; then go on with a new pool.
-        end = min(len(paths), broken_at + window)
-        for index in range(broken_at, end):
-            yield _read_alone(paths[index], spec)
-        position = end
-
-
-def _fill(pool: ProcessPoolExecutor, futures: deque[tuple[int, Future[dict[str, Any]]]], paths: list[str], submitted: int, window: int) -> int:
-    while submitted < len(paths) and len(futures) < window:
-        # The workers are forked at a submit, with the parent's heap frozen (see _init_worker).
-        gc.freeze()
-        try:
-            futures.append((submitted, pool.submit(_read_in_worker, paths[submitted])))
-        finally:
-            gc.unfreeze()
-        submitted += 1
-    return submitted
-
-
-def _read_alone(path: str, spec: Spec) -> dict[str, Any]:
-    with _pool(1, spec) as pool:
-        try:
-            return pool.submit(_read_in_worker, path).result()
-        except BrokenProcessPool:
-            zh, en = REFUSALS["crashed"]
-            return {
-                "ok": False,
-                "refusal": "crashed",
-                "kind": "BrokenProcessPool",
-                "reason": f"{zh}（读取进程意外退出）",
-                "reason_en": f"{en} (the reading process died)",
-            }
-        except Exception as exc:
-            return _crashed(exc)
-
-
-def _crashed(exc: BaseException) -> dict[str, Any]:
-    zh, en = REFUSALS["crashed"]
-    return {
-        "ok": False,
-        "refusal": "crashed",
-        "kind": type(exc).__name__,
-        "reason": f"{zh}（{type(exc).__name__}）",
-        "reason_en": f"{en} ({type(exc).__name__}: {exc})"[:500],
-    }
 
 
 # -- on a terminal -------------------------------------------------------------

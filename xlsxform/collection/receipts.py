@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import hashlib
+import itertools
 import os
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -40,6 +41,8 @@ MAX_NAME_BYTES = 120
 """A received name is shortened past this (UTF-8 bytes), with a short hash to keep it unique."""
 
 Reason = tuple[str, str, str]
+KEEP_IN_MEMORY = 64 * 1024
+"""Bytes of a refused receipt held in memory until recorded; larger ones wait in a scratch file."""
 
 REFUSALS: dict[str, tuple[str, str]] = {
     "unsupported-file": ("不是工作簿、邮件或邮箱文件", "not a workbook, an e-mail or a mailbox"),
@@ -88,7 +91,9 @@ class Node:
     refusal: Reason | None = None
     container: bool = False
     content: bytes | None = None
-    """Bytes to keep for a refused receipt (workbooks are kept from ``path``)."""
+    """Bytes to keep for a refused receipt, when small (workbooks are kept from ``path``)."""
+    kept: Path | None = None
+    """Where the bytes to keep of a refused receipt are, when not small."""
 
     @property
     def read(self) -> bool:
@@ -100,6 +105,7 @@ class Expander:
     """Turns the given paths into :class:`Node` s; see the module's doc."""
 
     def __init__(self, scratch: Path, taken_in: str, limits: Limits, skip: Iterable[Path] = ()) -> None:
+        self.kept = itertools.count()
         self.scratch, self.taken_in, self.limits = scratch, taken_in, limits
         self.skipped = {p.resolve() for p in skip}
         self.keep = limits.max_file_size
@@ -107,6 +113,15 @@ class Expander:
     # -- files ----------------------------------------------------------------
 
     def expand(self, paths: Iterable[str | Path]) -> Iterator[Node]:
+        for node in self._expand(paths):
+            if node.content is not None and len(node.content) > KEEP_IN_MEMORY:
+                # Held in a scratch file until recorded: a batch never holds every refused attachment.
+                node.kept = self.scratch / f"kept-{next(self.kept)}"
+                node.kept.write_bytes(node.content)
+                node.content = None
+            yield node
+
+    def _expand(self, paths: Iterable[str | Path]) -> Iterator[Node]:
         for given in paths:
             path = Path(given)
             if path.is_dir():

@@ -935,6 +935,14 @@ class Store:
                 out.append(r)
         return out
 
+    @_guarded
+    def current_receipt(self, key: str | None, year: int | None, template: str | None) -> int | None:
+        """The receipt that made the current return of a department, form and year (None when there is none)."""
+        row = self.db.execute(
+            "SELECT receipt FROM forms WHERE current = 1 AND department_key = ? AND year IS ? AND template_id IS ?", (key, year, template)
+        ).fetchone()
+        return row[0] if row else None
+
     def _current_rank(self, key: str | None, year: int | None, template: str | None) -> tuple[str, int] | None:
         row = self.db.execute(
             "SELECT r.id, r.sent_at, (SELECT max(a.at) FROM accepts a WHERE a.receipt = r.id) FROM forms f JOIN receipts r ON r.id = f.receipt"
