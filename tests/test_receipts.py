@@ -57,6 +57,7 @@ NAME = "信访局绩效目标表.xlsx"
         "forwarded-twice",
         "inline",
         "wrong-content-type",
+        "text-plain-without-a-name",
         "no-name",
         "rfc2047-gbk",
         "rfc2047-gb2312-quoted",
@@ -81,6 +82,8 @@ def test_every_mail_layout_yields_its_workbook(tmp_path: Path, store: Store, boo
         message = inboxes.raw(f'inline; filename="{inboxes.rfc2047(name, "utf-8")}"', book, content_type=inboxes.XLSX)
     elif layout == "wrong-content-type":
         message = inboxes.raw(f"attachment; filename*=utf-8''{inboxes.rfc2231(name, 'utf-8').split(chr(39))[-1]}", book, content_type="text/plain")
+    elif layout == "text-plain-without-a-name":
+        message, name = inboxes.raw("inline", book, content_type="text/plain; charset=utf-8"), "reply.eml-附件1"
     elif layout == "no-name":
         message, name = inboxes.raw("attachment", book), "reply.eml-附件1"
     elif layout == "rfc2047-gbk":

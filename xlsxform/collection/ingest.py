@@ -6,7 +6,7 @@ database, so that no return is ever lost and the right one is current.
    e-mail, every attachment, every member of a .zip becomes a receipt, in a
    stable order.  A receipt already recorded by an earlier run is passed
    over, so taking in a growing inbox again records only what is new.
-2. *Read*: contents new to the database are read and checked in a pool of
+2. *Read* (:mod:`xlsxform.collection.readers`): contents new to the database are read and checked in a pool of
    processes, one per core, a bounded number at a time.  The read of one
    content is isolated: whatever it raises, or even a worker that dies,
    becomes a refusal of that content and the batch goes on.
