@@ -243,7 +243,7 @@ def _record(
     receipt = node.receipt
     try:
         if node.container:
-            done = store.record(receipt, batch=taken_in, container=True)
+            done = store.record(receipt, batch=taken_in, container=True, content=_content(node))
         elif node.refusal is not None:
             done = store.record(receipt, batch=taken_in, refusal=node.refusal, content=_content(node))
         elif result is not None and not result["ok"]:

@@ -330,7 +330,7 @@ class Expander:
         if not mail.parts:
             yield Node(receipt, refusal=reason("mail-without-workbook"), content=data if len(data) <= self.keep else None)
             return
-        yield Node(receipt, container=True)
+        yield Node(receipt, container=True, content=data if len(data) <= self.keep else None)
         origin = receipt.origin
         for n, part in enumerate(mail.parts, 1):
             sha = sha256(part.payload)
