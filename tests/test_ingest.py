@@ -105,7 +105,8 @@ def test_the_same_file_is_stored_once(sample: Form, tmp_path: Path, store: Store
     assert [o.status for o in first.outcomes] == ["stored", "duplicate", "opened", "duplicate"]
     second = ingest([tmp_path / "in", path], store)
     assert [o.status for o in second.outcomes] == ["known", "known", "known", "known", "known"]
-    assert store.counts() == {"receipts": 4, "inputs": 2, "stored": 1, "refused": 0, "forms": 1, "current": 1, "problems": 0}  # the form, and the e-mail kept whole
+    # Two contents: the form, and the e-mail kept whole.
+    assert store.counts() == {"receipts": 4, "inputs": 2, "stored": 1, "refused": 0, "forms": 1, "current": 1, "problems": 0}
 
 
 @pytest.mark.parametrize("newest_first", [False, True])
