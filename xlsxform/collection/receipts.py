@@ -125,12 +125,15 @@ class Expander:
         for given in paths:
             path = Path(given)
             if path.is_dir():
-                for folder, folders, files in os.walk(path):
+                unlisted: list[OSError] = []
+                for folder, folders, files in os.walk(path, onerror=unlisted.append):
                     folders.sort()
                     for name in sorted(files):
                         child = Path(folder) / name
                         if child.is_file() and child.resolve() not in self.skipped:
                             yield from self._guarded_file(child)
+                for exc in unlisted:  # a folder that cannot be listed is recorded, not passed over
+                    yield self._unreadable_file(Path(exc.filename or path), exc)
             elif path.exists():
                 if path.resolve() not in self.skipped:
                     yield from self._guarded_file(path)
