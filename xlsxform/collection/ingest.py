@@ -45,6 +45,9 @@ from xlsxform.collection.store import FormData, NewReceipt, Recorded, Store, Sto
 from xlsxform.safety.gate import Limits
 from xlsxform.spec.layout import Spec, load_spec
 
+OWN_FILES = ("own-file", "issued-blank")
+"""Refusals of files xlsxform wrote itself: no sender is waiting for them."""
+
 
 @dataclass
 class Outcome:
@@ -78,7 +81,11 @@ class Conflict:
     kept: int | None
     """The receipt now current (None when all are held)."""
     why: str
-    """'latest' (sent last), 'taken-later' (sent at the same time, taken in later), 'accepted' (chosen by the officer) or 'held'."""
+    """'latest' (sent last), 'latest-not-held' (sent last but for returns held for the officer),
+    'taken-later' (sent at the same time, taken in later), 'accepted' (chosen by the officer),
+    'earlier' (a return of an earlier batch was sent later) or 'held' (all are held)."""
+    distinct: int = 0
+    """How many different contents the returns are."""
 
 
 @dataclass
@@ -104,7 +111,13 @@ class Summary:
 
     @property
     def refused(self) -> list[Outcome]:
-        return [o for o in self.outcomes if o.status == "refused"]
+        """Receipts refused, xlsxform's own files (see ``own``) apart."""
+        return [o for o in self.outcomes if o.status == "refused" and o.refusal not in OWN_FILES]
+
+    @property
+    def own(self) -> list[Outcome]:
+        """Files xlsxform wrote itself met in the inbox (reports, marked copies, issued blanks): recorded, not returns."""
+        return [o for o in self.outcomes if o.status == "refused" and o.refusal in OWN_FILES]
 
     @property
     def held(self) -> list[Outcome]:
@@ -327,11 +340,14 @@ def _conflicts(store: Store, outcomes: list[Outcome]) -> list[Conflict]:
             why = "held" if kept is None else "earlier"
         elif chosen.accepted_at:
             why = "accepted"
+        elif any(r.outcome == "held" and (r.sent_at, r.id) > (chosen.sent_at, chosen.id) for r in receipts):
+            why = "latest-not-held"
         elif sum(r.sent_at == chosen.sent_at for r in receipts) > 1:
             why = "taken-later"
         else:
             why = "latest"
-        conflicts.append(Conflict(receipts[0].department or key, year, [(r.id, r.name, r.sent_at) for r in receipts], kept, why))
+        returns = [(r.id, r.name, r.sent_at) for r in receipts]
+        conflicts.append(Conflict(receipts[0].department or key, year, returns, kept, why, len({r.form for r in receipts})))
     return conflicts
 
 
