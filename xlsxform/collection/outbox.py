@@ -139,18 +139,18 @@ def issue(roster: Roster, outbox: Path, *, year: int, spec: Spec | None = None, 
 
 
 def write_manifest(outbox: Path, issued: list[Issued], sent: dict[str, str] | None = None) -> Path:
-    """发放清单.csv: department, code, address, form id, file, draft or
-    delivery, and the sha256 of the workbook as issued (so that an ingest
-    that meets the outbox never takes an unfilled workbook in as a return)."""
+    """发放清单.csv: department, code, address, form id, file, the sha256
+    of the workbook as issued (so that an ingest that meets the outbox never
+    takes an unfilled workbook in as a return), and the draft or delivery."""
 
     target = outbox / MANIFEST
     with target.open("w", encoding="utf-8-sig", newline="") as out:
         writer = csv.writer(out)
-        writer.writerow(["部门名称", "部门编码", "邮箱", "表格编号", "文件", "邮件", "sha256"])
+        writer.writerow(["部门名称", "部门编码", "邮箱", "表格编号", "文件", "sha256", "邮件"])
         for item in issued:
             mail: Any = item.draft.name if item.draft else (sent or {}).get(item.form_id, "")
             digest = hashlib.sha256(item.workbook.read_bytes()).hexdigest()
             writer.writerow(
-                [csv_cell(item.department.name), csv_cell(item.department.code), item.department.email, item.form_id, item.workbook.name, mail, digest]
+                [csv_cell(item.department.name), csv_cell(item.department.code), item.department.email, item.form_id, item.workbook.name, digest, mail]
             )
     return target
