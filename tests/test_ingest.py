@@ -321,3 +321,13 @@ def test_an_xls_return_is_taken_in_from_a_folder_and_from_an_email(tmp_path: Pat
         ("附件", "stored", "湛江市信访局", 0),
         ("信访局.xls", "duplicate", "湛江市信访局", 0),
     ]
+
+
+def test_no_reading_process_outlives_the_batch(sample: Form, tmp_path: Path, store: Store) -> None:
+    """When ingest returns, its reading processes have ended (none keeps the database's files open)."""
+    import glob
+
+    workbook(form_of(sample), tmp_path / "a.xlsx")
+    ingest([tmp_path / "a.xlsx"], store)
+    children = [pid for name in glob.glob(f"/proc/{os.getpid()}/task/*/children") for pid in Path(name).read_text().split()]
+    assert children == []

@@ -140,6 +140,13 @@ def read_all(paths: list[str], spec: Spec, workers: int) -> Generator[dict[str, 
                     position = index + 1
                     yield result
                     submitted = _fill(pool, futures, paths, submitted, window)
+            except GeneratorExit:
+                # Closed by the caller once it has every result: the pool's
+                # workers are waited for (below, leaving the with), so that
+                # none outlives the batch holding the database's files open.
+                for _, left in futures:
+                    left.cancel()
+                raise
             except BaseException:
                 pool.shutdown(wait=False, cancel_futures=True)
                 raise
