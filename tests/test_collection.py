@@ -112,10 +112,11 @@ def test_the_whole_loop(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
         assert (emailed.file_name, emailed.received_at) == ("交通运输局.xlsx", "2024-12-20T01:30:00+00:00")
         assert {p.code for p in store.problems(forms["湛江市教育局"].id)} == {"r1-budget-unbalanced"}
         assert forms["湛江市信访局"].form_id == read(workbooks["湛江市信访局"]).identity["form_id"]
-        # Nothing is lost: every file of the inbox is a stored form or a refusal (the e-mail by its attachment).
+        # Nothing is lost: every file of the inbox is a stored form or a refusal, the e-mail kept whole and by its attachment.
         inputs = {row[0]: row[10] for table, row in first if table == "inputs"}
-        expected = {sha256(p) for p in inbox.glob("*.xlsx")} | {hashlib.sha256(workbooks["湛江市交通运输局"].read_bytes()).hexdigest()}
-        assert set(inputs) == expected and sorted(inputs.values()) == ["refused"] + ["stored"] * 5
+        expected = {sha256(p) for p in inbox.glob("*.xlsx")} | {sha256(p) for p in inbox.glob("*.eml")}
+        expected |= {hashlib.sha256(workbooks["湛江市交通运输局"].read_bytes()).hexdigest()}
+        assert set(inputs) == expected and sorted(inputs.values()) == ["opened", "refused"] + ["stored"] * 5
 
     states = _report_states(report)
     assert states == {

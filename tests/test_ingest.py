@@ -106,7 +106,8 @@ def test_the_same_file_is_stored_once(sample: Form, tmp_path: Path, store: Store
     assert [o.status for o in first.outcomes] == ["stored", "duplicate", "opened", "duplicate"]
     second = ingest([tmp_path / "in", path], store)
     assert [o.status for o in second.outcomes] == ["known", "known", "known", "known", "known"]
-    assert store.counts() == {"receipts": 4, "inputs": 1, "stored": 1, "refused": 0, "forms": 1, "current": 1, "problems": 0}
+    # Two contents: the form, and the e-mail kept whole.
+    assert store.counts() == {"receipts": 4, "inputs": 2, "stored": 1, "refused": 0, "forms": 1, "current": 1, "problems": 0}
 
 
 @pytest.mark.parametrize("newest_first", [False, True])
@@ -176,7 +177,7 @@ def test_refusals_are_recorded_with_their_reason(sample: Form, tmp_path: Path, s
 
 def test_a_file_that_crashes_its_reader_is_refused_and_the_batch_goes_on(sample: Form, tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     """A read that raises anything, or kills its process outright, becomes that file's refusal; every other file is stored."""
-    import xlsxform.collection.ingest as module
+    import xlsxform.collection.readers as module
 
     real = module.read_one
 
@@ -320,3 +321,16 @@ def test_an_xls_return_is_taken_in_from_a_folder_and_from_an_email(tmp_path: Pat
         ("附件", "stored", "湛江市信访局", 0),
         ("信访局.xls", "duplicate", "湛江市信访局", 0),
     ]
+
+
+def test_no_reading_process_outlives_the_batch(sample: Form, tmp_path: Path, store: Store) -> None:
+    """When ingest returns, its reading processes have ended (none keeps the database's files open)."""
+    import glob
+
+    def children() -> set[str]:
+        return {pid for name in glob.glob(f"/proc/{os.getpid()}/task/*/children") for pid in Path(name).read_text().split()}
+
+    workbook(form_of(sample), tmp_path / "a.xlsx")
+    before = children()
+    ingest([tmp_path / "a.xlsx"], store)
+    assert children() - before == set()

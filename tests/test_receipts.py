@@ -57,6 +57,7 @@ NAME = "信访局绩效目标表.xlsx"
         "forwarded-twice",
         "inline",
         "wrong-content-type",
+        "text-plain-without-a-name",
         "no-name",
         "rfc2047-gbk",
         "rfc2047-gb2312-quoted",
@@ -81,6 +82,8 @@ def test_every_mail_layout_yields_its_workbook(tmp_path: Path, store: Store, boo
         message = inboxes.raw(f'inline; filename="{inboxes.rfc2047(name, "utf-8")}"', book, content_type=inboxes.XLSX)
     elif layout == "wrong-content-type":
         message = inboxes.raw(f"attachment; filename*=utf-8''{inboxes.rfc2231(name, 'utf-8').split(chr(39))[-1]}", book, content_type="text/plain")
+    elif layout == "text-plain-without-a-name":
+        message, name = inboxes.raw("inline", book, content_type="text/plain; charset=utf-8"), "reply.eml-附件1"
     elif layout == "no-name":
         message, name = inboxes.raw("attachment", book), "reply.eml-附件1"
     elif layout == "rfc2047-gbk":
@@ -289,3 +292,34 @@ def test_nothing_in_a_hostile_folder_stops_the_batch(tmp_path: Path, store: Stor
     assert ("5.xlsx", "stored") in outcomes
     names = {name for name, _ in outcomes}
     assert {"0.eml", "1.eml", "2.zip", "3.msg", "5.xlsx", "6.eml"} <= names and any(n.startswith("4.mbox") for n in names)
+
+
+def test_an_outbox_in_the_inbox_is_not_taken_in(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The issued workbooks and drafts of an outbox kept inside the inbox are recorded as not returns, now and when the same blank comes back by e-mail; a filled one is stored."""
+    from .departments import fill_in, write_roster
+
+    roster = write_roster(tmp_path / "名单.csv", [["湛江市信访局", "101", "xfj@zj.gov.cn", "776.8"], ["湛江市教育局", "103", "jyj@zj.gov.cn", ""]])
+    inbox = tmp_path / "in"
+    assert main(["issue", str(roster), "-o", str(inbox / "发出"), "--year", "2025", "--eml", "--from", "czj@zj.gov.cn"]) == 0
+    filled = inbox / "信访局.xlsx"
+    filled.write_bytes((inbox / "发出" / "湛江市信访局.xlsx").read_bytes())
+    fill_in(filled, basic="776.8", project="356.69")
+    db = str(tmp_path / "f.sqlite")
+    main(["ingest", str(inbox), "--db", db])
+    blank = (inbox / "发出" / "湛江市教育局.xlsx").read_bytes()
+    (tmp_path / "later.eml").write_bytes(inboxes.plain([("教育局.xlsx", blank)], sender="jyj@zj.gov.cn"))
+    main(["ingest", str(tmp_path / "later.eml"), "--db", db])
+    with Store(db) as store:
+        outcomes = sorted((r.name, r.outcome, r.refusal) for r in store.receipts() if r.kind != "message")
+        assert [f.department for f in store.forms()] == ["湛江市信访局"]
+    assert outcomes == sorted(
+        [
+            ("信访局.xlsx", "stored", None),
+            ("发放清单.csv", "refused", "own-file"),
+            ("湛江市信访局.xlsx", "refused", "issued-blank"),
+            ("湛江市信访局.xlsx", "refused", "issued-blank"),  # the draft's attachment
+            ("湛江市教育局.xlsx", "refused", "issued-blank"),
+            ("湛江市教育局.xlsx", "refused", "issued-blank"),
+            ("教育局.xlsx", "refused", "issued-blank"),
+        ]
+    )

@@ -885,6 +885,7 @@ def _ingest(args: argparse.Namespace) -> int:
 
 _WHY = {
     "latest": ("发送时间最晚", "sent last"),
+    "latest-not-held": ("除待确认的以外发送时间最晚", "sent last but for the held ones"),
     "taken-later": ("发送时间相同，收取在后", "sent at the same time, taken in later"),
     "accepted": ("经办人已确认采用", "chosen by the officer"),
     "earlier": ("此前收到的版本发送时间更晚", "a return taken in before was sent later"),
@@ -907,6 +908,7 @@ def _ingest_table(summary: Any, lang: str) -> str:
         ["same content again" if en else "重复收到（内容已入库）", str(summary.count("duplicate"))],
         ["held (awaiting confirmation)" if en else "待确认（非部门邮箱发来）", str(len(summary.held))],
         ["refused" if en else "拒收", str(len(summary.refused))],
+        ["xlsxform's own files (not returns)" if en else "本程序生成的文件（不是返回）", str(len(summary.own))],
         ["e-mails and archives opened" if en else "拆开的邮件和压缩包", str(summary.count("opened"))],
         ["recorded before (skipped)" if en else "此前已记录（跳过）", str(summary.count("known"))],
         ["total" if en else "合计", str(len(summary.outcomes))],
@@ -929,9 +931,13 @@ def _ingest_table(summary: Any, lang: str) -> str:
         kept = next((name for receipt, name, _ in conflict.returns if receipt == conflict.kept), "")
         zh, why_en = _WHY.get(conflict.why, (conflict.why, conflict.why))
         if en:
-            lines.append(f"{conflict.department}: {len(conflict.returns)} different returns in this batch: {names}; kept {kept or '-'} ({why_en})")
+            lines.append(
+                f"{conflict.department}: {len(conflict.returns)} returns ({conflict.distinct} different) in this batch: {names}; kept {kept or '-'} ({why_en})"
+            )
         else:
-            lines.append(f"{conflict.department}：本批收到 {len(conflict.returns)} 份不同的表格：{names}；采用 {kept or '—'}（{zh}）")
+            lines.append(
+                f"{conflict.department}：本批收到 {len(conflict.returns)} 份表格（{conflict.distinct} 种不同内容）：{names}；采用 {kept or '—'}（{zh}）"
+            )
     return "\n".join(lines)
 
 

@@ -6,7 +6,7 @@ database, so that no return is ever lost and the right one is current.
    e-mail, every attachment, every member of a .zip becomes a receipt, in a
    stable order.  A receipt already recorded by an earlier run is passed
    over, so taking in a growing inbox again records only what is new.
-2. *Read*: contents new to the database are read and checked in a pool of
+2. *Read* (:mod:`xlsxform.collection.readers`): contents new to the database are read and checked in a pool of
    processes, one per core, a bounded number at a time.  The read of one
    content is isolated: whatever it raises, or even a worker that dies,
    becomes a refusal of that content and the batch goes on.
@@ -24,8 +24,8 @@ batch, with one line naming it; the rerun completes the batch.
 from __future__ import annotations
 
 import gc
-import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -33,22 +33,20 @@ import time
 import unicodedata
 from collections import deque
 from collections.abc import Callable, Generator, Iterable
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from xlsxform.collection.receipts import REFUSALS, Expander, Node, reason
+from xlsxform.collection.outbox import MANIFEST
+from xlsxform.collection.readers import crashed, read_all
+from xlsxform.collection.receipts import Expander, Node, reason
 from xlsxform.collection.roster import Roster, department_key
 from xlsxform.collection.store import FormData, NewReceipt, Recorded, Store, StoredProblem, now
 from xlsxform.safety.gate import Limits
 from xlsxform.spec.layout import DEFAULT_SPEC, Spec
 
-WINDOW_PER_WORKER = 4
-"""Reads submitted ahead of the one being recorded, per worker: bounds what the parent holds."""
-COLLECT_EVERY = 25
-"""A worker runs the full garbage collection after this many reads."""
+OWN_FILES = ("own-file", "issued-blank")
+"""Refusals of files xlsxform wrote itself: no sender is waiting for them."""
 
 
 @dataclass
@@ -83,7 +81,11 @@ class Conflict:
     kept: int | None
     """The receipt now current (None when all are held)."""
     why: str
-    """'latest' (sent last), 'taken-later' (sent at the same time, taken in later), 'accepted' (chosen by the officer) or 'held'."""
+    """'latest' (sent last), 'latest-not-held' (sent last but for returns held for the officer),
+    'taken-later' (sent at the same time, taken in later), 'accepted' (chosen by the officer),
+    'earlier' (a return of an earlier batch was sent later) or 'held' (all are held)."""
+    distinct: int = 0
+    """How many different contents the returns are."""
 
 
 @dataclass
@@ -109,7 +111,13 @@ class Summary:
 
     @property
     def refused(self) -> list[Outcome]:
-        return [o for o in self.outcomes if o.status == "refused"]
+        """Receipts refused, xlsxform's own files (see ``own``) apart."""
+        return [o for o in self.outcomes if o.status == "refused" and o.refusal not in OWN_FILES]
+
+    @property
+    def own(self) -> list[Outcome]:
+        """Files xlsxform wrote itself met in the inbox (reports, marked copies, issued blanks): recorded, not returns."""
+        return [o for o in self.outcomes if o.status == "refused" and o.refusal in OWN_FILES]
 
     @property
     def held(self) -> list[Outcome]:
@@ -146,6 +154,7 @@ def ingest(
         database = store.path
         skip = [database, *(database.with_name(database.name + end) for end in ("-wal", "-shm", "-journal"))]
         nodes = list(Expander(scratch, taken_in, limits, skip).expand(paths))
+        _remember_outboxes(store, nodes)
         seen: set[str] = set()
         for index, node in enumerate(nodes):
             sha = node.receipt.sha256
@@ -154,9 +163,10 @@ def ingest(
             seen.add(sha)
             if store.known_receipt(node.receipt.key) or store.known(sha):
                 continue
-            if store.own_file(sha):
-                node.refusal = reason("own-file")
-                node.path = None
+            own = store.own_file(sha)
+            if own:
+                node.refusal = reason("issued-blank" if own == "issued" else "own-file")
+                node.kept, node.path = node.path, None
                 continue
             to_read.append(index)
         seen.clear()
@@ -198,6 +208,22 @@ def ingest(
     return Summary(outcomes, seconds, read_seconds, read_cpu, workers, conflicts, taken_in)
 
 
+def _remember_outboxes(store: Store, nodes: list[Node]) -> None:
+    """An outbox met in the inbox (its 发放清单.csv): the workbooks it lists,
+    by content, are xlsxform's own, now and in every later batch; the
+    manifest itself is not a return either."""
+    for node in nodes:
+        if node.receipt.kind != "file" or node.receipt.name != MANIFEST or node.container:
+            continue
+        data = _content(node)
+        digests = re.findall(rb"\b[0-9a-f]{64}\b", data or b"")
+        if not digests:
+            continue
+        for digest in digests:
+            store.add_own_file(digest.decode(), "issued", node.receipt.source)
+        node.refusal = reason("own-file")
+
+
 _DONE = Node(NewReceipt("", "file", "", "file", "", ""))
 
 
@@ -232,9 +258,9 @@ def _record(
     receipt = node.receipt
     try:
         if node.container:
-            done = store.record(receipt, batch=taken_in, container=True)
+            done = store.record(receipt, batch=taken_in, container=True, content=_content(node))
         elif node.refusal is not None:
-            done = store.record(receipt, batch=taken_in, refusal=node.refusal, content=node.content)
+            done = store.record(receipt, batch=taken_in, refusal=node.refusal, content=_content(node))
         elif result is not None and not result["ok"]:
             done = store.record(receipt, batch=taken_in, refusal=(result["refusal"], result["reason"], result["reason_en"]), content=_content(node))
         else:
@@ -245,7 +271,7 @@ def _record(
 
         if isinstance(exc, StoreError):
             raise
-        failure = _crashed(exc)
+        failure = crashed(exc)
         done = store.record(receipt, batch=taken_in, refusal=(failure["refusal"], failure["reason"], failure["reason_en"]))
     return _outcome(receipt, done, store)
 
@@ -261,12 +287,14 @@ def _outcome(receipt: NewReceipt, done: Recorded, store: Store) -> Outcome:
 
 
 def _content(node: Node) -> bytes | None:
-    if node.path is None:
+    """The bytes to keep of a receipt: read only now, from its scratch copy, so that the batch never holds them all."""
+    where = node.path or node.kept
+    if where is None:
         return node.content
     try:
-        if node.path.stat().st_size > Limits().max_file_size:
+        if where.stat().st_size > Limits().max_file_size:
             return None
-        return node.path.read_bytes()
+        return where.read_bytes()
     except OSError:
         return None
 
@@ -309,208 +337,21 @@ def _conflicts(store: Store, outcomes: list[Outcome]) -> list[Conflict]:
             continue
         receipts = [r for r in (store.receipt(o.id) for o in members if o.id is not None) if r is not None]
         receipts.sort(key=lambda r: (r.sent_at, r.id))
-        current = next(
-            (f for f in store.forms(current=True) if (f.department_key, f.year, f.template_id, f.scope) == (key, year, template, scope)),
-            None,
-        )
-        kept = current.receipt if current else None
+        kept = store.current_receipt(key, year, template, scope)
         chosen = next((r for r in receipts if r.id == kept), None)
         if chosen is None:
             why = "held" if kept is None else "earlier"
         elif chosen.accepted_at:
             why = "accepted"
+        elif any(r.outcome == "held" and (r.sent_at, r.id) > (chosen.sent_at, chosen.id) for r in receipts):
+            why = "latest-not-held"
         elif sum(r.sent_at == chosen.sent_at for r in receipts) > 1:
             why = "taken-later"
         else:
             why = "latest"
-        conflicts.append(Conflict(receipts[0].department or key, year, [(r.id, r.name, r.sent_at) for r in receipts], kept, why))
+        returns = [(r.id, r.name, r.sent_at) for r in receipts]
+        conflicts.append(Conflict(receipts[0].department or key, year, returns, kept, why, len({r.form for r in receipts})))
     return conflicts
-
-
-# -- reading, isolated -------------------------------------------------------
-
-
-def _scope(result: Any, spec: Spec | None) -> str:
-    """What tells this return apart from the department's others of its form
-    (a project's name, for forms sent one per project), or ''."""
-    from xlsxform.spec.generate import BUILT_IN
-    from xlsxform.spec.layout import load_spec
-
-    found = spec if spec is not None and spec.form.id == result.form_id else load_spec(result.form_id) if result.form_id in BUILT_IN else None
-    if found is None or found.form.subject is None:
-        return ""
-    value: Any = result.form
-    for part in found.form.subject.split("."):
-        value = getattr(value, part, "")
-    return str(value or "")
-
-
-def read_one(path: str, spec: Spec | None = None) -> dict[str, Any]:
-    """Read and check one workbook; never raises.
-
-    Returns plain data for the parent process: the form as JSON, each problem
-    with its messages, and the identity stored in the file; or the refusal
-    code and reason.
-    """
-    from xlsxform.errors import NotThisFormError, XlsxformError
-    from xlsxform.reading.reader import read
-
-    try:
-        result = read(path, spec=spec)
-        problems = [
-            {
-                "severity": str(p.severity),
-                "code": p.code,
-                "cell": p.cell,
-                "field": p.field,
-                "value": None if p.value is None else str(p.value),
-                "params": json.loads(json.dumps(p.params, ensure_ascii=False, default=str)),
-                "message": p.message("zh"),
-                "message_en": p.message("en"),
-            }
-            for p in result.problems
-        ]
-        return {
-            "ok": True,
-            "form": result.form.model_dump_json(),
-            "department": result.form.department,
-            "year": result.form.year,
-            "problems": problems,
-            "identity": result.identity,
-            "template": result.form_id,
-            "scope": _scope(result, spec),
-        }
-    except XlsxformError as exc:
-        code = "not-this-form" if isinstance(exc, NotThisFormError) else "unreadable"
-        return {"ok": False, "refusal": code, "kind": type(exc).__name__, "reason": exc.zh, "reason_en": exc.en}
-    except Exception as exc:
-        return _crashed(exc)
-
-
-_worker_spec: Spec | None = None
-_worker_reads = 0
-
-
-def _init_worker(spec: Spec | None) -> None:
-    global _worker_spec
-    _worker_spec = spec
-    # What the worker inherited from its parent stays out of the cyclic
-    # collector (scanning it would cost time and copy every page it touches);
-    # the collector itself runs, whatever the parent did: openpyxl's objects
-    # are full of cycles, and without it a worker grows by every file it reads.
-    gc.freeze()
-    gc.enable()
-
-
-def _read_in_worker(path: str) -> dict[str, Any]:
-    global _worker_reads
-    wall, cpu = time.perf_counter(), time.process_time()
-    try:
-        result = read_one(path, _worker_spec)
-    except Exception as exc:
-        result = _crashed(exc)
-    _worker_reads += 1
-    if _worker_reads % COLLECT_EVERY == 0:
-        gc.collect()
-    return result | {"seconds": time.perf_counter() - wall, "cpu": time.process_time() - cpu}
-
-
-def _pool(workers: int, spec: Spec | None) -> ProcessPoolExecutor:
-    """Worker processes; forked on Linux, so they start in milliseconds with
-    everything the parent imported (and the spec it loaded) already there."""
-    import multiprocessing
-
-    context = multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(spec,))
-
-
-def read_all(paths: list[str], spec: Spec | None, workers: int) -> Generator[dict[str, Any], None, None]:
-    """Each path's reading, in input order, with at most a few reads per
-    worker submitted ahead (so the parent never holds many results).
-
-    A worker that dies (a crash in a C extension, the kernel's OOM killer)
-    breaks the pool; the files it left unread are then read again one at a
-    time, each in a fresh process, and the one that kills its process again
-    is refused as 'crashed'; the pool is then started anew for the rest.
-    """
-    if not paths:
-        return
-    import xlsxform.reading.reader  # noqa: F401 - imported once here, inherited by forked workers
-
-    window = max(1, workers) * WINDOW_PER_WORKER
-    position = 0
-    while position < len(paths):
-        broken_at: int | None = None
-        with _pool(workers, spec) as pool:
-            futures: deque[tuple[int, Future[dict[str, Any]]]] = deque()
-            submitted = position
-
-            try:
-                submitted = _fill(pool, futures, paths, submitted, window)
-                while futures:
-                    index, future = futures.popleft()
-                    try:
-                        result = future.result()
-                    except BrokenProcessPool:
-                        broken_at = index
-                        break
-                    except Exception as exc:
-                        result = _crashed(exc)
-                    position = index + 1
-                    yield result
-                    submitted = _fill(pool, futures, paths, submitted, window)
-            except BaseException:
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
-            if broken_at is not None:
-                pool.shutdown(wait=False, cancel_futures=True)
-        if broken_at is None:
-            return
-        # Read the files of the broken window one at a time; then go on with a new pool.
-        end = min(len(paths), broken_at + window)
-        for index in range(broken_at, end):
-            yield _read_alone(paths[index], spec)
-        position = end
-
-
-def _fill(pool: ProcessPoolExecutor, futures: deque[tuple[int, Future[dict[str, Any]]]], paths: list[str], submitted: int, window: int) -> int:
-    while submitted < len(paths) and len(futures) < window:
-        # The workers are forked at a submit, with the parent's heap frozen (see _init_worker).
-        gc.freeze()
-        try:
-            futures.append((submitted, pool.submit(_read_in_worker, paths[submitted])))
-        finally:
-            gc.unfreeze()
-        submitted += 1
-    return submitted
-
-
-def _read_alone(path: str, spec: Spec | None) -> dict[str, Any]:
-    with _pool(1, spec) as pool:
-        try:
-            return pool.submit(_read_in_worker, path).result()
-        except BrokenProcessPool:
-            zh, en = REFUSALS["crashed"]
-            return {
-                "ok": False,
-                "refusal": "crashed",
-                "kind": "BrokenProcessPool",
-                "reason": f"{zh}（读取进程意外退出）",
-                "reason_en": f"{en} (the reading process died)",
-            }
-        except Exception as exc:
-            return _crashed(exc)
-
-
-def _crashed(exc: BaseException) -> dict[str, Any]:
-    zh, en = REFUSALS["crashed"]
-    return {
-        "ok": False,
-        "refusal": "crashed",
-        "kind": type(exc).__name__,
-        "reason": f"{zh}（{type(exc).__name__}）",
-        "reason_en": f"{en} ({type(exc).__name__}: {exc})"[:500],
-    }
 
 
 # -- on a terminal -------------------------------------------------------------

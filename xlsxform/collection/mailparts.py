@@ -35,6 +35,8 @@ CHINESE = ("utf-8", "gb18030", "big5")
 """Tried in this order on names whose charset is missing or wrong."""
 _ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "cp936": "gb18030", "euc-cn": "gb18030", "big5": "big5hkscs"}
 _HEADER_LINE = re.compile(rb"^[!-9;-~]+:")
+_BINARY_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"Rar!", b"7z\xbc\xaf", b"\x78\x9f\x3e\x22")
+"""Bytes that never begin a message's text: a part starting so is an attachment, whatever its type says."""
 
 
 @dataclass
@@ -198,8 +200,6 @@ def leaves(message: Message, depth: int = 0) -> Iterator[Part]:
         ctype = _content_type(part)
         name = part_filename(part)
         disposition = _disposition(part)
-        if ctype.startswith("text/") and not name and disposition != "attachment":
-            continue  # the body, plain or HTML
         if ctype.startswith("multipart/"):
             continue
         try:
@@ -209,6 +209,8 @@ def leaves(message: Message, depth: int = 0) -> Iterator[Part]:
         if not isinstance(payload, bytes):
             raw = part.get_payload()
             payload = raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else b""
+        if ctype.startswith("text/") and not name and disposition != "attachment" and not payload.startswith(_BINARY_MAGIC):
+            continue  # the body, plain or HTML (a workbook mislabelled as text is still found by its bytes)
         yield Part(name, ctype, payload)
 
 

@@ -23,6 +23,7 @@ and adds what it leaves out.
 from __future__ import annotations
 
 import csv
+import hashlib
 import re
 import unicodedata
 import uuid
@@ -184,8 +185,10 @@ def earlier_run(outbox: Path) -> list[Path]:
 
 
 def write_manifest(outbox: Path, issued: list[Issued], sent: dict[str, str] | None = None) -> Path:
-    """发放清单.csv: department, code, address, form id, file, draft or delivery."""
-    header = ["部门名称", "部门编码", "邮箱", "表格编号", "文件", "邮件"]
+    """发放清单.csv: department, code, address, form id, file, the sha256
+    of the workbook as issued (so that an ingest that meets the outbox never
+    takes an unfilled workbook in as a return), and the draft or delivery."""
+    header = ["部门名称", "部门编码", "邮箱", "表格编号", "文件", "sha256", "邮件"]
     rows = [
         [
             item.department.name,
@@ -193,6 +196,7 @@ def write_manifest(outbox: Path, issued: list[Issued], sent: dict[str, str] | No
             item.department.email,
             item.form_id,
             item.workbook.name,
+            hashlib.sha256(item.workbook.read_bytes()).hexdigest(),
             item.draft.name if item.draft else (sent or {}).get(item.form_id, ""),
         ]
         for item in issued

@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import hashlib
+import itertools
 import os
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -40,6 +41,8 @@ MAX_NAME_BYTES = 120
 """A received name is shortened past this (UTF-8 bytes), with a short hash to keep it unique."""
 
 Reason = tuple[str, str, str]
+KEEP_IN_MEMORY = 64 * 1024
+"""Bytes of a refused receipt held in memory until recorded; larger ones wait in a scratch file."""
 
 REFUSALS: dict[str, tuple[str, str]] = {
     "unsupported-file": ("不是工作簿、邮件或邮箱文件", "not a workbook, an e-mail or a mailbox"),
@@ -60,6 +63,7 @@ REFUSALS: dict[str, tuple[str, str]] = {
         "压缩包中的这个文件无法取出（已加密、过大或损坏），请直接发送 .xlsx 文件",
         "this file of the archive cannot be taken out (encrypted, too large or damaged)",
     ),
+    "issued-blank": ("这是发出的空白表格（与发出时完全相同，尚未填写），不是部门的返回", "the workbook as issued, not filled in: not a return"),
     "own-file": (
         "这是 xlsxform 自己生成的文件（返回情况表、退回修改表或汇总表），不是部门的返回",
         "a file xlsxform wrote itself (a report, a marked copy, an export), not a return",
@@ -87,7 +91,9 @@ class Node:
     refusal: Reason | None = None
     container: bool = False
     content: bytes | None = None
-    """Bytes to keep for a refused receipt (workbooks are kept from ``path``)."""
+    """Bytes to keep for a refused receipt, when small (workbooks are kept from ``path``)."""
+    kept: Path | None = None
+    """Where the bytes to keep of a refused receipt are, when not small."""
 
     @property
     def read(self) -> bool:
@@ -99,6 +105,7 @@ class Expander:
     """Turns the given paths into :class:`Node` s; see the module's doc."""
 
     def __init__(self, scratch: Path, taken_in: str, limits: Limits, skip: Iterable[Path] = ()) -> None:
+        self.kept = itertools.count()
         self.scratch, self.taken_in, self.limits = scratch, taken_in, limits
         self.skipped = {p.resolve() for p in skip}
         self.keep = limits.max_file_size
@@ -106,15 +113,27 @@ class Expander:
     # -- files ----------------------------------------------------------------
 
     def expand(self, paths: Iterable[str | Path]) -> Iterator[Node]:
+        for node in self._expand(paths):
+            if node.content is not None and len(node.content) > KEEP_IN_MEMORY:
+                # Held in a scratch file until recorded: a batch never holds every refused attachment.
+                node.kept = self.scratch / f"kept-{next(self.kept)}"
+                node.kept.write_bytes(node.content)
+                node.content = None
+            yield node
+
+    def _expand(self, paths: Iterable[str | Path]) -> Iterator[Node]:
         for given in paths:
             path = Path(given)
             if path.is_dir():
-                for folder, folders, files in os.walk(path):
+                unlisted: list[OSError] = []
+                for folder, folders, files in os.walk(path, onerror=unlisted.append):
                     folders.sort()
                     for name in sorted(files):
                         child = Path(folder) / name
                         if child.is_file() and child.resolve() not in self.skipped:
                             yield from self._guarded_file(child)
+                for exc in unlisted:  # a folder that cannot be listed is recorded, not passed over
+                    yield self._unreadable_file(Path(exc.filename or path), exc)
             elif path.exists():
                 if path.resolve() not in self.skipped:
                     yield from self._guarded_file(path)
@@ -314,7 +333,7 @@ class Expander:
         if not mail.parts:
             yield Node(receipt, refusal=reason("mail-without-workbook"), content=data if len(data) <= self.keep else None)
             return
-        yield Node(receipt, container=True)
+        yield Node(receipt, container=True, content=data if len(data) <= self.keep else None)
         origin = receipt.origin
         for n, part in enumerate(mail.parts, 1):
             sha = sha256(part.payload)

@@ -14,10 +14,10 @@ Tables:
   their own).  ``key`` names a receipt so that taking in the same inbox
   again records nothing twice.
 - ``inputs``: one row per distinct content (by sha256): the first receipt
-  that brought it, and whether the content is a form (``stored``) or was
-  ``refused``;
-- ``contents``: the bytes of each content received, refused ones too (up to
-  the gate's size limit), once per content;
+  that brought it, and whether the content is a form (``stored``), was
+  ``refused``, or is an e-mail or archive that was ``opened``;
+- ``contents``: the bytes of each content received, refused ones and whole
+  e-mails and archives too (up to the gate's size limit), once per content;
 - ``forms``: one row per stored form: the department, year, form id and
   template it names, its data as JSON, its counts of errors and warnings;
   ``current`` marks the department's current return, ``superseded_by`` the
@@ -78,7 +78,7 @@ CREATE TABLE inputs (
     subject     TEXT,
     message_id  TEXT,
     ingested_at TEXT NOT NULL,
-    status      TEXT NOT NULL CHECK (status IN ('stored', 'refused')),
+    status      TEXT NOT NULL CHECK (status IN ('stored', 'refused', 'opened')),
     refusal     TEXT,
     reason      TEXT,
     reason_en   TEXT
@@ -168,7 +168,7 @@ _MIGRATE_1_TO_2 = """
 CREATE TABLE inputs_2 (
     sha256 TEXT PRIMARY KEY, file_name TEXT NOT NULL, source TEXT NOT NULL, origin TEXT NOT NULL, size INTEGER NOT NULL,
     sender TEXT, date TEXT, subject TEXT, message_id TEXT, ingested_at TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('stored', 'refused')), refusal TEXT, reason TEXT, reason_en TEXT
+    status TEXT NOT NULL CHECK (status IN ('stored', 'refused', 'opened')), refusal TEXT, reason TEXT, reason_en TEXT
 );
 INSERT INTO inputs_2 SELECT * FROM inputs;
 DROP TABLE inputs;
@@ -682,7 +682,9 @@ class Store:
             year: int | None = None
             errors = warnings = 0
             if container:
-                pass
+                if sha is not None and content is not None and self.content_of(sha) is None:
+                    self._input(db, receipt, batch, "opened", None, None, None)
+                    db.execute("INSERT INTO contents VALUES (?, ?)", (sha, content))
             elif refusal is not None:
                 outcome, (code, zh, en) = "refused", refusal
                 if sha is not None:
@@ -696,6 +698,9 @@ class Store:
                 known = self.content_of(sha)
                 if known is not None and known.status == "refused":
                     outcome, code, zh, en = "refused", known.refusal, known.reason, known.reason_en
+                elif known is not None and known.form is None:  # the same bytes were opened as an archive or e-mail before
+                    outcome, code = "refused", "unsupported-file"
+                    zh, en = "不是工作簿、邮件或邮箱文件", "not a workbook, an e-mail or a mailbox"
                 else:
                     outcome = "duplicate"
                     if known is None:
@@ -957,6 +962,14 @@ class Store:
             if best is None or self.rank(r.sent_at, None, r.id) > best:
                 out.append(r)
         return out
+
+    @_guarded
+    def current_receipt(self, key: str | None, year: int | None, template: str | None, scope: str = "") -> int | None:
+        """The receipt that made the current return of a department, form, year and scope (None when there is none)."""
+        row = self.db.execute(
+            "SELECT receipt FROM forms WHERE current = 1 AND department_key = ? AND year IS ? AND template_id IS ? AND scope = ?", (key, year, template, scope)
+        ).fetchone()
+        return row[0] if row else None
 
     def _current_rank(self, key: str | None, year: int | None, template: str | None, scope: str) -> tuple[str, int] | None:
         row = self.db.execute(
