@@ -39,7 +39,9 @@ class _Parser(argparse.ArgumentParser):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         zh = self.lang == "zh"
-        super().__init__(*args, add_help=False, formatter_class=_Formatter if zh else argparse.HelpFormatter, **kwargs)
+        raw = kwargs.pop("raw_epilog", False)  # an epilog laid out by hand (serve's proxy example)
+        formatter = (_RawFormatter if raw else _Formatter) if zh else (argparse.RawDescriptionHelpFormatter if raw else argparse.HelpFormatter)
+        super().__init__(*args, add_help=False, formatter_class=formatter, **kwargs)
         if zh:
             self._positionals.title, self._optionals.title = "参数", "选项"
         self.add_argument("-h", "--help", action="help", help="显示本帮助并退出" if zh else "show this help and exit")
@@ -64,6 +66,10 @@ _USAGE_ZH = [
 class _Formatter(argparse.HelpFormatter):
     def add_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None = None) -> None:
         super().add_usage(usage, actions, groups, "用法：")
+
+
+class _RawFormatter(_Formatter, argparse.RawDescriptionHelpFormatter):
+    pass
 
 
 class _Usage(Exception):
@@ -196,6 +202,15 @@ def _parser(lang: str) -> _Parser:
         help=t("登录邮件服务器的用户名；密码从环境变量 XLSXFORM_SMTP_PASSWORD 读取", "login user; the password is read from XLSXFORM_SMTP_PASSWORD"),
     )
     issue.add_argument("--fallback-fonts", action="store_true", help=t("使用常见字体代替公文字体", "use common fonts"))
+    issue.add_argument(
+        "--portal",
+        metavar=t("地址", "URL"),
+        help=t(
+            "门户地址（如 https://yjx.czj.example）：为每个部门生成专用链接，写入邮件和发放清单的“链接”列（须同时给 --db）",
+            "the portal's address: a private link per department, in its e-mail and in the list's 链接 column (needs --db)",
+        ),
+    )
+    issue.add_argument("--db", type=Path, metavar=t("数据库", "DB"), help=t("门户使用的数据库（与 --portal 一起用）", "the portal's database (with --portal)"))
 
     ingest = commands.add_parser(
         "ingest", help=t("收取各部门返回的表格、邮件和邮箱，校验后存入数据库", "take in returned workbooks, e-mails and mailboxes, check them and store them")
@@ -256,7 +271,65 @@ def _parser(lang: str) -> _Parser:
         help=t("输出文件 .xlsx、.csv 或 .json，可重复", "output .xlsx, .csv or .json; repeatable"),
     )
     export.add_argument("--year", type=int, metavar=t("年度", "YEAR"), help=t("年度（默认数据库中最近的年度）", "year (default: the latest in the database)"))
+    _serve_parser(commands, t)
+    _user_parser(commands, t)
     return parser
+
+
+SERVE_EPILOG_ZH = """\
+在财政局的 HTTPS 反向代理（如 nginx）之后运行：
+  xlsxform serve --db forms.sqlite --host 127.0.0.1 --port 8000 --proxy-headers --forwarded-allow-ips 127.0.0.1
+代理须把 https 请求转发到 http://127.0.0.1:8000，并设置 X-Forwarded-Proto 和 X-Forwarded-For。
+这样本程序知道访问是 HTTPS：Cookie 带 Secure 标记，并发送 HSTS。不要让外部直接访问 8000 端口。
+代理的上传上限（nginx 的 client_max_body_size）须不小于 --max-intake-mb。
+账号：xlsxform user add 用户名 --db forms.sqlite（密码从提示输入，或取自环境变量 XLSXFORM_PASSWORD）。"""
+SERVE_EPILOG_EN = """\
+Behind the bureau's HTTPS reverse proxy (nginx, say):
+  xlsxform serve --db forms.sqlite --host 127.0.0.1 --port 8000 --proxy-headers --forwarded-allow-ips 127.0.0.1
+The proxy forwards https to http://127.0.0.1:8000 and sets X-Forwarded-Proto and X-Forwarded-For,
+so the portal knows it is reached over HTTPS: cookies are marked Secure and HSTS is sent.
+Keep port 8000 closed to everyone else. The proxy's upload limit (client_max_body_size) must be at least --max-intake-mb.
+Accounts: xlsxform user add NAME --db forms.sqlite (password at a prompt, or from XLSXFORM_PASSWORD)."""
+
+
+def _serve_parser(commands: Any, t: Any) -> None:
+    serve = commands.add_parser(
+        "serve",
+        help=t("运行网上门户：各部门自查并提交表格，财政局查看返回情况", "run the web portal: departments check and return forms, the bureau follows up"),
+        epilog=t(SERVE_EPILOG_ZH, SERVE_EPILOG_EN),
+        raw_epilog=True,
+    )
+    serve.add_argument("--db", required=True, type=Path, metavar=t("数据库", "DB"), help=t("数据库文件（不存在则新建）", "database file (created if missing)"))
+    serve.add_argument("--roster", type=Path, metavar=t("名单", "ROSTER"), help=t("部门名单（也可在网页上上传）", "roster (can also be uploaded on the web)"))
+    serve.add_argument("--host", default="127.0.0.1", help=t("监听地址（默认 127.0.0.1，仅本机）", "address to listen on (default 127.0.0.1)"))
+    serve.add_argument("--port", type=int, default=8000, help=t("端口（默认 8000）", "port (default 8000)"))
+    serve.add_argument(
+        "--proxy-headers",
+        action="store_true",
+        help=t("信任代理的 X-Forwarded-Proto/For（在 HTTPS 代理之后时使用）", "trust X-Forwarded-Proto/For from the proxy"),
+    )
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        default="127.0.0.1",
+        metavar=t("地址", "IPS"),
+        help=t("可信代理的地址，逗号分隔（默认 127.0.0.1）", "trusted proxy addresses, comma-separated"),
+    )
+    serve.add_argument("--max-upload-mb", type=int, default=10, metavar="MB", help=t("部门上传一个文件的上限（默认 10 MB）", "largest department upload"))
+    serve.add_argument("--max-intake-mb", type=int, default=200, metavar="MB", help=t("财政局一次收取的上限（默认 200 MB）", "largest bureau intake"))
+
+
+def _user_parser(commands: Any, t: Any) -> None:
+    user = commands.add_parser("user", help=t("管理门户的财政局账号", "manage the portal's bureau accounts"))
+    actions = user.add_subparsers(dest="action", metavar=t("操作", "ACTION"), required=True, prog="xlsxform user")
+    add = actions.add_parser(
+        "add",
+        help=t(
+            "新建账号或修改密码（密码从提示输入，或取自环境变量 XLSXFORM_PASSWORD）",
+            "add an account or change its password (prompted, or from XLSXFORM_PASSWORD)",
+        ),
+    )
+    add.add_argument("name", metavar=t("用户名", "NAME"))
+    add.add_argument("--db", required=True, type=Path, metavar=t("数据库", "DB"), help=t("门户的数据库文件", "the portal's database"))
 
 
 def _positive(text: str) -> int:
@@ -564,7 +637,14 @@ def _issue(args: argparse.Namespace) -> int:
                 )
     if args.output.exists() and not args.output.is_dir():
         raise FormDataError("输出位置已存在且不是文件夹", "the output exists and is not a folder", path=args.output)
+    if args.portal and args.db is None:
+        raise FormDataError("用 --portal 时须以 --db 指定门户的数据库", "--portal needs the portal's database: --db DB")
     issued = issue(roster, args.output, year=args.year, spec=spec, fallback_fonts=args.fallback_fonts)
+    links = _portal_links(args, issued) if args.portal else None
+    if template is not None and links is not None:
+        from xlsxform.portal.links import with_link
+
+        template = with_link(template)
     deliveries: dict[str, str] = {}
     failures: list[tuple[str, str, str]] = []
     if template is not None:
@@ -578,6 +658,7 @@ def _issue(args: argparse.Namespace) -> int:
                 "file": item.workbook.name,
                 "form_id": item.form_id,
                 "code": item.department.code,
+                "link": (links or {}).get(item.form_id, ""),
             }
             message = compose(template, sender=args.sender, sender_name=args.from_name, to=item.department.email, context=context, attachment=item.workbook)
             if args.eml:
@@ -587,13 +668,13 @@ def _issue(args: argparse.Namespace) -> int:
             else:
                 messages.append((item.form_id, message))
         if server is not None:
-            write_manifest(args.output, issued)  # what was written, even if the server cannot be reached
+            write_manifest(args.output, issued, links=links)  # what was written, even if the server cannot be reached
             by_id = {item.form_id: item for item in issued}
             for delivery in send(messages, *server, starttls=args.starttls, user=args.smtp_user, password=password):
                 deliveries[delivery.key] = "已发送" if delivery.ok else f"发送失败：{delivery.reason}"
                 if not delivery.ok:
                     failures.append((by_id[delivery.key].department.name, by_id[delivery.key].department.email, delivery.reason))
-    manifest = write_manifest(args.output, issued, deliveries)
+    manifest = write_manifest(args.output, issued, deliveries, links=links)
     _say(
         args,
         f"已为 {len(issued)} 个部门生成 {args.year} 年表格：{args.output}（发放清单：{manifest.name}）",
@@ -607,6 +688,13 @@ def _issue(args: argparse.Namespace) -> int:
         for name, address, reason in failures:
             print(f"  {name}  {address}  {reason}")
     return PROBLEMS if failures else OK
+
+
+def _portal_links(args: argparse.Namespace, issued: list[Any]) -> dict[str, str]:
+    """A private link per department (``--portal``), stored hashed in the portal's database."""
+    from xlsxform.portal.links import base_url, issue_links
+
+    return issue_links(args.db, issued, year=args.year, deadline=_deadline(args.deadline, "zh"), base=base_url(args.portal))
 
 
 def _deadline(text: str | None, lang: str) -> str:
@@ -769,6 +857,59 @@ def _export(args: argparse.Namespace) -> int:
     return OK
 
 
+# -- the portal: serve, user add ------------------------------------------------------
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from xlsxform.portal.app import MiB, PortalSettings, create_app
+
+    if args.roster is not None:
+        from xlsxform.collection.roster import read_roster
+
+        read_roster(args.roster)  # a bad roster is one line now, not a page later
+    app = create_app(PortalSettings(db=args.db, roster=args.roster, max_upload=args.max_upload_mb * MiB, max_intake=args.max_intake_mb * MiB))
+    _say(args, f"门户已启动：http://{args.host}:{args.port}/login（Ctrl+C 停止）", f"portal running: http://{args.host}:{args.port}/login (Ctrl+C to stop)")
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        proxy_headers=args.proxy_headers,
+        forwarded_allow_ips=args.forwarded_allow_ips,
+        server_header=False,
+        log_level="warning",
+    )
+    return OK
+
+
+PASSWORD_ENV = "XLSXFORM_PASSWORD"
+
+
+def _user(args: argparse.Namespace) -> int:
+    from xlsxform.errors import PortalError
+    from xlsxform.portal.security import MIN_PASSWORD, hash_password
+    from xlsxform.portal.tables import PortalTables
+
+    name = args.name.strip()
+    if not name or len(name) > 64 or any(ch.isspace() or not ch.isprintable() for ch in name):
+        raise PortalError("用户名不能为空，不能含空格，最长 64 个字符", "the name must be 1 to 64 characters without spaces", code="bad-name")
+    password = os.environ.get(PASSWORD_ENV)
+    if password is None:
+        import getpass
+
+        password = getpass.getpass("密码：" if args.lang != "en" else "Password: ")
+        if getpass.getpass("再次输入：" if args.lang != "en" else "Again: ") != password:
+            raise PortalError("两次输入的密码不一致", "the passwords differ", code="password-mismatch")
+    if len(password) < MIN_PASSWORD:
+        raise PortalError(f"密码至少 {MIN_PASSWORD} 个字符", f"the password needs at least {MIN_PASSWORD} characters", code="weak-password")
+    PortalTables.ensure(args.db)
+    with PortalTables(args.db) as tables:
+        new = tables.set_user(name, hash_password(password))
+    _say(args, f"已{'新建账号' if new else '修改密码'}：{name}", f"{'added' if new else 'changed the password of'} {name}")
+    return OK
+
+
 _COMMANDS = {
     "template": _template,
     "render": _render,
@@ -780,4 +921,6 @@ _COMMANDS = {
     "ingest": _ingest,
     "status": _status,
     "export": _export,
+    "serve": _serve,
+    "user": _user,
 }

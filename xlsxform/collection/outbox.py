@@ -137,14 +137,18 @@ def issue(roster: Roster, outbox: Path, *, year: int, spec: Spec | None = None, 
     return issued
 
 
-def write_manifest(outbox: Path, issued: list[Issued], sent: dict[str, str] | None = None) -> Path:
-    """发放清单.csv: department, code, address, form id, file, draft or delivery."""
+def write_manifest(outbox: Path, issued: list[Issued], sent: dict[str, str] | None = None, links: dict[str, str] | None = None) -> Path:
+    """发放清单.csv: department, code, address, form id, file, draft or
+    delivery, and with ``links`` (form id to URL) each department's private link (链接)."""
 
     target = outbox / MANIFEST
     with target.open("w", encoding="utf-8-sig", newline="") as out:
         writer = csv.writer(out)
-        writer.writerow(["部门名称", "部门编码", "邮箱", "表格编号", "文件", "邮件"])
+        writer.writerow(["部门名称", "部门编码", "邮箱", "表格编号", "文件", "邮件", *(["链接"] if links is not None else [])])
         for item in issued:
             mail: Any = item.draft.name if item.draft else (sent or {}).get(item.form_id, "")
-            writer.writerow([csv_cell(item.department.name), csv_cell(item.department.code), item.department.email, item.form_id, item.workbook.name, mail])
+            link = [links.get(item.form_id, "")] if links is not None else []
+            writer.writerow(
+                [csv_cell(item.department.name), csv_cell(item.department.code), item.department.email, item.form_id, item.workbook.name, mail, *link]
+            )
     return target
