@@ -169,11 +169,11 @@ def test_tokens_are_stored_only_as_hashes(collection: Collection) -> None:
 
 @pytest.mark.parametrize("path", ["/login", "/d/unknown", "/static/portal.css", "/bureau"])
 def test_every_response_carries_the_security_headers(client: TestClient, path: str) -> None:
-    """CSP without script, no framing, no sniffing, no referrer (links are secrets)."""
+    """CSP without script, no framing, no sniffing, no referrer to other sites (links are secrets)."""
     headers = client.get(path, follow_redirects=False).headers
     assert headers["content-security-policy"].startswith("default-src 'none'")
     assert "script-src" not in headers["content-security-policy"] and "unsafe-inline" not in headers["content-security-policy"]
-    assert (headers["x-frame-options"], headers["x-content-type-options"], headers["referrer-policy"]) == ("DENY", "nosniff", "no-referrer")
+    assert (headers["x-frame-options"], headers["x-content-type-options"], headers["referrer-policy"]) == ("DENY", "nosniff", "same-origin")
 
 
 def test_pages_use_no_script_and_nothing_from_elsewhere(client: TestClient, collection: Collection) -> None:

@@ -9,8 +9,9 @@ headers, the upload limit and the rate limiter.
   a POST whose field does not match its cookie, or whose Origin is another
   site, is refused with 403.
 - Headers: a CSP that allows nothing but the portal's own style sheet and
-  images (no script at all), no framing, no sniffing, no referrer (the
-  department's link is a secret in the URL), no caching of pages.
+  images (no script at all), no framing, no sniffing, no referrer to other
+  sites (the department's link is a secret in its URL; the portal itself
+  needs the Origin of its own forms), no caching of pages.
 - Upload limit: a request body larger than the limit is refused with 413
   before it is read, by its Content-Length or while it streams.
 - Rate limit: a sliding window per key (a department link, a login name, a
@@ -101,7 +102,7 @@ HEADERS = {
     "content-security-policy": CSP,
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
-    "referrer-policy": "no-referrer",
+    "referrer-policy": "same-origin",
     "cross-origin-opener-policy": "same-origin",
     "cross-origin-resource-policy": "same-origin",
     "permissions-policy": "camera=(), microphone=(), geolocation=()",
