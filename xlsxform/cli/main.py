@@ -861,9 +861,18 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
+    from xlsxform.errors import PortalError
 
-    from xlsxform.portal.app import MiB, PortalSettings, create_app
+    try:
+        import uvicorn
+
+        from xlsxform.portal.app import MiB, PortalSettings, create_app
+    except ImportError as exc:
+        raise PortalError(
+            f"门户所需的软件包未安装（{exc.name}）：请安装 xlsxform[portal]",
+            f"the portal's packages are not installed ({exc.name}): install xlsxform[portal]",
+            code="not-installed",
+        ) from None
 
     if args.roster is not None:
         from xlsxform.collection.roster import read_roster
