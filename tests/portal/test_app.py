@@ -367,3 +367,24 @@ def test_the_audit_log_records_logins_uploads_and_submits(client: TestClient, co
     client.get("/bureau/exports/rollup.xlsx")
     with PortalTables(collection.db) as tables:
         assert [e.action for e in tables.audit_log()] == ["export", "login", "submit", "upload"]
+
+
+def test_the_issue_page_sends_through_the_servers_mail_server(collection: Collection) -> None:
+    """With ``serve --smtp``, 直接发送 mails each department its workbook and its own working link."""
+    from tests.test_mail import Inbox, free_port, start
+    from xlsxform.portal.services import MailServer
+
+    for inbox in start(Inbox(free_port())):
+        with TestClient(create_app(settings(collection, smtp=MailServer("127.0.0.1", inbox.port), sender="czj@example.gov.cn"))) as client:
+            sign_in(client)
+            page = client.post(
+                "/bureau/issue",
+                data={"csrf": client.cookies["csrf"], "year": str(YEAR), "deadline": "", "sender": "czj@example.gov.cn", "sender_name": "", "action": "send"},
+            ).text
+            assert [(r["data-department"], r["data-ok"]) for r in rows(page, "sent")] == [(A, "yes"), (B, "yes")]
+            assert sorted(to for to, _ in inbox.messages) == [["d1@example.gov.cn"], ["d2@example.gov.cn"]]
+            for _, message in inbox.messages:
+                assert [part.get_filename() for part in message.iter_attachments()] and message["To"]
+                body = message.get_body(("plain",)).get_content()
+                link = next(word for word in body.split() if "/d/" in word).removeprefix("http://testserver")
+                assert client.get(link).status_code == 200

@@ -314,6 +314,18 @@ def _serve_parser(commands: Any, t: Any) -> None:
         metavar=t("地址", "IPS"),
         help=t("可信代理的地址，逗号分隔（默认 127.0.0.1）", "trusted proxy addresses, comma-separated"),
     )
+    serve.add_argument(
+        "--smtp",
+        metavar=t("主机:端口", "HOST:PORT"),
+        help=t("发放页面可经此邮件服务器直接发送（不给则只生成邮件草稿）", "the issue page may send through this SMTP server (else drafts only)"),
+    )
+    serve.add_argument("--starttls", action="store_true", help=t("发送前启用 STARTTLS 加密", "use STARTTLS before sending"))
+    serve.add_argument(
+        "--smtp-user",
+        metavar=t("用户名", "USER"),
+        help=t("登录邮件服务器的用户名；密码从环境变量 XLSXFORM_SMTP_PASSWORD 读取", "login user; the password is read from XLSXFORM_SMTP_PASSWORD"),
+    )
+    serve.add_argument("--from", dest="sender", default="", metavar=t("邮箱", "ADDRESS"), help=t("发放页面默认的发件人邮箱", "the issue page's sender address"))
     serve.add_argument("--max-upload-mb", type=int, default=10, metavar="MB", help=t("部门上传一个文件的上限（默认 10 MB）", "largest department upload"))
     serve.add_argument("--max-intake-mb", type=int, default=200, metavar="MB", help=t("财政局一次收取的上限（默认 200 MB）", "largest bureau intake"))
 
@@ -878,7 +890,16 @@ def _serve(args: argparse.Namespace) -> int:
         from xlsxform.collection.roster import read_roster
 
         read_roster(args.roster)  # a bad roster is one line now, not a page later
-    app = create_app(PortalSettings(db=args.db, roster=args.roster, max_upload=args.max_upload_mb * MiB, max_intake=args.max_intake_mb * MiB))
+    app = create_app(
+        PortalSettings(
+            db=args.db,
+            roster=args.roster,
+            max_upload=args.max_upload_mb * MiB,
+            max_intake=args.max_intake_mb * MiB,
+            smtp=_mail_server(args),
+            sender=args.sender,
+        )
+    )
     _say(args, f"门户已启动：http://{args.host}:{args.port}/login（Ctrl+C 停止）", f"portal running: http://{args.host}:{args.port}/login (Ctrl+C to stop)")
     uvicorn.run(
         app,
@@ -890,6 +911,23 @@ def _serve(args: argparse.Namespace) -> int:
         log_level="warning",
     )
     return OK
+
+
+def _mail_server(args: argparse.Namespace) -> Any:
+    """``serve --smtp``: the server the issue page sends through, or None."""
+    if not args.smtp:
+        return None
+    from xlsxform.collection.mail import PASSWORD_VARIABLE, parse_server
+    from xlsxform.errors import MailError
+    from xlsxform.portal.services import MailServer
+
+    host, port = parse_server(args.smtp)
+    password = os.environ.get(PASSWORD_VARIABLE) if args.smtp_user else None
+    if args.smtp_user and password is None:
+        raise MailError(
+            f"请在环境变量 {PASSWORD_VARIABLE} 中提供邮件服务器密码", f"set the mail server password in the environment variable {PASSWORD_VARIABLE}"
+        )
+    return MailServer(host, port, args.starttls, args.smtp_user, password)
 
 
 PASSWORD_ENV = "XLSXFORM_PASSWORD"

@@ -13,7 +13,7 @@ import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 from starlette.applications import Starlette
@@ -29,6 +29,9 @@ from starlette.types import Receive, Scope, Send
 from xlsxform.errors import PortalError
 from xlsxform.portal import security
 from xlsxform.portal.tables import PortalTables
+
+if TYPE_CHECKING:
+    from xlsxform.portal.services import MailServer
 
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "xlsxform_session"
@@ -54,6 +57,10 @@ class PortalSettings:
     """Where uploads wait between check and submit (default: a temporary folder)."""
     check_hours: float = 4.0
     """How long a checked upload can still be submitted."""
+    smtp: MailServer | None = None
+    """The mail server the issue page sends through, or None: drafts only."""
+    sender: str = ""
+    """The issue page's default sender address."""
     extra: dict[str, Any] = field(default_factory=dict)
 
 

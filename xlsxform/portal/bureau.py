@@ -272,9 +272,16 @@ async def issue_page(request: Request) -> Response:
     portal = _signed_in(request)
     roster = await _roster(portal)
     next_year = dt.date.today().year + 1
-    defaults = {"year": next_year, "deadline": (dt.date.today() + dt.timedelta(days=14)).isoformat(), "sender": "", "sender_name": "市财政局"}
+    defaults = {
+        "year": next_year,
+        "deadline": (dt.date.today() + dt.timedelta(days=14)).isoformat(),
+        "sender": portal.settings.sender,
+        "sender_name": "市财政局",
+    }
+    smtp = portal.settings.smtp
+    context = {"roster": roster, "smtp": smtp, "sent": None}
     if request.method == "GET":
-        return portal.page(request, "issue.html", {"roster": roster, "values": defaults, "error": ""})
+        return portal.page(request, "issue.html", context | {"values": defaults, "error": ""})
     form = await portal.form(request)
     values = {k: str(form.get(k) or "").strip()[:200] for k in defaults}
     error = ""
@@ -285,9 +292,16 @@ async def issue_page(request: Request) -> Response:
     elif "@" not in values["sender"]:
         error = "请填写发件人邮箱。"
     if error:
-        return portal.page(request, "issue.html", {"roster": roster, "values": values, "error": error}, status=400)
+        return portal.page(request, "issue.html", context | {"values": values, "error": error}, status=400)
     base = f"{request.url.scheme}://{request.url.netloc}"
     issue = services.IssueRequest(int(values["year"]), _deadline(values["deadline"]), values["sender"], values["sender_name"], base)
+    if form.get("action") == "send" and smtp is not None:
+        try:
+            sent = await run_in_threadpool(services.issue_and_send, roster, issue, portal.db, smtp)
+        except XlsxformError as exc:
+            return portal.page(request, "issue.html", context | {"values": values, "error": exc.zh}, status=502)
+        portal.audit(request, request.state.user, "issue", year=issue.year, departments=len(sent), sent=sum(s.ok for s in sent))
+        return portal.page(request, "issue.html", context | {"values": values, "error": "", "sent": sent})
     target = Path(tempfile.mkdtemp(dir=portal.scratch, prefix="issue-")) / "issue.zip"
     issued = await run_in_threadpool(services.issue_bundle, roster, issue, portal.db, target)
     portal.audit(request, request.state.user, "issue", year=issue.year, departments=len(issued))

@@ -14,11 +14,12 @@ import tempfile
 import threading
 import zipfile
 from dataclasses import dataclass, field
+from email.message import EmailMessage
 from pathlib import Path
 
 from xlsxform.collection.export import export
 from xlsxform.collection.ingest import Summary, ingest
-from xlsxform.collection.mail import compose, load_template, write_eml
+from xlsxform.collection.mail import compose, load_template, send, write_eml
 from xlsxform.collection.outbox import Issued, form_id, issue, safe_stem, write_manifest
 from xlsxform.collection.roster import Department, Roster, department_key, read_roster
 from xlsxform.collection.status import DepartmentStatus, annotation_folder, default_year, department_status, write_report
@@ -291,26 +292,56 @@ class IssueRequest:
     base_url: str
 
 
+@dataclass(frozen=True)
+class MailServer:
+    """The SMTP server of the server's settings (``serve --smtp``)."""
+
+    host: str
+    port: int
+    starttls: bool = False
+    user: str | None = None
+    password: str | None = None
+
+
+@dataclass(frozen=True)
+class Sent:
+    department: str
+    address: str
+    ok: bool
+    reason: str
+
+
+def _issue(roster: Roster, request: IssueRequest, db: Path, outbox: Path) -> tuple[list[Issued], list[tuple[str, EmailMessage]], dict[str, str]]:
+    """``xlsxform issue ROSTER --portal URL``: the workbooks, the links and each department's message."""
+    issued = issue(roster, outbox, year=request.year)
+    links = issue_links(db, issued, year=request.year, deadline=request.deadline, base=request.base_url)
+    template = with_link(load_template())
+    messages = []
+    for item in issued:
+        context = {
+            "department": item.department.name,
+            "year": request.year,
+            "deadline": request.deadline,
+            "file": item.workbook.name,
+            "form_id": item.form_id,
+            "code": item.department.code,
+            "link": links[item.form_id],
+        }
+        messages.append(
+            (
+                item.form_id,
+                compose(template, sender=request.sender, sender_name=request.sender_name, to=item.department.email, context=context, attachment=item.workbook),
+            )
+        )
+    return issued, messages, links
+
+
 def issue_bundle(roster: Roster, request: IssueRequest, db: Path, target: Path) -> list[Issued]:
     """``xlsxform issue ROSTER --eml --portal URL`` into a folder, zipped to ``target``."""
     with tempfile.TemporaryDirectory(prefix="xlsxform-issue-") as scratch:
         outbox = Path(scratch) / f"{request.year}年绩效目标表"
-        issued = issue(roster, outbox, year=request.year)
-        links = issue_links(db, issued, year=request.year, deadline=request.deadline, base=request.base_url)
-        template = with_link(load_template())
-        for n, item in enumerate(issued):
-            context = {
-                "department": item.department.name,
-                "year": request.year,
-                "deadline": request.deadline,
-                "file": item.workbook.name,
-                "form_id": item.form_id,
-                "code": item.department.code,
-                "link": links[item.form_id],
-            }
-            message = compose(
-                template, sender=request.sender, sender_name=request.sender_name, to=item.department.email, context=context, attachment=item.workbook
-            )
+        issued, messages, links = _issue(roster, request, db, outbox)
+        for n, (item, (_, message)) in enumerate(zip(issued, messages, strict=True)):
             draft = item.workbook.with_suffix(".eml")
             write_eml(message, draft)
             issued[n] = dataclasses.replace(item, draft=draft)
@@ -319,6 +350,14 @@ def issue_bundle(roster: Roster, request: IssueRequest, db: Path, target: Path) 
             for path in sorted(outbox.iterdir()):
                 archive.write(path, f"{outbox.name}/{path.name}")
     return issued
+
+
+def issue_and_send(roster: Roster, request: IssueRequest, db: Path, server: MailServer) -> list[Sent]:
+    """``xlsxform issue ROSTER --smtp HOST:PORT --portal URL``: each department's e-mail sent."""
+    with tempfile.TemporaryDirectory(prefix="xlsxform-issue-") as scratch:
+        issued, messages, _ = _issue(roster, request, db, Path(scratch) / "outbox")
+        deliveries = {d.key: d for d in send(messages, server.host, server.port, starttls=server.starttls, user=server.user, password=server.password)}
+    return [Sent(i.department.name, i.department.email, deliveries[i.form_id].ok, deliveries[i.form_id].reason) for i in issued]
 
 
 def key_of(name: str) -> str:
