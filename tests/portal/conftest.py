@@ -81,7 +81,7 @@ def client(collection: Collection) -> Iterator[TestClient]:
 def csrf(client: TestClient, url: str = "/login") -> str:
     """The CSRF token the page at ``url`` hands out (its cookie)."""
     client.get(url)
-    return client.cookies["csrf"]
+    return str(client.cookies["csrf"])
 
 
 def sign_in(client: TestClient) -> None:

@@ -28,13 +28,13 @@ def upload(client: TestClient, link: str, path: Path) -> str:
     """Check a workbook through a department's link; the result page's HTML."""
     response = client.post(f"{link}/check", data={"csrf": csrf(client, link)}, files={"workbook": (path.name, path.read_bytes(), XLSX)})
     assert response.status_code == 200
-    return response.text
+    return str(response.text)
 
 
 def submit(client: TestClient, page: str) -> str:
     response = client.post(form_action(page, r"/submit$"), data={"csrf": client.cookies["csrf"]})
     assert response.status_code == 200
-    return response.text
+    return str(response.text)
 
 
 # -- the department ----------------------------------------------------------------------

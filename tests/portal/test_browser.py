@@ -72,7 +72,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Coll
             except OSError:
                 time.sleep(0.1)
         else:
-            raise AssertionError(f"the server did not start: {server.stderr.read() if server.stderr else ''}")
+            raise AssertionError(f"the server did not start: {server.stderr.read().decode(errors='replace') if server.stderr else ''}")
         yield base, collection
     finally:
         server.terminate()

@@ -73,6 +73,7 @@ class Portal:
         PortalTables.ensure(self.db)
         self.scratch = Path(settings.scratch) if settings.scratch else Path(tempfile.mkdtemp(prefix="xlsxform-portal-"))
         self.scratch.mkdir(parents=True, exist_ok=True)
+        self._cleaned = time.monotonic()
         self.department_limiter = security.RateLimiter(*settings.department_rate)
         self.login_limiter = security.RateLimiter(*settings.login_rate)
         self.client_limiter = security.RateLimiter(settings.login_rate[0] * 4, settings.login_rate[1])
@@ -124,6 +125,13 @@ class Portal:
         client = request.client.host if request.client else ""
         with self.tables() as tables:
             tables.audit(actor, action, client, **detail)
+
+    def clean_scratch_now_and_then(self) -> None:
+        """Clean the scratch folder at most every ten minutes."""
+        moment = time.monotonic()
+        if moment - self._cleaned > 600:
+            self._cleaned = moment
+            self.clean_scratch()
 
     def clean_scratch(self) -> None:
         """Remove checked uploads older than ``check_hours``."""

@@ -103,6 +103,7 @@ async def check(request: Request) -> Response:
     data = await upload.read(portal.settings.max_upload + 1)
     if len(data) > portal.settings.max_upload:
         raise HTTPException(413)
+    await run_in_threadpool(portal.clean_scratch_now_and_then)
     check_id = secrets.token_urlsafe(18)
     folder = portal.scratch / check_id
     folder.mkdir()

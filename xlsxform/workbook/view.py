@@ -23,6 +23,8 @@ class SheetView:
     text: dict[tuple[int, int], str]
     merges: list[tuple[int, int, int, int]] = field(default_factory=list)
     formulas: frozenset[tuple[int, int]] = frozenset()
+    """Cells holding a formula: their text is the value an office suite last
+    calculated, or the formula itself when none was (a file written by a program)."""
 
 
 def sheet_view(path: str | Path, *, preferred_sheet: str, max_rows: int, max_cols: int) -> SheetView:
@@ -55,8 +57,28 @@ def sheet_view(path: str | Path, *, preferred_sheet: str, max_rows: int, max_col
             first_col, first_row, last_col, last_row = range_boundaries(str(merged))
             if first_row <= max_rows and first_col <= max_cols:
                 merges.append((first_row, first_col, min(last_row, max_rows), min(last_col, max_cols)))
+        if formulas:
+            for place, value in _calculated(path, sheet.title, max_rows, max_cols).items():
+                if place in formulas and value is not None:
+                    text[place] = display_text(value, sheet.cell(*place).number_format or "General")
         rows = max([r for r, _ in text] + [m[2] for m in merges] + [0])
         cols = max([c for _, c in text] + [m[3] for m in merges] + [0])
         return SheetView(sheet.title, rows, cols, text, merges, frozenset(formulas))
+    finally:
+        workbook.close()
+
+
+def _calculated(path: str | Path, title: str, max_rows: int, max_cols: int) -> dict[tuple[int, int], object]:
+    """The values office suites stored for the sheet's cells (formulas' last results)."""
+    with quiet(), opening(path):
+        workbook = load(path, data_only=True)
+    try:
+        sheet = workbook[title]
+        return {
+            (cell.row, cell.column): cell.value
+            for row in sheet.iter_rows(min_row=1, max_row=max_rows, max_col=max_cols)
+            for cell in row
+            if getattr(cell, "value", None) is not None
+        }
     finally:
         workbook.close()
