@@ -388,3 +388,13 @@ def test_the_issue_page_sends_through_the_servers_mail_server(collection: Collec
                 body = message.get_body(("plain",)).get_content()
                 link = next(word for word in body.split() if "/d/" in word).removeprefix("http://testserver")
                 assert client.get(link).status_code == 200
+
+
+def test_accepting_a_held_return_is_refused_plainly_while_the_store_holds_none(client: TestClient) -> None:
+    """The 待确认 page lists nothing, and an accept gets a Chinese 400 page (the store keeps no held returns yet)."""
+    sign_in(client)
+    page = client.get("/bureau/held").text
+    assert elements(page, "p", id="none-held")
+    response = client.post("/bureau/held", data={"csrf": client.cookies["csrf"], "receipt": "1"})
+    assert response.status_code == 400 and attribute(response.text, "error", "data-status") == "400"
+    assert client.post("/bureau/held", data={"csrf": client.cookies["csrf"], "receipt": "x"}).status_code == 400

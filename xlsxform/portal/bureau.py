@@ -130,8 +130,11 @@ async def department(request: Request) -> Response:
     problems = await run_in_threadpool(services.stored_problems, portal.db, row.form.id) if row.form else []
     with portal.tables() as tables:
         links = [link for link in tables.links(key) if standing.year is None or link.year == standing.year]
+    waiting = await run_in_threadpool(services.held, portal.db, standing.year, key)
     return portal.page(
-        request, "bureau_department.html", {"row": row, "key": key, "returns": returns, "problems": problems, "links": links, "year": standing.year}
+        request,
+        "bureau_department.html",
+        {"row": row, "key": key, "returns": returns, "problems": problems, "links": links, "year": standing.year, "held": waiting},
     )
 
 
@@ -191,11 +194,14 @@ async def held(request: Request) -> Response:
     portal = _signed_in(request)
     if request.method == "POST":
         form = await portal.form(request)
-        receipt = str(form.get("receipt") or "")
-        await run_in_threadpool(services.accept, portal.db, receipt)
-        portal.audit(request, request.state.user, "accept", receipt=receipt)
-        return RedirectResponse("/bureau/held", status_code=303)
-    rows = await run_in_threadpool(services.held, portal.db)
+        text = str(form.get("receipt") or "")
+        if not text.isdigit():
+            raise HTTPException(400)
+        department = await run_in_threadpool(services.accept, portal.db, int(text))
+        portal.audit(request, request.state.user, "accept", receipt=int(text), department=department)
+        back = str(form.get("back") or "/bureau/held")
+        return RedirectResponse(back if back.startswith("/bureau") else "/bureau/held", status_code=303)
+    rows = await run_in_threadpool(services.held, portal.db, _year(request))
     return portal.page(request, "held.html", {"rows": rows})
 
 

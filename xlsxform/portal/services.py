@@ -190,14 +190,28 @@ def stored_file(db: Path, form: FormRecord) -> bytes | None:
         return store.content(form.sha256)
 
 
-def held(db: Path) -> list[FormRecord]:
-    """Returns kept aside for the bureau to accept (none before receipts hold returns)."""
+@dataclass(frozen=True)
+class Held:
+    """A return kept aside until the bureau accepts it (a receipt with outcome 'held')."""
+
+    receipt: int
+    department: str
+    department_key: str
+    file_name: str
+    sender: str
+    sent_at: str
+
+
+def held(db: Path, year: int | None = None, key: str | None = None) -> list[Held]:
+    """Held returns awaiting the bureau (of one department if ``key``): ``store.pending(year)``
+    once the store keeps receipts; this store holds none."""
     return []
 
 
-def accept(db: Path, receipt: str) -> None:
-    """Accept a held return: ``xlsxform accept RECEIPT``."""
-    raise PortalError("此版本不保留待确认的返回", "this version holds no returns for acceptance", code="no-held-returns")
+def accept(db: Path, receipt: int) -> str:
+    """Make a held return its department's current one (``xlsxform accept RECEIPT``,
+    ``store.accept(receipt)``); returns the department's name."""
+    raise PortalError("此版本的数据库不保留待确认的返回", "this version's store holds no returns for acceptance", code="no-held-returns")
 
 
 # -- exports -------------------------------------------------------------------------
