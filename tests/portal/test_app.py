@@ -7,6 +7,7 @@ import email
 import email.policy
 import io
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -398,3 +399,20 @@ def test_accepting_a_held_return_is_refused_plainly_while_the_store_holds_none(c
     response = client.post("/bureau/held", data={"csrf": client.cookies["csrf"], "receipt": "1"})
     assert response.status_code == 400 and attribute(response.text, "error", "data-status") == "400"
     assert client.post("/bureau/held", data={"csrf": client.cookies["csrf"], "receipt": "x"}).status_code == 400
+
+
+def test_an_oversize_upload_without_a_length_is_cut_off_while_it_streams(collection: Collection) -> None:
+    """A chunked body (no Content-Length) going over the limit gets the 413 page too."""
+    with TestClient(create_app(settings(collection, max_upload=64 * 1024)), raise_server_exceptions=False) as client:
+        token = csrf(client, collection.links[A])
+        boundary = "xlsxformboundary"
+
+        def body() -> Iterator[bytes]:
+            yield f'--{boundary}\r\nContent-Disposition: form-data; name="csrf"\r\n\r\n{token}\r\n'.encode()
+            yield f'--{boundary}\r\nContent-Disposition: form-data; name="workbook"; filename="big.xlsx"\r\n\r\n'.encode()
+            for _ in range(40):
+                yield b"\0" * (64 * 1024)
+            yield f"\r\n--{boundary}--\r\n".encode()
+
+        response = client.post(f"{collection.links[A]}/check", content=body(), headers={"content-type": f"multipart/form-data; boundary={boundary}"})
+    assert response.status_code == 413 and attribute(response.text, "error", "data-status") == "413"
