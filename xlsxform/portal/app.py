@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-import tempfile
 import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
@@ -54,7 +53,9 @@ class PortalSettings:
     login_rate: tuple[int, float] = (5, 300.0)
     """Login attempts per account name, and (times four) per client address."""
     scratch: Path | None = None
-    """Where uploads wait between check and submit (default: a temporary folder)."""
+    """Where uploads wait between check and submit, and downloads are made
+    (default: the folder ``<db>.uploads`` beside the database); cleaned of
+    whatever is older than ``check_hours``."""
     check_hours: float = 4.0
     """How long a checked upload can still be submitted."""
     smtp: MailServer | None = None
@@ -71,7 +72,7 @@ class Portal:
         self.settings = settings
         self.db = Path(settings.db)
         PortalTables.ensure(self.db)
-        self.scratch = Path(settings.scratch) if settings.scratch else Path(tempfile.mkdtemp(prefix="xlsxform-portal-"))
+        self.scratch = Path(settings.scratch) if settings.scratch else self.db.with_name(self.db.name + ".uploads")
         self.scratch.mkdir(parents=True, exist_ok=True)
         self._cleaned = time.monotonic()
         self.department_limiter = security.RateLimiter(*settings.department_rate)

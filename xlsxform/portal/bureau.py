@@ -131,11 +131,21 @@ async def department(request: Request) -> Response:
     with portal.tables() as tables:
         links = [link for link in tables.links(key) if standing.year is None or link.year == standing.year]
     waiting = await run_in_threadpool(services.held, portal.db, standing.year, key)
+    scratch = str(portal.scratch)
+    came_from = {f.id: _came_from(f.source, scratch) for f in returns}
     return portal.page(
         request,
         "bureau_department.html",
-        {"row": row, "key": key, "returns": returns, "problems": problems, "links": links, "year": standing.year, "held": waiting},
+        {"row": row, "key": key, "returns": returns, "problems": problems, "links": links, "year": standing.year, "held": waiting, "came_from": came_from},
     )
+
+
+def _came_from(source: str, scratch: str) -> str:
+    """Where a return came from, as the officer reads it: the portal's own
+    temporary paths are not shown."""
+    if source.startswith(scratch):
+        return "部门网上提交" if "/submit/" in source.replace("\\", "/") else "财政局网上收取"
+    return source
 
 
 async def revoke(request: Request) -> Response:
