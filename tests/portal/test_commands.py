@@ -90,3 +90,13 @@ def test_reissuing_revokes_the_older_links(collection: Collection) -> None:
 def test_issue_with_a_portal_needs_the_database(collection: Collection) -> None:
     """--portal without --db is a usage fault (exit code 2)."""
     assert main(["issue", str(collection.roster), "-o", str(collection.folder / "x"), "--portal", "http://testserver"]) == 2
+
+
+def test_serve_on_a_port_in_use_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A port another program listens on gives exit code 2 and one line, before the server starts."""
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        assert main(["serve", "--db", str(tmp_path / "forms.sqlite"), "--port", str(port)]) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1

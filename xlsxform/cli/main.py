@@ -900,6 +900,7 @@ def _serve(args: argparse.Namespace) -> int:
             sender=args.sender,
         )
     )
+    _free(args.host, args.port)
     _say(args, f"门户已启动：http://{args.host}:{args.port}/login（Ctrl+C 停止）", f"portal running: http://{args.host}:{args.port}/login (Ctrl+C to stop)")
     uvicorn.run(
         app,
@@ -911,6 +912,25 @@ def _serve(args: argparse.Namespace) -> int:
         log_level="warning",
     )
     return OK
+
+
+def _free(host: str, port: int) -> None:
+    """The address can be listened on: else one line in Chinese, not uvicorn's."""
+    import socket
+
+    from xlsxform.errors import PortalError
+
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        import errno
+
+        if exc.errno == errno.EADDRINUSE:
+            raise PortalError(f"端口 {port} 已被占用，请换一个 --port", f"port {port} is in use; try another --port", code="address-in-use") from None
+        raise PortalError(
+            f"无法在 {host}:{port} 上监听（{os_reason(exc)}）", f"cannot listen on {host}:{port} ({os_reason(exc, 'en')})", code="cannot-listen"
+        ) from None
 
 
 def _mail_server(args: argparse.Namespace) -> Any:
