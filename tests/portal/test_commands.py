@@ -100,3 +100,34 @@ def test_serve_on_a_port_in_use_is_one_line(tmp_path: Path, capsys: pytest.Captu
         port = taken.getsockname()[1]
         assert main(["serve", "--db", str(tmp_path / "forms.sqlite"), "--port", str(port)]) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_behind_the_proxy_cookies_are_secure(tmp_path: Path) -> None:
+    """``serve --proxy-headers``: a request the proxy marks X-Forwarded-Proto https gets Secure cookies and HSTS."""
+    import os
+    import time
+
+    import httpx
+
+    from .test_browser import _free_port
+
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "xlsxform", "serve", "--db", str(tmp_path / "forms.sqlite"), "--port", str(port), "--proxy-headers"],
+        env=os.environ | {"PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            try:
+                plain = httpx.get(f"http://127.0.0.1:{port}/login", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        proxied = httpx.get(f"http://127.0.0.1:{port}/login", headers={"x-forwarded-proto": "https", "x-forwarded-for": "10.0.0.7"}, timeout=5)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert "secure" not in plain.headers["set-cookie"].lower() and "strict-transport-security" not in plain.headers
+    assert "secure" in proxied.headers["set-cookie"].lower() and proxied.headers["strict-transport-security"].startswith("max-age=")
