@@ -81,6 +81,7 @@ async def home(request: Request) -> Response:
 
 async def template(request: Request) -> Response:
     portal, link, _ = _link(request)
+    _limit(portal, link)
     roster = await run_in_threadpool(services.current_roster, portal.db, portal.settings.roster)
     department = services.find(roster, link.department_key)
     folder = Path(tempfile.mkdtemp(dir=portal.scratch, prefix="template-"))

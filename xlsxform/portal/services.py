@@ -4,6 +4,19 @@ The pages never read workbooks, open the store or write exports themselves:
 they call these functions, which do what the command line does (``check``,
 ``ingest``, ``status``, ``export``, ``issue``) through the library's public
 functions.  Each runs in a worker thread and opens what it needs itself.
+
+Where it meets parts of the library that are still growing:
+
+- :func:`submit` and :func:`intake` go through ``ingest``; a department's
+  submit is a plain file to it (origin ``file``) until ingest can be told
+  the origin ``web``, and its outcome (stored / known / duplicate / refused)
+  is what the summary says;
+- :func:`held` and :func:`accept` are the held returns and ``xlsxform accept``
+  once the store keeps receipts (``store.pending(year)``, ``store.accept(id)``);
+  until then there are none and an accept is refused;
+- :data:`STATES` counts 'held' (待确认) as the status rows name it;
+- one form per department and year (:data:`FORM_TITLE`); a family of forms
+  would list each form the department owes on its page.
 """
 
 from __future__ import annotations
