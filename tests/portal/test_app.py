@@ -416,3 +416,16 @@ def test_an_oversize_upload_without_a_length_is_cut_off_while_it_streams(collect
 
         response = client.post(f"{collection.links[A]}/check", content=body(), headers={"content-type": f"multipart/form-data; boundary={boundary}"})
     assert response.status_code == 413 and attribute(response.text, "error", "data-status") == "413"
+
+
+def test_links_issued_on_the_web_start_with_the_public_address(collection: Collection) -> None:
+    """With a public address set, the drafts' links start with it, not with the address the officer used."""
+    with TestClient(create_app(settings(collection, public_url="https://yjx.czj.example"))) as client:
+        sign_in(client)
+        response = client.post(
+            "/bureau/issue", data={"csrf": client.cookies["csrf"], "year": "2025", "deadline": "", "sender": "czj@example.gov.cn", "sender_name": ""}
+        )
+        with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+            manifest = archive.read(next(n for n in archive.namelist() if n.endswith(".csv"))).decode("utf-8-sig")
+    links = [row.split(",")[-1] for row in manifest.splitlines()[1:]]
+    assert len(links) == 2 and all(link.startswith("https://yjx.czj.example/d/") for link in links)

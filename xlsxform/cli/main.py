@@ -279,14 +279,16 @@ def _parser(lang: str) -> _Parser:
 SERVE_EPILOG_ZH = """\
 在财政局的 HTTPS 反向代理（如 nginx）之后运行：
   xlsxform serve --db forms.sqlite --host 127.0.0.1 --port 8000 --proxy-headers --forwarded-allow-ips 127.0.0.1
-代理须把 https 请求转发到 http://127.0.0.1:8000，并设置 X-Forwarded-Proto 和 X-Forwarded-For。
+代理须把 https 请求转发到 http://127.0.0.1:8000，并设置 Host、X-Forwarded-Proto 和 X-Forwarded-For；
+网上发放的链接以 --public-url 为准（如 https://yjx.czj.example）。
 这样本程序知道访问是 HTTPS：Cookie 带 Secure 标记，并发送 HSTS。不要让外部直接访问 8000 端口。
 代理的上传上限（nginx 的 client_max_body_size）须不小于 --max-intake-mb。
 账号：xlsxform user add 用户名 --db forms.sqlite（密码从提示输入，或取自环境变量 XLSXFORM_PASSWORD）。"""
 SERVE_EPILOG_EN = """\
 Behind the bureau's HTTPS reverse proxy (nginx, say):
   xlsxform serve --db forms.sqlite --host 127.0.0.1 --port 8000 --proxy-headers --forwarded-allow-ips 127.0.0.1
-The proxy forwards https to http://127.0.0.1:8000 and sets X-Forwarded-Proto and X-Forwarded-For,
+The proxy forwards https to http://127.0.0.1:8000 and sets Host, X-Forwarded-Proto and X-Forwarded-For
+(links issued on the web start with --public-url, e.g. https://yjx.czj.example),
 so the portal knows it is reached over HTTPS: cookies are marked Secure and HSTS is sent.
 Keep port 8000 closed to everyone else. The proxy's upload limit (client_max_body_size) must be at least --max-intake-mb.
 Accounts: xlsxform user add NAME --db forms.sqlite (password at a prompt, or from XLSXFORM_PASSWORD)."""
@@ -326,6 +328,14 @@ def _serve_parser(commands: Any, t: Any) -> None:
         help=t("登录邮件服务器的用户名；密码从环境变量 XLSXFORM_SMTP_PASSWORD 读取", "login user; the password is read from XLSXFORM_SMTP_PASSWORD"),
     )
     serve.add_argument("--from", dest="sender", default="", metavar=t("邮箱", "ADDRESS"), help=t("发放页面默认的发件人邮箱", "the issue page's sender address"))
+    serve.add_argument(
+        "--public-url",
+        metavar=t("地址", "URL"),
+        help=t(
+            "各部门访问门户的地址（如 https://yjx.czj.example），用于网上发放时生成的链接（默认取自访问时的地址）",
+            "the address departments reach the portal at, for links issued on the web (default: as requested)",
+        ),
+    )
     serve.add_argument("--max-upload-mb", type=int, default=10, metavar="MB", help=t("部门上传一个文件的上限（默认 10 MB）", "largest department upload"))
     serve.add_argument("--max-intake-mb", type=int, default=200, metavar="MB", help=t("财政局一次收取的上限（默认 200 MB）", "largest bureau intake"))
 
@@ -879,6 +889,7 @@ def _serve(args: argparse.Namespace) -> int:
         import uvicorn
 
         from xlsxform.portal.app import MiB, PortalSettings, create_app
+        from xlsxform.portal.links import base_url
     except ImportError as exc:
         raise PortalError(
             f"门户所需的软件包未安装（{exc.name}）：请安装 xlsxform[portal]",
@@ -898,6 +909,7 @@ def _serve(args: argparse.Namespace) -> int:
             max_intake=args.max_intake_mb * MiB,
             smtp=_mail_server(args),
             sender=args.sender,
+            public_url=base_url(args.public_url) if args.public_url else "",
         )
     )
     _free(args.host, args.port)

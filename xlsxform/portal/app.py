@@ -62,6 +62,9 @@ class PortalSettings:
     """The mail server the issue page sends through, or None: drafts only."""
     sender: str = ""
     """The issue page's default sender address."""
+    public_url: str = ""
+    """The address departments reach the portal at (https://yjx.czj.example), for
+    links issued on the web; default: the address the officer's request came to."""
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -309,7 +309,7 @@ async def issue_page(request: Request) -> Response:
         error = "请填写发件人邮箱。"
     if error:
         return portal.page(request, "issue.html", context | {"values": values, "error": error}, status=400)
-    base = f"{request.url.scheme}://{request.url.netloc}"
+    base = portal.settings.public_url or f"{request.url.scheme}://{request.url.netloc}"
     issue = services.IssueRequest(int(values["year"]), _deadline(values["deadline"]), values["sender"], values["sender_name"], base)
     if form.get("action") == "send" and smtp is not None:
         try:
