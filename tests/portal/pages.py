@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
-from typing import Any
 
 
 class _Elements(HTMLParser):
@@ -59,7 +58,3 @@ def rows(html: str, table_id: str) -> list[dict[str, str]]:
     match = re.search(rf'<table[^>]*id="{table_id}".*?</table>', html, re.S)
     assert match, f"no table {table_id}"
     return [a for a in elements(match[0], "tr") if a]
-
-
-def _unused(*_: Any) -> None:
-    pass

@@ -10,7 +10,7 @@ import contextlib
 import shutil
 import time
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -65,7 +65,6 @@ class PortalSettings:
     public_url: str = ""
     """The address departments reach the portal at (https://yjx.czj.example), for
     links issued on the web; default: the address the officer's request came to."""
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class Portal:

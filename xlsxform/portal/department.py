@@ -24,7 +24,7 @@ from starlette.routing import Route
 
 from xlsxform.portal import services
 from xlsxform.portal.app import Portal, portal_of
-from xlsxform.portal.tables import Link, digest
+from xlsxform.portal.tables import Link
 from xlsxform.workbook.view import SheetView
 
 CHECK_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -291,4 +291,4 @@ def draw(sheet: SheetView, problems: list[Any]) -> dict[str, Any]:
             level = "error" if any(s == "error" for _, s in found) else "warning" if found else ""
             cells.append(Cell(f"{column_letters(c)}{r}", sheet.text.get((r, c), ""), rowspan, colspan, level, [n for n, _ in found], (r, c) in sheet.formulas))
         drawn.append((r, cells))
-    return {"name": sheet.name, "columns": [column_letters(c) for c in range(1, cols + 1)], "rows": drawn, "digest": digest(sheet.name)[:8]}
+    return {"name": sheet.name, "columns": [column_letters(c) for c in range(1, cols + 1)], "rows": drawn}
