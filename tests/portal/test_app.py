@@ -429,3 +429,14 @@ def test_links_issued_on_the_web_start_with_the_public_address(collection: Colle
             manifest = archive.read(next(n for n in archive.namelist() if n.endswith(".csv"))).decode("utf-8-sig")
     links = [row.split(",")[-1] for row in manifest.splitlines()[1:]]
     assert len(links) == 2 and all(link.startswith("https://yjx.czj.example/d/") for link in links)
+
+
+def test_what_a_workbook_says_is_shown_as_text_never_as_markup(client: TestClient, collection: Collection) -> None:
+    """A department name and a task written as HTML are drawn as text: the page gains no element."""
+    from ..helpers import fill
+
+    path = collection.filled(A, "xss.xlsx")
+    fill(path, {"B2": '<script>alert("x")</script>', "B14": '<img src=x onerror="alert(1)">'})
+    page = upload(client, collection.links[A], path)
+    assert elements(page, "script") == [] and elements(page, "img") == []
+    assert "&lt;script&gt;" in page
