@@ -188,6 +188,7 @@ def test_a_department_goes_from_its_link_to_a_submitted_valid_return(served: tup
     browser.get(base + collection.links[A])
     assert browser.find_element(_by("ID"), "state").get_attribute("class") == "state missing"
     _shot(browser, shots, "01-department-link")
+    _shot(browser, shots, "01-department-link-phone", width=390)
 
     wrong = collection.filled(A, "信访局-有错.xlsx", fiscal="1100")
     _upload(browser, wrong)

@@ -106,6 +106,7 @@ HEADERS = {
     "cross-origin-opener-policy": "same-origin",
     "cross-origin-resource-policy": "same-origin",
     "permissions-policy": "camera=(), microphone=(), geolocation=()",
+    "x-robots-tag": "noindex, nofollow",
 }
 HSTS = "max-age=31536000"
 
