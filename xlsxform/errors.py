@@ -85,9 +85,13 @@ class RosterError(XlsxformError):
 
     code = "roster"
 
-    def __init__(self, zh: str, en: str, *, path: str | Path | None = None, code: str = "", row: int | None = None) -> None:
+    def __init__(
+        self, zh: str, en: str, *, path: str | Path | None = None, code: str = "", row: int | None = None, faults: list[RosterError] | None = None
+    ) -> None:
         super().__init__(zh, en, path=path, code=code)
         self.row = row
+        self.faults: list[RosterError] = faults if faults is not None else [self]
+        """Every fault of the roster, found in one pass (this one alone when there is one)."""
 
 
 class MailError(XlsxformError):

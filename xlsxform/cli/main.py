@@ -253,6 +253,36 @@ def _parser(lang: str) -> _Parser:
     )
     status.add_argument("--report", type=Path, metavar=t("文件", "FILE"), help=t("另存为返回情况表 .xlsx", "also write the status workbook .xlsx"))
     status.add_argument("--year", type=int, metavar=t("年度", "YEAR"), help=t("年度（默认数据库中最近的年度）", "year (default: the latest in the database)"))
+    status.add_argument(
+        "--format", choices=("text", "json"), default="text", help=t("输出格式：text（表格，默认）或 json", "output: text (a table, the default) or json")
+    )
+
+    receipts = commands.add_parser(
+        "receipts",
+        help=t(
+            "列出收到的每一件：文件、邮件、附件、压缩包内文件，及其结果（已入库、重复、拒收、待确认）",
+            "list every receipt: files, e-mails, attachments, archive members, with their outcome",
+        ),
+    )
+    receipts.add_argument("--db", required=True, type=Path, metavar=t("数据库", "DB"), help=t("ingest 写入的数据库文件", "the database ingest wrote"))
+    receipts.add_argument(
+        "--format", choices=("text", "json"), default="text", help=t("输出格式：text（表格，默认）或 json", "output: text (a table, the default) or json")
+    )
+    receipts.add_argument(
+        "--outcome",
+        choices=("stored", "duplicate", "refused", "held", "opened"),
+        help=t("只列出这种结果：stored 已入库、duplicate 重复、refused 拒收、held 待确认、opened 已拆开", "only this outcome"),
+    )
+
+    accept = commands.add_parser(
+        "accept",
+        help=t(
+            "采用某一件收到的表格作为该部门的当前版本（包括待确认的）",
+            "make one received return its department's current one (a held one included)",
+        ),
+    )
+    accept.add_argument("receipt", type=int, metavar=t("收件编号", "RECEIPT"), help=t("receipts 列出的收件编号", "the receipt number receipts lists"))
+    accept.add_argument("--db", required=True, type=Path, metavar=t("数据库", "DB"), help=t("ingest 写入的数据库文件", "the database ingest wrote"))
 
     export = commands.add_parser(
         "export",
@@ -396,6 +426,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         _err(f"xlsxform: {exc}（xlsxform --help 查看用法）" if lang == "zh" else f"xlsxform: {exc} (see xlsxform --help)")
     except XlsxformError as exc:
         _err(exc.message(lang))
+        faults = getattr(exc, "faults", [exc])
+        if len(faults) > 1:  # a roster: every faulty row, one line each, to fix them all at once
+            for fault in faults:
+                _err(f"  {fault.zh if lang == 'zh' else fault.en}")
     except BrokenPipeError:
         # The reader of our output (| head) has gone: stop quietly.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -731,13 +765,13 @@ def _deadline(text: str | None, lang: str) -> str:
     return day.isoformat() if lang == "en" else f"{day.year}年{day.month}月{day.day}日"
 
 
-def _existing_db(path: Path) -> Any:
+def _existing_db(path: Path, *, write: bool = True) -> Any:
     from xlsxform.collection.store import Store
     from xlsxform.errors import StoreError
 
     if not path.is_file():
         raise StoreError("数据库不存在（请先用 ingest 收取表格）", "no such database (run ingest first)", path=path)
-    return Store(path)
+    return Store(path, write=write)
 
 
 def _ingest(args: argparse.Namespace) -> int:
@@ -762,31 +796,58 @@ def _ingest(args: argparse.Namespace) -> int:
         if roster is not None or args.report is not None:
             _status_lines(args, store, roster, None, args.report, full=False)
     new_errors = any(o.errors for o in summary.stored)
-    return PROBLEMS if summary.refused or new_errors else OK
+    return PROBLEMS if summary.refused or summary.held or new_errors else OK
+
+
+_WHY = {
+    "latest": ("发送时间最晚", "sent last"),
+    "taken-later": ("发送时间相同，收取在后", "sent at the same time, taken in later"),
+    "accepted": ("经办人已确认采用", "chosen by the officer"),
+    "earlier": ("此前收到的版本发送时间更晚", "a return taken in before was sent later"),
+    "held": ("均待确认，暂无当前版本", "all are held; none is current"),
+}
 
 
 def _ingest_table(summary: Any, lang: str) -> str:
     from xlsxform.collection.ingest import text_table
+    from xlsxform.collection.status import local_time
 
     en = lang == "en"
     stored = summary.stored
     valid = sum(not o.errors for o in stored)
-    superseded = sum(bool(o.superseded) for o in stored)
     rows = [
-        ["", "files" if en else "份数"],
+        ["", "items" if en else "件数"],
         ["stored as forms" if en else "新入库表格", str(len(stored))],
         ["  valid" if en else "  其中已通过", str(valid)],
         ["  with errors" if en else "  其中有错误", str(len(stored) - valid)],
-        ["  replacing an earlier return" if en else "  其中取代了旧版本", str(superseded)],
-        ["duplicates in this batch" if en else "本批重复（只收一份）", str(summary.count("duplicate"))],
-        ["already in the database" if en else "此前已收（跳过）", str(summary.count("known"))],
+        ["same content again" if en else "重复收到（内容已入库）", str(summary.count("duplicate"))],
+        ["held (awaiting confirmation)" if en else "待确认（非部门邮箱发来）", str(len(summary.held))],
         ["refused" if en else "拒收", str(len(summary.refused))],
+        ["e-mails and archives opened" if en else "拆开的邮件和压缩包", str(summary.count("opened"))],
+        ["recorded before (skipped)" if en else "此前已记录（跳过）", str(summary.count("known"))],
         ["total" if en else "合计", str(len(summary.outcomes))],
     ]
     lines = [("Ingested:" if en else "收取结果："), text_table(rows, right={1})]
     if summary.refused:
         lines.append("Refused:" if en else "拒收的文件：")
-        lines.append(text_table([[f"  {o.input.file_name}", (o.reason_en if en else o.reason)] for o in summary.refused]))
+        lines.append(text_table([[f"  {o.receipt.name}", (o.reason_en if en else o.reason)] for o in summary.refused]))
+    if summary.held:
+        lines.append(
+            "Held (not the department's address; accept with: xlsxform accept RECEIPT --db DB):"
+            if en
+            else "待确认（不是名单中该部门的邮箱发来的；确认后用 xlsxform accept 收件编号 --db 数据库 采用）："
+        )
+        lines.append(text_table([[f"  {o.id}", o.department, o.receipt.name, o.receipt.sender or ""] for o in summary.held]))
+    for conflict in summary.conflicts:
+        names = ("、" if not en else ", ").join(
+            f"{name}（{local_time(sent)}）" if not en else f"{name} ({local_time(sent)})" for _, name, sent in conflict.returns
+        )
+        kept = next((name for receipt, name, _ in conflict.returns if receipt == conflict.kept), "")
+        zh, why_en = _WHY.get(conflict.why, (conflict.why, conflict.why))
+        if en:
+            lines.append(f"{conflict.department}: {len(conflict.returns)} different returns in this batch: {names}; kept {kept or '-'} ({why_en})")
+        else:
+            lines.append(f"{conflict.department}：本批收到 {len(conflict.returns)} 份不同的表格：{names}；采用 {kept or '—'}（{zh}）")
     return "\n".join(lines)
 
 
@@ -811,11 +872,24 @@ def _status_lines(args: argparse.Namespace, store: Any, roster: Any, year: int |
             else ["序号", "部门名称", "状态", "错误", "警告", "返回次数", "最近返回"]
         ]
         for n, row in enumerate(rows, 1):
-            shown = (str(row.errors), str(row.warnings), str(row.versions), local_time(row.form.received_at)) if row.form else ("", "", "0", "")
+            shown = (str(row.errors), str(row.warnings), str(row.versions), local_time(row.form.received_at)) if row.form else ("", "", str(row.versions), "")
             table.append([str(n), row.department or "-", state_label(row.state, args.lang), *shown])
         print(text_table(table, right={0, 3, 4, 5}))
+        for row in rows:
+            for held in row.held:
+                _say(
+                    args,
+                    f"  待确认：{row.department} 收件 {held.id}（{held.name}）来自 {held.sender}，不是名单中的邮箱 {row.email or '（无）'}；采用请运行 xlsxform accept {held.id} --db {args.db}",
+                    f"  held: {row.department} receipt {held.id} ({held.name}) from {held.sender}, not the roster's {row.email or '-'}; to take it: xlsxform accept {held.id} --db {args.db}",
+                )
+            if row.accepted_at and row.form is not None:
+                _say(
+                    args,
+                    f"  {row.department}：当前版本为经办人于 {local_time(row.accepted_at)} 确认采用的收件 {row.form.receipt}",
+                    f"  {row.department}: the current return is receipt {row.form.receipt}, chosen by the officer at {local_time(row.accepted_at)}",
+                )
     tally = counts(rows)
-    states = [s for s in ("valid", "errors", "missing", "unlisted") if tally[s] or s != "unlisted"]
+    states = [s for s in ("valid", "errors", "missing", "held", "unlisted") if tally[s] or s not in ("unlisted", "held")]
     parts = ("，" if not en else ", ").join(f"{state_label(s, args.lang)} {tally[s]}" for s in states)
     where = f"{year}" if year else ""
     if roster is not None:
@@ -823,7 +897,7 @@ def _status_lines(args: argparse.Namespace, store: Any, roster: Any, year: int |
     else:
         _say(args, f"已返回 {len(rows)} 个部门（{where}年）：{parts}", f"{len(rows)} departments returned a form ({where}): {parts}")
     if not full:
-        for state in ("errors", "missing"):
+        for state in ("errors", "missing", "held"):
             names = [r.department for r in rows if r.state == state]
             if names:
                 print(f"  {state_label(state, args.lang)}：{'、'.join(names)}" if not en else f"  {state_label(state, 'en')}: {', '.join(names)}")
@@ -858,9 +932,67 @@ def _status(args: argparse.Namespace) -> int:
     roster = read_roster(args.roster) if args.roster else None
     if args.report is not None:
         _output(args.report)
-    with _existing_db(args.db) as store:
-        rows = _status_lines(args, store, roster, args.year, args.report, full=True)
+    if args.format == "json":
+        from xlsxform.collection.status import default_year, department_status
+
+        with _existing_db(args.db, write=args.report is not None) as store:
+            year = args.year if args.year is not None else default_year(store)
+            rows = department_status(store, roster, year)
+            if args.report is not None:
+                from xlsxform.collection.status import write_report
+
+                write_report(store, rows, args.report, lang=args.lang)
+        _print_json([row.as_json() for row in rows])
+    else:
+        with _existing_db(args.db, write=args.report is not None) as store:
+            rows = _status_lines(args, store, roster, args.year, args.report, full=True)
     return OK if all(r.state == "valid" for r in rows) else PROBLEMS
+
+
+_OUTCOMES = {
+    "stored": ("已入库", "stored"),
+    "duplicate": ("重复", "duplicate"),
+    "refused": ("拒收", "refused"),
+    "held": ("待确认", "held"),
+    "opened": ("已拆开", "opened"),
+}
+
+
+def _receipts(args: argparse.Namespace) -> int:
+    from xlsxform.collection.ingest import text_table
+    from xlsxform.collection.status import local_time
+
+    en = args.lang == "en"
+    with _existing_db(args.db, write=False) as store:
+        receipts = [r for r in store.iter_receipts() if args.outcome is None or r.outcome == args.outcome]
+    if args.format == "json":
+        _print_json([r.as_json() for r in receipts])
+        return OK
+    table = [
+        ["No.", "Name", "From", "Sender", "Sent", "Department", "Outcome", "Reason"]
+        if en
+        else ["编号", "名称", "来源", "发件人", "发送时间", "部门", "结果", "原因"]
+    ]
+    for r in receipts:
+        shown = _OUTCOMES[r.outcome][en]
+        if r.accepted_at:
+            shown += " (accepted)" if en else "（已确认采用）"
+        table.append([str(r.id), r.name, r.origin, r.sender or "", local_time(r.sent_at), r.department or "", shown, (r.reason_en if en else r.reason) or ""])
+    print(text_table(table, right={0}))
+    return OK
+
+
+def _accept(args: argparse.Namespace) -> int:
+    from xlsxform.collection.status import local_time
+
+    with _existing_db(args.db) as store:
+        receipt = store.accept(args.receipt)
+    _say(
+        args,
+        f"已采用收件 {receipt.id}（{receipt.name}，{receipt.sender or '文件'}，{local_time(receipt.sent_at)}）作为{receipt.department}的当前版本",
+        f"receipt {receipt.id} ({receipt.name}, {receipt.sender or 'file'}, {local_time(receipt.sent_at)}) is now the current return of {receipt.department}",
+    )
+    return OK
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -999,6 +1131,8 @@ _COMMANDS = {
     "issue": _issue,
     "ingest": _ingest,
     "status": _status,
+    "receipts": _receipts,
+    "accept": _accept,
     "export": _export,
     "serve": _serve,
     "user": _user,

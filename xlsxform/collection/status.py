@@ -1,6 +1,8 @@
 """Where the collection stands: every department of the roster is 未返回
-(missing), 有错误 (returned with errors) or 已通过 (valid), judged on its
-current return; forms from departments not on the roster are 名单外.
+(missing), 有错误 (returned with errors), 已通过 (valid), judged on its
+current return, or 待确认 (held: a return came from an address that is not
+the department's and awaits the officer's ``accept``); forms from
+departments not on the roster are 名单外.
 
 The report workbook has one row per department with its counts of errors
 and warnings and, for each department with errors, a link to its own
@@ -18,15 +20,16 @@ from typing import Any
 
 from xlsxform.collection.outbox import safe_stem, unique_names
 from xlsxform.collection.roster import Roster
-from xlsxform.collection.store import FormRecord, Store
+from xlsxform.collection.store import FormRecord, Receipt, Store
 
 STATES = {
     "missing": ("未返回", "missing"),
     "errors": ("有错误", "has errors"),
     "valid": ("已通过", "valid"),
+    "held": ("待确认", "held"),
     "unlisted": ("名单外", "not on the roster"),
 }
-ORDER = ("missing", "errors", "valid", "unlisted")
+ORDER = ("missing", "errors", "valid", "held", "unlisted")
 
 
 def state_label(state: str, lang: str = "zh") -> str:
@@ -42,11 +45,34 @@ class DepartmentStatus:
     code: str
     email: str
     state: str
-    """'missing', 'errors', 'valid' or 'unlisted'."""
+    """'missing', 'errors', 'valid', 'held' or 'unlisted'."""
     form: FormRecord | None
     versions: int
     """Returns received from it for the year, the current one included."""
     annotated: Path | None = None
+    held: tuple[Receipt, ...] = ()
+    """Returns held for the officer (from another address), newer than the current one."""
+    accepted_at: str | None = None
+    """When the officer chose the current return with ``accept``, if they did."""
+
+    def as_json(self) -> dict[str, object]:
+        """What ``status --format json`` prints for the department."""
+        form = self.form
+        return {
+            "department": self.department,
+            "code": self.code,
+            "email": self.email,
+            "state": self.state,
+            "sha256": form.sha256 if form else None,
+            "receipt": form.receipt if form else None,
+            "file": form.file_name if form else None,
+            "sent_at": form.received_at if form else None,
+            "errors": self.errors if form else None,
+            "warnings": self.warnings if form else None,
+            "returns": self.versions,
+            "accepted_at": self.accepted_at,
+            "held": [{"receipt": r.id, "name": r.name, "sender": r.sender, "sent_at": r.sent_at, "sha256": r.sha256} for r in self.held],
+        }
 
     @property
     def errors(self) -> int:
@@ -81,18 +107,37 @@ def department_status(store: Store, roster: Roster | None = None, year: int | No
     that returned a form but are not on it."""
     current = current_forms(store, year)
     versions: dict[str, int] = {}
-    for form in store.forms(current=False):
-        if year is None or form.year in (year, None):
-            versions[form.department_key] = versions.get(form.department_key, 0) + 1
+    for stored in store.forms(current=False):
+        if year is None or stored.year in (year, None):
+            versions[stored.department_key] = versions.get(stored.department_key, 0) + 1
+    held: dict[str, list[Receipt]] = {}
+    for receipt in store.pending(year):
+        held.setdefault(receipt.department_key or "", []).append(receipt)
     rows = []
     for department in roster or []:
         form = current.pop(department.key, None)
-        state = "missing" if form is None else "valid" if form.ok else "errors"
-        rows.append(DepartmentStatus(department.name, department.code, department.email, state, form, versions.get(department.key, 0)))
+        waiting = tuple(held.pop(department.key, []))
+        state = "held" if waiting else "missing" if form is None else "valid" if form.ok else "errors"
+        rows.append(
+            DepartmentStatus(
+                department.name, department.code, department.email, state, form, versions.get(department.key, 0), None, waiting, _accepted(store, form)
+            )
+        )
     for key, form in current.items():
-        state = "unlisted" if roster is not None else "valid" if form.ok else "errors"
-        rows.append(DepartmentStatus(form.department, form.code or "", "", state, form, versions.get(key, 0)))
+        waiting = tuple(held.pop(key, []))
+        state = "held" if waiting else "unlisted" if roster is not None else "valid" if form.ok else "errors"
+        rows.append(DepartmentStatus(form.department, form.code or "", "", state, form, versions.get(key, 0), None, waiting, _accepted(store, form)))
+    for key, waiting_list in held.items():
+        first = waiting_list[0]
+        rows.append(DepartmentStatus(first.department or key, "", "", "held", None, versions.get(key, 0), None, tuple(waiting_list)))
     return rows
+
+
+def _accepted(store: Store, form: FormRecord | None) -> str | None:
+    if form is None or form.receipt is None:
+        return None
+    receipt = store.receipt(form.receipt)
+    return receipt.accepted_at if receipt else None
 
 
 def counts(rows: list[DepartmentStatus]) -> dict[str, int]:
@@ -191,16 +236,38 @@ def write_report(store: Store, rows: list[DepartmentStatus], target: Path, *, la
         ]
         for r in store.refusals()
     ]
-    titles = ("Status", "Problems", "Refused files") if en else ("返回情况", "问题清单", "拒收文件")
+    held_header = (
+        ["Receipt", "Department", "File", "Sender", "Sent", "Department's e-mail", "sha256"]
+        if en
+        else ["收件编号", "部门名称", "文件", "发件人", "发送时间", "名单中的邮箱", "sha256"]
+    )
+    held_rows = [[r.id, row.department, r.name, r.sender or "", local_time(r.sent_at), row.email, r.sha256 or ""] for row in rows for r in row.held]
+    titles = ("Status", "Problems", "Refused files", "Held") if en else ("返回情况", "问题清单", "拒收文件", "待确认")
     write_tables(
         target,
         [
             Table(titles[0], header, body),
             Table(titles[1], problems_header, problem_rows),
             Table(titles[2], refused_header, refused_rows),
+            Table(titles[3], held_header, held_rows),
         ],
     )
+    _remember_own_files(store, target, [r.annotated for r in rows if r.annotated is not None])
     return Report(target, rows, annotate is not None and annotate is not False, failed)
+
+
+def _remember_own_files(store: Store, report: Path, marked: list[Path]) -> None:
+    """The report and the marked copies are recorded by content, so that an
+    inbox holding them (whatever folder) never takes them in as returns."""
+    import hashlib
+
+    for path, kind in [(report, "report"), *((m, "marked") for m in marked)]:
+        try:
+            with path.open("rb") as source:
+                sha = hashlib.file_digest(source, "sha256").hexdigest()
+        except OSError:
+            continue
+        store.add_own_file(sha, kind, path)
 
 
 def annotation_folder(target: Path) -> Path:
@@ -224,7 +291,10 @@ def _annotate(store: Store, rows: list[DepartmentStatus], target: Path, annotate
             if content is None:
                 failed[row.department] = "原文件未保存" if lang != "en" else "the original file was not kept"
                 continue
-            source = Path(scratch) / f"{row.form.id}{Path(row.form.file_name).suffix.lower() or '.xlsx'}"
+            original = Path(row.form.file_name).suffix.lower()
+            if original not in (".xlsx", ".xlsm", ".xls"):
+                original = ".xls" if content[:4] == b"\xd0\xcf\x11\xe0" else ".xlsx"
+            source = Path(scratch) / f"{row.form.id}{original}"
             source.write_bytes(content)
             problems = [p for p in (s.problem() for s in store.problems(row.form.id)) if p is not None]
             try:
