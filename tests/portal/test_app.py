@@ -87,17 +87,20 @@ def test_a_valid_return_submitted_is_stored_and_shown_as_valid(client: TestClien
     assert attribute(home, "state", "class") == "state valid"
     with Store(collection.db) as store:
         forms = store.forms()
+        receipts = store.receipts()
     assert [(f.department, f.year, f.errors) for f in forms] == [(A, YEAR, 0)]
+    assert [(r.origin, r.outcome, r.department) for r in receipts] == [("web", "stored", A)]
 
 
 def test_a_fixed_return_replaces_the_one_with_errors(client: TestClient, collection: Collection) -> None:
-    """A department that submits with errors, then the fixed form, ends 已通过 with two returns kept."""
+    """A department that submits with errors, then the fixed form, ends 已通过 with both returns kept and the newer one current."""
     submit(client, upload(client, collection.links[A], collection.filled(A, "有错.xlsx", fiscal="1100")))
     home = submit(client, upload(client, collection.links[A], collection.filled(A, "改好.xlsx")))
     assert attribute(home, "state", "class") == "state valid"
     assert len(rows(home, "returns")) == 2
     with Store(collection.db) as store:
-        assert store.counts()["forms"] == 2 and store.counts()["current"] == 1
+        forms = store.forms(current=False)
+    assert [(f.errors > 0, f.current) for f in forms] == [(True, False), (False, True)]
 
 
 def test_a_file_that_is_not_a_workbook_is_refused_with_its_code(client: TestClient, collection: Collection, tmp_path: Path) -> None:
@@ -306,7 +309,7 @@ def test_the_department_page_shows_returns_problems_and_the_marked_copy(client: 
 
 
 def test_intake_takes_workbooks_and_emails_with_the_ingest_summary(client: TestClient, collection: Collection) -> None:
-    """Two workbooks, an e-mail carrying one of them again and a text file: 2 stored, 1 duplicate, 1 refused."""
+    """Two workbooks, an e-mail carrying one of them again and a text file: 2 stored, the e-mail opened, its attachment a duplicate, 1 refused."""
     import datetime as dt
 
     a, b = collection.filled(A, "a.xlsx"), collection.filled(B, "b.xlsx", fiscal="1")
@@ -320,7 +323,7 @@ def test_intake_takes_workbooks_and_emails_with_the_ingest_summary(client: TestC
     ]
     page = client.post("/bureau/intake", data={"csrf": client.cookies["csrf"]}, files=files).text
     statuses = [r["data-status"] for r in rows(page, "outcomes")]
-    assert sorted(statuses) == ["duplicate", "refused", "stored", "stored"]
+    assert sorted(statuses) == ["duplicate", "opened", "refused", "stored", "stored"]
     with Store(collection.db) as store:
         assert store.counts()["forms"] == 2
     assert counts(client.get("/bureau").text) == {"missing": 0, "errors": 1, "held": 0, "valid": 1}
@@ -391,16 +394,6 @@ def test_the_issue_page_sends_through_the_servers_mail_server(collection: Collec
                 assert client.get(link).status_code == 200
 
 
-def test_accepting_a_held_return_is_refused_plainly_while_the_store_holds_none(client: TestClient) -> None:
-    """The 待确认 page lists nothing, and an accept gets a Chinese 400 page (the store keeps no held returns yet)."""
-    sign_in(client)
-    page = client.get("/bureau/held").text
-    assert elements(page, "p", id="none-held")
-    response = client.post("/bureau/held", data={"csrf": client.cookies["csrf"], "receipt": "1"})
-    assert response.status_code == 400 and attribute(response.text, "error", "data-status") == "400"
-    assert client.post("/bureau/held", data={"csrf": client.cookies["csrf"], "receipt": "x"}).status_code == 400
-
-
 def test_an_oversize_upload_without_a_length_is_cut_off_while_it_streams(collection: Collection) -> None:
     """A chunked body (no Content-Length) going over the limit gets the 413 page too."""
     with TestClient(create_app(settings(collection, max_upload=64 * 1024)), raise_server_exceptions=False) as client:
@@ -440,3 +433,35 @@ def test_what_a_workbook_says_is_shown_as_text_never_as_markup(client: TestClien
     page = upload(client, collection.links[A], path)
     assert elements(page, "script") == [] and elements(page, "img") == []
     assert "&lt;script&gt;" in page
+
+
+def test_a_return_from_another_address_is_held_until_the_bureau_accepts_it(client: TestClient, collection: Collection) -> None:
+    """B's form e-mailed from an address not on the roster is 待确认; accepting it on B's page makes it current."""
+    import datetime as dt
+
+    message = mail([("b.xlsx", collection.filled(B, "b.xlsx").read_bytes())], sender="someone@elsewhere.example", date=dt.datetime(2024, 3, 1, tzinfo=dt.UTC))
+    sign_in(client)
+    page = client.post("/bureau/intake", data={"csrf": client.cookies["csrf"]}, files=[("files", ("reply.eml", bytes(message), "message/rfc822"))]).text
+    held = [r for r in rows(page, "outcomes") if r["data-status"] == "held"]
+    assert len(held) == 1
+    assert counts(client.get("/bureau").text) == {"missing": 1, "errors": 0, "held": 1, "valid": 0}
+    department = client.get("/bureau/departments/湛江市民政局").text
+    assert attribute(department, "state", "data-state") == "held"
+    assert [r["data-receipt"] for r in rows(department, "held")] == [held[0]["data-receipt"]]
+    accepted = client.post(
+        "/bureau/held", data={"csrf": client.cookies["csrf"], "receipt": held[0]["data-receipt"], "back": "/bureau/departments/湛江市民政局"}
+    )
+    assert accepted.url.path == "/bureau/departments/湛江市民政局"
+    assert attribute(accepted.text, "state", "data-state") == "valid"
+    assert counts(client.get("/bureau").text) == {"missing": 1, "errors": 0, "held": 0, "valid": 1}
+    with PortalTables(collection.db) as tables:
+        assert [e.detail["receipt"] for e in tables.audit_log(action="accept")] == [int(held[0]["data-receipt"])]
+
+
+def test_accepting_what_is_not_a_receipt_gets_a_chinese_page(client: TestClient) -> None:
+    """An unknown receipt number, or one that is not a number, gets the 400 page."""
+    sign_in(client)
+    assert elements(client.get("/bureau/held").text, "p", id="none-held")
+    for receipt in ("999", "x"):
+        response = client.post("/bureau/held", data={"csrf": client.cookies["csrf"], "receipt": receipt})
+        assert response.status_code == 400 and attribute(response.text, "error", "data-status") == "400"

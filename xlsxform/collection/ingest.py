@@ -125,8 +125,12 @@ def ingest(
     jobs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     limits: Limits | None = None,
+    origin: str = "file",
 ) -> Summary:
-    """Take everything in ``paths`` into ``store``; see the module's doc."""
+    """Take everything in ``paths`` into ``store``; see the module's doc.
+
+    ``origin`` is what the files given are recorded as coming from: 'file',
+    or 'web' for what was uploaded to the portal (e-mails in them stay 'eml')."""
     spec = spec or load_spec()
     limits = limits or Limits()
     started = time.perf_counter()
@@ -143,7 +147,7 @@ def ingest(
     try:
         database = store.path
         skip = [database, *(database.with_name(database.name + end) for end in ("-wal", "-shm", "-journal"))]
-        nodes = list(Expander(scratch, taken_in, limits, skip).expand(paths))
+        nodes = list(Expander(scratch, taken_in, limits, skip, origin).expand(paths))
         seen: set[str] = set()
         for index, node in enumerate(nodes):
             sha = node.receipt.sha256

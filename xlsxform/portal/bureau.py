@@ -207,7 +207,10 @@ async def held(request: Request) -> Response:
         text = str(form.get("receipt") or "")
         if not text.isdigit():
             raise HTTPException(400)
-        department = await run_in_threadpool(services.accept, portal.db, int(text))
+        try:
+            department = await run_in_threadpool(services.accept, portal.db, int(text))
+        except XlsxformError as exc:
+            return portal.page(request, "error.html", {"status": 400, "title": "无法采用", "text": exc.zh}, status=400)
         portal.audit(request, request.state.user, "accept", receipt=int(text), department=department)
         back = str(form.get("back") or "/bureau/held")
         return RedirectResponse(back if back.startswith("/bureau") else "/bureau/held", status_code=303)

@@ -7,14 +7,11 @@ functions.  Each runs in a worker thread and opens what it needs itself.
 
 Where it meets parts of the library that are still growing:
 
-- :func:`submit` and :func:`intake` go through ``ingest``; a department's
-  submit is a plain file to it (origin ``file``) until ingest can be told
-  the origin ``web``, and its outcome (stored / known / duplicate / refused)
-  is what the summary says;
-- :func:`held` and :func:`accept` are the held returns and ``xlsxform accept``
-  once the store keeps receipts (``store.pending(year)``, ``store.accept(id)``);
-  until then there are none and an accept is refused;
-- :data:`STATES` counts 'held' (待确认) as the status rows name it;
+- :func:`submit` and :func:`intake` go through ``ingest``: a department's
+  submit is a receipt with origin ``web``, what the bureau uploads keeps
+  the origin of what it is (file, eml, mbox...);
+- :func:`held` and :func:`accept` are ``store.pending`` and ``xlsxform accept``;
+- :data:`STATES` are the status rows' states, 'held' (待确认) included;
 - one form per department and year (:data:`FORM_TITLE`); a family of forms
   would list each form the department owes on its page.
 """
@@ -128,7 +125,8 @@ def view(path: Path) -> SheetView | None:
 @dataclass(frozen=True)
 class Submitted:
     status: str
-    """'stored', 'known' (already received), 'duplicate' or 'refused'."""
+    """The receipt's outcome: 'stored', 'duplicate' (this content was received before), 'held' or 'refused'."""
+    receipt: int | None
     form: int | None
     errors: int
     warnings: int
@@ -136,16 +134,16 @@ class Submitted:
 
 
 def submit(path: Path, db: Path, roster: Roster | None) -> Submitted:
-    """A department's checked workbook into the store, as ``ingest`` takes one file."""
-    summary = intake([path], db, roster)
+    """A department's checked workbook into the store: one receipt with origin ``web``."""
+    summary = intake([path], db, roster, origin="web")
     outcome = summary.outcomes[0]
-    return Submitted(outcome.status, outcome.form, outcome.errors, outcome.warnings, outcome.reason)
+    return Submitted(outcome.status, outcome.id, outcome.form, outcome.errors, outcome.warnings, outcome.reason)
 
 
-def intake(paths: list[Path], db: Path, roster: Roster | None) -> Summary:
-    """Workbooks, e-mails and mailboxes into the store: ``xlsxform ingest``."""
+def intake(paths: list[Path], db: Path, roster: Roster | None, origin: str = "file") -> Summary:
+    """Workbooks, e-mails, mailboxes and archives into the store: ``xlsxform ingest``."""
     with _write_lock, Store(db) as store:
-        return ingest(paths, store, roster=roster, jobs=1 if len(paths) < 4 else None)
+        return ingest(paths, store, roster=roster, jobs=1 if len(paths) < 4 else None, origin=origin)
 
 
 # -- where everyone stands -------------------------------------------------------------
@@ -183,7 +181,7 @@ def stored_problems(db: Path, form: int) -> list[StoredProblem]:
 
 def stored_form(db: Path, form: int) -> FormRecord | None:
     with Store(db) as store:
-        return next((f for f in store.forms(current=False) if f.id == form), None)
+        return store.form(form)
 
 
 def stored_marked_copy(db: Path, form: FormRecord, target: Path) -> bool:
@@ -216,15 +214,19 @@ class Held:
 
 
 def held(db: Path, year: int | None = None, key: str | None = None) -> list[Held]:
-    """Held returns awaiting the bureau (of one department if ``key``): ``store.pending(year)``
-    once the store keeps receipts; this store holds none."""
-    return []
+    """Held returns awaiting the bureau (of one department if ``key``): ``store.pending``."""
+    with Store(db) as store:
+        pending = store.pending(year)
+    return [
+        Held(r.id, r.department or "", r.department_key or "", r.name, r.sender or "", r.sent_at) for r in pending if key is None or r.department_key == key
+    ]
 
 
 def accept(db: Path, receipt: int) -> str:
-    """Make a held return its department's current one (``xlsxform accept RECEIPT``,
-    ``store.accept(receipt)``); returns the department's name."""
-    raise PortalError("此版本的数据库不保留待确认的返回", "this version's store holds no returns for acceptance", code="no-held-returns")
+    """Make a held (or any) return its department's current one: ``xlsxform accept RECEIPT``;
+    returns the department's name."""
+    with _write_lock, Store(db) as store:
+        return store.accept(receipt).department or ""
 
 
 # -- exports -------------------------------------------------------------------------
