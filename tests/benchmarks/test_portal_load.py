@@ -7,8 +7,8 @@ Run with::
 ``xlsxform serve`` runs on a free port of 127.0.0.1; 50 clients, one per
 department, each open their link, upload their filled workbook to be
 checked, and submit it, all at once.  Every request must be answered (no
-error, no time-out) and none lost: the store must hold exactly one form per
-department afterwards.  The p50/p95/max latency of the uploads (check, then
+error, no time-out) and none lost: the store must hold exactly one receipt
+(origin ``web``, stored) and one form per department afterwards.  The p50/p95/max latency of the uploads (check, then
 submit) is printed, and a lone department's check must be answered in
 under a second.
 """
@@ -109,6 +109,7 @@ def test_fifty_simultaneous_uploads_are_all_answered_and_none_lost(tmp_path: Pat
         server.wait(timeout=20)
     with Store(collection.db) as store:
         forms = store.forms(current=False)
+        receipts = store.receipts()
     uploads = [c + s for c, s in zip(latencies["check"], latencies["submit"], strict=False)]
     print(f"\none department alone: check answered in {solo:.2f} s")
     print(f"{DEPARTMENTS} departments at once on loopback: all done in {wall:.1f} s")
@@ -119,3 +120,4 @@ def test_fifty_simultaneous_uploads_are_all_answered_and_none_lost(tmp_path: Pat
     assert solo < 1.0
     assert len(latencies["check"]) == len(latencies["submit"]) == DEPARTMENTS
     assert sorted(f.department for f in forms) == sorted(names)
+    assert sorted((r.department, r.origin, r.outcome) for r in receipts) == sorted((name, "web", "stored") for name in names)
