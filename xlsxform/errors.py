@@ -124,6 +124,16 @@ class OutputExistsError(XlsxformError):
     code = "output-exists"
 
 
+class PortalError(XlsxformError):
+    """The web portal refuses a request or an account command: a bad link,
+    a wrong password, a file that is not the department's own.
+
+    ``code`` says which ('bad-token', 'bad-login', 'rate-limited',
+    'too-large', 'csrf', 'not-own-form', 'no-roster', 'bad-name', ...)."""
+
+    code = "portal"
+
+
 _OS_ZH = {
     errno.ENOENT: "文件或文件夹不存在",
     errno.EISDIR: "这是一个文件夹，不是文件",

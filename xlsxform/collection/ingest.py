@@ -133,11 +133,15 @@ def ingest(
     jobs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     limits: Limits | None = None,
+    origin: str = "file",
 ) -> Summary:
     """Take everything in ``paths`` into ``store``; see the module's doc.
 
     Without ``spec`` each workbook's form is recognised (identity, else
-    labels) and the return is stored under it."""
+    labels) and the return is stored under it.
+
+    ``origin`` is what the files given are recorded as coming from: 'file',
+    or 'web' for what was uploaded to the portal (e-mails in them stay 'eml')."""
     limits = limits or Limits()
     started = time.perf_counter()
     seconds: dict[str, float] = {}
@@ -153,7 +157,7 @@ def ingest(
     try:
         database = store.path
         skip = [database, *(database.with_name(database.name + end) for end in ("-wal", "-shm", "-journal"))]
-        nodes = list(Expander(scratch, taken_in, limits, skip).expand(paths))
+        nodes = list(Expander(scratch, taken_in, limits, skip, origin).expand(paths))
         _remember_outboxes(store, nodes)
         seen: set[str] = set()
         for index, node in enumerate(nodes):

@@ -184,11 +184,12 @@ def earlier_run(outbox: Path) -> list[Path]:
     return list(found)
 
 
-def write_manifest(outbox: Path, issued: list[Issued], sent: dict[str, str] | None = None) -> Path:
+def write_manifest(outbox: Path, issued: list[Issued], sent: dict[str, str] | None = None, links: dict[str, str] | None = None) -> Path:
     """发放清单.csv: department, code, address, form id, file, the sha256
     of the workbook as issued (so that an ingest that meets the outbox never
-    takes an unfilled workbook in as a return), and the draft or delivery."""
-    header = ["部门名称", "部门编码", "邮箱", "表格编号", "文件", "sha256", "邮件"]
+    takes an unfilled workbook in as a return), the draft or delivery, and
+    with ``links`` (form id to URL) each department's private link (链接)."""
+    header = ["部门名称", "部门编码", "邮箱", "表格编号", "文件", "sha256", "邮件", *(["链接"] if links is not None else [])]
     rows = [
         [
             item.department.name,
@@ -198,6 +199,7 @@ def write_manifest(outbox: Path, issued: list[Issued], sent: dict[str, str] | No
             item.workbook.name,
             hashlib.sha256(item.workbook.read_bytes()).hexdigest(),
             item.draft.name if item.draft else (sent or {}).get(item.form_id, ""),
+            *([links.get(item.form_id, "")] if links is not None else []),
         ]
         for item in issued
     ]

@@ -104,9 +104,11 @@ class Node:
 class Expander:
     """Turns the given paths into :class:`Node` s; see the module's doc."""
 
-    def __init__(self, scratch: Path, taken_in: str, limits: Limits, skip: Iterable[Path] = ()) -> None:
+    def __init__(self, scratch: Path, taken_in: str, limits: Limits, skip: Iterable[Path] = (), origin: str = "file") -> None:
         self.kept = itertools.count()
         self.scratch, self.taken_in, self.limits = scratch, taken_in, limits
+        self.origin = origin
+        """What a plain file given is recorded as coming from: 'file', or 'web' (uploaded to the portal)."""
         self.skipped = {p.resolve() for p in skip}
         self.keep = limits.max_file_size
 
@@ -158,7 +160,7 @@ class Expander:
             sha, size = None, 0
         key = "file:" + digest(str(path.resolve()), sha or "", type(exc).__name__, "partly" if partly else "")
         return Node(
-            NewReceipt(key, "file", safe_name(path.name), "file", str(path), self.taken_in, size, sha),
+            NewReceipt(key, "file", safe_name(path.name), self.origin, str(path), self.taken_in, size, sha),
             refusal=reason("unreadable-file", type(exc).__name__, f"{type(exc).__name__}: {exc}"[:200]),
         )
 
@@ -168,7 +170,7 @@ class Expander:
         sent_at = min(iso(dt.datetime.fromtimestamp(info.st_mtime, dt.UTC)), self.taken_in)
         key = "file:" + digest(str(path.resolve()), str(info.st_mtime_ns), sha)
         name = safe_name(path.name)
-        receipt = NewReceipt(key, "file", name, "file", str(path), sent_at, info.st_size, sha)
+        receipt = NewReceipt(key, "file", name, self.origin, str(path), sent_at, info.st_size, sha)
         suffix = path.suffix.lower()
         with path.open("rb") as source:
             head = source.read(1 << 16)

@@ -1,0 +1,294 @@
+"""The department's pages, reached only through its private link /d/{token}.
+
+A link shows one department's forms and returns, nothing else: every page
+looks the link up again, and a checked upload belongs to the link that
+uploaded it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from xlsxform.portal import services
+from xlsxform.portal.app import Portal, portal_of
+from xlsxform.portal.tables import Link
+from xlsxform.workbook.view import SheetView
+
+CHECK_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+UPLOAD_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/d/{token}", home),
+        Route("/d/{token}/template.xlsx", template),
+        Route("/d/{token}/check", check, methods=["POST"]),
+        Route("/d/{token}/checks/{check_id}", checked),
+        Route("/d/{token}/checks/{check_id}/marked.xlsx", checked_marked),
+        Route("/d/{token}/checks/{check_id}/submit", submit, methods=["POST"]),
+        Route("/d/{token}/returns/{form:int}/marked.xlsx", return_marked),
+    ]
+
+
+def _link(request: Request) -> tuple[Portal, Link, str]:
+    portal = portal_of(request)
+    token = request.path_params["token"]
+    if len(token) > 100:
+        raise HTTPException(404)
+    with portal.tables() as tables:
+        link = tables.link(token)
+    if link is None:
+        raise HTTPException(404)
+    return portal, link, token
+
+
+def _limit(portal: Portal, link: Link) -> None:
+    if not portal.department_limiter.allow(link.hash):
+        raise HTTPException(429)
+
+
+async def home(request: Request) -> Response:
+    portal, link, token = _link(request)
+    roster = await run_in_threadpool(services.current_roster, portal.db, portal.settings.roster)
+    standing = await run_in_threadpool(services.standing, portal.db, roster, link.year)
+    row = next((r for r in standing.rows if r.form is not None and r.form.department_key == link.department_key), None)
+    if row is None:
+        row = next((r for r in standing.rows if services.key_of(r.department) == link.department_key), None)
+    state = row.state if row else "missing"
+    if state == "unlisted":
+        state = "valid" if row and row.form and row.form.ok else "errors"
+    returns = await run_in_threadpool(services.history, portal.db, link.department_key, link.year)
+    done = request.query_params.get("submitted")
+    return portal.page(
+        request,
+        "department.html",
+        {"link": link, "token": token, "state": state, "returns": returns, "form_title": services.FORM_TITLE, "submitted": done},
+    )
+
+
+async def template(request: Request) -> Response:
+    portal, link, _ = _link(request)
+    _limit(portal, link)
+    roster = await run_in_threadpool(services.current_roster, portal.db, portal.settings.roster)
+    department = services.find(roster, link.department_key)
+    folder = Path(tempfile.mkdtemp(dir=portal.scratch, prefix="template-"))
+    target = folder / f"{services.safe_name(link.department)}.xlsx"
+    await run_in_threadpool(services.template_for, department, link.department, link.year, target)
+    return FileResponse(target, filename=f"{link.year}年绩效目标表-{services.safe_name(link.department)}.xlsx", media_type=XLSX)
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+async def check(request: Request) -> Response:
+    portal, link, token = _link(request)
+    _limit(portal, link)
+    form = await portal.form(request)
+    upload = form.get("workbook")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return portal.page(request, "error.html", {"status": 400, "title": "没有选择文件", "text": "请先选择要检查的表格文件（.xlsx）再点“检查”。"}, status=400)
+    suffix = Path(upload.filename).suffix.lower()
+    data = await upload.read(portal.settings.max_upload + 1)
+    if len(data) > portal.settings.max_upload:
+        raise HTTPException(413)
+    await run_in_threadpool(portal.clean_scratch_now_and_then)
+    check_id = secrets.token_urlsafe(18)
+    folder = portal.scratch / check_id
+    folder.mkdir()
+    source = folder / f"upload{suffix if suffix in UPLOAD_SUFFIXES else '.xlsx'}"
+    source.write_bytes(data)
+    result, _ = await run_in_threadpool(services.check, source)
+    meta = {
+        "link": link.hash,
+        "file_name": Path(upload.filename).name[:200],
+        "source": source.name,
+        "readable": result.readable,
+        "errors": result.errors,
+        "warnings": result.warnings,
+        "owner": result.owner,
+        "year": result.year,
+    }
+    (folder / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    portal.audit(request, f"link:{link.department}", "upload", file=meta["file_name"], size=len(data), readable=result.readable, errors=result.errors)
+    return RedirectResponse(f"/d/{token}/checks/{check_id}", status_code=303)
+
+
+@dataclass
+class _Check:
+    folder: Path
+    source: Path
+    meta: dict[str, Any]
+
+
+def _own_check(portal: Portal, link: Link, check_id: str) -> _Check:
+    """The checked upload, if this link uploaded it and it is still kept."""
+    if not CHECK_ID.match(check_id):
+        raise HTTPException(404)
+    folder = portal.scratch / check_id
+    try:
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise HTTPException(404) from None
+    if not secrets.compare_digest(meta.get("link", ""), link.hash):
+        raise HTTPException(404)
+    return _Check(folder, folder / meta["source"], meta)
+
+
+async def checked(request: Request) -> Response:
+    portal, link, token = _link(request)
+    own = _own_check(portal, link, request.path_params["check_id"])
+    result, _ = await run_in_threadpool(services.check, own.source)
+    sheet = await run_in_threadpool(services.view, own.source) if result.readable else None
+    marked = own.folder / "marked.xlsx"
+    if result.readable and not marked.exists():
+        await run_in_threadpool(services.marked_copy, own.source, result.problems, marked)
+    blocker = _blocker(result, link)
+    return portal.page(
+        request,
+        "check.html",
+        {
+            "link": link,
+            "token": token,
+            "check_id": request.path_params["check_id"],
+            "file_name": own.meta["file_name"],
+            "result": result,
+            "grid": draw(sheet, result.problems) if sheet else None,
+            "marked": marked.exists(),
+            "blocker": blocker,
+        },
+    )
+
+
+def _blocker(result: services.Checked, link: Link) -> str:
+    """Why this upload cannot be submitted through this link, or ''."""
+    if not result.readable:
+        return "文件无法读取，不能提交。"
+    if result.owner and services.key_of(result.owner) != link.department_key:
+        return f"这份表格属于“{result.owner}”，不是“{link.department}”的表格，不能通过本单位的链接提交。"
+    if result.year is not None and result.year != link.year:
+        return f"这份表格是 {result.year} 年的，本链接收取 {link.year} 年的表格。"
+    return ""
+
+
+async def checked_marked(request: Request) -> Response:
+    portal, link, _ = _link(request)
+    own = _own_check(portal, link, request.path_params["check_id"])
+    marked = own.folder / "marked.xlsx"
+    if not marked.exists():
+        raise HTTPException(404)
+    stem = Path(own.meta["file_name"]).stem or "表格"
+    return FileResponse(marked, filename=f"{services.safe_name(stem)}-需修改.xlsx", media_type=XLSX)
+
+
+async def submit(request: Request) -> Response:
+    portal, link, token = _link(request)
+    _limit(portal, link)
+    await portal.form(request)
+    own = _own_check(portal, link, request.path_params["check_id"])
+    result, _ = await run_in_threadpool(services.check, own.source)
+    blocker = _blocker(result, link)
+    if blocker:
+        raise HTTPException(403, blocker)
+    named = own.folder / "submit" / services.safe_name(Path(own.meta["file_name"]).stem or "表格")
+    named = named.with_suffix(own.source.suffix)
+    named.parent.mkdir(exist_ok=True)
+    named.write_bytes(own.source.read_bytes())
+    roster = await run_in_threadpool(services.current_roster, portal.db, portal.settings.roster)
+    outcome = await run_in_threadpool(services.submit, named, portal.db, roster)
+    portal.audit(request, f"link:{link.department}", "submit", file=own.meta["file_name"], outcome=outcome.status, form=outcome.form, errors=outcome.errors)
+    return RedirectResponse(f"/d/{token}?submitted={outcome.status}", status_code=303)
+
+
+async def return_marked(request: Request) -> Response:
+    portal, link, _ = _link(request)
+    form_id = request.path_params["form"]
+    record = await run_in_threadpool(services.stored_form, portal.db, form_id)
+    if record is None or record.department_key != link.department_key:
+        raise HTTPException(404)
+    folder = Path(tempfile.mkdtemp(dir=portal.scratch, prefix="marked-"))
+    target = folder / "marked.xlsx"
+    if not await run_in_threadpool(services.stored_marked_copy, portal.db, record, target):
+        raise HTTPException(404)
+    return FileResponse(target, filename=f"{services.safe_name(link.department)}-需修改.xlsx", media_type=XLSX)
+
+
+# -- the form as a table ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cell:
+    ref: str
+    text: str
+    rowspan: int
+    colspan: int
+    level: str
+    """'error', 'warning' or ''."""
+    numbers: list[int]
+    formula: bool
+
+
+def column_letters(col: int) -> str:
+    letters = ""
+    while col:
+        col, rest = divmod(col - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _position(ref: str) -> tuple[int, int] | None:
+    match = re.fullmatch(r"\$?([A-Z]{1,3})\$?(\d{1,7})", ref.rsplit("!", 1)[-1].upper())
+    if not match:
+        return None
+    col = 0
+    for ch in match[1]:
+        col = col * 26 + ord(ch) - 64
+    return int(match[2]), col
+
+
+def draw(sheet: SheetView, problems: list[Any]) -> dict[str, Any]:
+    """The sheet as rows of cells to draw, each problem on its cell (the
+    top-left cell of a merged range, as a person sees it)."""
+    covered: dict[tuple[int, int], tuple[int, int]] = {}
+    spans: dict[tuple[int, int], tuple[int, int]] = {}
+    for r1, c1, r2, c2 in sheet.merges:
+        spans[(r1, c1)] = (r2 - r1 + 1, c2 - c1 + 1)
+        for r in range(r1, r2 + 1):
+            for c in range(c1, c2 + 1):
+                if (r, c) != (r1, c1):
+                    covered[(r, c)] = (r1, c1)
+    marks: dict[tuple[int, int], list[tuple[int, str]]] = {}
+    for number, problem in enumerate(problems, 1):
+        if not problem.cell:
+            continue
+        place = _position(problem.cell)
+        if place is None:
+            continue
+        place = covered.get(place, place)
+        marks.setdefault(place, []).append((number, str(problem.severity)))
+    rows = max(sheet.rows, *(r for r, _ in marks)) if marks else sheet.rows
+    cols = max(sheet.cols, *(c for _, c in marks)) if marks else sheet.cols
+    drawn = []
+    for r in range(1, rows + 1):
+        cells = []
+        for c in range(1, cols + 1):
+            if (r, c) in covered:
+                continue
+            rowspan, colspan = spans.get((r, c), (1, 1))
+            found = marks.get((r, c), [])
+            level = "error" if any(s == "error" for _, s in found) else "warning" if found else ""
+            cells.append(Cell(f"{column_letters(c)}{r}", sheet.text.get((r, c), ""), rowspan, colspan, level, [n for n, _ in found], (r, c) in sheet.formulas))
+        drawn.append((r, cells))
+    return {"name": sheet.name, "columns": [column_letters(c) for c in range(1, cols + 1)], "rows": drawn}

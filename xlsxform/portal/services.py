@@ -1,0 +1,397 @@
+"""Every call the portal makes into the library, in one place and typed.
+
+The pages never read workbooks, open the store or write exports themselves:
+they call these functions, which do what the command line does (``check``,
+``ingest``, ``status``, ``export``, ``issue``) through the library's public
+functions.  Each runs in a worker thread and opens what it needs itself.
+
+Where it meets parts of the library that are still growing:
+
+- :func:`submit` and :func:`intake` go through ``ingest``: a department's
+  submit is a receipt with origin ``web``, what the bureau uploads keeps
+  the origin of what it is (file, eml, mbox...);
+- :func:`held` and :func:`accept` are ``store.pending`` and ``xlsxform accept``;
+- :data:`STATES` are the status rows' states, 'held' (待确认) included;
+- one form per department and year (:data:`FORM_TITLE`); a family of forms
+  would list each form the department owes on its page.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import tempfile
+import threading
+import zipfile
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from pathlib import Path
+
+from xlsxform.collection.export import export
+from xlsxform.collection.ingest import Summary, ingest
+from xlsxform.collection.mail import compose, load_template, send, write_eml
+from xlsxform.collection.outbox import Issued, form_id, issue, safe_stem, write_manifest
+from xlsxform.collection.roster import Department, Roster, department_key, read_roster
+from xlsxform.collection.status import DepartmentStatus, annotation_folder, default_year, department_status, write_report
+from xlsxform.collection.store import FormRecord, Store, StoredProblem
+from xlsxform.errors import PortalError, XlsxformError
+from xlsxform.form.problems import Problem
+from xlsxform.portal.links import issue_links, with_link
+from xlsxform.portal.tables import PortalTables
+from xlsxform.reading.annotate import annotate
+from xlsxform.reading.reader import MARGIN_COLUMNS, ReadResult, read
+from xlsxform.rendering.renderer import render_template
+from xlsxform.safety import gate
+from xlsxform.spec.layout import WIDTH, load_spec
+from xlsxform.workbook.view import SheetView, sheet_view
+
+STATES = {
+    "missing": "未返回",
+    "errors": "有错误",
+    "held": "待确认",
+    "valid": "已通过",
+    "unlisted": "名单外",
+}
+"""Every state a department can be in, as the dashboard counts them ('held':
+a return kept aside until the bureau accepts it)."""
+FORM_TITLE = "市级部门整体预算绩效目标表"
+
+_write_lock = threading.Lock()
+"""One writer at a time into the store: ingest forks its readers, and
+SQLite has one writer anyway."""
+
+
+# -- checking one upload -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What a check of one uploaded workbook found."""
+
+    readable: bool
+    department: str = ""
+    year: int | None = None
+    problems: list[Problem] = field(default_factory=list)
+    refusal: str = ""
+    """The error's stable code when the file could not be read."""
+    reason: str = ""
+    identity: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> int:
+        return sum(p.severity == "error" for p in self.problems)
+
+    @property
+    def warnings(self) -> int:
+        return len(self.problems) - self.errors
+
+    @property
+    def owner(self) -> str:
+        """Whose form the file says it is: its identity, else its 部门名称."""
+        return self.identity.get("department") or self.department
+
+
+def check(path: Path) -> tuple[Checked, ReadResult | None]:
+    """Read and check one workbook, as ``xlsxform check`` does (the gate first)."""
+    try:
+        result = read(path)
+    except XlsxformError as exc:
+        return Checked(False, refusal=exc.code, reason=exc.zh), None
+    return Checked(True, result.form.department, result.form.year, list(result.problems), identity=dict(result.identity)), result
+
+
+def marked_copy(source: Path, problems: list[Problem], target: Path) -> bool:
+    """The department's workbook with every problem marked; False for an .xls (cannot be copied cell for cell)."""
+    try:
+        annotate(source, problems, target)
+    except XlsxformError:
+        return False
+    return True
+
+
+def view(path: Path) -> SheetView | None:
+    """The workbook's form sheet, to draw as a table (None for an .xls or what cannot be opened)."""
+    try:
+        if gate.inspect(path).format == "xls":
+            return None
+        return sheet_view(path, preferred_sheet=load_spec().form.sheet, max_rows=500, max_cols=WIDTH + MARGIN_COLUMNS)
+    except XlsxformError:
+        return None
+
+
+# -- taking returns in ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Submitted:
+    status: str
+    """The receipt's outcome: 'stored', 'duplicate' (this content was received before), 'held' or 'refused'."""
+    receipt: int | None
+    form: int | None
+    errors: int
+    warnings: int
+    reason: str = ""
+
+
+def submit(path: Path, db: Path, roster: Roster | None) -> Submitted:
+    """A department's checked workbook into the store: one receipt with origin ``web``."""
+    summary = intake([path], db, roster, origin="web")
+    outcome = summary.outcomes[0]
+    return Submitted(outcome.status, outcome.id, outcome.form, outcome.errors, outcome.warnings, outcome.reason)
+
+
+def intake(paths: list[Path], db: Path, roster: Roster | None, origin: str = "file") -> Summary:
+    """Workbooks, e-mails, mailboxes and archives into the store: ``xlsxform ingest``."""
+    with _write_lock, Store(db) as store:
+        return ingest(paths, store, roster=roster, jobs=1 if len(paths) < 4 else None, origin=origin)
+
+
+# -- where everyone stands -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Standing:
+    year: int | None
+    rows: list[DepartmentStatus]
+    counts: dict[str, int]
+    years: list[int]
+
+
+def standing(db: Path, roster: Roster | None, year: int | None) -> Standing:
+    """Every department's state for a year (default: the latest): ``xlsxform status``."""
+    with Store(db) as store:
+        years = store.years()
+        year = year if year is not None else default_year(store)
+        rows = department_status(store, roster, year)
+    counts = {state: sum(r.state == state for r in rows) for state in STATES}
+    return Standing(year, rows, counts, years)
+
+
+def history(db: Path, key: str, year: int | None = None) -> list[FormRecord]:
+    """Every return of one department (of one year if given), newest first."""
+    with Store(db) as store:
+        forms = store.history(key)
+    return [f for f in reversed(forms) if year is None or f.year in (year, None)]
+
+
+def stored_problems(db: Path, form: int) -> list[StoredProblem]:
+    with Store(db) as store:
+        return store.problems(form)
+
+
+def stored_form(db: Path, form: int) -> FormRecord | None:
+    with Store(db) as store:
+        return store.form(form)
+
+
+def stored_marked_copy(db: Path, form: FormRecord, target: Path) -> bool:
+    """The stored return's own workbook with its problems marked."""
+    with Store(db) as store:
+        content = store.content(form.sha256)
+        problems = [p for p in (s.problem() for s in store.problems(form.id)) if p is not None]
+    if content is None:
+        return False
+    source = target.with_name(f"source-{form.id}{Path(form.file_name).suffix.lower() or '.xlsx'}")
+    source.write_bytes(content)
+    return marked_copy(source, problems, target)
+
+
+def stored_file(db: Path, form: FormRecord) -> bytes | None:
+    with Store(db) as store:
+        return store.content(form.sha256)
+
+
+@dataclass(frozen=True)
+class Held:
+    """A return kept aside until the bureau accepts it (a receipt with outcome 'held')."""
+
+    receipt: int
+    department: str
+    department_key: str
+    file_name: str
+    sender: str
+    sent_at: str
+
+
+def held(db: Path, year: int | None = None, key: str | None = None) -> list[Held]:
+    """Held returns awaiting the bureau (of one department if ``key``): ``store.pending``."""
+    with Store(db) as store:
+        pending = store.pending(year)
+    return [
+        Held(r.id, r.department or "", r.department_key or "", r.name, r.sender or "", r.sent_at) for r in pending if key is None or r.department_key == key
+    ]
+
+
+def accept(db: Path, receipt: int) -> str:
+    """Make a held (or any) return its department's current one: ``xlsxform accept RECEIPT``;
+    returns the department's name."""
+    with _write_lock, Store(db) as store:
+        return store.accept(receipt).department or ""
+
+
+# -- exports -------------------------------------------------------------------------
+
+
+def status_report(db: Path, roster: Roster | None, year: int | None, target: Path) -> Path:
+    """The status workbook (``xlsxform status --report``), zipped with its marked copies."""
+    with Store(db) as store:
+        rows = department_status(store, roster, year if year is not None else default_year(store))
+        write_report(store, rows, target)
+    folder = annotation_folder(target)
+    bundle = target.with_suffix(".zip")
+    with zipfile.ZipFile(bundle, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.write(target, target.name)
+        if folder.is_dir():
+            for path in sorted(folder.iterdir()):
+                archive.write(path, f"{folder.name}/{path.name}")
+    return bundle
+
+
+def rollup(db: Path, year: int | None, target: Path) -> Path:
+    """The bureau's roll-up (``xlsxform export``) as .xlsx, .json or a zip of the three .csv."""
+    with Store(db) as store:
+        export(store, [target], year=year)
+    if target.suffix == ".csv":
+        bundle = target.with_suffix(".zip")
+        with zipfile.ZipFile(bundle, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(target.parent.glob(f"{target.stem}*.csv")):
+                archive.write(path, path.name)
+        return bundle
+    return target
+
+
+# -- rosters, templates, issuing --------------------------------------------------------
+
+_rosters: dict[str, Roster] = {}
+
+
+def roster_from_bytes(name: str, data: bytes) -> Roster:
+    """Read and check a roster file (.csv or .xlsx) the bureau uploaded."""
+    digest = hashlib.sha256(name.encode() + b"\0" + data).hexdigest()
+    if digest in _rosters:
+        return _rosters[digest]
+    suffix = Path(name).suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise PortalError("名单须为 .csv 或 .xlsx 文件", "the roster must be a .csv or .xlsx file", code="bad-roster")
+    with tempfile.TemporaryDirectory(prefix="xlsxform-roster-") as scratch:
+        path = Path(scratch) / f"名单{suffix}"
+        path.write_bytes(data)
+        roster = read_roster(path)
+    roster = dataclasses.replace(roster, path=name)
+    if len(_rosters) > 16:
+        _rosters.clear()
+    _rosters[digest] = roster
+    return roster
+
+
+def current_roster(db: Path, given: Path | None) -> Roster | None:
+    """The roster the bureau uploaded last, else the one ``serve --roster`` named."""
+    with PortalTables(db) as tables:
+        uploaded = tables.roster()
+    if uploaded is not None:
+        return roster_from_bytes(*uploaded)
+    return read_roster(given) if given is not None else None
+
+
+def template_for(department: Department | None, name: str, year: int, target: Path) -> None:
+    """The department's pre-filled workbook, as ``issue`` writes it."""
+    if department is None:
+        render_template(target, year=year, department=name)
+    else:
+        render_template(
+            target,
+            year=year,
+            department=department.name,
+            budget=department.budget,
+            form_id=form_id(year, department),
+            department_code=department.code,
+        )
+
+
+def find(roster: Roster | None, key: str) -> Department | None:
+    return next((d for d in roster or [] if d.key == key), None)
+
+
+@dataclass(frozen=True)
+class IssueRequest:
+    year: int
+    deadline: str
+    sender: str
+    sender_name: str
+    base_url: str
+
+
+@dataclass(frozen=True)
+class MailServer:
+    """The SMTP server of the server's settings (``serve --smtp``)."""
+
+    host: str
+    port: int
+    starttls: bool = False
+    user: str | None = None
+    password: str | None = None
+
+
+@dataclass(frozen=True)
+class Sent:
+    department: str
+    address: str
+    ok: bool
+    reason: str
+
+
+def _issue(roster: Roster, request: IssueRequest, db: Path, outbox: Path) -> tuple[list[Issued], list[tuple[str, EmailMessage]], dict[str, str]]:
+    """``xlsxform issue ROSTER --portal URL``: the workbooks, the links and each department's message."""
+    issued = issue(roster, outbox, year=request.year)
+    links = issue_links(db, issued, year=request.year, deadline=request.deadline, base=request.base_url)
+    template = with_link(load_template())
+    messages = []
+    for item in issued:
+        context = {
+            "department": item.department.name,
+            "year": request.year,
+            "deadline": request.deadline,
+            "file": item.workbook.name,
+            "form_id": item.form_id,
+            "code": item.department.code,
+            "link": links[item.form_id],
+        }
+        messages.append(
+            (
+                item.form_id,
+                compose(template, sender=request.sender, sender_name=request.sender_name, to=item.department.email, context=context, attachment=item.workbook),
+            )
+        )
+    return issued, messages, links
+
+
+def issue_bundle(roster: Roster, request: IssueRequest, db: Path, target: Path) -> list[Issued]:
+    """``xlsxform issue ROSTER --eml --portal URL`` into a folder, zipped to ``target``."""
+    with tempfile.TemporaryDirectory(prefix="xlsxform-issue-") as scratch:
+        outbox = Path(scratch) / f"{request.year}年绩效目标表"
+        issued, messages, links = _issue(roster, request, db, outbox)
+        for n, (item, (_, message)) in enumerate(zip(issued, messages, strict=True)):
+            draft = item.workbook.with_suffix(".eml")
+            write_eml(message, draft)
+            issued[n] = dataclasses.replace(item, draft=draft)
+        write_manifest(outbox, issued, links=links)
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(outbox.iterdir()):
+                archive.write(path, f"{outbox.name}/{path.name}")
+    return issued
+
+
+def issue_and_send(roster: Roster, request: IssueRequest, db: Path, server: MailServer) -> list[Sent]:
+    """``xlsxform issue ROSTER --smtp HOST:PORT --portal URL``: each department's e-mail sent."""
+    with tempfile.TemporaryDirectory(prefix="xlsxform-issue-") as scratch:
+        issued, messages, _ = _issue(roster, request, db, Path(scratch) / "outbox")
+        deliveries = {d.key: d for d in send(messages, server.host, server.port, starttls=server.starttls, user=server.user, password=server.password)}
+    return [Sent(i.department.name, i.department.email, deliveries[i.form_id].ok, deliveries[i.form_id].reason) for i in issued]
+
+
+def key_of(name: str) -> str:
+    return department_key(name)
+
+
+def safe_name(name: str) -> str:
+    return safe_stem(name)
