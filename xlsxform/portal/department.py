@@ -150,8 +150,8 @@ def _own_check(portal: Portal, link: Link, check_id: str) -> _Check:
 async def checked(request: Request) -> Response:
     portal, link, token = _link(request)
     own = _own_check(portal, link, request.path_params["check_id"])
-    result, _ = await run_in_threadpool(services.check, own.source)
-    sheet = await run_in_threadpool(services.view, own.source) if result.readable else None
+    result, reading = await run_in_threadpool(services.check, own.source)
+    sheet = await run_in_threadpool(services.view, own.source, reading) if result.readable else None
     marked = own.folder / "marked.xlsx"
     if result.readable and not marked.exists():
         await run_in_threadpool(services.marked_copy, own.source, result.problems, marked)

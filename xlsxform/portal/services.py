@@ -42,7 +42,8 @@ from xlsxform.reading.annotate import annotate
 from xlsxform.reading.reader import MARGIN_COLUMNS, ReadResult, read
 from xlsxform.rendering.renderer import render_template
 from xlsxform.safety import gate
-from xlsxform.spec.layout import WIDTH, load_spec
+from xlsxform.spec.generate import BUILT_IN
+from xlsxform.spec.layout import load_spec
 from xlsxform.workbook.view import SheetView, sheet_view
 
 STATES = {
@@ -109,12 +110,14 @@ def marked_copy(source: Path, problems: list[Problem], target: Path) -> bool:
     return True
 
 
-def view(path: Path) -> SheetView | None:
-    """The workbook's form sheet, to draw as a table (None for an .xls or what cannot be opened)."""
+def view(path: Path, reading: ReadResult | None = None) -> SheetView | None:
+    """The sheet a form was read from, to draw as a table (None for an .xls or what cannot be opened)."""
     try:
         if gate.inspect(path).format == "xls":
             return None
-        return sheet_view(path, preferred_sheet=load_spec().form.sheet, max_rows=500, max_cols=WIDTH + MARGIN_COLUMNS)
+        sheet = reading.sheet if reading is not None and reading.sheet else load_spec().form.sheet
+        width = len(load_spec(reading.form_id).columns) if reading is not None and reading.form_id in BUILT_IN else len(load_spec().columns)
+        return sheet_view(path, preferred_sheet=sheet, max_rows=500, max_cols=width + MARGIN_COLUMNS)
     except XlsxformError:
         return None
 
