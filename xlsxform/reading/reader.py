@@ -43,8 +43,8 @@ from xlsxform.spec.layout import (
     section_name,
     total_name,
 )
-from xlsxform.workbook import xls
-from xlsxform.workbook.grid import Grid, Value, read_grid
+from xlsxform.workbook import xls, xmlgrid
+from xlsxform.workbook.grid import Grid, Value
 from xlsxform.workbook.text import CONTROL, display_text
 
 ERROR_VALUES = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "Err:502", "Err:504", "Err:508", "Err:522"})
@@ -88,8 +88,8 @@ def read(path: str | Path, *, spec: Spec | None = None) -> ReadResult:
     # Before any spreadsheet library sees a byte: refuses (RefusedFileError)
     # what is hostile, broken or not a workbook; an OLE2 file it lets
     # through is an .xls.
-    kind = gate.inspect(path)
-    grid_of = xls.read_grid if kind.format == "xls" else read_grid  # .xls (Excel 97-2003) or .xlsx
+    kind = gate.inspect(path, keep=True)
+    grid_of = xls.read_grid if kind.format == "xls" else xmlgrid.grid_reader(kind)  # .xls (Excel 97-2003), or .xlsx from the gate's bytes
     grid = grid_of(
         path,
         preferred_sheet=spec.form.sheet,
