@@ -638,7 +638,7 @@ def _grid(part: str, data: bytes) -> bool:
         if row:
             if not 0 < int(row) <= MAX_ROWS:
                 _refuse("cell-outside-grid", f"row {row.decode()} in {part}", f"{part} 中的第 {row.decode()} 行")
-        elif letters not in _COLUMN_BYTES or int(number) > MAX_ROWS:
+        elif _column(letters) > MAX_COLUMNS or int(number) > MAX_ROWS:
             where = (letters + number).decode()
             _refuse("cell-outside-grid", f"cell {where} in {part}", f"{part} 中的单元格 {where}")
     return True
@@ -681,7 +681,7 @@ def _handlers(part: str, budget: _Budget, limits: Limits, collect: Callable[[str
                         column += 1
                         return  # not a reference at all: openpyxl refuses it as damaged
                     letters, row = found.groups()
-                    column = _COLUMNS.get(letters.upper(), MAX_COLUMNS + 1)
+                    column = _column(letters.upper())
                     row = int(row)
                 if row_cells > MAX_COLUMNS:
                     _refuse("cell-outside-grid", f"a row of {part} with more than {MAX_COLUMNS} cells", f"{part} 中一行超过 {MAX_COLUMNS} 个单元格")
@@ -733,17 +733,21 @@ def _row_number(ref: str, previous: int) -> int:
     return int(value) if value.is_integer() else previous + 1
 
 
-def _column_letters(index: int) -> str:
-    letters = ""
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
+_COLUMN_NUMBERS: dict[str | bytes, int] = {}
+"""Column letters met so far to their numbers (a form uses a handful)."""
 
 
-_COLUMNS = {_column_letters(index): index for index in range(1, MAX_COLUMNS + 1)}
-"""Column letters A..XFD to their numbers; letters not here are outside the grid."""
-_COLUMN_BYTES = {letters.encode() for letters in _COLUMNS}
+def _column(letters: str | bytes) -> int:
+    """The number of column ``letters`` (A..ZZZ, upper case); over
+    :data:`MAX_COLUMNS` for letters outside Excel's grid."""
+    number = _COLUMN_NUMBERS.get(letters)
+    if number is None:
+        number = 0
+        for code in letters.encode() if isinstance(letters, str) else letters:
+            number = number * 26 + code - 64
+        if len(_COLUMN_NUMBERS) < 4096:
+            _COLUMN_NUMBERS[letters] = number
+    return number
 
 
 # -- OLE2 compound files: .xls, encrypted OOXML, .doc ---------------------------
