@@ -3,6 +3,7 @@ and identity, written through openpyxl."""
 
 from __future__ import annotations
 
+from copy import copy
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import openpyxl
+from openpyxl.cell.cell import MergedCell
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Alignment, Font
@@ -22,6 +24,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.workbook.properties import CalcProperties
 from openpyxl.worksheet.cell_range import MultiCellRange
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.merge import MergedCellRange
 
 from xlsxform.workbook.cells import (
     ALERT,
@@ -89,6 +92,11 @@ class SheetWriter:
         # Formulas are written without cached values: ask every suite to
         # recalculate when the file is opened.
         self.workbook.calculation = CalcProperties(fullCalcOnLoad=True)
+        self._styled: dict[tuple[CellStyle, tuple[int, ...]], Any] = {}
+        """A cell's style indexes after a CellStyle is applied to a cell that had the given ones."""
+        self._merged: dict[tuple[tuple[int, ...], int, int], list[Any]] = {}
+        """The style indexes of every cell of a merged range, by the style of
+        its first cell and its shape: openpyxl's border formatting done once."""
 
     def text(self, row: int, col: int, value: str, style: CellStyle) -> None:
         """Write a string that stays a string, even when it begins with '='."""
@@ -111,8 +119,26 @@ class SheetWriter:
         self._style(self.sheet.cell(row, col), style)
 
     def merge(self, first_row: int, first_col: int, last_row: int, last_col: int) -> None:
-        if (first_row, first_col) != (last_row, last_col):
-            self.sheet.merge_cells(start_row=first_row, start_column=first_col, end_row=last_row, end_column=last_col)
+        """Merge a range, its edge cells bordered like its first cell (as
+        openpyxl's merge_cells does; worked out once per style and shape)."""
+        if (first_row, first_col) == (last_row, last_col):
+            return
+        ws = self.sheet
+        start = ws._cells.get((first_row, first_col))
+        coords = [(row, col) for row in range(first_row, last_row + 1) for col in range(first_col, last_col + 1)]
+        key = (tuple(start._style or ()), last_row - first_row, last_col - first_col) if start is not None else None
+        styles = self._merged.get(key) if key is not None else None
+        if styles is None:
+            ws.merge_cells(start_row=first_row, start_column=first_col, end_row=last_row, end_column=last_col)
+            if key is not None:
+                self._merged[key] = [copy(ws._cells[coord]._style) for coord in coords]
+            return
+        ws.merged_cells.add(MergedCellRange(ws, f"{get_column_letter(first_col)}{first_row}:{get_column_letter(last_col)}{last_row}"))
+        start._style = copy(styles[0])
+        for (row, col), style in zip(coords[1:], styles[1:], strict=True):
+            cell = MergedCell(ws, row, col)
+            cell._style = copy(style)
+            ws._cells[row, col] = cell
 
     def row_height(self, row: int, points: float) -> None:
         self.sheet.row_dimensions[row].height = round(points, 1)
@@ -220,6 +246,13 @@ class SheetWriter:
         self.workbook.defined_names[name] = DefinedName(name, attr_text=f"{quote_sheetname(sheet.title)}!{area}")
 
     def _style(self, cell: Any, style: CellStyle) -> None:
+        """Apply a style; worked out once per style and previous style of a cell
+        (openpyxl hashes every style object on each assignment)."""
+        key = (style, tuple(cell._style or ()))
+        done = self._styled.get(key)
+        if done is not None:
+            cell._style = copy(done)
+            return
         cell.font = _font(style.font, style.size, style.bold)
         cell.alignment = _alignment(style.align, style.wrap)
         if style.border:
@@ -228,3 +261,4 @@ class SheetWriter:
             cell.number_format = style.number_format
         if not style.locked:
             cell.protection = UNLOCKED
+        self._styled[key] = copy(cell._style)
