@@ -391,3 +391,59 @@ def test_a_rendered_form_with_backslash_entries_reads_as_the_form(form: Form, tm
             target.writestr(info.filename.replace("/", "\\"), source.read(info))
     result = read(path)
     assert result.form == form and result.problems == []
+
+
+@st.composite
+def raw_rows(draw: st.DrawFn) -> str:
+    """Sheet rows as programs really write them, quirks included: rows out of
+    order or repeated, rows and cells without references, a cell naming
+    another row, two cells in one column, every cell type and format."""
+    xml = []
+    for _ in range(draw(st.integers(0, 12))):
+        number = draw(st.none() | st.integers(1, 30))
+        cells = []
+        for _ in range(draw(st.integers(0, 6))):
+            col = draw(st.integers(1, 13))
+            row = draw(st.sampled_from([number or 1, number or 1, draw(st.integers(1, 30))]))
+            ref = draw(st.sampled_from([f' r="{oracle.column_letter(col)}{row}"', f' r="{oracle.column_letter(col).lower()}{row}"', ""]))
+            style = draw(st.sampled_from(["", ' s="1"', ' s="2"', ' s="3"', ' s="0"']))
+            body = draw(
+                st.sampled_from(
+                    [
+                        "<v>42</v>",
+                        "<v>0.95</v>",
+                        "<v>1E3</v>",
+                        "<v>45291.5</v>",
+                        "",
+                        't="s"><v>0</v>',
+                        't="s"><v>1</v>',
+                        't="s"><v>2</v>',
+                        't="str"><v>  </v>',
+                        't="b"><v>0</v>',
+                        't="e"><v>#N/A</v>',
+                        't="inlineStr"><is><t>内联</t></is>',
+                        't="inlineStr"><v>ignored</v>',
+                        "<f>A1+1</f><v>2</v>",
+                        't="str"><f>"a"&amp;"b"</f><v>ab</v>',
+                        '<f t="shared" ref="A1:C9" si="3">B$1*C2</f><v>1</v>',
+                        '<f t="shared" si="3"/><v>1</v>',
+                    ]
+                )
+            )
+            if 't="shared"' in body and not ref:
+                # A shared formula always names its cell (openpyxl cannot translate one that does not).
+                ref = f' r="{oracle.column_letter(col)}{row}"'
+            if body.startswith("t="):
+                cells.append(f"<c{ref}{style} {body}</c>")
+            else:
+                cells.append(f"<c{ref}{style}>{body}</c>")
+        xml.append(f"<row{'' if number is None else f' r={chr(34)}{number}{chr(34)}'}>{''.join(cells)}</row>")
+    return "".join(xml)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(rows=raw_rows(), date1904=st.booleans())
+def test_generated_sheet_xml_reads_alike(tmp_path: Path, rows: str, date1904: bool) -> None:
+    """Any sheet XML of these quirks gives openpyxl's grid, or is unreadable to both."""
+    path = package(tmp_path / "raw.xlsx", rows, strings=STRINGS, date1904=date1904)
+    assert_same_grid(path)
