@@ -447,3 +447,11 @@ def test_generated_sheet_xml_reads_alike(tmp_path: Path, rows: str, date1904: bo
     """Any sheet XML of these quirks gives openpyxl's grid, or is unreadable to both."""
     path = package(tmp_path / "raw.xlsx", rows, strings=STRINGS, date1904=date1904)
     assert_same_grid(path)
+
+
+def test_merged_ranges_after_rows_below_the_form_are_read(tmp_path: Path) -> None:
+    """Rows below the form are not read, yet the merged ranges written after them are openpyxl's."""
+    rows = CELLS + "".join(f'<row r="{n}"><c r="A{n}"><v>{n}</v></c></row>' for n in range(1995, 2010))
+    merges = '<mergeCells count="2"><mergeCell ref="A5:B6"/><mergeCell ref="C2000:E2008"/></mergeCells>'
+    path = package(tmp_path / "long.xlsx", rows, strings=STRINGS, after_rows=merges)
+    assert_same_grid(path)
