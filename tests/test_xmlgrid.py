@@ -24,7 +24,7 @@ from xlsxform.workbook import grid as oracle
 from xlsxform.workbook import xmlgrid
 from xlsxform.workbook.cells import load
 
-from .conftest import ROOT, SAMPLE_JSON
+from .conftest import ROOT, SAMPLE_JSON, Office
 from .corpus import official
 from .hostile.build import CATALOGUE, build
 
@@ -427,6 +427,8 @@ def raw_rows(draw: st.DrawFn) -> str:
                         't="str"><f>"a"&amp;"b"</f><v>ab</v>',
                         '<f t="shared" ref="A1:C9" si="3">B$1*C2</f><v>1</v>',
                         '<f t="shared" si="3"/><v>1</v>',
+                        '<f t="shared" ref="A1:M30" si="4">SUM(A1:B2)+Sheet1!$A1+\'My Sheet\'!B$2+SUM(A:A)+SUM(1:1)+LOG10(C3)+"A1"&amp;D4</f><v>1</v>',
+                        '<f t="shared" si="4"/>',
                     ]
                 )
             )
@@ -455,3 +457,14 @@ def test_merged_ranges_after_rows_below_the_form_are_read(tmp_path: Path) -> Non
     merges = '<mergeCells count="2"><mergeCell ref="A5:B6"/><mergeCell ref="C2000:E2008"/></mergeCells>'
     path = package(tmp_path / "long.xlsx", rows, strings=STRINGS, after_rows=merges)
     assert_same_grid(path)
+
+
+@pytest.mark.office
+def test_workbooks_saved_by_libreoffice_read_alike(form: Form, tmp_path: Path, office: Office) -> None:
+    """The rendered form and a corpus form with formulas, saved by LibreOffice (its shared strings, styles and cached values), give openpyxl's grid."""
+    rendered = tmp_path / "rendered.xlsx"
+    render(form, rendered)
+    returned = tmp_path / "returned.xlsx"
+    official(form, returned, edits={"E5": "=C5+C6", "E6": "=SUM(C5:C6)*1", "E20": 0.95}, formats={"E20": "0%"})
+    for path in (rendered, returned):
+        assert_same_grid(office(path, "xlsx"))
