@@ -15,7 +15,7 @@ from openpyxl.xml.functions import tostring
 
 from xlsxform import Form, FormDataError, Problem, UnreadableWorkbookError, read
 from xlsxform.cli.main import main
-from xlsxform.reading.annotate import annotate
+from xlsxform.reading.annotate import HEADER, annotate, explain
 
 from .helpers import fill, pairs, rendered
 
@@ -27,6 +27,8 @@ XLS_FIXTURE = Path(__file__).parent / "fixtures" / "sample-libreoffice.xls"
 BROKEN = {"C5": "七百", "C3": 2.5, "C9": 400, "E9": 400, "D14": "=VLOOKUP(1,A1:B2,2)", "C28": "质量指标"}
 """Errors of several kinds, a warning (R4 on C11), and a problem on a merged
 cell (C28:C29 holds the 二级指标 of two indicators)."""
+R4_INPUTS = ("C6", "C9", "C10")
+"""The inputs R4 adds up, marked with its total C11: 项目支出, 财政专项资金, 其他事业发展性支出."""
 
 
 # -- what a workbook holds, as comparable data -------------------------------------
@@ -52,15 +54,42 @@ def fills(path: Path, sheet: str = "绩效目标表") -> dict[str, str]:
     return {c.coordinate: c.fill.fgColor.rgb for row in ws.iter_rows() for c in row if c.fill.fill_type == "solid"}
 
 
-def result_rows(path: Path, title: str = "校验结果") -> list[tuple[Any, ...]]:
-    """The rows of the results sheet under its header."""
-    return list(openpyxl.load_workbook(path)[title].iter_rows(min_row=2, values_only=True))
+def header_row(sheet: Any) -> int:
+    """The row of the results sheet's header, under its heading."""
+    return next(row[0].row for row in sheet.iter_rows(max_row=8) if row[0].value in ("序号", "No."))
+
+
+def result_rows(path: Path, title: str = "校验结果") -> list[dict[str, Any]]:
+    """The rows of the results sheet under its header, by header (the Chinese one)."""
+    sheet = openpyxl.load_workbook(path)[title]
+    top = header_row(sheet)
+    return [dict(zip(HEADER["zh"], row, strict=False)) for row in sheet.iter_rows(min_row=top + 1, values_only=True)]
+
+
+def listed(path: Path, title: str = "校验结果") -> list[tuple[Any, Any]]:
+    """(单元格, 代码) of each row of the results sheet."""
+    return [(row["单元格"], row["代码"]) for row in result_rows(path, title)]
 
 
 def links(path: Path, title: str = "校验结果") -> list[str | None]:
     """The internal link of each row's 单元格, or None."""
     sheet = openpyxl.load_workbook(path)[title]
-    return [row[1].hyperlink.location if row[1].hyperlink else None for row in sheet.iter_rows(min_row=2)]
+    return [row[1].hyperlink.location if row[1].hyperlink else None for row in sheet.iter_rows(min_row=header_row(sheet) + 1)]
+
+
+def in_form_order(problems: list[Problem]) -> list[Problem]:
+    """The problems as the results sheet lists them: by cell, row by row; those without a cell last."""
+    return sorted(problems, key=lambda p: openpyxl.utils.cell.coordinate_to_tuple(bare(p.cell)) if p.cell else (10**7, 0))
+
+
+def expected(problems: list[Problem]) -> list[tuple[str, str]]:
+    return [(p.cell or "-", p.code) for p in in_form_order(problems)]
+
+
+def marked_cells(problems: list[Problem]) -> set[str]:
+    """The cells a copy marks: each problem's, and the inputs of a failed sum rule (R4: 项目支出, 财政专项资金, 其他事业发展性支出)."""
+    cells = {bare(p.cell) for p in problems if p.cell}
+    return cells | (set(R4_INPUTS) if any(p.code == "r4-development-exceeds-project" for p in problems) else set())
 
 
 def bare(ref: str) -> str:
@@ -100,26 +129,27 @@ def test_the_broken_form_has_errors_a_warning_and_a_shared_cell(broken: Path) ->
 def test_exactly_the_problem_cells_carry_a_comment(annotated: tuple[Path, list[Problem]]) -> None:
     """Comments are on the cells with problems and nowhere else."""
     path, problems = annotated
-    assert set(comments(path)) == {bare(p.cell) for p in problems if p.cell}
+    assert set(comments(path)) == marked_cells(problems)
 
 
 def test_problem_cells_are_filled_by_severity_and_no_other_fill_changes(annotated, broken: Path) -> None:
     """Errors are filled red, warnings yellow; every other cell keeps its fill."""
     path, problems = annotated
-    expected = {}
+    colours = dict.fromkeys(R4_INPUTS, YELLOW)
     for p in problems:
-        if p.cell and expected.get(bare(p.cell)) != RED:
-            expected[bare(p.cell)] = RED if p.severity == "error" else YELLOW
+        if p.cell and colours.get(bare(p.cell)) != RED:
+            colours[bare(p.cell)] = RED if p.severity == "error" else YELLOW
     after, before = fills(path), fills(broken)
-    assert {ref: after[ref] for ref in expected} == expected
-    assert {k: v for k, v in after.items() if k not in expected} == {k: v for k, v in before.items() if k not in expected}
+    assert {ref: after[ref] for ref in colours} == colours
+    assert {k: v for k, v in after.items() if k not in colours} == {k: v for k, v in before.items() if k not in colours}
 
 
 def test_a_comment_says_what_to_fix_in_chinese(annotated) -> None:
-    """A comment gives the level, the problem's number in 校验结果 and the message."""
+    """A comment gives the level, the problem's number in 校验结果, what is wrong and what to change."""
     path, problems = annotated
-    number = next(n for n, p in enumerate(problems, 1) if p.cell == f"{S}C5")
-    assert comments(path)["C5"] == f"错误（第{number}项）：{problems[number - 1].message('zh')}"
+    ordered = in_form_order(problems)
+    number = next(n for n, p in enumerate(ordered, 1) if p.cell == f"{S}C5")
+    assert comments(path)["C5"] == f"错误（第{number}项）：{explain(ordered[number - 1])}"
 
 
 def test_a_cell_with_several_problems_gets_one_comment_listing_them(sample: Form, tmp_path: Path) -> None:
@@ -131,8 +161,8 @@ def test_a_cell_with_several_problems_gets_one_comment_listing_them(sample: Form
     ]
     annotate(source, problems, tmp_path / "out.xlsx")
     assert comments(tmp_path / "out.xlsx")["C7"].split("\n") == [
-        f"警告（第1项）：{problems[0].message()}",
-        f"错误（第2项）：{problems[1].message()}",
+        f"警告（第1项）：{explain(problems[0])}",
+        f"错误（第2项）：{explain(problems[1])}",
     ]
     assert fills(tmp_path / "out.xlsx")["C7"] == RED
 
@@ -141,7 +171,7 @@ def test_the_same_problem_twice_is_one_line_naming_both_numbers(sample: Form, tm
     """Two identical problems given for one cell read as one line, numbered with both."""
     problem = Problem("indicator-level-unknown", cell=f"{S}C28", value="质量指标", params={"level1": "效益指标", "level2": "质量指标"})
     annotate(rendered(sample, tmp_path), [problem, problem], tmp_path / "out.xlsx")
-    assert comments(tmp_path / "out.xlsx")["C28"] == f"错误（第1、2项）：{problem.message()}"
+    assert comments(tmp_path / "out.xlsx")["C28"] == f"错误（第1、2项）：{explain(problem)}"
 
 
 def test_a_problem_inside_a_merged_range_marks_its_top_left_cell(sample: Form, tmp_path: Path) -> None:
@@ -150,7 +180,7 @@ def test_a_problem_inside_a_merged_range_marks_its_top_left_cell(sample: Form, t
     problem = Problem("required", cell=f"{S}D2", field="department", params={"label": "部门名称"})
     annotate(source, [problem], tmp_path / "out.xlsx")
     assert set(comments(tmp_path / "out.xlsx")) == {"B2"}
-    assert [row[:2] for row in result_rows(tmp_path / "out.xlsx")] == [(1, f"{S}D2")]
+    assert [(row["序号"], row["单元格"]) for row in result_rows(tmp_path / "out.xlsx")] == [(1, f"{S}D2")]
     assert links(tmp_path / "out.xlsx") == ["'绩效目标表'!B2"]
 
 
@@ -158,7 +188,7 @@ def test_a_problem_without_a_cell_is_listed_but_not_marked(sample: Form, tmp_pat
     """A missing section has no cell: its row says '-' with no link, and no cell is marked."""
     source = rendered(sample, tmp_path)
     annotate(source, [Problem("section-missing", params={"label": "绩效指标"})], tmp_path / "out.xlsx")
-    assert [(row[1], row[3]) for row in result_rows(tmp_path / "out.xlsx")] == [("-", "section-missing")]
+    assert listed(tmp_path / "out.xlsx") == [("-", "section-missing")]
     assert links(tmp_path / "out.xlsx") == [None]
     assert comments(tmp_path / "out.xlsx") == {}
 
@@ -181,23 +211,23 @@ def test_a_sheet_name_that_needs_quotes_is_quoted_in_links(sample: Form, tmp_pat
 
 
 def test_the_results_sheet_lists_every_problem_in_order(annotated) -> None:
-    """One row per problem: number, cell, level, code, value found and what is expected."""
+    """One row per problem in the order of the form: number, cell, level, value found, what is wrong and what to change, and last the code."""
     path, problems = annotated
-    rows = result_rows(path)
-    assert [(row[1], row[3]) for row in rows] == [(p.cell or "-", p.code) for p in problems]
-    assert [row[0] for row in rows] == list(range(1, len(problems) + 1))
-    assert [row[2] for row in rows] == ["错误" if p.severity == "error" else "警告" for p in problems]
-    assert [row[5] for row in rows] == [p.message("zh") for p in problems]
-    found = {row[1]: row[4] for row in rows}
+    rows, ordered = result_rows(path), in_form_order(problems)
+    assert [(row["单元格"], row["代码"]) for row in rows] == expected(problems)
+    assert [row["序号"] for row in rows] == list(range(1, len(problems) + 1))
+    assert [row["级别"] for row in rows] == ["错误" if p.severity == "error" else "警告" for p in ordered]
+    assert [row["问题说明"] for row in rows] == [explain(p) for p in ordered]
+    found = {row["单元格"]: row["发现的值"] for row in rows}
     assert (found[f"{S}C5"], found[f"{S}C3"], found[f"{S}D14"]) == ("七百", "2.5", "=VLOOKUP(1,A1:B2,2)")
 
 
 def test_the_results_sheet_links_each_row_to_its_cell(annotated) -> None:
     """Each 单元格 is an internal link to the problem's cell, in the same workbook."""
     path, problems = annotated
-    assert links(path) == [f"'绩效目标表'!{bare(p.cell)}" for p in problems]
+    assert links(path) == [f"'绩效目标表'!{bare(p.cell)}" for p in in_form_order(problems)]
     sheet = openpyxl.load_workbook(path)["校验结果"]
-    assert all(row[1].hyperlink.target is None for row in sheet.iter_rows(min_row=2))
+    assert all(row[1].hyperlink.target is None for row in sheet.iter_rows(min_row=header_row(sheet) + 1))
 
 
 def test_the_results_sheet_opens_first_and_writes_text_as_text(annotated) -> None:
@@ -215,7 +245,8 @@ def test_control_characters_and_formula_like_values_stay_harmless_text(sample: F
     source = rendered(sample, tmp_path)
     problem = Problem("not-a-number", cell=f"{S}C5", value="=A1\x07#N/A", params={"label": "基本支出"})
     annotate(source, [problem], tmp_path / "out.xlsx")
-    cell = openpyxl.load_workbook(tmp_path / "out.xlsx")["校验结果"]["E2"]
+    sheet = openpyxl.load_workbook(tmp_path / "out.xlsx")["校验结果"]
+    cell = sheet.cell(header_row(sheet) + 1, HEADER["zh"].index("发现的值") + 1)
     assert (cell.value, cell.data_type) == ("=A1#N/A", "s")
 
 
@@ -223,7 +254,7 @@ def test_a_valid_form_gets_a_copy_saying_it_passed(sample: Form, tmp_path: Path)
     """With no problems the copy has no marks and a 校验结果 sheet saying 校验通过."""
     source = rendered(sample, tmp_path)
     annotate(source, [], tmp_path / "out.xlsx")
-    assert result_rows(tmp_path / "out.xlsx") == [("校验通过，未发现问题。", None, None, None, None, None)]
+    assert [row["序号"] for row in result_rows(tmp_path / "out.xlsx")] == ["校验通过，未发现问题。"]
     assert comments(tmp_path / "out.xlsx") == {}
 
 
@@ -238,7 +269,7 @@ def test_a_department_sheet_named_like_ours_is_kept_and_ours_gets_a_number(broke
     for path in (tmp_path / "once.xlsx", tmp_path / "twice.xlsx"):
         assert cell_values(path)["校验结果"] == {"A1": ("本部门自查记录", "s")}
         assert openpyxl.load_workbook(path).sheetnames[-3:] == ["校验结果", "校验结果(2)", MARKS]
-        assert [(row[1], row[3]) for row in result_rows(path, "校验结果(2)")] == [(p.cell, p.code) for p in problems]
+        assert listed(path, "校验结果(2)") == expected(problems)
 
 
 def test_english_copies_speak_english(annotated, broken: Path, tmp_path: Path) -> None:
@@ -246,7 +277,7 @@ def test_english_copies_speak_english(annotated, broken: Path, tmp_path: Path) -
     _, problems = annotated
     annotate(broken, problems, tmp_path / "en.xlsx", lang="en")
     sheet = openpyxl.load_workbook(tmp_path / "en.xlsx")["Check results"]
-    assert [c.value for c in sheet[1]] == ["No.", "Cell", "Level", "Code", "Found", "Problem"]
+    assert [c.value for c in sheet[header_row(sheet)]] == ["No.", "Cell", "Level", "Found", "Problem", "Code"]
     assert comments(tmp_path / "en.xlsx")["C11"].startswith("warning (no. ")
 
 
@@ -381,10 +412,10 @@ def test_fixing_some_problems_and_annotating_again_marks_exactly_the_rest(return
     assert {p.cell for p in problems} == {f"{S}C11", f"{S}C28"}
     again = tmp_path / "again.xlsx"
     assert annotate(sent_back, problems, again) == "校验结果"
-    assert marks(again) == {"C11": YELLOW, "C28": RED}
+    assert marks(again) == {**dict.fromkeys(R4_INPUTS, YELLOW), "C11": YELLOW, "C28": RED}
     original, after = exact_fills(returned), exact_fills(again)
-    assert {ref for ref in after if after[ref] != original[ref]} == {"C11", "C28"}
-    assert [(row[1], row[3]) for row in result_rows(again)] == [(p.cell, p.code) for p in problems]
+    assert {ref for ref in after if after[ref] != original[ref]} == {*R4_INPUTS, "C11", "C28"}
+    assert listed(again) == expected(problems)
     assert openpyxl.load_workbook(again).sheetnames == [*openpyxl.load_workbook(returned).sheetnames, "校验结果", MARKS]
     before, now = cell_values(sent_back), cell_values(again)
     assert {name: now[name] for name in before if name not in ("校验结果", MARKS)} == {
@@ -424,7 +455,7 @@ def test_a_fill_the_department_put_over_a_mark_stays(broken: Path, fixes, tmp_pa
     workbook.save(tmp_path / "marked.xlsx")
     sent_back = as_department(tmp_path / "marked.xlsx", fixes)
     annotate(sent_back, read(sent_back).problems, tmp_path / "again.xlsx")
-    assert fills(tmp_path / "again.xlsx") == {"C3": GREEN, "C11": YELLOW, "C28": RED}
+    assert fills(tmp_path / "again.xlsx") == {**dict.fromkeys(R4_INPUTS, YELLOW), "C3": GREEN, "C11": YELLOW, "C28": RED}
 
 
 def test_a_copy_marked_before_marks_were_recorded_is_cleaned_too(broken: Path, fixes, tmp_path: Path) -> None:
@@ -458,14 +489,14 @@ def test_a_copy_saved_by_libreoffice_then_fixed_is_annotated_anew(returned: Path
     assert {p.cell for p in problems} == {f"{S}C11", f"{S}C28"}
     again = tmp_path / "again.xlsx"
     assert annotate(saved, problems, again) == "校验结果"
-    assert marks(again) == {"C11": YELLOW, "C28": RED}
+    assert marks(again) == {**dict.fromkeys(R4_INPUTS, YELLOW), "C11": YELLOW, "C28": RED}
     assert {ref: exact_fills(again)[ref] for ref in FIXED} == {ref: exact_fills(returned)[ref] for ref in FIXED}
-    assert fills(again) == {"C5": GREEN, "C11": YELLOW, "C28": RED}
+    assert fills(again) == {**dict.fromkeys(R4_INPUTS, YELLOW), "C5": GREEN, "C11": YELLOW, "C28": RED}
     assert openpyxl.load_workbook(again).sheetnames == [*openpyxl.load_workbook(returned).sheetnames, "校验结果", MARKS]
     found = {ref: text for (sheet, ref), (text, _) in all_comments(again).items() if sheet == "绩效目标表"}
     assert {ref: found[ref] for ref in ("C5", "B3")} == {ref: DEPARTMENT_NOTES[ref][0] for ref in ("C5", "B3")}
     assert found["C28"].split(SEPARATOR)[1:] == [DEPARTMENT_NOTES["C28"][0]]
-    assert [(row[1], row[3]) for row in result_rows(again)] == [(p.cell, p.code) for p in problems]
+    assert listed(again) == expected(problems)
 
 
 @pytest.mark.office
@@ -478,8 +509,9 @@ def test_marks_move_with_rows_inserted_in_libreoffice(broken: Path, fixes, tmp_p
     problems = read(sent_back).problems
     assert {bare(p.cell) for p in problems} == {"C3", "C5", "C11", "C29"}
     annotate(sent_back, problems, tmp_path / "again.xlsx")
-    assert marks(tmp_path / "again.xlsx") == {"C3": RED, "C5": RED, "C11": YELLOW, "C29": RED}
-    assert fills(tmp_path / "again.xlsx") == {"C3": RED, "C5": RED, "C11": YELLOW, "C29": RED}
+    remaining = {**dict.fromkeys(R4_INPUTS, YELLOW), "C3": RED, "C5": RED, "C11": YELLOW, "C29": RED}
+    assert marks(tmp_path / "again.xlsx") == remaining
+    assert fills(tmp_path / "again.xlsx") == remaining
 
 
 # -- refusals ----------------------------------------------------------------------
@@ -542,14 +574,14 @@ def test_check_annotate_writes_the_copy_and_says_where(broken: Path, tmp_path: P
     target = tmp_path / "批注.xlsx"
     code, out, _ = run(capsys, "check", str(broken), "--annotate", str(target))
     assert code == 1 and out.strip().splitlines()[-1].endswith(str(target))
-    assert [(row[1], row[3]) for row in result_rows(target)] == [(p.cell, p.code) for p in read(broken).problems]
+    assert listed(target) == expected(read(broken).problems)
 
 
 def test_check_annotate_writes_a_copy_of_a_valid_form(sample: Form, tmp_path: Path, capsys) -> None:
     """A valid form exits 0 and still gets its copy, saying 校验通过."""
     target = tmp_path / "ok-annotated.xlsx"
     code, _, _ = run(capsys, "check", str(rendered(sample, tmp_path)), "--annotate", str(target))
-    assert code == 0 and result_rows(target)[0][0] == "校验通过，未发现问题。"
+    assert code == 0 and result_rows(target)[0]["序号"] == "校验通过，未发现问题。"
 
 
 def test_check_annotate_with_json_names_the_copy_in_the_report(broken: Path, tmp_path: Path, capsys) -> None:
@@ -566,9 +598,9 @@ def test_check_annotate_of_a_returned_marked_copy_replaces_its_marks(broken: Pat
     code, _, _ = run(capsys, "check", str(sent_back), "--annotate", str(tmp_path / "again.xlsx"))
     assert code == 1
     assert [name for name in openpyxl.load_workbook(tmp_path / "again.xlsx").sheetnames if name.startswith("校验结果")] == ["校验结果"]
-    assert [(row[1], row[3]) for row in result_rows(tmp_path / "again.xlsx")] == [(p.cell, p.code) for p in read(sent_back).problems]
-    assert marks(tmp_path / "again.xlsx") == {"C11": YELLOW, "C28": RED}
-    assert fills(tmp_path / "again.xlsx") == {"C11": YELLOW, "C28": RED}
+    assert listed(tmp_path / "again.xlsx") == expected(read(sent_back).problems)
+    assert marks(tmp_path / "again.xlsx") == {**dict.fromkeys(R4_INPUTS, YELLOW), "C11": YELLOW, "C28": RED}
+    assert fills(tmp_path / "again.xlsx") == {**dict.fromkeys(R4_INPUTS, YELLOW), "C11": YELLOW, "C28": RED}
 
 
 @pytest.mark.parametrize("target", ["{source}", "{tmp}/./broken.xlsx", "{tmp}/copy.xls", "{tmp}/no/such/dir/a.xlsx"])

@@ -178,7 +178,7 @@ def test_a_closed_pipe_ends_the_output_quietly(tmp_path: Path) -> None:
 
 def test_system_errors_are_in_chinese(tmp_path: Path, capsys) -> None:
     """A missing JSON file or a folder given as output is explained in Chinese."""
-    assert run(capsys, "render", str(tmp_path / "missing.json"), "-o", str(tmp_path / "x.xlsx"))[2].strip().endswith("文件或文件夹不存在")
+    assert run(capsys, "render", str(tmp_path / "missing.json"), "-o", str(tmp_path / "x.xlsx"))[2].strip().endswith("找不到这个文件")
     (tmp_path / "folder.xlsx").mkdir()
     assert run(capsys, "template", "-o", str(tmp_path / "folder.xlsx"))[2].strip().endswith("这是一个文件夹，不是文件")
 
@@ -228,4 +228,59 @@ def test_check_takes_several_files_and_goes_on_past_a_bad_one(sample: Form, tmp_
 def test_render_refuses_a_device_or_a_folder_at_once(tmp_path: Path, capsys, source: str) -> None:
     """`render /dev/zero` or a folder is one line and exit 2, not a hang."""
     code, _, err = run(capsys, "render", source.format(tmp=tmp_path), "-o", str(tmp_path / "x.xlsx"))
-    assert code == 2 and "不是普通文件" in err
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def _check_json(capsys, *argv: str) -> list[dict]:
+    code, out, _ = run(capsys, "check", "--format", "json", *argv)
+    assert code == 2
+    return json.loads(out)
+
+
+def test_lang_works_anywhere_on_the_line_and_from_the_environment(sample: Form, tmp_path: Path, capsys, monkeypatch) -> None:
+    """--lang en before the command, after it, after the file, as --lang=en, or XLSXFORM_LANG=en: the report is English."""
+    path = fill(rendered(sample, tmp_path), {"C5": 1})
+    english = [p.message("en") for p in read(path).problems]
+    for argv in (
+        ["--lang", "en", "check", "--format", "json", str(path)],
+        ["check", "--lang", "en", "--format", "json", str(path)],
+        ["check", "--format", "json", str(path), "--lang=en"],
+    ):
+        code, out, _ = run(capsys, *argv)
+        assert (code, [p["message"] for p in json.loads(out)["problems"]]) == (1, english)
+    monkeypatch.setenv("XLSXFORM_LANG", "en")
+    assert [p["message"] for p in json.loads(run(capsys, "check", "--format", "json", str(path))[1])["problems"]] == english
+
+
+@pytest.mark.parametrize("argv", [["--lang", "fr", "schema"], ["schema", "--lang=fr"]])
+def test_an_unknown_language_is_refused_and_named(capsys, argv: list[str]) -> None:
+    """An unknown --lang is a usage error (exit 2) whose one line names the value given."""
+    code, out, err = run(capsys, *argv)
+    assert (code, out, len(err.strip().splitlines())) == (2, "", 1) and "“fr”" in err
+
+
+def test_missing_file_folder_and_unreadable_file_are_told_apart(sample: Form, tmp_path: Path) -> None:
+    """`check` names a missing file, a folder and a file it may not read each by its own code, and goes on to the next."""
+    locked = rendered(sample, tmp_path, "locked.xlsx")
+    locked.chmod(0)
+    (tmp_path / "folder.xlsx").mkdir()
+    files = [str(tmp_path / "missing.xlsx"), str(tmp_path / "folder.xlsx"), str(locked), str(rendered(sample, tmp_path))]
+    # Root reads any file: drop the capabilities that let it, so the permission is enforced as for a clerk.
+    prefix = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search"] if os.geteuid() == 0 else []
+    if prefix and subprocess.run(["sh", "-c", "command -v setpriv"], capture_output=True).returncode:
+        pytest.skip("setpriv is needed to test permissions as root")
+    done = subprocess.run([*prefix, sys.executable, "-m", "xlsxform", "check", "--format", "json", *files], capture_output=True, text=True)
+    reports = json.loads(done.stdout)
+    assert (done.returncode, [r.get("code") for r in reports], reports[3]["ok"]) == (2, ["not-found", "is-a-folder", "no-permission", None], True)
+    assert len(set(done.stderr.strip().splitlines())) == 3
+
+
+def test_an_invalid_option_value_is_named_as_invalid(tmp_path: Path, capsys) -> None:
+    """An e-mail address that is not one, or a year out of range, is refused as invalid with the value, not reported as missing."""
+    roster = tmp_path / "名单.csv"
+    roster.write_text("部门名称,邮箱\n甲局,a@zj.gov.cn\n", encoding="utf-8")
+    missing = run(capsys, "issue", str(roster), "-o", str(tmp_path / "out"), "--eml")
+    invalid = run(capsys, "issue", str(roster), "-o", str(tmp_path / "out"), "--eml", "--from", "czj.zj.gov.cn")
+    year = run(capsys, "template", "-o", str(tmp_path / "t.xlsx"), "--year", "225")
+    assert [r[0] for r in (missing, invalid, year)] == [2, 2, 2] and missing[2] != invalid[2]
+    assert "“czj.zj.gov.cn”" in invalid[2] and "“225”" in year[2] and not (tmp_path / "out").exists()

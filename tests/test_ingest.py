@@ -23,6 +23,7 @@ from xlsxform.collection.status import department_status, write_report
 from xlsxform.collection.store import Store
 
 from .departments import mail
+from .helpers import report_table
 
 CST = dt.timezone(dt.timedelta(hours=8))
 
@@ -45,7 +46,7 @@ def store(tmp_path: Path) -> Store:
 
 
 def outcomes(summary) -> list[tuple[str, str, str]]:
-    return [(o.input.file_name, o.status, o.refusal) for o in summary.outcomes]
+    return [(o.name, o.status, o.refusal) for o in summary.outcomes]
 
 
 def test_eml_attachments_are_taken_and_others_refused(sample: Form, tmp_path: Path, store: Store) -> None:
@@ -57,6 +58,7 @@ def test_eml_attachments_are_taken_and_others_refused(sample: Form, tmp_path: Pa
     (tmp_path / "in" / "b.eml").write_bytes(bytes(mail([], sender="jyj@zj.gov.cn", date=sent, subject="忘了附件")))
     summary = ingest([tmp_path / "in"], store)
     assert outcomes(summary) == [
+        ("a.eml", "opened", ""),
         ("信访局.xlsx", "stored", ""),
         ("说明.pdf", "refused", "attachment-not-workbook"),
         ("b.eml", "refused", "mail-without-workbook"),
@@ -88,7 +90,7 @@ def test_a_mailbox_gives_each_messages_workbooks(sample: Form, tmp_path: Path, s
     box.flush()
     box.close()
     summary = ingest([tmp_path / "Inbox"], store)
-    assert [(o.input.file_name, o.status, o.input.origin, o.input.sender) for o in summary.outcomes] == [
+    assert [(o.name, o.status, o.receipt.origin, o.receipt.sender) for o in summary.outcomes if o.receipt.kind == "attachment"] == [
         ("信访局.xlsx", "stored", "mbox", "xinfang@zj.gov.cn"),
         ("教育局.xlsx", "stored", "mbox", "office@zj.gov.cn"),
     ]
@@ -96,15 +98,15 @@ def test_a_mailbox_gives_each_messages_workbooks(sample: Form, tmp_path: Path, s
 
 
 def test_the_same_file_is_stored_once(sample: Form, tmp_path: Path, store: Store) -> None:
-    """The same bytes under two names, or again by e-mail, or in a later batch, make one form."""
+    """The same bytes under two names, or again by e-mail, make one form and a receipt each; a later batch of the same inbox records nothing again."""
     path = workbook(form_of(sample), tmp_path / "in" / "a.xlsx") if (tmp_path / "in").mkdir() is None else None
     (tmp_path / "in" / "a (1).xlsx").write_bytes(path.read_bytes())
     (tmp_path / "in" / "c.eml").write_bytes(bytes(mail([("a.xlsx", path.read_bytes())], sender="x@zj.gov.cn", date=dt.datetime(2024, 1, 1, tzinfo=CST))))
     first = ingest([tmp_path / "in"], store)
-    assert [o.status for o in first.outcomes] == ["stored", "duplicate", "duplicate"]
+    assert [o.status for o in first.outcomes] == ["stored", "duplicate", "opened", "duplicate"]
     second = ingest([tmp_path / "in", path], store)
-    assert [o.status for o in second.outcomes] == ["known", "duplicate", "duplicate", "duplicate"]
-    assert store.counts() == {"inputs": 1, "stored": 1, "refused": 0, "forms": 1, "current": 1, "problems": 0}
+    assert [o.status for o in second.outcomes] == ["known", "known", "known", "known", "known"]
+    assert store.counts() == {"receipts": 4, "inputs": 1, "stored": 1, "refused": 0, "forms": 1, "current": 1, "problems": 0}
 
 
 @pytest.mark.parametrize("newest_first", [False, True])
@@ -124,7 +126,7 @@ def test_a_newer_return_supersedes_the_older(sample: Form, tmp_path: Path, store
         ingest([tmp_path / name], store)
     history = store.history("湛江市信访局")
     assert [(f.file_name, f.errors > 0) for f in history] == [("v1.xlsx", True), ("v2.xlsx", False)]
-    assert (history[0].superseded_by, history[1].superseded_by) == (history[1].id, None)
+    assert [(f.superseded_by, f.current) for f in history] == [(history[1].id, False), (None, True)]
     roster = Roster("r", [Department("湛江市信访局", "x@zj.gov.cn")])
     (row,) = department_status(store, roster, 2023)
     assert (row.state, row.versions, row.form.file_name) == ("valid", 2, "v2.xlsx")
@@ -143,7 +145,7 @@ def test_a_file_without_date_is_newer_than_older_mail(sample: Form, tmp_path: Pa
     )
     ingest([tmp_path / "old.eml"], store)
     ingest([workbook(form_of(sample, staff=30), tmp_path / "v2.xlsx")], store)
-    assert [(f.file_name, f.superseded_by is None) for f in store.history("湛江市信访局")] == [("v1.xlsx", False), ("v2.xlsx", True)]
+    assert [(f.file_name, f.current) for f in store.history("湛江市信访局")] == [("v1.xlsx", False), ("v2.xlsx", True)]
 
 
 def test_refusals_are_recorded_with_their_reason(sample: Form, tmp_path: Path, store: Store) -> None:
@@ -233,8 +235,7 @@ def test_status_against_the_roster(sample: Form, tmp_path: Path, store: Store) -
         ("湛江市水务局", "unlisted", 0),
     ]
     report = write_report(store, rows, tmp_path / "status.xlsx", annotate=False)
-    sheet = openpyxl.load_workbook(report.path)["返回情况"]
-    assert [(r[1], r[4]) for r in sheet.iter_rows(min_row=2, values_only=True)] == [
+    assert [(r["部门名称"], r["状态"]) for r in report_table(report.path, "返回情况")[1]] == [
         ("湛江市信访局", "已通过"),
         ("湛江市教育局", "有错误"),
         ("湛江市民政局", "未返回"),
@@ -258,7 +259,7 @@ def test_report_links_each_department_with_errors_to_its_marked_workbook(sample:
     report = write_report(store, department_status(store), tmp_path / "status.xlsx", annotate=annotate)
     assert calls == [(["r1-budget-unbalanced"], "甲局-需修改.xlsx", True)]
     sheet = openpyxl.load_workbook(report.path)["返回情况"]
-    links = {row[1].value: row[10].hyperlink.target if row[10].hyperlink else None for row in sheet.iter_rows(min_row=2)}
+    links = {row[1].value: row[10].hyperlink.target if row[10].hyperlink else None for row in sheet.iter_rows(min_row=4, max_row=sheet.max_row - 1)}
     assert links == {"甲局": "status-退回修改/甲局-需修改.xlsx", "乙局": None}
 
 
@@ -288,7 +289,7 @@ def test_the_database_in_the_inbox_is_not_taken_in(sample: Form, tmp_path: Path)
     with Store(inbox / "forms.sqlite") as store:
         ingest([inbox], store)
         ingest([inbox], store)
-        assert store.counts()["inputs"] == 1
+        assert (store.counts()["inputs"], store.counts()["receipts"]) == (1, 1)
 
 
 def test_marked_workbooks_of_departments_now_valid_are_removed(sample: Form, tmp_path: Path, store: Store) -> None:
@@ -314,7 +315,8 @@ def test_an_xls_return_is_taken_in_from_a_folder_and_from_an_email(tmp_path: Pat
     (inbox / "信访局.xls").write_bytes(xls.read_bytes())
     (inbox / "reply.eml").write_bytes(bytes(mail([("附件", xls.read_bytes())], sender="x@zj.gov.cn", date=dt.datetime(2024, 1, 1, tzinfo=CST))))
     summary = ingest([inbox], store)
-    assert [(o.input.file_name, o.status, o.department, o.errors) for o in summary.outcomes] == [
+    assert [(o.name, o.status, o.department, o.errors) for o in summary.outcomes] == [
+        ("reply.eml", "opened", "", 0),
         ("附件", "stored", "湛江市信访局", 0),
-        ("信访局.xls", "duplicate", "", 0),
+        ("信访局.xls", "duplicate", "湛江市信访局", 0),
     ]

@@ -155,9 +155,19 @@ def test_the_bundled_template_names_the_department_year_and_deadline() -> None:
     """The default subject names the department and year; the body also the deadline, file and form id."""
     template = load_template()
     used = {part: {name for _, name, _, _ in string.Formatter().parse(getattr(template, part)) if name} for part in ("subject", "body")}
-    assert used == {"subject": {"department", "year"}, "body": {"department", "year", "deadline", "file", "form_id"}}
-    context = {"department": "甲局", "year": 2025, "deadline": "2024年12月31日", "file": "甲局.xlsx", "form_id": "F-1"}
+    assert used == {"subject": {"department", "year"}, "body": {"department", "year", "deadline", "file", "form_id", "sender_name"}}
+    context = {"department": "甲局", "year": 2025, "deadline": "2024年12月31日", "file": "甲局.xlsx", "form_id": "F-1", "sender_name": "市财政局"}
     assert template.fill(context) == (" ".join(template.subject.format(**context).split()), template.body.format(**context).strip("\n") + "\n")
+
+
+def test_the_sign_off_is_the_senders_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The bundled body is signed with --from-name, and with 市财政局 when no name is given."""
+    signed = {}
+    for name in ("遂溪县财政局", ""):
+        code, _, _ = run_issue(tmp_path, capsys, "--eml", "--overwrite", *(["--from-name", name] if name else []))
+        draft = email.message_from_bytes((tmp_path / "outbox" / "湛江市教育局.eml").read_bytes(), policy=email.policy.default)
+        signed[name] = (code, draft.get_body().get_content().rstrip("\n").rsplit("\n", 1)[-1])
+    assert signed == {"遂溪县财政局": (0, "遂溪县财政局"), "": (0, "市财政局")}
 
 
 def test_a_changed_template_is_used(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -3,6 +3,8 @@ and each workbook pre-filled and carrying its department and form id."""
 
 from __future__ import annotations
 
+import csv
+import dataclasses
 import unicodedata
 from decimal import Decimal
 from pathlib import Path
@@ -12,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from xlsxform import load_spec, read
+from xlsxform.cli.main import main
 from xlsxform.collection.outbox import (
     MAX_STEM_BYTES,
     MAX_STEM_CHARS,
@@ -19,8 +22,12 @@ from xlsxform.collection.outbox import (
     issue,
     safe_stem,
     unique_names,
+    write_manifest,
 )
 from xlsxform.collection.roster import Department, Roster
+from xlsxform.errors import OutputExistsError
+
+from .departments import write_roster
 
 WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{n}" for n in range(1, 10)), *(f"LPT{n}" for n in range(1, 10))}
 names = st.text(min_size=0, max_size=300) | st.sampled_from(
@@ -94,3 +101,35 @@ def test_identity_survives_a_save_in_libreoffice(tmp_path: Path, office) -> None
     (issued,) = issue(Roster("r.csv", [Department("湛江市信访局", "a@zj.gov.cn", "101")]), tmp_path / "out", year=2025)
     saved = office(issued.workbook, "xlsx")
     assert read(saved).identity == read(issued.workbook).identity
+
+
+def test_issue_refuses_a_folder_holding_an_earlier_run(tmp_path: Path) -> None:
+    """A second issue into the same folder is refused before anything is written; the first run's files stay as they were."""
+    roster = Roster("r.csv", [Department("甲局", "a@zj.gov.cn")])
+    (first,) = issue(roster, tmp_path / "out", year=2025)
+    before = first.workbook.read_bytes()
+    with pytest.raises(OutputExistsError) as refused:
+        issue(roster, tmp_path / "out", year=2026)
+    assert (refused.value.code, first.workbook.read_bytes()) == ("output-exists", before)
+
+
+def test_overwrite_replaces_the_whole_earlier_set(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`issue --overwrite` removes every file of the earlier run (drafts included), so the folder holds exactly what its manifest lists."""
+    roster = write_roster(tmp_path / "名单.csv", [["甲局", "", "a@zj.gov.cn", ""], ["乙局", "", "b@zj.gov.cn", ""]])
+    out = tmp_path / "out"
+    assert main(["issue", str(roster), "-o", str(out), "--year", "2025", "--eml", "--from", "czj@zj.gov.cn"]) == 0
+    assert main(["issue", str(roster), "-o", str(out), "--year", "2025"]) == 2
+    assert sorted(p.name for p in out.iterdir()) == ["乙局.eml", "乙局.xlsx", "发放清单.csv", "甲局.eml", "甲局.xlsx"]
+    write_roster(roster, [["甲局", "", "a@zj.gov.cn", ""]])
+    assert main(["issue", str(roster), "-o", str(out), "--year", "2025", "--overwrite"]) == 0
+    capsys.readouterr()
+    listed = {cell for row in csv.reader((out / "发放清单.csv").open(encoding="utf-8-sig")) for cell in row[4:] if cell and row[0] != "部门名称"}
+    assert sorted(p.name for p in out.iterdir()) == sorted({"发放清单.csv", *listed}) == ["发放清单.csv", "甲局.xlsx"]
+
+
+def test_the_manifest_keeps_every_formula_like_cell_text(tmp_path: Path) -> None:
+    """A department named like a formula gives manifest cells (name, e-mail, file, draft) that a spreadsheet shows as text."""
+    roster = Roster("r.csv", [Department("=1+2局", "-a@zj.gov.cn", "+101")])
+    issued = [dataclasses.replace(item, draft=item.workbook.with_suffix(".eml")) for item in issue(roster, tmp_path / "out", year=2025)]
+    rows = list(csv.reader(write_manifest(tmp_path / "out", issued).open(encoding="utf-8-sig")))
+    assert rows[1][:3] + rows[1][4:] == ["'=1+2局", "'+101", "'-a@zj.gov.cn", "'=1+2局.xlsx", "'=1+2局.eml"]

@@ -78,3 +78,33 @@ def test_cli_reports_a_bad_roster_in_one_line(tmp_path: Path, capsys: pytest.Cap
     out, err = capsys.readouterr()
     assert (code, out, len(err.strip().splitlines())) == (2, "", 1)
     assert not (tmp_path / "out").exists()
+
+
+def test_a_roster_of_any_size_is_read_whole(tmp_path: Path) -> None:
+    """A roster of 100,000 departments gives 100,000 departments, none cut."""
+    rows = [[f"第{n}局", str(n), f"d{n}@zj.gov.cn", ""] for n in range(100_000)]
+    roster = read_roster(write_roster(tmp_path / "big.csv", rows))
+    assert (len(roster), roster.departments[-1].name, roster.departments[-1].row) == (100_000, "第99999局", 100_001)
+
+
+def test_every_faulty_row_is_reported_in_one_pass(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """All faulty rows come in one error, each with its code and row; the CLI lists every one."""
+    rows = [
+        ["甲局", "1", "a@zj.gov.cn", ""],
+        ["", "2", "b@zj.gov.cn", ""],
+        ["乙局", "3", "not-an-address", ""],
+        ["甲局", "1", "c@zj.gov.cn", "-5"],
+        ["丙局", "4", "d@zj.gov.cn", ""],
+    ]
+    path = write_roster(tmp_path / "r.csv", rows)
+    with pytest.raises(RosterError) as caught:
+        read_roster(path)
+    assert [(f.code, f.row) for f in caught.value.faults] == [
+        ("no-name", 3),
+        ("bad-email", 4),
+        ("duplicate-department", 5),
+        ("duplicate-code", 5),
+        ("bad-amount", 5),
+    ]
+    assert main(["issue", str(path), "-o", str(tmp_path / "out")]) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1 + 5

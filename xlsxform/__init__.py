@@ -29,10 +29,12 @@ from typing import TYPE_CHECKING, Any
 _plugins = os.environ.get("PYDANTIC_DISABLE_PLUGINS")
 os.environ["PYDANTIC_DISABLE_PLUGINS"] = "__all__"
 try:
+    from xlsxform.checking.rules import check
     from xlsxform.collection.store import Store
     from xlsxform.errors import (
         FormDataError,
         NotThisFormError,
+        OutputExistsError,
         RefusedFileError,
         SpecError,
         UnreadableWorkbookError,
@@ -40,7 +42,6 @@ try:
     )
     from xlsxform.form.model import Budget, Form, Indicator, Task
     from xlsxform.form.problems import Problem, Severity
-    from xlsxform.form.rules import check
     from xlsxform.reading.reader import ReadResult, read
     from xlsxform.spec.layout import Spec, load_spec
 finally:
@@ -104,6 +105,7 @@ __all__ = [
     "FormDataError",
     "Indicator",
     "NotThisFormError",
+    "OutputExistsError",
     "Problem",
     "ReadResult",
     "RefusedFileError",

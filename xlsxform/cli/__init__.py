@@ -1,0 +1,1 @@
+"""The ``xlsxform`` command: a thin layer over the library for finance officers."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gc
+import io
 import json
 import os
 import re
@@ -19,7 +20,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from xlsxform.errors import FormDataError, XlsxformError, form_data_error, os_reason
+from xlsxform.errors import FormDataError, RosterError, XlsxformError, os_reason
+from xlsxform.form.invalid import form_data_error
 
 if TYPE_CHECKING:
     from xlsxform.reading.reader import ReadResult
@@ -69,12 +71,47 @@ class _Usage(Exception):
     pass
 
 
+LANGS = ("zh", "en")
+
+
 def _lang(argv: Sequence[str]) -> str:
-    if "--lang" in argv:
-        i = list(argv).index("--lang")
-        if i + 1 < len(argv):
-            return argv[i + 1]
-    return os.environ.get("XLSXFORM_LANG", "zh")
+    """The language asked for: ``--lang X`` (or ``--lang=X``) anywhere on the
+    line before a ``--``, else XLSXFORM_LANG, else Chinese; an unknown one
+    is refused by :func:`_take_lang`, so this only picks what to say it in."""
+    found, _rest, _problem = _take_lang(argv)
+    return found if found in LANGS else "zh"
+
+
+def _take_lang(argv: Sequence[str]) -> tuple[str, list[str], tuple[str, str] | None]:
+    """The language, the arguments without ``--lang``, and what is wrong
+    with the language asked for (in Chinese and English), if anything."""
+    rest: list[str] = []
+    chosen: str | None = None
+    problem: tuple[str, str] | None = None
+    args = list(argv)
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest += args[i:]
+            break
+        if arg == "--lang" or arg.startswith("--lang="):
+            value = arg.partition("=")[2] if "=" in arg else (args[i + 1] if i + 1 < len(args) else None)
+            i += 1 if "=" in arg or value is None else 2
+            if value is None:
+                problem = ("参数 --lang 后面需要一个值（zh 或 en）", "argument --lang: expected one argument (zh or en)")
+            else:
+                chosen = value
+            continue
+        rest.append(arg)
+        i += 1
+    if chosen is None:
+        chosen = os.environ.get("XLSXFORM_LANG", "").strip() or "zh"
+        if chosen not in LANGS and problem is None:
+            problem = (f"环境变量 XLSXFORM_LANG 的值“{chosen}”无效，可选：zh、en", f"the environment variable XLSXFORM_LANG is '{chosen}', not zh or en")
+    elif chosen not in LANGS and problem is None:
+        problem = (f"参数 --lang 的取值“{chosen}”无效，可选：zh、en", f"argument --lang: invalid choice '{chosen}' (choose from zh, en)")
+    return chosen, rest, problem
 
 
 def _parser(lang: str) -> _Parser:
@@ -90,14 +127,18 @@ def _parser(lang: str) -> _Parser:
         ),
         epilog=t("先试试：xlsxform demo", "Start with: xlsxform demo"),
     )
-    parser.add_argument("--lang", choices=["zh", "en"], default=_lang(sys.argv), help=t("提示语言（默认中文）", "language of messages"))
+    lang_help = t(
+        "提示语言：zh 中文（默认）或 en 英文；可写在命令行任何位置，也可用环境变量 XLSXFORM_LANG",
+        "language of messages: zh (default) or en; anywhere on the line, or XLSXFORM_LANG",
+    )
+    parser.add_argument("--lang", choices=LANGS, default=lang, help=lang_help)
     parser.add_argument("--spec", metavar=t("版式文件", "SPEC"), help=t("版式文件（默认使用内置的表样）", "layout spec file (default: the bundled form)"))
     commands = parser.add_subparsers(dest="command", metavar=t("命令", "COMMAND"), required=True, prog="xlsxform")
 
     template = commands.add_parser("template", help=t("生成空白模板（可预填部门名称和金额）", "write a blank template"))
     template.add_argument("-o", "--output", required=True, type=Path, metavar=t("文件", "FILE"), help=t("输出文件 .xlsx", "output .xlsx file"))
     template.add_argument(
-        "--year", type=int, metavar=t("年度", "YEAR"), default=dt.date.today().year + 1, help=t("年度（默认下一年度）", "year (default: next year)")
+        "--year", type=_year, metavar=t("年度", "YEAR"), default=dt.date.today().year + 1, help=t("年度（默认下一年度）", "year (default: next year)")
     )
     template.add_argument("--department", default="", metavar=t("部门名称", "NAME"), help=t("预填的部门名称", "department name to pre-fill"))
     template.add_argument(
@@ -164,7 +205,7 @@ def _parser(lang: str) -> _Parser:
         "-o", "--output", required=True, type=Path, metavar=t("文件夹", "OUTBOX"), help=t("输出文件夹（不存在则新建）", "output folder (created if missing)")
     )
     issue.add_argument(
-        "--year", type=int, metavar=t("年度", "YEAR"), default=dt.date.today().year + 1, help=t("年度（默认下一年度）", "year (default: next year)")
+        "--year", type=_year, metavar=t("年度", "YEAR"), default=dt.date.today().year + 1, help=t("年度（默认下一年度）", "year (default: next year)")
     )
     issue.add_argument(
         "--deadline",
@@ -179,7 +220,11 @@ def _parser(lang: str) -> _Parser:
     )
     sending.add_argument("--smtp", metavar=t("主机:端口", "HOST:PORT"), help=t("通过此邮件服务器直接发送", "send the e-mails through this SMTP server"))
     issue.add_argument(
-        "--from", dest="sender", metavar=t("邮箱", "ADDRESS"), help=t("发件人邮箱（用 --eml 或 --smtp 时必填）", "sender address (needed with --eml or --smtp)")
+        "--from",
+        dest="sender",
+        type=_address,
+        metavar=t("邮箱", "ADDRESS"),
+        help=t("发件人邮箱（用 --eml 或 --smtp 时必填）", "sender address (needed with --eml or --smtp)"),
     )
     issue.add_argument("--from-name", default="", metavar=t("名称", "NAME"), help=t("发件人名称，如 市财政局", "sender's display name"))
     issue.add_argument(
@@ -195,6 +240,14 @@ def _parser(lang: str) -> _Parser:
         help=t("登录邮件服务器的用户名；密码从环境变量 XLSXFORM_SMTP_PASSWORD 读取", "login user; the password is read from XLSXFORM_SMTP_PASSWORD"),
     )
     issue.add_argument("--fallback-fonts", action="store_true", help=t("使用常见字体代替公文字体", "use common fonts"))
+    issue.add_argument(
+        "--overwrite",
+        action="store_true",
+        help=t(
+            "输出文件夹中已有上次发放的文件时，全部删除后重新生成（含旧邮件草稿）",
+            "when the folder holds an earlier issue, replace all of its files (old drafts included)",
+        ),
+    )
 
     ingest = commands.add_parser(
         "ingest", help=t("收取各部门返回的表格、邮件和邮箱，校验后存入数据库", "take in returned workbooks, e-mails and mailboxes, check them and store them")
@@ -236,7 +289,37 @@ def _parser(lang: str) -> _Parser:
         help=t("部门名单（不给则只列出已返回的部门）", "roster (without it only departments that returned a form are listed)"),
     )
     status.add_argument("--report", type=Path, metavar=t("文件", "FILE"), help=t("另存为返回情况表 .xlsx", "also write the status workbook .xlsx"))
-    status.add_argument("--year", type=int, metavar=t("年度", "YEAR"), help=t("年度（默认数据库中最近的年度）", "year (default: the latest in the database)"))
+    status.add_argument("--year", type=_year, metavar=t("年度", "YEAR"), help=t("年度（默认数据库中最近的年度）", "year (default: the latest in the database)"))
+    status.add_argument(
+        "--format", choices=("text", "json"), default="text", help=t("输出格式：text（表格，默认）或 json", "output: text (a table, the default) or json")
+    )
+
+    receipts = commands.add_parser(
+        "receipts",
+        help=t(
+            "列出收到的每一件：文件、邮件、附件、压缩包内文件，及其结果（已入库、重复、拒收、待确认）",
+            "list every receipt: files, e-mails, attachments, archive members, with their outcome",
+        ),
+    )
+    receipts.add_argument("--db", required=True, type=Path, metavar=t("数据库", "DB"), help=t("ingest 写入的数据库文件", "the database ingest wrote"))
+    receipts.add_argument(
+        "--format", choices=("text", "json"), default="text", help=t("输出格式：text（表格，默认）或 json", "output: text (a table, the default) or json")
+    )
+    receipts.add_argument(
+        "--outcome",
+        choices=("stored", "duplicate", "refused", "held", "opened"),
+        help=t("只列出这种结果：stored 已入库、duplicate 重复、refused 拒收、held 待确认、opened 已拆开", "only this outcome"),
+    )
+
+    accept = commands.add_parser(
+        "accept",
+        help=t(
+            "采用某一件收到的表格作为该部门的当前版本（包括待确认的）",
+            "make one received return its department's current one (a held one included)",
+        ),
+    )
+    accept.add_argument("receipt", type=int, metavar=t("收件编号", "RECEIPT"), help=t("receipts 列出的收件编号", "the receipt number receipts lists"))
+    accept.add_argument("--db", required=True, type=Path, metavar=t("数据库", "DB"), help=t("ingest 写入的数据库文件", "the database ingest wrote"))
 
     export = commands.add_parser(
         "export",
@@ -254,8 +337,41 @@ def _parser(lang: str) -> _Parser:
         metavar=t("文件", "FILE"),
         help=t("输出文件 .xlsx、.csv 或 .json，可重复", "output .xlsx, .csv or .json; repeatable"),
     )
-    export.add_argument("--year", type=int, metavar=t("年度", "YEAR"), help=t("年度（默认数据库中最近的年度）", "year (default: the latest in the database)"))
+    export.add_argument("--year", metavar=t("年度", "YEAR"), type=_year, help=t("年度（默认数据库中最近的年度）", "year (default: the latest in the database)"))
+    export.add_argument(
+        "--roster",
+        type=Path,
+        metavar=t("名单", "ROSTER"),
+        help=t("部门名单：每个部门一行，按名单顺序（未返回的也列出）", "roster: a row per department in roster order, those not returned too"),
+    )
+    export.add_argument(
+        "--include-errors",
+        action="store_true",
+        help=t("合计中也计入有错误的表格（默认只计已通过的）", "count returns with errors in the totals too (default: valid returns only)"),
+    )
+    for command in commands.choices.values():
+        command.add_argument("--lang", choices=LANGS, default=argparse.SUPPRESS, help=lang_help)
     return parser
+
+
+def _address(text: str) -> str:
+    """An e-mail address as the sender: name@domain, nothing else."""
+    from email.utils import parseaddr
+
+    _name, address = parseaddr(text)
+    local, _, domain = address.rpartition("@")
+    if not local or "." not in domain or any(ch.isspace() for ch in address) or address != text.strip():
+        raise argparse.ArgumentTypeError(f"的值“{text}”无效：不是邮箱地址" if _Parser.lang == "zh" else f"invalid value {text!r}: not an e-mail address")
+    return address
+
+
+def _year(text: str) -> int:
+    """A year the form can be for."""
+    if not text.strip().isdigit() or not 2000 <= int(text) <= 2100:
+        raise argparse.ArgumentTypeError(
+            f"的值“{text}”无效：年度须为 2000 到 2100 之间的整数" if _Parser.lang == "zh" else f"invalid value {text!r}: a year from 2000 to 2100"
+        )
+    return int(text)
 
 
 def _positive(text: str) -> int:
@@ -284,7 +400,8 @@ def entry() -> None:
     for stream in (sys.stdout, sys.stderr):
         # A Chinese Windows console or a redirected file may be GBK: never
         # fail on a character it lacks.
-        stream.reconfigure(errors="backslashreplace")
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     code = main()
     gc.freeze()
     sys.exit(code)
@@ -292,14 +409,23 @@ def entry() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    lang = _lang(argv)
+    lang, argv, problem = _take_lang(argv)
+    if lang not in LANGS:
+        lang = "zh"
     try:
+        if problem is not None:
+            raise _Usage(problem[lang == "en"])
         args = _parser(lang).parse_args(argv)
+        args.lang = lang
         return _COMMANDS[args.command](args)
     except _Usage as exc:
         _err(f"xlsxform: {exc}（xlsxform --help 查看用法）" if lang == "zh" else f"xlsxform: {exc} (see xlsxform --help)")
     except XlsxformError as exc:
         _err(exc.message(lang))
+        faults = getattr(exc, "faults", [exc])
+        if len(faults) > 1:  # a roster: every faulty row, one line each, to fix them all at once
+            for fault in faults:
+                _err(f"  {fault.zh if lang == 'zh' else fault.en}")
     except BrokenPipeError:
         # The reader of our output (| head) has gone: stop quietly.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -317,9 +443,10 @@ def _err(line: str) -> None:
 
 
 def _spec(args: argparse.Namespace) -> Any:
+    from xlsxform.errors import SpecError
     from xlsxform.spec.layout import load_spec
 
-    return load_spec(args.spec) if args.spec else load_spec()
+    return load_spec(_readable(Path(args.spec), SpecError)) if args.spec else load_spec()
 
 
 def _say(args: argparse.Namespace, zh: str, en: str) -> None:
@@ -356,7 +483,7 @@ def _amounts(pairs: list[str]) -> dict[str, Decimal]:
         key, sep, value = pair.partition("=")
         name = by_label.get(key.strip(), key.strip())
         if not sep or name not in Budget.model_fields:
-            known = "、".join(by_label)
+            known = "、".join(str(label) for label in by_label)
             raise FormDataError(f"无法识别的预填金额“{pair}”，可用项目：{known}", f"unknown amount {pair!r}; use one of: {known}")
         try:
             result[name] = amounts.parse(value)
@@ -383,9 +510,7 @@ def _load_form(path: Path) -> Any:
 
     from xlsxform.form.model import Form
 
-    if path.exists() and not path.is_file():
-        raise FormDataError("不是普通文件", "not a regular file", path=path)
-    with path.open("rb") as source:
+    with _readable(path).open("rb") as source:
         data = source.read(MAX_JSON + 1)
     if len(data) > MAX_JSON:
         raise FormDataError(
@@ -396,6 +521,23 @@ def _load_form(path: Path) -> Any:
         return Form.model_validate_json(data.removeprefix(b"\xef\xbb\xbf"))
     except ValidationError as exc:
         raise form_data_error(exc, "表格数据", "form data", path) from None
+
+
+def _readable(path: Path, error: type[XlsxformError] = FormDataError) -> Path:
+    """An input file, or one line saying why it cannot be read: missing, a
+    folder, not a regular file, or not readable by this user."""
+    if not path.exists():
+        raise error("找不到这个文件", "no such file", path=path, code="not-found")
+    if path.is_dir():
+        raise error("这是一个文件夹，不是文件", "this is a folder, not a file", path=path, code="is-a-folder")
+    if not path.is_file():
+        raise error("不是普通文件", "not a regular file", path=path, code="not-a-file")
+    try:
+        with path.open("rb"):
+            pass
+    except PermissionError:
+        raise error("没有读取这个文件的权限", "no permission to read this file", path=path, code="no-permission") from None
+    return path
 
 
 def _output(path: Path) -> Path:
@@ -413,9 +555,10 @@ def _print_json(data: Any) -> None:
 
 
 def _read(args: argparse.Namespace) -> int:
+    from xlsxform.errors import UnreadableWorkbookError
     from xlsxform.reading.reader import read
 
-    result = read(args.workbook, spec=_spec(args))
+    result = read(_readable(args.workbook, UnreadableWorkbookError), spec=_spec(args))
     _print_json(result.form.model_dump(mode="json"))
     for problem in result.problems:
         _err(_problem_line(problem, args.lang))
@@ -438,7 +581,7 @@ def _check(args: argparse.Namespace) -> int:
             if len(args.workbooks) == 1:
                 raise
             _err(exc.message(args.lang))  # a batch goes on to the next file
-            report, code = {"file": str(path), "error": exc.message(args.lang)}, FAILED
+            report, code = {"file": str(path), "error": exc.message(args.lang), "code": exc.code}, FAILED
         reports.append(report)
         codes.append(code)
     if args.format == "json":
@@ -448,13 +591,14 @@ def _check(args: argparse.Namespace) -> int:
 
 def _check_one(args: argparse.Namespace, path: Path) -> tuple[dict[str, Any], int]:
     """Check one workbook: print its report (text) or return it (JSON)."""
+    from xlsxform.errors import UnreadableWorkbookError
     from xlsxform.reading.reader import read
 
-    result = read(path, spec=_spec(args))
+    result = read(_readable(path, UnreadableWorkbookError), spec=_spec(args))
     if args.annotate:
         from xlsxform.reading.annotate import annotate
 
-        annotate(path, result.problems, _output(args.annotate), args.lang)
+        annotate(path, result.problems, _output(args.annotate), args.lang, reading=result, spec=_spec(args))
     report: dict[str, Any] = {"file": str(path), "ok": result.ok, "problems": [p.to_dict(args.lang) for p in result.problems]}
     if args.annotate:
         report["annotated"] = str(args.annotate)
@@ -545,14 +689,14 @@ def _issue(args: argparse.Namespace) -> int:
     from xlsxform.collection.roster import read_roster
     from xlsxform.errors import MailError
 
-    roster = read_roster(args.roster)
+    roster = read_roster(_readable(args.roster, RosterError))
     spec = _spec(args)
     mailing = args.eml or args.smtp
     template = password = server = None
     if mailing:
-        if not args.sender or "@" not in args.sender:
+        if not args.sender:
             raise MailError("用 --eml 或 --smtp 时须以 --from 指定发件人邮箱", "--eml and --smtp need the sender's address: --from ADDRESS")
-        template = load_template(args.email_template)
+        template = load_template(_readable(args.email_template, MailError) if args.email_template else None)
     if args.smtp:
         server = parse_server(args.smtp)
         if args.smtp_user:
@@ -563,7 +707,7 @@ def _issue(args: argparse.Namespace) -> int:
                 )
     if args.output.exists() and not args.output.is_dir():
         raise FormDataError("输出位置已存在且不是文件夹", "the output exists and is not a folder", path=args.output)
-    issued = issue(roster, args.output, year=args.year, spec=spec, fallback_fonts=args.fallback_fonts)
+    issued = issue(roster, args.output, year=args.year, spec=spec, fallback_fonts=args.fallback_fonts, overwrite=args.overwrite)
     deliveries: dict[str, str] = {}
     failures: list[tuple[str, str, str]] = []
     if template is not None:
@@ -620,13 +764,13 @@ def _deadline(text: str | None, lang: str) -> str:
     return day.isoformat() if lang == "en" else f"{day.year}年{day.month}月{day.day}日"
 
 
-def _existing_db(path: Path) -> Any:
+def _existing_db(path: Path, *, write: bool = True) -> Any:
     from xlsxform.collection.store import Store
     from xlsxform.errors import StoreError
 
     if not path.is_file():
         raise StoreError("数据库不存在（请先用 ingest 收取表格）", "no such database (run ingest first)", path=path)
-    return Store(path)
+    return Store(path, write=write)
 
 
 def _ingest(args: argparse.Namespace) -> int:
@@ -637,7 +781,7 @@ def _ingest(args: argparse.Namespace) -> int:
     missing = [p for p in args.inputs if not p.exists()]
     if missing:
         raise FormDataError("找不到这个文件或文件夹", "no such file or folder", path=missing[0])
-    roster = read_roster(args.roster) if args.roster else None
+    roster = read_roster(_readable(args.roster, RosterError)) if args.roster else None
     if args.report is not None:
         _output(args.report)
     spec = _spec(args)
@@ -651,37 +795,65 @@ def _ingest(args: argparse.Namespace) -> int:
         if roster is not None or args.report is not None:
             _status_lines(args, store, roster, None, args.report, full=False)
     new_errors = any(o.errors for o in summary.stored)
-    return PROBLEMS if summary.refused or new_errors else OK
+    return PROBLEMS if summary.refused or summary.held or new_errors else OK
+
+
+_WHY = {
+    "latest": ("发送时间最晚", "sent last"),
+    "taken-later": ("发送时间相同，收取在后", "sent at the same time, taken in later"),
+    "accepted": ("经办人已确认采用", "chosen by the officer"),
+    "earlier": ("此前收到的版本发送时间更晚", "a return taken in before was sent later"),
+    "held": ("均待确认，暂无当前版本", "all are held; none is current"),
+}
 
 
 def _ingest_table(summary: Any, lang: str) -> str:
     from xlsxform.collection.ingest import text_table
+    from xlsxform.collection.status import local_time
 
     en = lang == "en"
     stored = summary.stored
     valid = sum(not o.errors for o in stored)
-    superseded = sum(bool(o.superseded) for o in stored)
     rows = [
-        ["", "files" if en else "份数"],
+        ["", "items" if en else "件数"],
         ["stored as forms" if en else "新入库表格", str(len(stored))],
         ["  valid" if en else "  其中已通过", str(valid)],
         ["  with errors" if en else "  其中有错误", str(len(stored) - valid)],
-        ["  replacing an earlier return" if en else "  其中取代了旧版本", str(superseded)],
-        ["duplicates in this batch" if en else "本批重复（只收一份）", str(summary.count("duplicate"))],
-        ["already in the database" if en else "此前已收（跳过）", str(summary.count("known"))],
+        ["same content again" if en else "重复收到（内容已入库）", str(summary.count("duplicate"))],
+        ["held (awaiting confirmation)" if en else "待确认（非部门邮箱发来）", str(len(summary.held))],
         ["refused" if en else "拒收", str(len(summary.refused))],
+        ["e-mails and archives opened" if en else "拆开的邮件和压缩包", str(summary.count("opened"))],
+        ["recorded before (skipped)" if en else "此前已记录（跳过）", str(summary.count("known"))],
         ["total" if en else "合计", str(len(summary.outcomes))],
     ]
     lines = [("Ingested:" if en else "收取结果："), text_table(rows, right={1})]
     if summary.refused:
         lines.append("Refused:" if en else "拒收的文件：")
-        lines.append(text_table([[f"  {o.input.file_name}", (o.reason_en if en else o.reason)] for o in summary.refused]))
+        lines.append(text_table([[f"  {o.receipt.name}", (o.reason_en if en else o.reason)] for o in summary.refused]))
+    if summary.held:
+        lines.append(
+            "Held (not the department's address; accept with: xlsxform accept RECEIPT --db DB):"
+            if en
+            else "待确认（不是名单中该部门的邮箱发来的；确认后用 xlsxform accept 收件编号 --db 数据库 采用）："
+        )
+        lines.append(text_table([[f"  {o.id}", o.department, o.receipt.name, o.receipt.sender or ""] for o in summary.held]))
+    for conflict in summary.conflicts:
+        names = ("、" if not en else ", ").join(
+            f"{name}（{local_time(sent)}）" if not en else f"{name} ({local_time(sent)})" for _, name, sent in conflict.returns
+        )
+        kept = next((name for receipt, name, _ in conflict.returns if receipt == conflict.kept), "")
+        zh, why_en = _WHY.get(conflict.why, (conflict.why, conflict.why))
+        if en:
+            lines.append(f"{conflict.department}: {len(conflict.returns)} different returns in this batch: {names}; kept {kept or '-'} ({why_en})")
+        else:
+            lines.append(f"{conflict.department}：本批收到 {len(conflict.returns)} 份不同的表格：{names}；采用 {kept or '—'}（{zh}）")
     return "\n".join(lines)
 
 
 def _status_lines(args: argparse.Namespace, store: Any, roster: Any, year: int | None, report: Path | None, *, full: bool) -> list[Any]:
     from xlsxform.collection.ingest import text_table
     from xlsxform.collection.status import (
+        ORDER,
         counts,
         default_year,
         department_status,
@@ -700,11 +872,24 @@ def _status_lines(args: argparse.Namespace, store: Any, roster: Any, year: int |
             else ["序号", "部门名称", "状态", "错误", "警告", "返回次数", "最近返回"]
         ]
         for n, row in enumerate(rows, 1):
-            shown = (str(row.errors), str(row.warnings), str(row.versions), local_time(row.form.received_at)) if row.form else ("", "", "0", "")
+            shown = (str(row.errors), str(row.warnings), str(row.versions), local_time(row.form.received_at)) if row.form else ("", "", str(row.versions), "")
             table.append([str(n), row.department or "-", state_label(row.state, args.lang), *shown])
         print(text_table(table, right={0, 3, 4, 5}))
+        for row in rows:
+            for held in row.held:
+                _say(
+                    args,
+                    f"  待确认：{row.department} 收件 {held.id}（{held.name}）来自 {held.sender}，不是名单中的邮箱 {row.email or '（无）'}；采用请运行 xlsxform accept {held.id} --db {args.db}",
+                    f"  held: {row.department} receipt {held.id} ({held.name}) from {held.sender}, not the roster's {row.email or '-'}; to take it: xlsxform accept {held.id} --db {args.db}",
+                )
+            if row.accepted_at and row.form is not None:
+                _say(
+                    args,
+                    f"  {row.department}：当前版本为经办人于 {local_time(row.accepted_at)} 确认采用的收件 {row.form.receipt}",
+                    f"  {row.department}: the current return is receipt {row.form.receipt}, chosen by the officer at {local_time(row.accepted_at)}",
+                )
     tally = counts(rows)
-    states = [s for s in ("valid", "errors", "missing", "unlisted") if tally[s] or s != "unlisted"]
+    states = [s for s in dict.fromkeys(("valid", "errors", "missing", *ORDER)) if tally.get(s) or s not in ("unlisted", "held")]
     parts = ("，" if not en else ", ").join(f"{state_label(s, args.lang)} {tally[s]}" for s in states)
     where = f"{year}" if year else ""
     if roster is not None:
@@ -712,7 +897,7 @@ def _status_lines(args: argparse.Namespace, store: Any, roster: Any, year: int |
     else:
         _say(args, f"已返回 {len(rows)} 个部门（{where}年）：{parts}", f"{len(rows)} departments returned a form ({where}): {parts}")
     if not full:
-        for state in ("errors", "missing"):
+        for state in ("errors", "missing", "held"):
             names = [r.department for r in rows if r.state == state]
             if names:
                 print(f"  {state_label(state, args.lang)}：{'、'.join(names)}" if not en else f"  {state_label(state, 'en')}: {', '.join(names)}")
@@ -744,27 +929,86 @@ def _status_lines(args: argparse.Namespace, store: Any, roster: Any, year: int |
 def _status(args: argparse.Namespace) -> int:
     from xlsxform.collection.roster import read_roster
 
-    roster = read_roster(args.roster) if args.roster else None
+    roster = read_roster(_readable(args.roster, RosterError)) if args.roster else None
     if args.report is not None:
         _output(args.report)
-    with _existing_db(args.db) as store:
-        rows = _status_lines(args, store, roster, args.year, args.report, full=True)
+    if args.format == "json":
+        from xlsxform.collection.status import default_year, department_status
+
+        with _existing_db(args.db, write=args.report is not None) as store:
+            year = args.year if args.year is not None else default_year(store)
+            rows = department_status(store, roster, year)
+            if args.report is not None:
+                from xlsxform.collection.status import write_report
+
+                write_report(store, rows, args.report, lang=args.lang)
+        _print_json([row.as_json() for row in rows])
+    else:
+        with _existing_db(args.db, write=args.report is not None) as store:
+            rows = _status_lines(args, store, roster, args.year, args.report, full=True)
     return OK if all(r.state == "valid" for r in rows) else PROBLEMS
+
+
+_OUTCOMES = {
+    "stored": ("已入库", "stored"),
+    "duplicate": ("重复", "duplicate"),
+    "refused": ("拒收", "refused"),
+    "held": ("待确认", "held"),
+    "opened": ("已拆开", "opened"),
+}
+
+
+def _receipts(args: argparse.Namespace) -> int:
+    from xlsxform.collection.ingest import text_table
+    from xlsxform.collection.status import local_time
+
+    en = args.lang == "en"
+    with _existing_db(args.db, write=False) as store:
+        receipts = [r for r in store.iter_receipts() if args.outcome is None or r.outcome == args.outcome]
+    if args.format == "json":
+        _print_json([r.as_json() for r in receipts])
+        return OK
+    table = [
+        ["No.", "Name", "From", "Sender", "Sent", "Department", "Outcome", "Reason"]
+        if en
+        else ["编号", "名称", "来源", "发件人", "发送时间", "部门", "结果", "原因"]
+    ]
+    for r in receipts:
+        shown = _OUTCOMES[r.outcome][en]
+        if r.accepted_at:
+            shown += " (accepted)" if en else "（已确认采用）"
+        table.append([str(r.id), r.name, r.origin, r.sender or "", local_time(r.sent_at), r.department or "", shown, (r.reason_en if en else r.reason) or ""])
+    print(text_table(table, right={0}))
+    return OK
+
+
+def _accept(args: argparse.Namespace) -> int:
+    from xlsxform.collection.status import local_time
+
+    with _existing_db(args.db) as store:
+        receipt = store.accept(args.receipt)
+    _say(
+        args,
+        f"已采用收件 {receipt.id}（{receipt.name}，{receipt.sender or '文件'}，{local_time(receipt.sent_at)}）作为{receipt.department}的当前版本",
+        f"receipt {receipt.id} ({receipt.name}, {receipt.sender or 'file'}, {local_time(receipt.sent_at)}) is now the current return of {receipt.department}",
+    )
+    return OK
 
 
 def _export(args: argparse.Namespace) -> int:
     from xlsxform.collection.export import csv_paths, export
+    from xlsxform.collection.roster import read_roster
 
+    roster = read_roster(_readable(args.roster, RosterError)) if args.roster else None
     with _existing_db(args.db) as store:
-        result = export(store, args.output, year=args.year)
+        result = export(store, args.output, year=args.year, roster=roster, include_errors=args.include_errors)
     files = [p for target in args.output for p in (csv_paths(target) if target.suffix.lower() == ".csv" else [target])]
-    shown = "、".join(map(str, files))
-    count = len(result.forms)
     _say(
         args,
-        f"已导出 {count} 个部门的汇总（{result.year or '-'}年）：{shown}",
-        f"exported {count} departments ({result.year or '-'}): {', '.join(map(str, files))}",
+        f"已导出{result.year or ''}年汇总（{len(result.departments)} 个部门）：{'、'.join(map(str, files))}",
+        f"exported the {result.year or ''} roll-up ({len(result.departments)} departments): {', '.join(map(str, files))}",
     )
+    print(result.scope(args.lang))
     return OK
 
 
@@ -778,5 +1022,7 @@ _COMMANDS = {
     "issue": _issue,
     "ingest": _ingest,
     "status": _status,
+    "receipts": _receipts,
+    "accept": _accept,
     "export": _export,
 }

@@ -1,27 +1,35 @@
 """The bureau's roll-up of the current returns: one row per department with
 its key figures and the city's totals, every key task, every indicator.
 
+The totals count 已通过 (valid) returns only; ``include_errors`` adds the
+returns with errors, each marked as counted.  A department whose newer
+return is 待确认 (held) is counted by its current return, like the others.  With a roster every department
+of it has a row, in roster order: those whose return is not counted (not
+returned, with errors, ...) show their state and blank figures.  A line under
+the title says what the totals include.
+
 Formats, chosen by the output's suffix:
 
-- ``.xlsx``: sheets 部门汇总 (totals row of SUM formulas, recalculated when
-  opened), 重点任务 and 绩效指标;
+- ``.xlsx``: sheets 部门汇总 (a 合计 row of SUM formulas, calculated when
+  opened), 重点任务 and 绩效指标, each ready to print;
 - ``.csv``: the same three tables as three files (``summary.csv``,
   ``summary-重点任务.csv``, ``summary-绩效指标.csv``), UTF-8 with a BOM so
   that Excel reads the Chinese, totals computed exactly;
-- ``.json``: every department's whole form with its status, for programs.
+- ``.json``: every department with its state and whole form, for programs.
 """
 
 from __future__ import annotations
 
-import csv
+import datetime as dt
 import json
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from xlsxform.collection.csvfile import csv_cell
-from xlsxform.collection.status import current_forms, default_year, state_label
+from xlsxform.collection.csvfile import write_csv
+from xlsxform.collection.roster import Roster
+from xlsxform.collection.status import ORDER, DepartmentStatus, default_year, department_status, local_datetime, state_label
 from xlsxform.collection.store import FormRecord, Store
 from xlsxform.errors import ExportError
 from xlsxform.form.model import Budget
@@ -29,92 +37,168 @@ from xlsxform.form.model import Budget
 FORMATS = (".xlsx", ".csv", ".json")
 BUDGET = list(Budget.model_fields)
 """The 8 amounts of 预算整体情况, in the form's order."""
+COUNTED = ("valid",)
+"""States whose figures the totals count; ``include_errors`` adds 'errors'."""
+PENDING = ("held",)
+"""States of a department whose current return stays counted (if valid, or
+with ``include_errors``) while a newer one waits for the officer."""
+SHEETS = ("部门汇总", "重点任务", "绩效指标")
+
+
+@dataclass(frozen=True)
+class Part:
+    """One table of the roll-up: (header, kind) pairs and rows."""
+
+    columns: list[tuple[str, str, bool]]
+    """Header, kind ('text', 'count', 'amount', 'time') and whether it is totalled."""
+    rows: list[list[Any]]
+
+    @property
+    def header(self) -> list[str]:
+        """The column titles on one line each (as CSV and programs want them)."""
+        return [title.replace("\n", "") for title, _, _ in self.columns]
+
+    def totals(self) -> dict[int, Decimal]:
+        """Exact sums of the totalled columns, by column."""
+        return {
+            col: sum((Decimal(str(row[col])) for row in self.rows if row[col] not in (None, "")), Decimal(0))
+            for col, (_, _, total) in enumerate(self.columns)
+            if total
+        }
 
 
 @dataclass(frozen=True)
 class Tables:
-    """The three tables of the roll-up, with the columns each totals."""
+    """The roll-up: every department's standing, which of them the totals count, the three tables."""
 
     year: int | None
-    forms: list[FormRecord]
-    summary: tuple[list[str], list[list[Any]], list[int]]
-    tasks: tuple[list[str], list[list[Any]], list[int]]
-    indicators: tuple[list[str], list[list[Any]], list[int]]
+    departments: list[DepartmentStatus]
+    counted: list[bool]
+    """For each department, whether its figures are in the totals."""
+    include_errors: bool
+    summary: Part
+    tasks: Part
+    indicators: Part
+
+    @property
+    def forms(self) -> list[FormRecord]:
+        """The returns the totals count."""
+        return [d.form for d, c in zip(self.departments, self.counted, strict=True) if c and d.form is not None]
+
+    def scope(self, lang: str = "zh") -> str:
+        """What the totals include, in words: the line under the title."""
+        en = lang == "en"
+        tally: dict[str, list[int]] = {}
+        for department, counted in zip(self.departments, self.counted, strict=True):
+            tally.setdefault(department.state, [0, 0])[0 if counted else 1] += 1
+        states = sorted(tally, key=lambda s: (s not in COUNTED, ORDER.index(s) if s in ORDER else len(ORDER)))
+        inside = [(s, tally[s][0]) for s in states if tally[s][0]]
+        outside = [(s, tally[s][1]) for s in states if tally[s][1]]
+        if en:
+            text = f"Totals include {', '.join(f'{n} {state_label(s, lang)}' for s, n in inside) or 'no return'}"
+            text += f" ({self.with_errors_note(lang)})" if self.include_errors and any(s == "errors" for s, _ in inside) else ""
+            text += " (held: by the current return)" if any(s in PENDING for s, _ in inside) else ""
+            text += f"; not included: {', '.join(f'{n} {state_label(s, lang)}' for s, n in outside)}." if outside else "."
+            return text
+        text = f"合计包括：{'、'.join(f'{state_label(s)} {n} 个' for s, n in inside) or '无'}"
+        text += f"（{self.with_errors_note(lang)}）" if self.include_errors and any(s == "errors" for s, _ in inside) else ""
+        text += "（待确认的按当前版本计入）" if any(s in PENDING for s, _ in inside) else ""
+        text += f"；未计入：{'、'.join(f'{state_label(s)} {n} 个' for s, n in outside)}。" if outside else "。"
+        return text
+
+    @staticmethod
+    def with_errors_note(lang: str = "zh") -> str:
+        return "returns with errors included as they are, not corrected" if lang == "en" else "有错误的表格按原样计入，数据未经更正"
 
 
 def _amount(value: Any) -> Decimal | None:
     return None if value in (None, "") else Decimal(str(value))
 
 
-def tables(store: Store, year: int | None = None) -> Tables:
-    """The roll-up of the current return of every department for ``year``
-    (default: the latest year in the database), in order of department name."""
+def tables(store: Store, year: int | None = None, *, roster: Roster | None = None, include_errors: bool = False) -> Tables:
+    """The roll-up for ``year`` (default: the latest year in the database):
+    with a roster, every department of it in roster order (then returns from
+    departments not on it); without, each department that returned a form,
+    in order of name."""
     year = year if year is not None else default_year(store)
-    forms = sorted(current_forms(store, year).values(), key=lambda f: (f.department, f.id))
-    titles = [Budget.model_fields[name].title or name for name in BUDGET]
-    summary_header = [
-        "部门名称",
-        "部门编码",
-        "年度",
-        "状态",
-        "错误",
-        "警告",
-        "财政供养人员数",
-        "下属二级单位数",
-        *titles,
-        "重点任务资金合计",
-        "返回时间",
-        "文件",
+    departments = department_status(store, roster, year)
+    if roster is None:
+        departments.sort(key=lambda d: (d.department, d.form.id if d.form else 0))
+    counted_states = (*COUNTED, "errors") if include_errors else COUNTED
+    counted = [d.form is not None and (d.state in counted_states or (d.state in PENDING and (d.form.ok or include_errors))) for d in departments]
+    summary_columns = [
+        ("序号", "count", False),
+        ("部门名称", "text", False),
+        ("部门编码", "text", False),
+        ("状态", "text", False),
+        ("计入合计", "text", False),
+        ("财政供养人员数", "count", True),
+        ("下属二级单位数", "count", True),
+        *((f"{Budget.model_fields[name].title or name}\n（万元）", "amount", True) for name in BUDGET),
+        ("重点任务资金合计\n（万元）", "amount", True),
+        ("返回时间", "time", False),
     ]
     summary_rows: list[list[Any]] = []
     task_rows: list[list[Any]] = []
     indicator_rows: list[list[Any]] = []
-    for form in forms:
-        data = form.data
-        budget = data.get("budget") or {}
-        tasks = data.get("key_tasks") or []
-        task_total = sum((_amount(t.get("funds")) or Decimal(0) for t in tasks), Decimal(0))
+    for n, (department, counts) in enumerate(zip(departments, counted, strict=True), 1):
+        form = department.form
+        figures: list[Any] = [None] * (3 + len(BUDGET))
+        if counts and form is not None:
+            data = form.data
+            budget = data.get("budget") or {}
+            tasks = data.get("key_tasks") or []
+            task_total = sum((_amount(t.get("funds")) or Decimal(0) for t in tasks), Decimal(0))
+            figures = [data.get("staff"), data.get("subunits"), *(_amount(budget.get(name)) for name in BUDGET), task_total]
+            for i, task in enumerate(tasks, 1):
+                task_rows.append([department.department, i, task.get("name", ""), task.get("content", ""), _amount(task.get("funds")), task.get("outcome", "")])
+            for item in data.get("indicators") or []:
+                indicator_rows.append([department.department, item.get("level1", ""), item.get("level2", ""), item.get("name", ""), item.get("value", "")])
         summary_rows.append(
             [
-                form.department,
-                form.code or "",
-                form.year,
-                state_label("valid" if form.ok else "errors"),
-                form.errors,
-                form.warnings,
-                data.get("staff"),
-                data.get("subunits"),
-                *(_amount(budget.get(name)) for name in BUDGET),
-                task_total,
-                form.received_at,
-                form.file_name,
+                n,
+                department.department,
+                department.code,
+                state_label(department.state),
+                "是" if counts else "否",
+                *figures,
+                local_datetime(form.received_at) if form else None,
             ]
         )
-        for n, task in enumerate(tasks, 1):
-            task_rows.append([form.department, n, task.get("name", ""), task.get("content", ""), _amount(task.get("funds")), task.get("outcome", "")])
-        for item in data.get("indicators") or []:
-            indicator_rows.append([form.department, item.get("level1", ""), item.get("level2", ""), item.get("name", ""), item.get("value", "")])
-    summed = list(range(6, 6 + 2 + len(BUDGET) + 1))
     return Tables(
         year,
-        forms,
-        (summary_header, summary_rows, summed),
-        (["部门名称", "序号", "名称", "主要实施内容", "拟投入的资金（万元）", "期望达到的目标（概述）"], task_rows, [4]),
-        (["部门名称", "一级指标", "二级指标", "三级指标", "指标值"], indicator_rows, []),
+        departments,
+        counted,
+        include_errors,
+        Part(summary_columns, summary_rows),
+        Part(
+            [
+                ("部门名称", "text", False),
+                ("序号", "count", False),
+                ("名称", "text", False),
+                ("主要实施内容", "text", False),
+                ("拟投入的资金（万元）", "amount", True),
+                ("期望达到的目标（概述）", "text", False),
+            ],
+            task_rows,
+        ),
+        Part(
+            [("部门名称", "text", False), ("一级指标", "text", False), ("二级指标", "text", False), ("三级指标", "text", False), ("指标值", "text", False)],
+            indicator_rows,
+        ),
     )
 
 
-SHEETS = ("部门汇总", "重点任务", "绩效指标")
-
-
-def export(store: Store, targets: list[Path], *, year: int | None = None) -> Tables:
+def export(
+    store: Store, targets: list[Path], *, year: int | None = None, roster: Roster | None = None, include_errors: bool = False, lang: str = "zh"
+) -> Tables:
     """Write the roll-up to each target, in the format its suffix names."""
     for target in targets:
         if target.suffix.lower() not in FORMATS:
             raise ExportError("导出文件须以 .xlsx、.csv 或 .json 结尾", "an export file must end in .xlsx, .csv or .json", path=target)
         if not target.parent.is_dir():
             raise ExportError("输出目录不存在", "the output folder does not exist", path=target)
-    result = tables(store, year)
+    result = tables(store, year, roster=roster, include_errors=include_errors)
     for target in targets:
         match target.suffix.lower():
             case ".xlsx":
@@ -131,50 +215,71 @@ def csv_paths(target: Path) -> list[Path]:
     return [target, *(target.with_name(f"{target.stem}-{name}{target.suffix}") for name in SHEETS[1:])]
 
 
-def _xlsx(result: Tables, target: Path) -> None:
-    from xlsxform.workbook.tables import Table, write_tables
+def title(year: int | None) -> str:
+    return f"{year}年市级部门整体预算绩效目标表" if year else "市级部门整体预算绩效目标表"
 
+
+def _xlsx(result: Tables, target: Path) -> None:
+    from xlsxform.workbook.tables import Column, Table, write_tables
+
+    made = f"制表时间：{dt.datetime.now():%Y-%m-%d %H:%M}"
+    parts = (result.summary, result.tasks, result.indicators)
+    headings = ("全市汇总", "重点任务汇总", "绩效指标汇总")
+    widths = {"序号": 5.0, "部门编码": 8.0, "状态": 8.0, "计入合计": 10.0, "主要实施内容": 36.0, "期望达到的目标（概述）": 30.0}
     write_tables(
         target,
-        [Table(title, header, rows, totals) for title, (header, rows, totals) in zip(SHEETS, (result.summary, result.tasks, result.indicators), strict=False)],
+        [
+            Table(
+                sheet,
+                [Column(name, kind, total, widths.get(name)) for name, kind, total in part.columns],
+                part.rows,
+                heading=f"{title(result.year)}{heading}",
+                notes=[f"{result.scope()}　{made}"],
+            )
+            for sheet, heading, part in zip(SHEETS, headings, parts, strict=True)
+        ],
     )
 
 
+def _shown(value: Any) -> Any:
+    return value.strftime("%Y-%m-%d %H:%M") if isinstance(value, dt.datetime) else value
+
+
 def _csv(result: Tables, target: Path) -> None:
-    for path, (header, rows, totals) in zip(csv_paths(target), (result.summary, result.tasks, result.indicators), strict=False):
-        with path.open("w", encoding="utf-8-sig", newline="") as out:
-            writer = csv.writer(out)
-            writer.writerow(header)
-            for row in rows:
-                writer.writerow([csv_cell(v) for v in row])
-            if totals and rows:
-                line: list[Any] = ["合计"] + [""] * (len(header) - 1)
-                for col in totals:
-                    line[col] = csv_cell(sum((Decimal(str(r[col])) for r in rows if r[col] is not None), Decimal(0)))
-                writer.writerow(line)
+    for path, part in zip(csv_paths(target), (result.summary, result.tasks, result.indicators), strict=True):
+        rows = [[_shown(v) for v in row] for row in part.rows]
+        sums = part.totals()
+        if sums and part.rows:
+            line: list[Any] = ["合计"] + [""] * (len(part.columns) - 1)
+            for col, value in sums.items():
+                line[col] = value
+            rows.append(line)
+        write_csv(path, part.header, rows)
 
 
 def _json(result: Tables, target: Path) -> None:
-    _header, rows, totals = result.summary
     keys = ("staff", "subunits", *BUDGET, "key_task_funds")
-    sums = {key: csv_cell(sum((Decimal(str(r[col])) for r in rows if r[col] is not None), Decimal(0))) for key, col in zip(keys, totals, strict=False)}
+    sums = result.summary.totals()
     document = {
         "year": result.year,
+        "include_errors": result.include_errors,
         "departments": [
             {
-                "department": form.department,
-                "code": form.code,
-                "status": "valid" if form.ok else "errors",
-                "errors": form.errors,
-                "warnings": form.warnings,
-                "received_at": form.received_at,
-                "file_name": form.file_name,
-                "sha256": form.sha256,
-                "form_id": form.form_id,
-                "form": form.data,
+                "department": d.department,
+                "code": d.code or (d.form.code if d.form else None),
+                "status": d.state,
+                "counted": counted,
+                "errors": d.form.errors if d.form else None,
+                "warnings": d.form.warnings if d.form else None,
+                "received_at": d.form.received_at if d.form else None,
+                "file_name": d.form.file_name if d.form else None,
+                "sha256": d.form.sha256 if d.form else None,
+                "form_id": d.form.form_id if d.form else None,
+                "form": d.form.data if d.form else None,
             }
-            for form in result.forms
+            for d, counted in zip(result.departments, result.counted, strict=True)
         ],
-        "totals": sums,
+        "totals": {key: format(value, "f") for key, value in zip(keys, sums.values(), strict=True)},
+        "totals_include": result.scope("en"),
     }
     target.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -1,92 +1,64 @@
-"""Taking in what departments send back: workbooks, e-mails, mailboxes, and
-folders of them, into the collection database.
+"""Taking in what departments send back: workbooks, e-mails (.eml, Outlook
+.msg), mailboxes, archives and folders of them, into the collection
+database, so that no return is ever lost and the right one is current.
 
-1. *Expand*: folders are walked (sorted, so every run sees the same order);
-   an .eml gives its workbook attachments, a mailbox (mbox) each message's;
-   anything else is recorded as refused with its reason.  Every item is
-   hashed (sha256); one already in the database, or seen earlier in the same
-   batch, is skipped, so ingesting the same inbox twice changes nothing.
-2. *Read*: new workbooks are read and checked in a pool of processes, one
-   per core.  The read of one file is isolated: whatever it raises, or even
-   a worker that dies, becomes a refusal for that file and the batch goes on.
-3. *Store*: each result is written in its own transaction, in input order:
-   a form with its problems and origin, or a refusal with its reason.  A
-   newer return from the same department supersedes the older one, which is
-   kept as history.
+1. *Expand* (:mod:`xlsxform.collection.receipts`): every file found, every
+   e-mail, every attachment, every member of a .zip becomes a receipt, in a
+   stable order.  A receipt already recorded by an earlier run is passed
+   over, so taking in a growing inbox again records only what is new.
+2. *Read*: contents new to the database are read and checked in a pool of
+   processes, one per core, a bounded number at a time.  The read of one
+   content is isolated: whatever it raises, or even a worker that dies,
+   becomes a refusal of that content and the batch goes on.
+3. *Record*: each receipt is written in its own transaction, in input order,
+   with its content's bytes and the form read from it: ``stored``,
+   ``duplicate``, ``refused`` (with the reason), ``held`` or ``opened``
+   (see :mod:`xlsxform.collection.store`, which also states which return
+   is current).
 
-Nothing is lost: each input is either stored as a form or recorded as refused.
+Nothing is lost: each receipt ends as a stored form or a recorded reason.
+Only the database itself failing (read-only, full disk, locked) stops the
+batch, with one line naming it; the rerun completes the batch.
 """
 
 from __future__ import annotations
 
-import email
-import email.policy
-import errno
 import gc
-import hashlib
 import json
-import mailbox
 import os
 import shutil
 import sys
 import tempfile
 import time
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections import deque
+from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from email.message import EmailMessage
-from email.utils import parseaddr, parsedate_to_datetime
 from pathlib import Path
 from typing import IO, Any
 
+from xlsxform.collection.receipts import REFUSALS, Expander, Node, reason
 from xlsxform.collection.roster import Roster, department_key
-from xlsxform.collection.store import Input, Store, StoredProblem, iso, now
-from xlsxform.safety.gate import OLE2_MAGIC, ZIP_MAGIC, Limits
+from xlsxform.collection.store import FormData, NewReceipt, Recorded, Store, StoredProblem, now
+from xlsxform.safety.gate import Limits
 from xlsxform.spec.layout import Spec, load_spec
 
-WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
-MAIL_SUFFIXES = {".eml", ".msg822"}
-MAILBOX_SUFFIXES = {".mbox", ".mbx"}
-MAX_INPUT_BYTES = Limits().max_file_size
-"""A workbook larger than this is refused unread, as the gate would (a filled form is ~30 KB)."""
-MAX_CONTENT_BYTES = 64 << 20
-"""Inputs up to this size are kept in the database, refused ones included."""
-
-REFUSALS: dict[str, tuple[str, str]] = {
-    "unsupported-file": ("不是工作簿、邮件或邮箱文件", "not a workbook, an e-mail or a mailbox"),
-    "attachment-not-workbook": ("邮件附件不是工作簿", "the attachment is not a workbook"),
-    "mail-without-workbook": ("邮件中没有附件", "the e-mail has no attachment"),
-    "unreadable-mail": ("无法读取邮件或邮箱", "cannot read the e-mail or mailbox"),
-    "too-large": ("文件过大", "the file is too large"),
-    "unreadable": ("", ""),
-    "not-this-form": ("", ""),
-    "crashed": ("读取时出现意外错误", "reading failed unexpectedly"),
-}
-"""Why an input is refused: stable codes, with their reason when it is not
-the reader's own message."""
-
-
-@dataclass
-class Item:
-    """One input of the batch: a file, an attachment, or a message."""
-
-    input: Input
-    path: Path | None
-    """Where its bytes are (a temporary copy for attachments)."""
-    refusal: str | None = None
-    detail: tuple[str, str] | None = None
-    """(zh, en) detail of a refusal decided before reading."""
+WINDOW_PER_WORKER = 4
+"""Reads submitted ahead of the one being recorded, per worker: bounds what the parent holds."""
+COLLECT_EVERY = 25
+"""A worker runs the full garbage collection after this many reads."""
 
 
 @dataclass
 class Outcome:
-    """What became of one item."""
+    """What became of one receipt."""
 
-    input: Input
+    receipt: NewReceipt
     status: str
-    """'stored', 'refused', 'duplicate' (seen earlier in this batch) or 'known' (already in the database)."""
+    """'stored', 'duplicate', 'refused', 'held', 'opened', or 'known' (recorded by an earlier run)."""
+    id: int | None = None
     department: str = ""
     errors: int = 0
     warnings: int = 0
@@ -94,7 +66,24 @@ class Outcome:
     reason: str = ""
     reason_en: str = ""
     form: int | None = None
-    superseded: list[int] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.receipt.name
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Two or more different returns of one department taken in in one batch."""
+
+    department: str
+    year: int | None
+    returns: list[tuple[int, str, str]]
+    """(receipt, name, sent at) of each, oldest first."""
+    kept: int | None
+    """The receipt now current (None when all are held)."""
+    why: str
+    """'latest' (sent last), 'taken-later' (sent at the same time, taken in later), 'accepted' (chosen by the officer) or 'held'."""
 
 
 @dataclass
@@ -108,6 +97,8 @@ class Summary:
     read_cpu: float = 0.0
     """CPU time the workers spent reading, summed over workers."""
     workers: int = 0
+    conflicts: list[Conflict] = field(default_factory=list)
+    batch: str = ""
 
     def count(self, status: str) -> int:
         return sum(o.status == status for o in self.outcomes)
@@ -120,6 +111,10 @@ class Summary:
     def refused(self) -> list[Outcome]:
         return [o for o in self.outcomes if o.status == "refused"]
 
+    @property
+    def held(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == "held"]
+
 
 def ingest(
     paths: Iterable[str | Path],
@@ -129,242 +124,201 @@ def ingest(
     spec: Spec | None = None,
     jobs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    limits: Limits | None = None,
 ) -> Summary:
-    """Take every workbook in ``paths`` into ``store``; see the module's doc."""
+    """Take everything in ``paths`` into ``store``; see the module's doc."""
     spec = spec or load_spec()
+    limits = limits or Limits()
     started = time.perf_counter()
     seconds: dict[str, float] = {}
-    ingested_at = now()
+    taken_in = now()
     scratch = Path(tempfile.mkdtemp(prefix="xlsxform-ingest-"))
-    slots: list[Outcome | None] = []
+    collecting = gc.isenabled()
+    gc.enable()  # a long batch makes cycles (the e-mail parser's); the command itself runs with the collector off
+    outcomes: list[Outcome] = []
+    to_read: list[int] = []
+    workers = 0
+    read_seconds = read_cpu = 0.0
+    reads: Generator[dict[str, Any], None, None] | None = None
     try:
         database = store.path
-        items = list(expand(paths, scratch, [database, *(database.with_name(database.name + end) for end in ("-wal", "-shm", "-journal"))]))
-        slots = [None] * len(items)
-        to_read: list[tuple[int, Item]] = []
+        skip = [database, *(database.with_name(database.name + end) for end in ("-wal", "-shm", "-journal"))]
+        nodes = list(Expander(scratch, taken_in, limits, skip).expand(paths))
         seen: set[str] = set()
-        for index, item in enumerate(items):
-            sha = item.input.sha256
-            if sha in seen:
-                slots[index] = Outcome(item.input, "duplicate")
-            elif store.known(sha):
-                slots[index] = Outcome(item.input, "known")
-            elif item.refusal:
-                slots[index] = _refuse(store, item, item.refusal, *(item.detail or REFUSALS[item.refusal]), ingested_at=ingested_at)
-            else:
-                to_read.append((index, item))
+        for index, node in enumerate(nodes):
+            sha = node.receipt.sha256
+            if not node.read or sha is None or sha in seen:
+                continue
             seen.add(sha)
+            if store.known_receipt(node.receipt.key) or store.known(sha):
+                continue
+            if store.own_file(sha):
+                node.refusal = reason("own-file")
+                node.path = None
+                continue
+            to_read.append(index)
+        seen.clear()
         seconds["expand and hash"] = time.perf_counter() - started
 
-        waited = storing = read_seconds = read_cpu = 0.0
-        done = 0
-        workers = max(1, min(jobs or os.cpu_count() or 1, len(to_read)))
+        waited = storing = 0.0
+        workers = max(1, min(jobs or os.cpu_count() or 1, len(to_read))) if to_read else 0
+        reads = read_all([str(nodes[i].path) for i in to_read], spec, workers)
+        pending = deque(to_read)
+        holds = _holds(roster)
         mark = time.perf_counter()
-        for (index, _), (item, result) in zip(to_read, read_all([item for _, item in to_read], spec, workers), strict=False):
-            now_ = time.perf_counter()
-            waited += now_ - mark
-            read_seconds += result.get("seconds", 0.0)
-            read_cpu += result.get("cpu", 0.0)
-            slots[index] = _store(store, item, result, roster, spec, ingested_at)
-            done += 1
+        for index, node in enumerate(nodes):
+            result: dict[str, Any] | None = None
+            if pending and pending[0] == index:
+                pending.popleft()
+                result = next(reads)
+                now_ = time.perf_counter()
+                waited += now_ - mark
+                mark = now_
+                read_seconds += result.pop("seconds", 0.0)
+                read_cpu += result.pop("cpu", 0.0)
+            outcomes.append(_record(store, node, result, roster, spec, taken_in, holds))
+            nodes[index] = _DONE  # the parent keeps no content, form nor result it has recorded
             if progress:
-                progress(done, len(to_read))
-            mark = time.perf_counter()
-            storing += mark - now_
+                progress(index + 1, len(nodes))
+            now_ = time.perf_counter()
+            storing += now_ - mark
+            mark = now_
         seconds["wait for the readers"] = waited
         seconds["store in SQLite"] = storing
     finally:
+        if reads is not None:
+            reads.close()  # the pool's workers end here, not whenever the generator is collected
+        if not collecting:
+            gc.disable()
         shutil.rmtree(scratch, ignore_errors=True)
-    outcomes = [o for o in slots if o is not None]
+    conflicts = _conflicts(store, outcomes)
     seconds["total"] = time.perf_counter() - started
-    return Summary(outcomes, seconds, read_seconds, read_cpu, workers if to_read else 0)
+    return Summary(outcomes, seconds, read_seconds, read_cpu, workers, conflicts, taken_in)
 
 
-# -- expanding inputs -----------------------------------------------------------
+_DONE = Node(NewReceipt("", "file", "", "file", "", ""))
 
 
-def expand(paths: Iterable[str | Path], scratch: Path, skip: Iterable[Path] = ()) -> Iterator[Item]:
-    """Every item in ``paths``: files of folders (sorted, symbolic links to
-    folders not followed), attachments of e-mails and of each message of a
-    mailbox; attachments are copied into ``scratch`` to be read.  Files in
-    ``skip`` (the database itself) are passed over."""
-    skipped = {p.resolve() for p in skip}
-    for given in paths:
-        path = Path(given)
-        if path.is_dir():
-            for folder, folders, files in os.walk(path):
-                folders.sort()
-                for name in sorted(files):
-                    child = Path(folder) / name
-                    if child.is_file() and child.resolve() not in skipped:
-                        yield from _file(child, scratch)
-        elif path.exists():
-            if path.resolve() not in skipped:
-                yield from _file(path, scratch)
+def _holds(roster: Roster | None) -> Callable[[str | None], Callable[[str], bool] | None]:
+    """For a sender, the rule that holds a department's return: with a roster
+    that has the department's address, one from any other address is held."""
+
+    def for_sender(sender: str | None) -> Callable[[str], bool] | None:
+        if roster is None or not sender:
+            return None
+        address = sender.strip().lower()
+
+        def held(department: str) -> bool:
+            entry = roster.find(department)
+            return entry is not None and bool(entry.email) and entry.email.strip().lower() != address
+
+        return held
+
+    return for_sender
+
+
+def _record(
+    store: Store,
+    node: Node,
+    result: dict[str, Any] | None,
+    roster: Roster | None,
+    spec: Spec,
+    taken_in: str,
+    holds: Callable[[str | None], Callable[[str], bool] | None],
+) -> Outcome:
+    """Record one receipt; anything unexpected becomes its refusal, except the database failing."""
+    receipt = node.receipt
+    try:
+        if node.container:
+            done = store.record(receipt, batch=taken_in, container=True)
+        elif node.refusal is not None:
+            done = store.record(receipt, batch=taken_in, refusal=node.refusal, content=node.content)
+        elif result is not None and not result["ok"]:
+            done = store.record(receipt, batch=taken_in, refusal=(result["refusal"], result["reason"], result["reason_en"]), content=_content(node))
         else:
-            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(path))
+            form = _form_data(result, roster, spec) if result is not None else None
+            done = store.record(receipt, batch=taken_in, form=form, content=_content(node) if form else None, held=holds(receipt.sender))
+    except Exception as exc:
+        from xlsxform.errors import StoreError
+
+        if isinstance(exc, StoreError):
+            raise
+        failure = _crashed(exc)
+        done = store.record(receipt, batch=taken_in, refusal=(failure["refusal"], failure["reason"], failure["reason_en"]))
+    return _outcome(receipt, done, store)
 
 
-def _file(path: Path, scratch: Path) -> Iterator[Item]:
-    suffix = path.suffix.lower()
-    head = _head(path)
-    size = path.stat().st_size
-    if suffix in WORKBOOK_SUFFIXES or (suffix not in MAIL_SUFFIXES | MAILBOX_SUFFIXES and head[:4] in (ZIP_MAGIC, OLE2_MAGIC[:4])):
-        item = Input(_sha256_file(path), path.name, str(path), "file", size)
-        if size > MAX_INPUT_BYTES:
-            yield Item(item, path, "too-large", _too_large(size))
-        else:
-            yield Item(item, path)
-    elif suffix in MAIL_SUFFIXES or (suffix not in MAILBOX_SUFFIXES and _looks_like_mail(head)):
-        yield from _mail_file(path, scratch)
-    elif suffix in MAILBOX_SUFFIXES or head.startswith(b"From "):
-        yield from _mailbox(path, scratch)
-    else:
-        yield Item(Input(_sha256_file(path), path.name, str(path), "file", size), path, "unsupported-file")
+def _outcome(receipt: NewReceipt, done: Recorded, store: Store) -> Outcome:
+    status = done.outcome if done.new else "known"
+    out = Outcome(receipt, status, done.id, done.department or "", done.errors, done.warnings, form=done.form)
+    if done.outcome == "refused":
+        recorded = store.receipt(done.id)
+        if recorded is not None:
+            out.refusal, out.reason, out.reason_en = recorded.refusal or "", recorded.reason or "", recorded.reason_en or ""
+    return out
 
 
-def _mail_file(path: Path, scratch: Path) -> Iterator[Item]:
-    data = path.read_bytes()
+def _content(node: Node) -> bytes | None:
+    if node.path is None:
+        return node.content
     try:
-        message = email.message_from_bytes(data, policy=email.policy.default)
-    except Exception:  # the parser is lenient; anything it raises is a broken file
-        yield Item(Input(_sha256(data), path.name, str(path), "eml", len(data)), path, "unreadable-mail")
-        return
-    yield from _message(message, data, path.name, str(path), "eml", scratch)
-
-
-def _mailbox(path: Path, scratch: Path) -> Iterator[Item]:
-    try:
-        box = mailbox.mbox(path, factory=None, create=False)
-        keys = box.keys()
-    except Exception:
-        data = path.read_bytes()
-        yield Item(Input(_sha256(data), path.name, str(path), "mbox", len(data)), path, "unreadable-mail")
-        return
-    try:
-        for n, key in enumerate(keys, 1):
-            try:
-                data = box.get_bytes(key)
-                message = email.message_from_bytes(data, policy=email.policy.default)
-            except Exception:
-                data = b""
-                yield Item(Input(_sha256(f"{path}\x1f{n}".encode()), f"{path.name}#{n}", str(path), "mbox", 0), None, "unreadable-mail")
-                continue
-            yield from _message(message, data, f"{path.name}#{n}", str(path), "mbox", scratch)
-    finally:
-        box.close()
-
-
-def _message(message: Any, data: bytes, name: str, source: str, origin: str, scratch: Path) -> Iterator[Item]:
-    """The attachments of one message (and of messages forwarded inside it)."""
-    sender = _header(message, "From")
-    sender = parseaddr(sender)[1] or sender or None
-    date = _date(_header(message, "Date"))
-    subject = _header(message, "Subject") or None
-    message_id = _header(message, "Message-ID") or None
-    found = False
-    for n, part in enumerate(_attachments(message), 1):
-        found = True
-        filename = _safe_name(part.get_filename() or f"{name}-附件{n}")
-        try:
-            payload = part.get_payload(decode=True) or b""
-        except Exception:
-            payload = b""
-        info = Input(_sha256(payload), filename, source, origin, len(payload), sender, date, subject, message_id)
-        if not _is_workbook(filename, part.get_content_type(), payload):
-            yield Item(info, None, "attachment-not-workbook")
-            continue
-        if len(payload) > MAX_INPUT_BYTES:
-            yield Item(info, None, "too-large", _too_large(len(payload)))
-            continue
-        # Under a name of our own: the sender chose the attachment's name.
-        suffix = Path(filename).suffix.lower()
-        target = scratch / f"{info.sha256}{suffix if suffix in WORKBOOK_SUFFIXES else _workbook_suffix(payload)}"
-        target.write_bytes(payload)
-        yield Item(info, target)
-    if not found:
-        info = Input(_sha256(data), name, source, origin, len(data), sender, date, subject, message_id)
-        yield Item(info, None, "mail-without-workbook")
-
-
-def _attachments(message: Any) -> Iterator[Any]:
-    if not isinstance(message, EmailMessage):
-        return
-    for part in message.iter_attachments():
-        if part.get_content_type() == "message/rfc822":
-            for inner in part.iter_parts():
-                yield from _attachments(inner)
-        elif part.is_multipart():
-            yield from _attachments(part)
-        else:
-            yield part
-    # A message that is nothing but an attachment has no multipart body.
-    if not message.is_multipart() and message.get_filename():
-        yield message
-
-
-def _is_workbook(filename: str, content_type: str, payload: bytes) -> bool:
-    suffix = Path(filename).suffix.lower()
-    if suffix in WORKBOOK_SUFFIXES:
-        return True
-    if suffix in ("", ".bin", ".dat") or content_type in ("application/octet-stream", "application/vnd.ms-excel") or "spreadsheet" in content_type:
-        return (payload[:4] == ZIP_MAGIC and b"xl/" in payload[:65536]) or payload[:8] == OLE2_MAGIC
-    return False
-
-
-def _workbook_suffix(payload: bytes) -> str:
-    return ".xls" if payload[:8] == OLE2_MAGIC else ".xlsx"
-
-
-def _header(message: Any, name: str) -> str:
-    try:
-        value = message.get(name)
-        return " ".join(str(value).split()) if value is not None else ""
-    except Exception:  # a malformed header: treated as missing
-        return ""
-
-
-def _date(text: str) -> str | None:
-    if not text:
-        return None
-    try:
-        return iso(parsedate_to_datetime(text))
-    except (TypeError, ValueError, IndexError, OverflowError):
+        if node.path.stat().st_size > Limits().max_file_size:
+            return None
+        return node.path.read_bytes()
+    except OSError:
         return None
 
 
-def _safe_name(name: str) -> str:
-    """An attachment's file name without any folder part or control characters."""
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
-    return name[:200] or "附件"
-
-
-def _looks_like_mail(head: bytes) -> bool:
-    first = head.split(b"\n", 1)[0].lower()
-    return any(
-        first.startswith(h)
-        for h in (b"received:", b"return-path:", b"from:", b"to:", b"subject:", b"date:", b"message-id:", b"mime-version:", b"delivered-to:", b"x-")
+def _form_data(result: dict[str, Any], roster: Roster | None, spec: Spec) -> FormData:
+    ident: dict[str, str] = result["identity"]
+    name = ident.get("department") or result["department"] or ""
+    entry = roster.find(name) if roster else None
+    if entry is None and roster and ident.get("department") and result["department"]:
+        entry = roster.find(result["department"])
+    department = entry.name if entry else name
+    year = result["year"]
+    if year is None and ident.get("year", "").isdigit():
+        year = int(ident["year"])
+    return FormData(
+        department=department,
+        department_key=department_key(department),
+        code=(entry.code if entry and entry.code else ident.get("department_code")) or None,
+        year=year,
+        form_id=ident.get("form_id"),
+        template_id=ident.get("template_id") or spec.form.id,
+        template_version=ident.get("template_version") or spec.form.version,
+        data=result["form"],
+        problems=[StoredProblem(**p) for p in result["problems"]],
     )
 
 
-def _head(path: Path) -> bytes:
-    with path.open("rb") as source:
-        return source.read(512)
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _sha256_file(path: Path) -> str:
-    with path.open("rb") as source:
-        return hashlib.file_digest(source, "sha256").hexdigest()
-
-
-def _too_large(size: int) -> tuple[str, str]:
-    limit = MAX_INPUT_BYTES >> 20
-    return (f"文件过大（{size >> 20} MB，上限 {limit} MB）", f"the file is too large ({size >> 20} MB, limit {limit} MB)")
+def _conflicts(store: Store, outcomes: list[Outcome]) -> list[Conflict]:
+    """Departments that sent two or more different returns in this batch: which is kept, and why."""
+    groups: dict[tuple[str, int | None, str | None], list[Outcome]] = {}
+    for o in outcomes:
+        if o.status in ("stored", "duplicate", "held") and o.form is not None and o.id is not None:
+            recorded = store.receipt(o.id)
+            if recorded is not None:
+                groups.setdefault((recorded.department_key or "", recorded.year, recorded.template_id), []).append(o)
+    conflicts = []
+    for (key, year, _template), members in groups.items():
+        if len({o.form for o in members}) < 2:
+            continue
+        receipts = [r for r in (store.receipt(o.id) for o in members if o.id is not None) if r is not None]
+        receipts.sort(key=lambda r: (r.sent_at, r.id))
+        current = next((f for f in store.forms(current=True) if f.department_key == key and f.year == year), None)
+        kept = current.receipt if current else None
+        chosen = next((r for r in receipts if r.id == kept), None)
+        if chosen is None:
+            why = "held" if kept is None else "earlier"
+        elif chosen.accepted_at:
+            why = "accepted"
+        elif sum(r.sent_at == chosen.sent_at for r in receipts) > 1:
+            why = "taken-later"
+        else:
+            why = "latest"
+        conflicts.append(Conflict(receipts[0].department or key, year, [(r.id, r.name, r.sent_at) for r in receipts], kept, why))
+    return conflicts
 
 
 # -- reading, isolated -------------------------------------------------------
@@ -411,22 +365,30 @@ def read_one(path: str, spec: Spec | None = None) -> dict[str, Any]:
 
 
 _worker_spec: Spec | None = None
+_worker_reads = 0
 
 
 def _init_worker(spec: Spec) -> None:
     global _worker_spec
     _worker_spec = spec
     # What the worker inherited from its parent stays out of the cyclic
-    # collector: scanning it would cost time and copy every page it touches.
+    # collector (scanning it would cost time and copy every page it touches);
+    # the collector itself runs, whatever the parent did: openpyxl's objects
+    # are full of cycles, and without it a worker grows by every file it reads.
     gc.freeze()
+    gc.enable()
 
 
 def _read_in_worker(path: str) -> dict[str, Any]:
+    global _worker_reads
     wall, cpu = time.perf_counter(), time.process_time()
     try:
         result = read_one(path, _worker_spec)
     except Exception as exc:
         result = _crashed(exc)
+    _worker_reads += 1
+    if _worker_reads % COLLECT_EVERY == 0:
+        gc.collect()
     return result | {"seconds": time.perf_counter() - wall, "cpu": time.process_time() - cpu}
 
 
@@ -439,65 +401,82 @@ def _pool(workers: int, spec: Spec) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(spec,))
 
 
-def read_all(items: list[Item], spec: Spec, workers: int) -> Iterator[tuple[Item, dict[str, Any]]]:
-    """Each item with its reading, in input order.
+def read_all(paths: list[str], spec: Spec, workers: int) -> Generator[dict[str, Any], None, None]:
+    """Each path's reading, in input order, with at most a few reads per
+    worker submitted ahead (so the parent never holds many results).
 
     A worker that dies (a crash in a C extension, the kernel's OOM killer)
     breaks the pool; the files it left unread are then read again one at a
     time, each in a fresh process, and the one that kills its process again
-    is refused as 'crashed'.
+    is refused as 'crashed'; the pool is then started anew for the rest.
     """
-    if not items:
+    if not paths:
         return
     import xlsxform.reading.reader  # noqa: F401 - imported once here, inherited by forked workers
 
-    results: list[dict[str, Any] | None] = [None] * len(items)
-    retry: list[int] = []
-    with _pool(workers, spec) as pool:
-        # The workers are forked at the first submit, with the parent's heap
-        # frozen (see _init_worker); the parent's collector resumes after.
+    window = max(1, workers) * WINDOW_PER_WORKER
+    position = 0
+    while position < len(paths):
+        broken_at: int | None = None
+        with _pool(workers, spec) as pool:
+            futures: deque[tuple[int, Future[dict[str, Any]]]] = deque()
+            submitted = position
+
+            try:
+                submitted = _fill(pool, futures, paths, submitted, window)
+                while futures:
+                    index, future = futures.popleft()
+                    try:
+                        result = future.result()
+                    except BrokenProcessPool:
+                        broken_at = index
+                        break
+                    except Exception as exc:
+                        result = _crashed(exc)
+                    position = index + 1
+                    yield result
+                    submitted = _fill(pool, futures, paths, submitted, window)
+            except BaseException:
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+            if broken_at is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
+        if broken_at is None:
+            return
+        # Read the files of the broken window one at a time; then go on with a new pool.
+        end = min(len(paths), broken_at + window)
+        for index in range(broken_at, end):
+            yield _read_alone(paths[index], spec)
+        position = end
+
+
+def _fill(pool: ProcessPoolExecutor, futures: deque[tuple[int, Future[dict[str, Any]]]], paths: list[str], submitted: int, window: int) -> int:
+    while submitted < len(paths) and len(futures) < window:
+        # The workers are forked at a submit, with the parent's heap frozen (see _init_worker).
         gc.freeze()
         try:
-            futures: list[Future[dict[str, Any]]] = [pool.submit(_read_in_worker, str(item.path)) for item in items]
+            futures.append((submitted, pool.submit(_read_in_worker, paths[submitted])))
         finally:
             gc.unfreeze()
+        submitted += 1
+    return submitted
+
+
+def _read_alone(path: str, spec: Spec) -> dict[str, Any]:
+    with _pool(1, spec) as pool:
         try:
-            for index, future in enumerate(futures):
-                try:
-                    result = future.result()
-                except BrokenProcessPool:
-                    retry.append(index)
-                    continue
-                except Exception as exc:
-                    result = _crashed(exc)
-                if retry:  # keep input order: wait until the retried files are read
-                    results[index] = result
-                else:
-                    yield items[index], result
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-    if not retry:
-        return
-    for index in retry:
-        with _pool(1, spec) as pool:
-            try:
-                results[index] = pool.submit(_read_in_worker, str(items[index].path)).result()
-            except BrokenProcessPool:
-                zh, en = REFUSALS["crashed"]
-                results[index] = {
-                    "ok": False,
-                    "refusal": "crashed",
-                    "kind": "BrokenProcessPool",
-                    "reason": f"{zh}（读取进程意外退出）",
-                    "reason_en": f"{en} (the reading process died)",
-                }
-            except Exception as exc:
-                results[index] = _crashed(exc)
-    for index in range(retry[0], len(items)):
-        result = results[index]
-        assert result is not None
-        yield items[index], result
+            return pool.submit(_read_in_worker, path).result()
+        except BrokenProcessPool:
+            zh, en = REFUSALS["crashed"]
+            return {
+                "ok": False,
+                "refusal": "crashed",
+                "kind": "BrokenProcessPool",
+                "reason": f"{zh}（读取进程意外退出）",
+                "reason_en": f"{en} (the reading process died)",
+            }
+        except Exception as exc:
+            return _crashed(exc)
 
 
 def _crashed(exc: BaseException) -> dict[str, Any]:
@@ -509,57 +488,6 @@ def _crashed(exc: BaseException) -> dict[str, Any]:
         "reason": f"{zh}（{type(exc).__name__}）",
         "reason_en": f"{en} ({type(exc).__name__}: {exc})"[:500],
     }
-
-
-# -- storing -------------------------------------------------------------------
-
-
-def _content(item: Item) -> bytes | None:
-    if item.path is None or item.input.size > MAX_CONTENT_BYTES:
-        return None
-    try:
-        return item.path.read_bytes()
-    except OSError:
-        return None
-
-
-def _refuse(store: Store, item: Item, code: str, zh: str, en: str, *, ingested_at: str) -> Outcome:
-    store.refuse(item.input, code, zh, en, _content(item), ingested_at)
-    return Outcome(item.input, "refused", refusal=code, reason=zh, reason_en=en)
-
-
-def _store(store: Store, item: Item, result: dict[str, Any], roster: Roster | None, spec: Spec, ingested_at: str) -> Outcome:
-    if not result["ok"]:
-        return _refuse(store, item, result["refusal"], result["reason"], result["reason_en"], ingested_at=ingested_at)
-    ident: dict[str, str] = result["identity"]
-    name = ident.get("department") or result["department"] or ""
-    entry = roster.find(name) if roster else None
-    if entry is None and roster and ident.get("department") and result["department"]:
-        entry = roster.find(result["department"])
-    department = entry.name if entry else name
-    problems = [StoredProblem(**p) for p in result["problems"]]
-    year = result["year"]
-    if year is None and ident.get("year", "").isdigit():
-        year = int(ident["year"])
-    added = store.add_form(
-        item.input,
-        department=department,
-        department_key=department_key(department),
-        code=(entry.code if entry and entry.code else ident.get("department_code")) or None,
-        year=year,
-        form_id=ident.get("form_id"),
-        template_id=ident.get("template_id") or spec.form.id,
-        template_version=ident.get("template_version") or spec.form.version,
-        data=result["form"],
-        problems=problems,
-        received_at=item.input.date or ingested_at,
-        ingested_at=ingested_at,
-        content=_content(item),
-    )
-    if added is None:
-        return Outcome(item.input, "known", department=department)
-    errors = sum(p.severity == "error" for p in problems)
-    return Outcome(item.input, "stored", department=department, errors=errors, warnings=len(problems) - errors, form=added[0], superseded=added[1])
 
 
 # -- on a terminal -------------------------------------------------------------

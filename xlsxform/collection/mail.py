@@ -3,8 +3,9 @@ over SMTP.
 
 Subject and body come from a template the bureau can change: the bundled
 ``templates/email.toml`` or any TOML file with ``subject`` and ``body``,
-whose ``{department}``, ``{year}``, ``{deadline}``, ``{file}``, ``{form_id}``
-and ``{code}`` are filled in for each department.
+whose ``{department}``, ``{year}``, ``{deadline}``, ``{file}``, ``{form_id}``,
+``{code}`` and ``{sender_name}`` (the sign-off: ``--from-name``, else
+:data:`DEFAULT_SENDER_NAME`) are filled in for each department.
 
 SMTP uses STARTTLS and logs in only when asked; the password is read from
 an environment variable (``XLSXFORM_SMTP_PASSWORD``), never from the command
@@ -29,7 +30,9 @@ from xlsxform.spec.layout import read_toml, resource_dir
 
 DEFAULT_TEMPLATE = "email.toml"
 PASSWORD_VARIABLE = "XLSXFORM_SMTP_PASSWORD"
-PLACEHOLDERS = ("department", "year", "deadline", "file", "form_id", "code")
+PLACEHOLDERS = ("department", "year", "deadline", "file", "form_id", "code", "sender_name")
+DEFAULT_SENDER_NAME = "市财政局"
+"""Who the e-mail is signed by when no sender's name is given."""
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -71,8 +74,8 @@ def load_template(path: str | Path | None = None) -> EmailTemplate:
 
 
 def compose(template: EmailTemplate, *, sender: str, to: str, context: Mapping[str, Any], attachment: Path, sender_name: str = "") -> EmailMessage:
-    """One department's message with its workbook attached."""
-    subject, body = template.fill(context)
+    """One department's message with its workbook attached, signed by ``sender_name``."""
+    subject, body = template.fill({"sender_name": sender_name or DEFAULT_SENDER_NAME, **context})
     message = EmailMessage()
     message["Subject"] = subject
     message["From"] = formataddr((sender_name, sender)) if sender_name else sender

@@ -28,10 +28,10 @@ import unicodedata
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from xlsxform.collection.csvfile import csv_cell
+from xlsxform.collection.csvfile import plain_cell, write_csv
 from xlsxform.collection.roster import Department, Roster
+from xlsxform.errors import OutputExistsError
 from xlsxform.spec.layout import Spec, load_spec
 
 NAMESPACE = uuid.UUID("5b0f3f0e-2c1a-4f57-9a53-6d1c1f0a7e21")
@@ -111,14 +111,32 @@ class Issued:
     draft: Path | None = None
 
 
-def issue(roster: Roster, outbox: Path, *, year: int, spec: Spec | None = None, fallback_fonts: bool = False) -> list[Issued]:
+def issue(roster: Roster, outbox: Path, *, year: int, spec: Spec | None = None, fallback_fonts: bool = False, overwrite: bool = False) -> list[Issued]:
     """Write one pre-filled workbook per department into ``outbox``, and a
-    manifest (发放清单.csv) of who gets which file."""
+    manifest (发放清单.csv) of who gets which file.
+
+    A folder holding an earlier run (its manifest, or a workbook of the same
+    name) is refused with :class:`~xlsxform.errors.OutputExistsError` before
+    anything is written, unless ``overwrite``: then the whole earlier set
+    goes first (the manifest, every workbook it lists and the e-mail draft
+    beside each), so the folder holds exactly this run.
+    """
     from xlsxform.rendering.renderer import render_template
 
     spec = spec or load_spec()
-    outbox.mkdir(parents=True, exist_ok=True)
     names = unique_names([safe_stem(d.name) for d in roster], ".xlsx", {MANIFEST})
+    earlier = earlier_run(outbox)
+    clashing = [outbox / name for name in names if (outbox / name).exists()]
+    if (earlier or clashing) and not overwrite:
+        raise OutputExistsError(
+            "文件夹中已有上次发放的表格，如要重新发放并替换全部旧文件，请加 --overwrite",
+            "the folder holds an earlier issue; add --overwrite to replace all of its files",
+            path=(earlier or clashing)[0],
+        )
+    drafts = [path.with_suffix(".eml") for path in clashing if path.with_suffix(".eml").is_file()]
+    for path in dict.fromkeys([*earlier, *drafts]):
+        path.unlink(missing_ok=True)
+    outbox.mkdir(parents=True, exist_ok=True)
     issued = []
     for department, name in zip(roster, names, strict=False):
         target = outbox / name
@@ -137,14 +155,44 @@ def issue(roster: Roster, outbox: Path, *, year: int, spec: Spec | None = None, 
     return issued
 
 
+def earlier_run(outbox: Path) -> list[Path]:
+    """The files an earlier :func:`issue` left in ``outbox``: its manifest,
+    every workbook and draft it lists, and the draft beside each workbook
+    (a run without drafts after one with them listed none)."""
+    manifest = outbox / MANIFEST
+    if not manifest.is_file():
+        return []
+    found = {manifest: None}
+    try:
+        with manifest.open(encoding="utf-8-sig", newline="") as source:
+            lines = csv.reader(source)
+            header = next(lines, [])
+            columns = [header.index(name) for name in ("文件", "邮件") if name in header]
+            for line in lines:
+                for col in columns:
+                    name = Path(plain_cell(line[col]) if col < len(line) else "").name
+                    if not name or Path(name).suffix.lower() not in (".xlsx", ".eml"):
+                        continue
+                    for path in (outbox / name, (outbox / name).with_suffix(".eml")):
+                        if path.is_file():
+                            found[path] = None
+    except (OSError, UnicodeDecodeError, csv.Error):
+        pass  # an unreadable manifest: only it is known
+    return list(found)
+
+
 def write_manifest(outbox: Path, issued: list[Issued], sent: dict[str, str] | None = None) -> Path:
     """发放清单.csv: department, code, address, form id, file, draft or delivery."""
-
-    target = outbox / MANIFEST
-    with target.open("w", encoding="utf-8-sig", newline="") as out:
-        writer = csv.writer(out)
-        writer.writerow(["部门名称", "部门编码", "邮箱", "表格编号", "文件", "邮件"])
-        for item in issued:
-            mail: Any = item.draft.name if item.draft else (sent or {}).get(item.form_id, "")
-            writer.writerow([csv_cell(item.department.name), csv_cell(item.department.code), item.department.email, item.form_id, item.workbook.name, mail])
-    return target
+    header = ["部门名称", "部门编码", "邮箱", "表格编号", "文件", "邮件"]
+    rows = [
+        [
+            item.department.name,
+            item.department.code,
+            item.department.email,
+            item.form_id,
+            item.workbook.name,
+            item.draft.name if item.draft else (sent or {}).get(item.form_id, ""),
+        ]
+        for item in issued
+    ]
+    return write_csv(outbox / MANIFEST, header, rows)

@@ -8,7 +8,10 @@ matched by their Chinese labels with spaces and full-width forms ignored:
 a budget amount of the form (基本支出, 项目支出, 财政拨款 ...; "（万元）" after
 it is allowed) pre-fills that amount.  Other columns (联系人, 电话) are ignored.
 
-Every fault is one line naming the file and the row.
+A roster may have any number of rows up to Excel's own grid (1,048,576);
+a longer CSV is an error naming the first row past it, never a silent cut.
+Every faulty row is found in one pass: the error names the first and
+carries them all (``RosterError.faults``), each with its row.
 """
 
 from __future__ import annotations
@@ -26,8 +29,10 @@ from xlsxform.errors import RosterError
 from xlsxform.form import amounts
 from xlsxform.spec.layout import normalise_label
 
-MAX_ROWS = 20000
-"""No city has more departments; a roster is never read further down."""
+MAX_ROWS = 1_048_576
+"""Excel's grid: a roster longer than this is refused (naming the row), never cut."""
+SHOWN_FAULTS = 3
+"""Faults named in the one-line message; all are in ``RosterError.faults``."""
 MAX_COLUMNS = 100
 
 NAME, EMAIL, CODE = "部门名称", "邮箱", "部门编码"
@@ -91,70 +96,99 @@ def read_roster(path: str | Path) -> Roster:
     if header_at is None:
         raise RosterError("名单为空", "the roster is empty", path=path, code="empty")
     columns = _columns(rows[header_at], path, header_at + 1)
+    if len(rows) > MAX_ROWS:
+        raise RosterError(
+            f"名单超过 {MAX_ROWS} 行（第 {MAX_ROWS + 1} 行起），请拆分或删去多余的行",
+            f"the roster has more than {MAX_ROWS} rows (row {MAX_ROWS + 1} on)",
+            path=path,
+            code="too-many-rows",
+            row=MAX_ROWS + 1,
+        )
     departments: list[Department] = []
+    faults: list[RosterError] = []
     seen: dict[str, int] = {}
     seen_codes: dict[str, int] = {}
     for index in range(header_at + 1, len(rows)):
         row, number = rows[index], index + 1
-        values = {name: _cell(row[col]) if col < len(row) else "" for name, col in columns.items()}
         if not any(_cell(v) for v in row):
             continue
-        name = re.sub(r"\s+", " ", unicodedata.normalize("NFC", values[NAME])).strip()
-        email = values[EMAIL].strip().strip("<>").strip()
-        code = values.get(CODE, "").strip()
-        if not name:
-            raise RosterError(f"第 {number} 行：缺少部门名称", f"row {number}: no department name", path=path, code="no-name", row=number)
-        if not _EMAIL.fullmatch(email):
-            shown = email or "（空）"
-            raise RosterError(
-                f"第 {number} 行（{name}）：邮箱“{shown}”格式不正确",
-                f"row {number} ({name}): '{email}' is not an e-mail address",
-                path=path,
-                code="bad-email",
-                row=number,
-            )
-        key = department_key(name)
-        if key in seen:
-            raise RosterError(
-                f"第 {number} 行：部门“{name}”与第 {seen[key]} 行重复",
-                f"row {number}: department '{name}' repeats row {seen[key]}",
-                path=path,
-                code="duplicate-department",
-                row=number,
-            )
-        seen[key] = number
-        if code:
-            if code in seen_codes:
-                raise RosterError(
-                    f"第 {number} 行：部门编码“{code}”与第 {seen_codes[code]} 行重复",
-                    f"row {number}: code '{code}' repeats row {seen_codes[code]}",
-                    path=path,
-                    code="duplicate-code",
-                    row=number,
-                )
-            seen_codes[code] = number
-        budget: dict[str, Decimal] = {}
-        for field_name, col in columns.items():
-            if field_name in (NAME, EMAIL, CODE):
-                continue
-            raw = row[col] if col < len(row) else None
-            if _cell(raw) == "":
-                continue
-            amount = _amount(raw)
-            if amount is None:
-                label = _budget_titles()[field_name]
-                raise RosterError(
-                    f"第 {number} 行（{name}）：“{label}”的金额“{_cell(raw)}”不是不小于0的数字",
-                    f"row {number} ({name}): {label} '{_cell(raw)}' is not an amount of at least 0",
-                    path=path,
-                    code="bad-amount",
-                    row=number,
-                )
-            budget[field_name] = amount
-        departments.append(Department(name=name, email=email, code=code, budget=budget, row=number))
+        before = len(faults)
+        department = _department(row, number, columns, path, seen, seen_codes, faults)
+        if department is not None and len(faults) == before:
+            departments.append(department)
+    if faults:
+        raise _all(faults, path)
     if not departments:
         raise RosterError("名单中没有部门", "the roster lists no department", path=path, code="empty")
     return Roster(str(path), departments)
+
+
+def _department(
+    row: list[Any], number: int, columns: dict[str, int], path: Path, seen: dict[str, int], seen_codes: dict[str, int], faults: list[RosterError]
+) -> Department | None:
+    """One row as a department; each fault it has is added to ``faults``."""
+
+    def fault(zh: str, en: str, code: str) -> None:
+        faults.append(RosterError(zh, en, path=path, code=code, row=number))
+
+    values = {name: _cell(row[col]) if col < len(row) else "" for name, col in columns.items()}
+    name = re.sub(r"\s+", " ", unicodedata.normalize("NFC", values[NAME])).strip()
+    email = values[EMAIL].strip().strip("<>").strip()
+    code = values.get(CODE, "").strip()
+    if not name:
+        fault(f"第 {number} 行：缺少部门名称", f"row {number}: no department name", "no-name")
+    if not _EMAIL.fullmatch(email):
+        shown = email or "（空）"
+        fault(f"第 {number} 行（{name}）：邮箱“{shown}”格式不正确", f"row {number} ({name}): '{email}' is not an e-mail address", "bad-email")
+    key = department_key(name)
+    if name and key in seen:
+        fault(f"第 {number} 行：部门“{name}”与第 {seen[key]} 行重复", f"row {number}: department '{name}' repeats row {seen[key]}", "duplicate-department")
+    elif name:
+        seen[key] = number
+    if code:
+        if code in seen_codes:
+            fault(
+                f"第 {number} 行：部门编码“{code}”与第 {seen_codes[code]} 行重复",
+                f"row {number}: code '{code}' repeats row {seen_codes[code]}",
+                "duplicate-code",
+            )
+        else:
+            seen_codes[code] = number
+    budget: dict[str, Decimal] = {}
+    for field_name, col in columns.items():
+        if field_name in (NAME, EMAIL, CODE):
+            continue
+        raw = row[col] if col < len(row) else None
+        if _cell(raw) == "":
+            continue
+        amount = _amount(raw)
+        if amount is None:
+            label = _budget_titles()[field_name]
+            fault(
+                f"第 {number} 行（{name}）：“{label}”的金额“{_cell(raw)}”不是不小于0的数字",
+                f"row {number} ({name}): {label} '{_cell(raw)}' is not an amount of at least 0",
+                "bad-amount",
+            )
+            continue
+        budget[field_name] = amount
+    return Department(name=name, email=email, code=code, budget=budget, row=number)
+
+
+def _all(faults: list[RosterError], path: Path) -> RosterError:
+    """Every fault of the roster as one error: the first named, the count said, all carried."""
+    if len(faults) == 1:
+        return faults[0]
+    shown = faults[:SHOWN_FAULTS]
+    more_zh = f"等，共 {len(faults)} 处" if len(faults) > SHOWN_FAULTS else f"，共 {len(faults)} 处"
+    more_en = f" ... {len(faults)} in all" if len(faults) > SHOWN_FAULTS else f" ({len(faults)} in all)"
+    return RosterError(
+        "；".join(f.zh for f in shown) + more_zh,
+        "; ".join(f.en for f in shown) + more_en,
+        path=path,
+        code=faults[0].code,
+        row=faults[0].row,
+        faults=faults,
+    )
 
 
 def _rows(path: Path) -> list[list[Any]]:
@@ -162,7 +196,7 @@ def _rows(path: Path) -> list[list[Any]]:
     if suffix in (".xlsx", ".xlsm"):
         from xlsxform.workbook.tables import read_table
 
-        return read_table(path, max_rows=MAX_ROWS, max_cols=MAX_COLUMNS)
+        return read_table(path, max_rows=MAX_ROWS + 1, max_cols=MAX_COLUMNS)
     if suffix not in (".csv", ".txt"):
         raise RosterError("名单须为 .csv 或 .xlsx 文件", "a roster must be a .csv or .xlsx file", path=path, code="unsupported-file")
     data = path.read_bytes()
@@ -178,7 +212,7 @@ def _rows(path: Path) -> list[list[Any]]:
         )
     first = text.split("\n", 1)[0]
     delimiter = "\t" if "\t" in first and "," not in first else ","
-    return [row[:MAX_COLUMNS] for _, row in zip(range(MAX_ROWS), csv.reader(io.StringIO(text), delimiter=delimiter), strict=False)]
+    return [row[:MAX_COLUMNS] for _, row in zip(range(MAX_ROWS + 1), csv.reader(io.StringIO(text), delimiter=delimiter), strict=False)]
 
 
 def _columns(header: list[Any], path: Path, row: int) -> dict[str, int]:

@@ -1,6 +1,8 @@
 """Where the collection stands: every department of the roster is 未返回
-(missing), 有错误 (returned with errors) or 已通过 (valid), judged on its
-current return; forms from departments not on the roster are 名单外.
+(missing), 有错误 (returned with errors), 已通过 (valid), judged on its
+current return, or 待确认 (held: a return came from an address that is not
+the department's and awaits the officer's ``accept``); forms from
+departments not on the roster are 名单外.
 
 The report workbook has one row per department with its counts of errors
 and warnings and, for each department with errors, a link to its own
@@ -10,6 +12,7 @@ when that module is installed), ready to send back.
 
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -18,15 +21,16 @@ from typing import Any
 
 from xlsxform.collection.outbox import safe_stem, unique_names
 from xlsxform.collection.roster import Roster
-from xlsxform.collection.store import FormRecord, Store
+from xlsxform.collection.store import FormRecord, Receipt, Store
 
 STATES = {
     "missing": ("未返回", "missing"),
     "errors": ("有错误", "has errors"),
     "valid": ("已通过", "valid"),
+    "held": ("待确认", "held"),
     "unlisted": ("名单外", "not on the roster"),
 }
-ORDER = ("missing", "errors", "valid", "unlisted")
+ORDER = ("missing", "errors", "valid", "held", "unlisted")
 
 
 def state_label(state: str, lang: str = "zh") -> str:
@@ -42,11 +46,34 @@ class DepartmentStatus:
     code: str
     email: str
     state: str
-    """'missing', 'errors', 'valid' or 'unlisted'."""
+    """'missing', 'errors', 'valid', 'held' or 'unlisted'."""
     form: FormRecord | None
     versions: int
     """Returns received from it for the year, the current one included."""
     annotated: Path | None = None
+    held: tuple[Receipt, ...] = ()
+    """Returns held for the officer (from another address), newer than the current one."""
+    accepted_at: str | None = None
+    """When the officer chose the current return with ``accept``, if they did."""
+
+    def as_json(self) -> dict[str, object]:
+        """What ``status --format json`` prints for the department."""
+        form = self.form
+        return {
+            "department": self.department,
+            "code": self.code,
+            "email": self.email,
+            "state": self.state,
+            "sha256": form.sha256 if form else None,
+            "receipt": form.receipt if form else None,
+            "file": form.file_name if form else None,
+            "sent_at": form.received_at if form else None,
+            "errors": self.errors if form else None,
+            "warnings": self.warnings if form else None,
+            "returns": self.versions,
+            "accepted_at": self.accepted_at,
+            "held": [{"receipt": r.id, "name": r.name, "sender": r.sender, "sent_at": r.sent_at, "sha256": r.sha256} for r in self.held],
+        }
 
     @property
     def errors(self) -> int:
@@ -81,18 +108,37 @@ def department_status(store: Store, roster: Roster | None = None, year: int | No
     that returned a form but are not on it."""
     current = current_forms(store, year)
     versions: dict[str, int] = {}
-    for form in store.forms(current=False):
-        if year is None or form.year in (year, None):
-            versions[form.department_key] = versions.get(form.department_key, 0) + 1
+    for stored in store.forms(current=False):
+        if year is None or stored.year in (year, None):
+            versions[stored.department_key] = versions.get(stored.department_key, 0) + 1
+    held: dict[str, list[Receipt]] = {}
+    for receipt in store.pending(year):
+        held.setdefault(receipt.department_key or "", []).append(receipt)
     rows = []
     for department in roster or []:
         form = current.pop(department.key, None)
-        state = "missing" if form is None else "valid" if form.ok else "errors"
-        rows.append(DepartmentStatus(department.name, department.code, department.email, state, form, versions.get(department.key, 0)))
+        waiting = tuple(held.pop(department.key, []))
+        state = "held" if waiting else "missing" if form is None else "valid" if form.ok else "errors"
+        rows.append(
+            DepartmentStatus(
+                department.name, department.code, department.email, state, form, versions.get(department.key, 0), None, waiting, _accepted(store, form)
+            )
+        )
     for key, form in current.items():
-        state = "unlisted" if roster is not None else "valid" if form.ok else "errors"
-        rows.append(DepartmentStatus(form.department, form.code or "", "", state, form, versions.get(key, 0)))
+        waiting = tuple(held.pop(key, []))
+        state = "held" if waiting else "unlisted" if roster is not None else "valid" if form.ok else "errors"
+        rows.append(DepartmentStatus(form.department, form.code or "", "", state, form, versions.get(key, 0), None, waiting, _accepted(store, form)))
+    for key, waiting_list in held.items():
+        first = waiting_list[0]
+        rows.append(DepartmentStatus(first.department or key, "", "", "held", None, versions.get(key, 0), None, tuple(waiting_list)))
     return rows
+
+
+def _accepted(store: Store, form: FormRecord | None) -> str | None:
+    if form is None or form.receipt is None:
+        return None
+    receipt = store.receipt(form.receipt)
+    return receipt.accepted_at if receipt else None
 
 
 def counts(rows: list[DepartmentStatus]) -> dict[str, int]:
@@ -128,7 +174,7 @@ def write_report(store: Store, rows: list[DepartmentStatus], target: Path, *, la
     Annotated workbooks go into a folder beside it (``<report>-退回修改``),
     one per department with errors, each linked from its row.
     """
-    from xlsxform.workbook.tables import Link, Table, write_tables
+    from xlsxform.workbook.tables import Column, Link, Table, write_tables
 
     if annotate is True:
         annotate = annotator()
@@ -136,11 +182,23 @@ def write_report(store: Store, rows: list[DepartmentStatus], target: Path, *, la
     if annotate:
         rows = _annotate(store, rows, target, annotate, lang, failed)
     en = lang == "en"
-    header = (
-        ["No.", "Department", "Code", "E-mail", "Status", "Errors", "Warnings", "Received", "File", "Returns", "Marked workbook"]
-        if en
-        else ["序号", "部门名称", "部门编码", "邮箱", "状态", "错误", "警告", "返回时间", "文件", "返回次数", "退回修改表"]
-    )
+
+    def t(zh: str, en_text: str) -> str:
+        return en_text if en else zh
+
+    header = [
+        Column(t("序号", "No."), "count", width=5),
+        Column(t("部门名称", "Department")),
+        Column(t("部门编码", "Code")),
+        Column(t("邮箱", "E-mail")),
+        Column(t("状态", "Status")),
+        Column(t("错误", "Errors"), "count", total=True, width=7),
+        Column(t("警告", "Warnings"), "count", total=True, width=7),
+        Column(t("返回时间", "Received"), "time"),
+        Column(t("文件", "File")),
+        Column(t("返回次数", "Returns"), "count", total=True, width=7),
+        Column(t("退回修改表", "Marked workbook"), "link"),
+    ]
     body: list[list[Any]] = []
     for n, row in enumerate(rows, 1):
         link: Any = ""
@@ -159,13 +217,19 @@ def write_report(store: Store, rows: list[DepartmentStatus], target: Path, *, la
                 state_label(row.state, lang),
                 row.errors if form else None,
                 row.warnings if form else None,
-                local_time(form.received_at) if form else "",
+                local_datetime(form.received_at) if form else None,
                 form.file_name if form else "",
                 row.versions,
                 link,
             ]
         )
-    problems_header = ["Department", "Cell", "Severity", "Problem", "Code"] if en else ["部门名称", "单元格", "类别", "问题", "代码"]
+    problems_header = [
+        Column(t("部门名称", "Department")),
+        Column(t("单元格", "Cell")),
+        Column(t("类别", "Severity")),
+        Column(t("问题", "Problem"), width=70),
+        Column(t("代码", "Code"), width=14),
+    ]
     problem_rows: list[list[Any]] = []
     for row in rows:
         if row.form is None:
@@ -173,34 +237,80 @@ def write_report(store: Store, rows: list[DepartmentStatus], target: Path, *, la
         for p in store.problems(row.form.id):
             level = {"error": ("错误", "error"), "warning": ("警告", "warning")}.get(p.severity, (p.severity, p.severity))[en]
             problem_rows.append([row.department, p.cell or "", level, p.message_en if en else p.message, p.code])
-    refused_header = (
-        ["File", "Came from", "Sender", "Mail date", "Reason", "Code", "Ingested", "sha256"]
-        if en
-        else ["文件", "来源", "发件人", "邮件日期", "原因", "代码", "入库时间", "sha256"]
-    )
+    refused_header = [
+        Column(t("文件", "File")),
+        Column(t("来源", "Came from"), width=30),
+        Column(t("发件人", "Sender")),
+        Column(t("邮件日期", "Mail date"), "time"),
+        Column(t("原因", "Reason"), width=40),
+        Column(t("代码", "Code"), width=14),
+        Column(t("入库时间", "Ingested"), "time"),
+        Column("sha256", width=18),
+    ]
     refused_rows = [
         [
             r.file_name,
             r.source,
             r.sender or "",
-            local_time(r.date) if r.date else "",
+            local_datetime(r.date) if r.date else None,
             r.reason_en if en else r.reason,
             r.refusal,
-            local_time(r.ingested_at),
+            local_datetime(r.ingested_at),
             r.sha256,
         ]
         for r in store.refusals()
     ]
-    titles = ("Status", "Problems", "Refused files") if en else ("返回情况", "问题清单", "拒收文件")
+    held_header = [
+        Column(t("收件编号", "Receipt"), "count", width=8),
+        Column(t("部门名称", "Department")),
+        Column(t("文件", "File")),
+        Column(t("发件人", "Sender")),
+        Column(t("发送时间", "Sent"), "time"),
+        Column(t("名单中的邮箱", "Department's e-mail")),
+        Column("sha256", width=18),
+    ]
+    held_rows = [[r.id, row.department, r.name, r.sender or "", local_datetime(r.sent_at), row.email, r.sha256 or ""] for row in rows for r in row.held]
+    titles = ("Status", "Problems", "Refused files", "Held") if en else ("返回情况", "问题清单", "拒收文件", "待确认")
+    year = next((r.form.year for r in rows if r.form is not None and r.form.year), None)
+    made = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    form_title = t(
+        f"{year}年市级部门整体预算绩效目标表" if year else "市级部门整体预算绩效目标表", f"department budget performance targets{f' {year}' if year else ''}"
+    )
+    tally = counts(rows)
+    summary = t("，", ", ").join(f"{state_label(s, lang)} {tally[s]}" for s in ORDER if tally.get(s) or s not in ("unlisted", "held"))
+    notes = [t(f"共 {len(rows)} 个部门：{summary}。制表时间：{made}", f"{len(rows)} departments: {summary}. Made {made}")]
+    made_note = [t(f"制表时间：{made}", f"Made {made}")]
     write_tables(
         target,
         [
-            Table(titles[0], header, body),
-            Table(titles[1], problems_header, problem_rows),
-            Table(titles[2], refused_header, refused_rows),
+            Table(titles[0], header, body, heading=t(f"{form_title}返回情况", f"Returns: {form_title}"), notes=notes),
+            Table(titles[1], problems_header, problem_rows, heading=t(f"{form_title}问题清单", f"Problems: {form_title}"), notes=made_note),
+            Table(titles[2], refused_header, refused_rows, heading=t("拒收文件", "Refused files"), notes=made_note),
+            Table(
+                titles[3],
+                held_header,
+                held_rows,
+                heading=t("待确认的返回（发件地址不是名单中的邮箱）", "Held returns (sent from an address not on the roster)"),
+                notes=made_note,
+            ),
         ],
     )
+    _remember_own_files(store, target, [r.annotated for r in rows if r.annotated is not None])
     return Report(target, rows, annotate is not None and annotate is not False, failed)
+
+
+def _remember_own_files(store: Store, report: Path, marked: list[Path]) -> None:
+    """The report and the marked copies are recorded by content, so that an
+    inbox holding them (whatever folder) never takes them in as returns."""
+    import hashlib
+
+    for path, kind in [(report, "report"), *((m, "marked") for m in marked)]:
+        try:
+            with path.open("rb") as source:
+                sha = hashlib.file_digest(source, "sha256").hexdigest()
+        except OSError:
+            continue
+        store.add_own_file(sha, kind, path)
 
 
 def annotation_folder(target: Path) -> Path:
@@ -224,7 +334,10 @@ def _annotate(store: Store, rows: list[DepartmentStatus], target: Path, annotate
             if content is None:
                 failed[row.department] = "原文件未保存" if lang != "en" else "the original file was not kept"
                 continue
-            source = Path(scratch) / f"{row.form.id}{Path(row.form.file_name).suffix.lower() or '.xlsx'}"
+            original = Path(row.form.file_name).suffix.lower()
+            if original not in (".xlsx", ".xlsm", ".xls"):
+                original = ".xls" if content[:4] == b"\xd0\xcf\x11\xe0" else ".xlsx"
+            source = Path(scratch) / f"{row.form.id}{original}"
             source.write_bytes(content)
             problems = [p for p in (s.problem() for s in store.problems(row.form.id)) if p is not None]
             try:
@@ -252,10 +365,20 @@ def _remove_stale(folder: Path, keep: set[Path]) -> None:
             path.unlink()
 
 
+def local_datetime(stamp: str | None) -> dt.datetime | None:
+    """A stored UTC time as the local date and time a person reads, without
+    a zone (a spreadsheet's date-time cell has none); None when unreadable."""
+    if not stamp:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(stamp)
+    except ValueError:
+        return None
+    return (moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)).astimezone().replace(tzinfo=None, microsecond=0)
+
+
 def local_time(stamp: str) -> str:
     """A stored UTC time as the local time a person reads: 2024-03-01 16:05."""
-    import datetime as dt
-
     try:
         return dt.datetime.fromisoformat(stamp).astimezone().strftime("%Y-%m-%d %H:%M")
     except ValueError:

@@ -1,45 +1,77 @@
-"""The collection's database: every file received, every form read from one,
-every problem found, in one SQLite file (the embedded default: no server).
+"""The collection's database: every receipt, every content received, every
+form read from one, every problem found, in one SQLite file (the embedded
+default: no server).
 
 Tables:
 
-- ``inputs``: one row per distinct file (by sha256) ever offered: its name,
-  where it came from (the path given, and for e-mail the sender, date,
-  subject and Message-ID), when it was ingested, and whether it was
-  ``stored`` as a form or ``refused`` (with a code and the reason);
-- ``contents``: the bytes of each input, so that nothing received is lost
-  and a department's own file can be annotated and sent back later;
+- ``receipts``: one row per thing received: each file found in the inbox,
+  each e-mail (sender, date, subject, Message-ID), each attachment, each
+  member of an archive; with its outcome: ``stored`` (its content was read
+  as a form for the first time), ``duplicate`` (that content was already
+  stored), ``refused`` (with a code and the reason), ``held`` (a return by
+  e-mail from an address that is not the department's, awaiting the
+  officer) or ``opened`` (an e-mail or archive whose parts are receipts of
+  their own).  ``key`` names a receipt so that taking in the same inbox
+  again records nothing twice.
+- ``inputs``: one row per distinct content (by sha256): the first receipt
+  that brought it, and whether the content is a form (``stored``) or was
+  ``refused``;
+- ``contents``: the bytes of each content received, refused ones too (up to
+  the gate's size limit), once per content;
 - ``forms``: one row per stored form: the department, year, form id and
-  template it names, its data as JSON, its counts of errors and warnings,
-  when it was received, and ``superseded_by``: the newer return from the
-  same department and year that replaced it (NULL for the current one);
-- ``problems``: every problem of every form, located on its cell.
+  template it names, its data as JSON, its counts of errors and warnings;
+  ``current`` marks the department's current return, ``superseded_by`` the
+  current form that replaced it;
+- ``problems``: every problem of every form, located on its cell;
+- ``accepts``: each time the officer chose a return (``xlsxform accept``);
+- ``own_files``: files xlsxform wrote itself (status reports, marked
+  copies), so that they are never taken in as returns.
 
-Each input is written in one transaction, so a crash leaves whole inputs or
-none; an input already known by its sha256 is never written again, so
-ingesting the same files twice changes nothing.
+Which return is current, for a department, form (template) and year: among
+its receipts that carry a form and are not held, the one sent last; the
+time a receipt was sent is the e-mail's Date, never later than when it was
+taken in (a missing or future Date counts as the time it was taken in), and
+for a file without a sender its modification time; ties go to the receipt
+taken in later.  A return the officer accepts counts as sent at the moment
+of the accept.
+
+Each receipt is written in one transaction with its content and form, so a
+crash (even kill -9) leaves whole receipts or none; the rerun records what
+is missing and nothing twice.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
+import os
 import sqlite3
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from xlsxform.errors import StoreError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+APPLICATION_ID = 0x78666D31
+"""'xfm1' in the header of every database xlsxform creates."""
+SQLITE_MAGIC = b"SQLite format 3\x00"
+BUSY_SECONDS = 30.0
+"""How long a write waits for another process holding the database
+(XLSXFORM_DB_WAIT, in seconds, sets another)."""
+
+OUTCOMES = ("stored", "duplicate", "refused", "held", "opened")
+ORIGINS = ("file", "eml", "mbox", "msg", "zip", "web")
 
 _SCHEMA = """
 CREATE TABLE inputs (
     sha256      TEXT PRIMARY KEY,
     file_name   TEXT NOT NULL,
     source      TEXT NOT NULL,
-    origin      TEXT NOT NULL CHECK (origin IN ('file', 'eml', 'mbox')),
+    origin      TEXT NOT NULL,
     size        INTEGER NOT NULL,
     sender      TEXT,
     date        TEXT,
@@ -69,7 +101,9 @@ CREATE TABLE forms (
     errors           INTEGER NOT NULL,
     warnings         INTEGER NOT NULL,
     superseded_by    INTEGER REFERENCES forms(id),
-    received_at      TEXT NOT NULL
+    received_at      TEXT NOT NULL,
+    current          INTEGER NOT NULL DEFAULT 0,
+    receipt          INTEGER
 );
 CREATE INDEX forms_current ON forms(department_key, year, superseded_by);
 CREATE TABLE problems (
@@ -87,21 +121,138 @@ CREATE TABLE problems (
 );
 """
 
+_SCHEMA_2 = """
+CREATE TABLE receipts (
+    id             INTEGER PRIMARY KEY,
+    key            TEXT NOT NULL UNIQUE,
+    parent         INTEGER REFERENCES receipts(id),
+    batch          TEXT NOT NULL,
+    kind           TEXT NOT NULL,
+    name           TEXT NOT NULL,
+    origin         TEXT NOT NULL,
+    source         TEXT NOT NULL,
+    sender         TEXT,
+    date           TEXT,
+    subject        TEXT,
+    message_id     TEXT,
+    sent_at        TEXT NOT NULL,
+    sha256         TEXT,
+    size           INTEGER NOT NULL,
+    department     TEXT,
+    department_key TEXT,
+    year           INTEGER,
+    template_id    TEXT,
+    form           INTEGER REFERENCES forms(id),
+    outcome        TEXT NOT NULL CHECK (outcome IN ('stored', 'duplicate', 'refused', 'held', 'opened')),
+    refusal        TEXT,
+    reason         TEXT,
+    reason_en      TEXT
+);
+CREATE INDEX receipts_group ON receipts(department_key, year, template_id);
+CREATE INDEX receipts_sha ON receipts(sha256);
+CREATE TABLE accepts (
+    id      INTEGER PRIMARY KEY,
+    receipt INTEGER NOT NULL REFERENCES receipts(id),
+    at      TEXT NOT NULL
+);
+CREATE TABLE own_files (
+    sha256     TEXT PRIMARY KEY,
+    kind       TEXT NOT NULL,
+    path       TEXT NOT NULL,
+    written_at TEXT NOT NULL
+);
+"""
+
+_MIGRATE_1_TO_2 = """
+CREATE TABLE inputs_2 (
+    sha256 TEXT PRIMARY KEY, file_name TEXT NOT NULL, source TEXT NOT NULL, origin TEXT NOT NULL, size INTEGER NOT NULL,
+    sender TEXT, date TEXT, subject TEXT, message_id TEXT, ingested_at TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('stored', 'refused')), refusal TEXT, reason TEXT, reason_en TEXT
+);
+INSERT INTO inputs_2 SELECT * FROM inputs;
+DROP TABLE inputs;
+ALTER TABLE inputs_2 RENAME TO inputs;
+ALTER TABLE forms ADD COLUMN current INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE forms ADD COLUMN receipt INTEGER;
+UPDATE forms SET current = (superseded_by IS NULL);
+"""
+
 
 @dataclass(frozen=True)
-class Input:
-    """One file offered for ingestion, as it came."""
+class NewReceipt:
+    """A receipt to record: what came, from where, and when it was sent."""
 
-    sha256: str
-    file_name: str
+    key: str
+    kind: str
+    """'file', 'message', 'attachment' or 'member'."""
+    name: str
+    origin: str
     source: str
-    origin: str = "file"
+    sent_at: str
     size: int = 0
+    sha256: str | None = None
+    parent_key: str | None = None
     sender: str | None = None
     date: str | None = None
-    """The e-mail's Date, ISO 8601 in UTC."""
     subject: str | None = None
     message_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """One recorded receipt."""
+
+    id: int
+    key: str
+    parent: int | None
+    batch: str
+    kind: str
+    name: str
+    origin: str
+    source: str
+    sender: str | None
+    date: str | None
+    subject: str | None
+    message_id: str | None
+    sent_at: str
+    sha256: str | None
+    size: int
+    department: str | None
+    department_key: str | None
+    year: int | None
+    template_id: str | None
+    form: int | None
+    outcome: str
+    refusal: str | None
+    reason: str | None
+    reason_en: str | None
+    accepted_at: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "origin": self.origin,
+            "kind": self.kind,
+            "source": self.source,
+            "parent": self.parent,
+            "sender": self.sender,
+            "date": self.date,
+            "subject": self.subject,
+            "message_id": self.message_id,
+            "sent_at": self.sent_at,
+            "taken_in": self.batch,
+            "sha256": self.sha256,
+            "size": self.size,
+            "department": self.department,
+            "year": self.year,
+            "form": self.form,
+            "outcome": self.outcome,
+            "reason_code": self.refusal,
+            "reason": self.reason,
+            "reason_en": self.reason_en,
+            "accepted_at": self.accepted_at,
+        }
 
 
 @dataclass(frozen=True)
@@ -126,6 +277,21 @@ class StoredProblem:
 
 
 @dataclass(frozen=True)
+class FormData:
+    """A form read from a content, to store with its first receipt."""
+
+    department: str
+    department_key: str
+    code: str | None
+    year: int | None
+    form_id: str | None
+    template_id: str | None
+    template_version: str | None
+    data: str
+    problems: Sequence[StoredProblem]
+
+
+@dataclass(frozen=True)
 class FormRecord:
     """One stored form."""
 
@@ -143,6 +309,8 @@ class FormRecord:
     warnings: int
     superseded_by: int | None
     received_at: str
+    current: bool = False
+    receipt: int | None = None
     file_name: str = ""
     source: str = ""
 
@@ -165,6 +333,33 @@ class Refusal:
     reason_en: str
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """What recording a receipt did."""
+
+    id: int
+    outcome: str
+    new: bool
+    """False when the receipt was already recorded (by an earlier run or a concurrent one)."""
+    form: int | None = None
+    department: str | None = None
+    errors: int = 0
+    warnings: int = 0
+
+
+@dataclass(frozen=True)
+class KnownContent:
+    """A content the database already has: a form (with its department) or a refusal."""
+
+    status: str
+    form: int | None
+    department: str | None
+    department_key: str | None
+    refusal: str | None
+    reason: str | None
+    reason_en: str | None
+
+
 def now() -> str:
     """The current time as stored: ISO 8601, UTC, seconds."""
     return iso(dt.datetime.now(dt.UTC))
@@ -177,33 +372,202 @@ def iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
-class Store:
-    """An open collection database; create it with ``Store(path)``."""
+_REASONS: list[tuple[tuple[str, ...], str, str, str]] = [
+    (("readonly", "read-only"), "readonly", "数据库是只读的，无法写入（请检查文件权限或换一个位置）", "the database is read-only"),
+    (("disk is full", "disk full", "no space"), "disk-full", "磁盘空间不足，无法写入数据库（已写入的记录完整，腾出空间后重新运行即可）", "the disk is full"),
+    (("locked", "busy"), "locked", "数据库正被另一个程序使用（已锁定），请稍后再试", "the database is locked by another program"),
+    (("not a database", "file is encrypted"), "not-ours", "这不是 xlsxform 的数据库，未作任何改动", "this is not an xlsxform database; it was left untouched"),
+    (("malformed", "corrupt"), "corrupt", "数据库文件已损坏", "the database file is damaged"),
+    (("unable to open",), "cannot-open", "无法打开数据库文件（文件夹不可写或不存在）", "cannot open the database file"),
+]
 
-    def __init__(self, path: str | Path) -> None:
+
+def _store_error(exc: BaseException, path: str | Path) -> StoreError:
+    """An SQLite or system error as one line naming the database."""
+    text = str(exc).lower()
+    if isinstance(exc, OSError) and exc.errno == 28:
+        text = "disk is full"
+    elif "unable to open" in text or "disk i/o" in text or "readonly" in text:
+        where = Path(path)
+        if not os.access(where.parent, os.W_OK) or (where.exists() and not os.access(where, os.W_OK)):
+            text = "readonly"
+    for needles, code, zh, en in _REASONS:
+        if any(n in text for n in needles):
+            return StoreError(zh, f"{en} ({exc})", path=path, code=code)
+    return StoreError(f"数据库出错：{exc}", f"database error: {exc}", path=path)
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _guarded(method: Callable[P, R]) -> Callable[P, R]:
+    """SQLite's errors from a Store method as a StoreError naming the database."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except (sqlite3.Error, OSError) as exc:
+            store = args[0]
+            assert isinstance(store, Store)
+            raise _store_error(exc, store.path) from None
+
+    return wrapper
+
+
+class Store:
+    """An open collection database; create it with ``Store(path)``.
+
+    A file that is not xlsxform's database is refused and left byte for byte
+    as it was.  ``write=False`` opens an existing database for reading only
+    (it is never created nor changed).
+    """
+
+    def __init__(self, path: str | Path, *, write: bool = True, timeout: float | None = None) -> None:
         self.path = Path(path)
+        self.write = write
+        if timeout is None:
+            try:
+                timeout = float(os.environ.get("XLSXFORM_DB_WAIT", BUSY_SECONDS))
+            except ValueError:
+                timeout = BUSY_SECONDS
+        self.timeout = timeout
         if self.path.is_dir():
             raise StoreError("数据库路径是一个文件夹", "the database path is a folder", path=path)
         if not self.path.parent.is_dir():
             raise StoreError("数据库所在的文件夹不存在", "the database's folder does not exist", path=path)
+        self._refuse_foreign_bytes()
+        if write:
+            self._connect(str(self.path), uri=False)
+            return
         try:
-            self.db = sqlite3.connect(self.path, isolation_level=None)
-            self.db.execute("PRAGMA foreign_keys = ON")
-            version = self.db.execute("PRAGMA user_version").fetchone()[0]
-            if version == 0:
-                tables = self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-                if tables:
-                    raise StoreError("这不是 xlsxform 的数据库", "this is not an xlsxform database", path=path)
-                self.db.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
-            elif version > SCHEMA_VERSION:
-                raise StoreError(
-                    f"数据库版本 {version} 较新，请升级 xlsxform", f"database version {version} is newer than this xlsxform; upgrade it", path=path
-                )
-            # WAL: readers never block the writer, and a commit need not wait for the disk twice.
-            self.db.execute("PRAGMA journal_mode = WAL")
+            self._connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+        except StoreError as exc:
+            if exc.code in ("not-ours", "newer", "empty"):
+                raise
+            # A database on read-only media, with no -shm beside it: read as it is.
+            self._connect(f"{self.path.resolve().as_uri()}?immutable=1", uri=True)
+
+    def _connect(self, target: str, *, uri: bool) -> None:
+        try:
+            self.db = sqlite3.connect(target, uri=uri, isolation_level=None, timeout=self.timeout)
+        except sqlite3.Error as exc:
+            raise _store_error(exc, self.path) from None
+        try:
+            self._open()
+        except StoreError:
+            self.db.close()
+            raise
+        except (sqlite3.Error, OSError) as exc:
+            self.db.close()
+            raise _store_error(exc, self.path) from None
+
+    def _refuse_foreign_bytes(self) -> None:
+        try:
+            with self.path.open("rb") as source:
+                head = source.read(len(SQLITE_MAGIC))
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise _store_error(exc, self.path) from None
+        if head and head != SQLITE_MAGIC:
+            raise StoreError(
+                "这不是 xlsxform 的数据库，未作任何改动", "this is not an xlsxform database; it was left untouched", path=self.path, code="not-ours"
+            )
+
+    def _state(self) -> tuple[int, int, int]:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        application = self.db.execute("PRAGMA application_id").fetchone()[0]
+        tables = self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        return version, application, tables
+
+    def _check(self, version: int, application: int, tables: int) -> None:
+        ours = (application == APPLICATION_ID and version >= 2) or (application == 0 and version == 1)
+        if not ours:
+            raise StoreError(
+                "这不是 xlsxform 的数据库，未作任何改动", "this is not an xlsxform database; it was left untouched", path=self.path, code="not-ours"
+            )
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"数据库版本 {version} 较新，请升级 xlsxform",
+                f"database version {version} is newer than this xlsxform; upgrade it",
+                path=self.path,
+                code="newer",
+            )
+
+    def _open(self) -> None:
+        self.db.execute("PRAGMA foreign_keys = ON")
+        version, application, tables = self._state()
+        if (version, tables) == (0, 0):
+            if not self.write:
+                raise StoreError("数据库是空的（请先用 ingest 收取表格）", "the database is empty (run ingest first)", path=self.path, code="empty")
+            # Two processes may create the same new database: the write lock
+            # is taken first and the state read again under it.
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                version, application, tables = self._state()
+                if (version, tables) == (0, 0):
+                    self._script(_SCHEMA + _SCHEMA_2)
+                    self.db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                    self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                    version, application = SCHEMA_VERSION, APPLICATION_ID
+                self.db.execute("COMMIT")
+            except BaseException:
+                if self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
+                raise
+        self._check(version, application, tables)
+        if version < SCHEMA_VERSION and self.write:
+            self._migrate()
+        if self.write:
+            # WAL: readers never block the writer; only ever switched on for our own database.
+            self._retry(lambda: self.db.execute("PRAGMA journal_mode = WAL"))
             self.db.execute("PRAGMA synchronous = NORMAL")
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"无法打开数据库：{exc}", f"cannot open the database: {exc}", path=path) from None
+            # Fail now, not in the middle of a batch, when the file cannot be written.
+            self._retry(lambda: self.db.execute("BEGIN IMMEDIATE"))
+            self.db.execute("ROLLBACK")
+
+    def _script(self, script: str) -> None:
+        """Statements one by one, inside the open transaction (executescript would commit it)."""
+        for statement in script.split(";"):
+            if statement.strip():
+                self.db.execute(statement)
+
+    def _retry(self, step: Callable[[], Any]) -> None:
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                step()
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def _migrate(self) -> None:
+        self.db.execute("PRAGMA foreign_keys = OFF")
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            if self.db.execute("PRAGMA user_version").fetchone()[0] == 1:
+                self._script(_MIGRATE_1_TO_2 + _SCHEMA_2)
+                self.db.execute(
+                    "INSERT INTO receipts (key, batch, kind, name, origin, source, sender, date, subject, message_id, sent_at, sha256, size,"
+                    " department, department_key, year, template_id, form, outcome, refusal, reason, reason_en)"
+                    " SELECT 'v1:' || i.sha256, i.ingested_at, 'file', i.file_name, i.origin, i.source, i.sender, i.date, i.subject, i.message_id,"
+                    " coalesce(f.received_at, i.ingested_at), i.sha256, i.size, f.department, f.department_key, f.year, f.template_id, f.id,"
+                    " i.status, i.refusal, i.reason, i.reason_en FROM inputs i LEFT JOIN forms f USING (sha256) ORDER BY i.rowid"
+                )
+                self.db.execute("UPDATE forms SET receipt = (SELECT r.id FROM receipts r WHERE r.form = forms.id)")
+                self.db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            self.db.execute("COMMIT")
+        except BaseException:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise
+        finally:
+            self.db.execute("PRAGMA foreign_keys = ON")
 
     def close(self) -> None:
         self.db.close()
@@ -228,107 +592,239 @@ class Store:
 
         def __exit__(self, kind: object, *_: object) -> None:
             if self.owner:
-                self.db.execute("COMMIT" if kind is None else "ROLLBACK")
+                if kind is None:
+                    self.db.execute("COMMIT")
+                elif self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
 
     def transaction(self) -> _Transaction:
         return Store._Transaction(self.db)
 
     # -- writing ------------------------------------------------------------
 
+    @_guarded
     def known(self, sha256: str) -> bool:
+        """True when this content was received before."""
         return self.db.execute("SELECT 1 FROM inputs WHERE sha256 = ?", (sha256,)).fetchone() is not None
 
-    def refuse(self, item: Input, code: str, reason: str, reason_en: str, content: bytes | None, ingested_at: str) -> bool:
-        """Record a refused input; False when it was already known."""
-        with self.transaction() as db:
-            if self.known(item.sha256):
-                return False
-            self._input(db, item, ingested_at, "refused", code, reason, reason_en)
-            if content is not None:
-                db.execute("INSERT INTO contents VALUES (?, ?)", (item.sha256, content))
-        return True
+    @_guarded
+    def known_receipt(self, key: str) -> bool:
+        return self.db.execute("SELECT 1 FROM receipts WHERE key = ?", (key,)).fetchone() is not None
 
-    def add_form(
+    @_guarded
+    def content_of(self, sha256: str) -> KnownContent | None:
+        """What the database knows of a content: a form and its department, or a refusal."""
+        row = self.db.execute(
+            "SELECT i.status, f.id, f.department, f.department_key, i.refusal, i.reason, i.reason_en FROM inputs i LEFT JOIN forms f USING (sha256) WHERE i.sha256 = ?",
+            (sha256,),
+        ).fetchone()
+        return KnownContent(*row) if row else None
+
+    @_guarded
+    def own_file(self, sha256: str) -> str | None:
+        """The kind of file xlsxform wrote with these bytes ('report', 'marked'), or None."""
+        row = self.db.execute("SELECT kind FROM own_files WHERE sha256 = ?", (sha256,)).fetchone()
+        return row[0] if row else None
+
+    @_guarded
+    def add_own_file(self, sha256: str, kind: str, path: str | Path) -> None:
+        """Remember a file xlsxform wrote, so that ingest never takes it in as a return."""
+        with self.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO own_files VALUES (?, ?, ?, ?)", (sha256, kind, str(path), now()))
+
+    @_guarded
+    def record(
         self,
-        item: Input,
+        receipt: NewReceipt,
         *,
-        department: str,
-        department_key: str,
-        code: str | None,
-        year: int | None,
-        form_id: str | None,
-        template_id: str | None,
-        template_version: str | None,
-        data: str,
-        problems: Sequence[StoredProblem],
-        received_at: str,
-        ingested_at: str,
-        content: bytes | None,
-    ) -> tuple[int, list[int]] | None:
-        """Store a form read from ``item`` and settle which return of its
-        department is current; None when the input was already known.
+        batch: str,
+        refusal: tuple[str, str, str] | None = None,
+        form: FormData | None = None,
+        content: bytes | None = None,
+        held: Callable[[str], bool] | None = None,
+        container: bool = False,
+    ) -> Recorded:
+        """Record one receipt in one transaction, with its content and the
+        form read from it; settle which return of its department is current.
 
-        Returns the new form's id and the ids of the forms it superseded.
+        ``refusal`` is (code, zh, en) for a receipt refused; ``form`` the form
+        read from a content new to the database; ``held(department)`` says
+        whether a return of that department by this sender is held;
+        ``container`` marks an e-mail or archive whose parts are receipts of
+        their own.  A receipt already recorded (by key) is left as it was.
         """
-        errors = sum(p.severity == "error" for p in problems)
         with self.transaction() as db:
-            if self.known(item.sha256):
-                return None
-            self._input(db, item, ingested_at, "stored", None, None, None)
-            if content is not None:
-                db.execute("INSERT INTO contents VALUES (?, ?)", (item.sha256, content))
+            row = db.execute("SELECT id, outcome, form, department FROM receipts WHERE key = ?", (receipt.key,)).fetchone()
+            if row is not None:
+                return Recorded(row[0], row[1], False, row[2], row[3])
+            parent = None
+            if receipt.parent_key is not None:
+                found = db.execute("SELECT id FROM receipts WHERE key = ?", (receipt.parent_key,)).fetchone()
+                parent = found[0] if found else None
+            sha = receipt.sha256
+            outcome, code, zh, en = "opened", None, None, None
+            form_id: int | None = None
+            department = department_key = template = None
+            year: int | None = None
+            errors = warnings = 0
+            if container:
+                pass
+            elif refusal is not None:
+                outcome, (code, zh, en) = "refused", refusal
+                if sha is not None:
+                    known = self.content_of(sha)
+                    if known is None:
+                        self._input(db, receipt, batch, "refused", code, zh, en)
+                        if content is not None:
+                            db.execute("INSERT INTO contents VALUES (?, ?)", (sha, content))
+            else:
+                assert sha is not None, "a receipt that is read has a content"
+                known = self.content_of(sha)
+                if known is not None and known.status == "refused":
+                    outcome, code, zh, en = "refused", known.refusal, known.reason, known.reason_en
+                else:
+                    outcome = "duplicate"
+                    if known is None:
+                        if form is None:
+                            raise ValueError("a new content needs its form or its refusal")
+                        self._input(db, receipt, batch, "stored", None, None, None)
+                        if content is not None:
+                            db.execute("INSERT INTO contents VALUES (?, ?)", (sha, content))
+                        form_id = self._add_form(db, sha, form, receipt.sent_at)
+                        outcome = "stored"
+                    else:
+                        form_id = known.form
+                    stored = db.execute("SELECT department, department_key, year, template_id, errors, warnings FROM forms WHERE id = ?", (form_id,)).fetchone()
+                    department, department_key, year, template, errors, warnings = stored
+                    if held is not None and held(department):
+                        outcome = "held"
             cursor = db.execute(
-                "INSERT INTO forms (sha256, department, department_key, code, year, form_id, template_id, template_version,"
-                " data, errors, warnings, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO receipts (key, parent, batch, kind, name, origin, source, sender, date, subject, message_id, sent_at, sha256, size,"
+                " department, department_key, year, template_id, form, outcome, refusal, reason, reason_en)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    item.sha256,
+                    receipt.key,
+                    parent,
+                    batch,
+                    receipt.kind,
+                    receipt.name,
+                    receipt.origin,
+                    receipt.source,
+                    receipt.sender,
+                    receipt.date,
+                    receipt.subject,
+                    receipt.message_id,
+                    receipt.sent_at,
+                    sha,
+                    receipt.size,
                     department,
                     department_key,
-                    code,
                     year,
+                    template,
                     form_id,
-                    template_id,
-                    template_version,
-                    data,
-                    errors,
-                    len(problems) - errors,
-                    received_at,
+                    outcome,
+                    code,
+                    zh,
+                    en,
                 ),
             )
             new = cursor.lastrowid
             assert new is not None
-            db.executemany(
-                "INSERT INTO problems VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (new, n, p.severity, p.code, p.cell, p.field, p.value, json.dumps(p.params, ensure_ascii=False, default=str), p.message, p.message_en)
-                    for n, p in enumerate(problems, 1)
-                ],
-            )
-            superseded = self._settle(db, new, department_key, year, received_at)
-        return new, superseded
+            if form_id is not None:
+                self._settle(db, department_key, year, template)
+        return Recorded(new, outcome, True, form_id, department, errors, warnings)
 
-    def _settle(self, db: sqlite3.Connection, new: int, key: str, year: int | None, received_at: str) -> list[int]:
-        """Leave one current return per department and year: the newest by
-        receipt time, then by order of ingestion."""
-        others = db.execute(
-            "SELECT id, received_at FROM forms WHERE department_key = ? AND year IS ? AND superseded_by IS NULL AND id != ?",
-            (key, year, new),
-        ).fetchall()
-        superseded: list[int] = []
-        for other, other_received in others:
-            if (received_at, new) > (other_received, other):
-                db.execute("UPDATE forms SET superseded_by = ? WHERE id = ?", (new, other))
-                superseded.append(other)
-            else:
-                db.execute("UPDATE forms SET superseded_by = ? WHERE id = ?", (other, new))
-        return superseded
+    def _add_form(self, db: sqlite3.Connection, sha: str, form: FormData, received_at: str) -> int:
+        errors = sum(p.severity == "error" for p in form.problems)
+        cursor = db.execute(
+            "INSERT INTO forms (sha256, department, department_key, code, year, form_id, template_id, template_version,"
+            " data, errors, warnings, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                sha,
+                form.department,
+                form.department_key,
+                form.code,
+                form.year,
+                form.form_id,
+                form.template_id,
+                form.template_version,
+                form.data,
+                errors,
+                len(form.problems) - errors,
+                received_at,
+            ),
+        )
+        new = cursor.lastrowid
+        assert new is not None
+        db.executemany(
+            "INSERT INTO problems VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (new, n, p.severity, p.code, p.cell, p.field, p.value, json.dumps(p.params, ensure_ascii=False, default=str), p.message, p.message_en)
+                for n, p in enumerate(form.problems, 1)
+            ],
+        )
+        return new
 
-    def _input(self, db: sqlite3.Connection, item: Input, ingested_at: str, status: str, code: str | None, reason: str | None, reason_en: str | None) -> None:
+    _CANDIDATES = (
+        "SELECT r.id, r.form, r.sent_at, r.outcome, (SELECT max(a.at) FROM accepts a WHERE a.receipt = r.id)"
+        " FROM receipts r WHERE r.form IS NOT NULL AND r.department_key = ? AND r.year IS ? AND r.template_id IS ?"
+    )
+
+    @staticmethod
+    def rank(sent_at: str, accepted_at: str | None, receipt: int) -> tuple[str, int]:
+        """Which receipt is current: the greatest rank (see the module's doc)."""
+        return (max(sent_at, accepted_at or ""), receipt)
+
+    def _settle(self, db: sqlite3.Connection, key: str | None, year: int | None, template: str | None) -> int | None:
+        """Mark the current return of one department, form and year; returns its receipt."""
+        best: tuple[tuple[str, int], int, int] | None = None
+        for receipt, form, sent_at, outcome, accepted in db.execute(self._CANDIDATES, (key, year, template)).fetchall():
+            if outcome not in ("stored", "duplicate") and accepted is None:
+                continue
+            rank = self.rank(sent_at, accepted, receipt)
+            if best is None or rank > best[0]:
+                best = (rank, receipt, form)
+        if best is None:
+            db.execute("UPDATE forms SET current = 0, superseded_by = NULL WHERE department_key = ? AND year IS ? AND template_id IS ?", (key, year, template))
+            return None
+        _, receipt, form = best
+        db.execute(
+            "UPDATE forms SET current = 0, superseded_by = ? WHERE department_key = ? AND year IS ? AND template_id IS ? AND id != ?",
+            (form, key, year, template, form),
+        )
+        db.execute("UPDATE forms SET current = 1, superseded_by = NULL, receipt = ? WHERE id = ?", (receipt, form))
+        return receipt
+
+    @_guarded
+    def accept(self, receipt: int) -> Receipt:
+        """The officer's choice: make this receipt's return current (a held one
+        included); recorded with its time.  Raises StoreError for a receipt
+        that does not exist or carries no form."""
+        with self.transaction() as db:
+            found = self.receipt(receipt)
+            if found is None:
+                raise StoreError(f"没有编号为 {receipt} 的收件记录", f"no receipt number {receipt}", path=self.path, code="no-such-receipt")
+            if found.form is None:
+                raise StoreError(
+                    f"收件 {receipt}（{found.name}）不是一份表格，不能采用",
+                    f"receipt {receipt} ({found.name}) carries no form",
+                    path=self.path,
+                    code="not-a-form",
+                )
+            db.execute("INSERT INTO accepts (receipt, at) VALUES (?, ?)", (receipt, max(now(), found.sent_at)))
+            self._settle(db, found.department_key, found.year, found.template_id)
+        accepted = self.receipt(receipt)
+        assert accepted is not None
+        return accepted
+
+    def _input(
+        self, db: sqlite3.Connection, item: NewReceipt, ingested_at: str, status: str, code: str | None, reason: str | None, reason_en: str | None
+    ) -> None:
         db.execute(
             "INSERT INTO inputs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 item.sha256,
-                item.file_name,
+                item.name,
                 item.source,
                 item.origin,
                 item.size,
@@ -348,58 +844,141 @@ class Store:
 
     _FORM = (
         "SELECT f.id, f.sha256, f.department, f.department_key, f.code, f.year, f.form_id, f.template_id, f.template_version,"
-        " f.data, f.errors, f.warnings, f.superseded_by, f.received_at, i.file_name, i.source FROM forms f JOIN inputs i USING (sha256)"
+        " f.data, f.errors, f.warnings, f.superseded_by, coalesce(r.sent_at, f.received_at), f.current, f.receipt,"
+        " coalesce(r.name, i.file_name), coalesce(r.source, i.source)"
+        " FROM forms f JOIN inputs i USING (sha256) LEFT JOIN receipts r ON r.id = f.receipt"
     )
 
+    @_guarded
     def forms(self, *, current: bool = True, year: int | None = None) -> list[FormRecord]:
         """Stored forms in order of ingestion: only the current return of each
         department unless ``current`` is False; only one year if given."""
         where, args = [], []
         if current:
-            where.append("f.superseded_by IS NULL")
+            where.append("f.current = 1")
         if year is not None:
             where.append("f.year = ?")
             args.append(year)
         sql = self._FORM + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY f.id"
         return [self._record(row) for row in self.db.execute(sql, args)]
 
+    @_guarded
+    def form(self, form: int) -> FormRecord | None:
+        row = self.db.execute(self._FORM + " WHERE f.id = ?", (form,)).fetchone()
+        return self._record(row) if row else None
+
+    @_guarded
     def history(self, department_key: str) -> list[FormRecord]:
         """Every return of one department, oldest first."""
         rows = self.db.execute(self._FORM + " WHERE f.department_key = ? ORDER BY f.received_at, f.id", (department_key,))
         return [self._record(row) for row in rows]
 
+    @_guarded
     def problems(self, form: int) -> list[StoredProblem]:
         rows = self.db.execute("SELECT severity, code, cell, field, value, params, message, message_en FROM problems WHERE form = ? ORDER BY seq", (form,))
         return [StoredProblem(s, c, cell, f, v, json.loads(params), m, m_en) for s, c, cell, f, v, params, m, m_en in rows]
 
+    @_guarded
     def refusals(self) -> list[Refusal]:
+        """Every refused receipt (each content once: its first refusal)."""
         rows = self.db.execute(
             "SELECT sha256, file_name, source, origin, sender, date, ingested_at, refusal, reason, reason_en FROM inputs WHERE status = 'refused' ORDER BY ingested_at, rowid"
         )
         return [Refusal(*row) for row in rows]
 
+    _RECEIPT = (
+        "SELECT r.id, r.key, r.parent, r.batch, r.kind, r.name, r.origin, r.source, r.sender, r.date, r.subject, r.message_id, r.sent_at, r.sha256, r.size,"
+        " r.department, r.department_key, r.year, r.template_id, r.form, r.outcome, r.refusal, r.reason, r.reason_en,"
+        " (SELECT max(a.at) FROM accepts a WHERE a.receipt = r.id) FROM receipts r"
+    )
+
+    @_guarded
+    def receipts(self, *, outcome: str | None = None, batch: str | None = None) -> list[Receipt]:
+        """Every receipt in the order taken in (only one outcome, or one batch, if given)."""
+        where, args = [], []
+        if outcome is not None:
+            where.append("r.outcome = ?")
+            args.append(outcome)
+        if batch is not None:
+            where.append("r.batch = ?")
+            args.append(batch)
+        sql = self._RECEIPT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY r.id"
+        return [Receipt(*row) for row in self.db.execute(sql, args)]
+
+    def iter_receipts(self) -> Iterator[Receipt]:
+        """Every receipt, without holding them all."""
+        try:
+            for row in self.db.execute(self._RECEIPT + " ORDER BY r.id"):
+                yield Receipt(*row)
+        except sqlite3.Error as exc:
+            raise _store_error(exc, self.path) from None
+
+    @_guarded
+    def receipt(self, receipt: int) -> Receipt | None:
+        row = self.db.execute(self._RECEIPT + " WHERE r.id = ?", (receipt,)).fetchone()
+        return Receipt(*row) if row else None
+
+    @_guarded
+    def pending(self, year: int | None = None) -> list[Receipt]:
+        """Held returns still awaiting the officer: not accepted, and sent
+        after the department's current return (or with none current)."""
+        out = []
+        currents: dict[tuple[str | None, int | None, str | None], tuple[str, int] | None] = {}
+        for r in self.receipts(outcome="held"):
+            if r.accepted_at is not None or (year is not None and r.year not in (year, None)):
+                continue
+            group = (r.department_key, r.year, r.template_id)
+            if group not in currents:
+                currents[group] = self._current_rank(*group)
+            best = currents[group]
+            if best is None or self.rank(r.sent_at, None, r.id) > best:
+                out.append(r)
+        return out
+
+    def _current_rank(self, key: str | None, year: int | None, template: str | None) -> tuple[str, int] | None:
+        row = self.db.execute(
+            "SELECT r.id, r.sent_at, (SELECT max(a.at) FROM accepts a WHERE a.receipt = r.id) FROM forms f JOIN receipts r ON r.id = f.receipt"
+            " WHERE f.current = 1 AND f.department_key = ? AND f.year IS ? AND f.template_id IS ?",
+            (key, year, template),
+        ).fetchone()
+        return self.rank(row[1], row[2], row[0]) if row else None
+
+    @_guarded
     def content(self, sha256: str) -> bytes | None:
         row = self.db.execute("SELECT data FROM contents WHERE sha256 = ?", (sha256,)).fetchone()
         return row[0] if row else None
 
+    @_guarded
     def years(self) -> list[int]:
         return [y for (y,) in self.db.execute("SELECT DISTINCT year FROM forms WHERE year IS NOT NULL ORDER BY year")]
 
+    @_guarded
     def counts(self) -> dict[str, int]:
-        """How many inputs, stored, refused, forms, current forms and problems the database holds."""
-        one = lambda sql: self.db.execute(sql).fetchone()[0]  # noqa: E731
+        """How many receipts, contents (inputs), stored, refused, forms, current forms and problems the database holds."""
+
+        def one(sql: str) -> int:
+            return int(self.db.execute(sql).fetchone()[0])
+
         return {
+            "receipts": one("SELECT count(*) FROM receipts"),
             "inputs": one("SELECT count(*) FROM inputs"),
             "stored": one("SELECT count(*) FROM inputs WHERE status = 'stored'"),
             "refused": one("SELECT count(*) FROM inputs WHERE status = 'refused'"),
             "forms": one("SELECT count(*) FROM forms"),
-            "current": one("SELECT count(*) FROM forms WHERE superseded_by IS NULL"),
+            "current": one("SELECT count(*) FROM forms WHERE current = 1"),
             "problems": one("SELECT count(*) FROM problems"),
         }
 
+    @_guarded
+    def integrity(self) -> str:
+        """SQLite's own check of the file ('ok' when sound) and of its foreign keys."""
+        result = self.db.execute("PRAGMA integrity_check").fetchone()[0]
+        broken = self.db.execute("PRAGMA foreign_key_check").fetchall()
+        return result if not broken else f"foreign keys: {broken[:3]}"
+
     def dump(self) -> Iterator[tuple[str, tuple[Any, ...]]]:
         """Every row of every table, in a stable order (for comparisons)."""
-        for table, order in (("inputs", "sha256"), ("contents", "sha256"), ("forms", "id"), ("problems", "form, seq")):
+        for table, order in (("inputs", "sha256"), ("contents", "sha256"), ("forms", "id"), ("problems", "form, seq"), ("receipts", "id")):
             for row in self.db.execute(f"SELECT * FROM {table} ORDER BY {order}"):
                 yield table, tuple(row)
 
@@ -407,4 +986,5 @@ class Store:
     def _record(row: Sequence[Any]) -> FormRecord:
         values = list(row)
         values[9] = json.loads(values[9])
+        values[14] = bool(values[14])
         return FormRecord(*values)

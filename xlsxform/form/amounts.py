@@ -28,7 +28,8 @@ def canonical(value: Decimal) -> Decimal:
     if not value.is_finite():
         raise ValueError("not a finite number")
     value = value.normalize(_EXACT)
-    return Decimal(int(value)) if value.as_tuple().exponent > 0 else value
+    exponent = value.as_tuple().exponent
+    return Decimal(int(value)) if isinstance(exponent, int) and exponent > 0 else value
 
 
 def from_float(value: float | int) -> Decimal:
@@ -42,7 +43,7 @@ def from_float(value: float | int) -> Decimal:
     # (a double above 1e15 has no decimals left to round).
     if abs(exact) < Decimal(10) ** 15:
         rounded = round(exact, PLACES)
-        if abs(exact - rounded) < Decimal("1e-9") * max(1, abs(exact)):
+        if abs(exact - rounded) < Decimal("1e-9") * max(Decimal(1), abs(exact)):
             exact = rounded
     return canonical(exact)
 

@@ -2,7 +2,7 @@
 
 Money is ``Decimal`` in 万元 and never float, so sums compare exactly.  The
 model holds only what a cell can hold on its own (types, signs); rules across
-fields (R1-R4, required parts) live in :mod:`xlsxform.form.rules`, so that a
+fields (R1-R4, required parts) live in :mod:`xlsxform.checking.rules`, so that a
 half-filled form can still be read, stored and reported on.
 """
 

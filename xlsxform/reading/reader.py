@@ -15,11 +15,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from xlsxform.checking.rules import check, level1_field, total
 from xlsxform.errors import NotThisFormError, UnreadableWorkbookError, XlsxformError
 from xlsxform.form import amounts
 from xlsxform.form.model import COUNT_MAXIMUM, Form, Indicator, Task, field_at
 from xlsxform.form.problems import Problem, has_errors
-from xlsxform.form.rules import check, level1_field, total
 from xlsxform.reading import formula
 from xlsxform.safety import gate
 from xlsxform.spec.layout import (

@@ -1,0 +1,1 @@
+"""Spec + form data -> a styled, protected workbook a department fills in."""

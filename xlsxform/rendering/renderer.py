@@ -16,12 +16,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from openpyxl.utils import get_column_letter
 from pydantic import ValidationError
 
-from xlsxform.errors import FormDataError, form_data_error
+from xlsxform.errors import FormDataError
 from xlsxform.form import amounts
+from xlsxform.form.invalid import form_data_error
 from xlsxform.form.model import Form, Indicator, Task, field_at, value_at
+from xlsxform.rendering.pages import page_breaks, page_height
 from xlsxform.spec.layout import (
     IDENTITY_PREFIX,
     IDENTITY_SHEET,
@@ -43,7 +44,7 @@ from xlsxform.spec.layout import (
     section_name,
     total_name,
 )
-from xlsxform.workbook.text import text_fault
+from xlsxform.workbook.text import column_letter, text_fault
 from xlsxform.workbook.writer import CellStyle, Check, SheetWriter
 
 LINE_HEIGHT = 1.35
@@ -151,7 +152,7 @@ class _Renderer:
             for name, s in spec.styles.items()
         }
         self.inputs = {name: replace(style, locked=False) for name, style in self.styles.items()}
-        self.widths = [spec.columns[get_column_letter(c)] for c in range(1, WIDTH + 2)]
+        self.widths = [spec.columns[column_letter(c)] for c in range(1, WIDTH + 2)]
         self.checks: dict[Check, list[str]] = {}
         """Validation rules and the ranges they guard, written at the end."""
         self.lists = {"level1": f"{NAME_PREFIX}list_level1", "level2": f"{NAME_PREFIX}list_level2"}
@@ -179,6 +180,8 @@ class _Renderer:
         self.out.page(
             paper=page.paper, orientation=page.orientation, fit_to_width=page.fit_to_width, margins_cm=margins, last_row=self.row - 1, last_col=WIDTH + 1
         )
+        length = page_height(page.paper, page.orientation, margins, self.widths, fit_to_width=page.fit_to_width)
+        self.out.break_pages(page_breaks(self.out.row_heights(), self.out.merged_rows(), length))
         return self.out
 
     def _finish(self, identity: dict[str, str], password: str | None) -> None:
@@ -289,7 +292,7 @@ class _Renderer:
             self._fit_height(self.row, texts, None)
             self.row += 1
         for col, name in enumerate(section.columns, 2):
-            letter = get_column_letter(col)
+            letter = column_letter(col)
             self._guard_input(field_at(name, Task)[1], f"{letter}{start}:{letter}{self.row - 1}", section.max_length.get(name))
         self.out.define_name(NAME_PREFIX + section.field, start, 2, self.row - 1, WIDTH + 1)
         if section.total:
@@ -299,7 +302,7 @@ class _Renderer:
                 if c == col:
                     # From the header row (text, which SUM skips) so that a row
                     # inserted above the first item is still counted.
-                    letter = get_column_letter(col)
+                    letter = column_letter(col)
                     self.out.formula(self.row, col, f"SUM({letter}{first}:{letter}{self.row - 1})", self.styles["amount"])
                     self.cells[section.total.name] = self._ref(self.row, col)
                     self.out.define_name(NAME_PREFIX + total_name(section.total.name), self.row, col, self.row, col)
@@ -335,7 +338,7 @@ class _Renderer:
                     self._fit_height(self.row, texts, None)
                     self.row += 1
                 for col, name in ((4, "name"), (5, "value")):
-                    letter = get_column_letter(col)
+                    letter = column_letter(col)
                     self._guard_input("text", f"{letter}{level2_row}:{letter}{self.row - 1}", section.max_length.get(name))
                 self.out.define_name(NAME_PREFIX + group_name(section.field, i, j), level2_row, 4, self.row - 1, 5)
                 self._group_label(level2, 3, level2_row, guard="level2")
@@ -393,7 +396,7 @@ class _Renderer:
         self.out.row_height(row, fixed or min(lines * size * LINE_HEIGHT + PADDING, MAX_ROW_HEIGHT))
 
     def _ref(self, row: int, col: int) -> str:
-        return f"{get_column_letter(col)}{row}"
+        return f"{column_letter(col)}{row}"
 
 
 def _lines(text: str, width: float, size: float) -> int:

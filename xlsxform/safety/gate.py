@@ -78,6 +78,15 @@ class Limits:
     """Read the values of a macro-enabled workbook (its code is never loaded) instead of refusing it."""
     allow_external_links: bool = True
     """Read a workbook with links to other workbooks (the links are dropped, never followed)."""
+    max_message_size: int = 80 * MiB
+    """One e-mail (.eml, .msg, or one message of a mailbox): a 50 MiB workbook
+    grows by a third in base64; a larger message is recorded unparsed."""
+    max_archive_members: int = 200
+    """Members of a .zip sent instead of a workbook that are looked at."""
+    max_archive_size: int = 128 * MiB
+    """Inflated size of all members of such a .zip together."""
+    max_archive_depth: int = 1
+    """A .zip inside a .zip is opened; one more level is refused."""
 
 
 @dataclass(frozen=True)

@@ -97,7 +97,7 @@ def form_sheet(workbook: Any, preferred: str) -> Any:
     return visible[0] if visible else None
 
 
-class ContentReader(ExcelReader):
+class ContentReader(ExcelReader):  # type: ignore[misc]  # openpyxl ships no types
     """openpyxl's reader, with shared strings kept as stored.
 
     openpyxl deletes every 'x005F_' from shared strings, which decodes one

@@ -7,7 +7,7 @@ import math
 import re
 from collections.abc import Mapping as _Mapping
 from collections.abc import Sequence as _Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +64,8 @@ _PASSED_FILL = PatternFill(fill_type="solid", start_color="FFC6EFCE", end_color=
 _RESULT_FONT = Font(name="宋体", size=11, charset=134)
 _RESULT_HEADER_FONT = Font(name="宋体", size=11, bold=True, charset=134)
 _RESULT_LINK_FONT = Font(name="宋体", size=11, charset=134, color="FF0563C1", underline="single")
+_RESULT_TITLE_FONT = Font(name="宋体", size=16, bold=True, charset=134)
+_RESULT_SMALL_FONT = Font(name="宋体", size=8, charset=134, color="FF808080")
 _RESULT_HEADER_FILL = PatternFill(fill_type="solid", start_color="FFD9E1F2", end_color="FFD9E1F2")
 _RESULT_ALIGN = Alignment(vertical="center", wrap_text=True)
 _RESULT_CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -101,11 +103,17 @@ class Annotator:
     """
 
     def __init__(self, path: str | Path) -> None:
+        self.path = path
         with quiet(), opening(path):
-            self.workbook = load(path, data_only=False, read_only=False, keep_links=True)
+            # External links are not kept: a copy sent back under the bureau's
+            # name must not point at other files (see :meth:`make_safe`).
+            self.workbook = load(path, data_only=False, read_only=False, keep_links=False)
         if self.workbook.calculation is None:
             self.workbook.calculation = CalcProperties()
-        self.workbook.calculation.fullCalcOnLoad = True
+        # Not forced: Excel and LibreOffice calculate the formulas openpyxl
+        # writes without a cached value anyway, and a forced recalculation
+        # is what makes a hostile formula run on opening.
+        self.workbook.calculation.fullCalcOnLoad = False
         self._marked: dict[tuple[str, str], list[Any]] = {}
         """(sheet, cell) to its row of the record, for the cells marked now."""
         self._added: list[str] = []
@@ -190,6 +198,53 @@ class Annotator:
                     for each in [cell, *_format_copies(sheet, cell, {})]:
                         each.fill = PatternFill()
 
+    def make_safe(self) -> Safety:
+        """Take out of the department's workbook what could reach beyond it
+        when the copy is opened: hyperlinks other than http(s) and mailto
+        (javascript:, file:, UNC paths, relative paths) are removed; formulas
+        that refer to other workbooks, call DDE or the network, or link with
+        HYPERLINK() to anything but http(s) and mailto are replaced by the
+        values they showed; names referring to other workbooks are removed."""
+        cached: dict[tuple[str, str], Any] | None = None
+        safety = Safety()
+        for sheet in self.workbook.worksheets:
+            for cell in list(sheet._cells.values()):
+                link = cell.hyperlink
+                if link is not None and link.target and not safe_target(link.target):
+                    cell.hyperlink = None
+                    safety.links.append(f"{sheet.title}!{cell.coordinate}")
+                formula = _formula_text(cell.value) if cell.data_type == "f" else None
+                if formula is not None and unsafe_formula(formula):
+                    if cached is None:
+                        cached = self._cached_values()
+                    cell.value = cached.get((sheet.title, cell.coordinate))
+                    if isinstance(cell.value, str):
+                        store_text(cell, clean_text(cell.value))
+                    safety.formulas.append(f"{sheet.title}!{cell.coordinate}")
+        for names in [self.workbook.defined_names, *(ws.defined_names for ws in self.workbook.worksheets)]:
+            for key in [k for k, name in names.items() if unsafe_formula(str(name.attr_text or ""))]:
+                del names[key]
+                safety.names.append(key)
+        return safety
+
+    def _cached_values(self) -> dict[tuple[str, str], Any]:
+        """The value each formula showed when the department saved the file."""
+        values: dict[tuple[str, str], Any] = {}
+        with quiet(), opening(self.path):
+            book = load(self.path, data_only=True, read_only=True)
+        try:
+            for sheet in book.worksheets:
+                if not hasattr(sheet, "iter_rows"):
+                    continue
+                sheet.reset_dimensions()
+                for row in sheet.iter_rows():
+                    for cell in row:
+                        if getattr(cell, "value", None) is not None:
+                            values[(sheet.title, cell.coordinate)] = cell.value
+        finally:
+            book.close()
+        return values
+
     def locate(self, ref: str) -> CellLink | None:
         """Where to mark ``绩效目标表!C5``: that cell, or the top-left cell of the
         merged range holding it; None when the workbook has no such cell."""
@@ -209,6 +264,15 @@ class Annotator:
                 row, col = merged.min_row, merged.min_col
                 break
         return CellLink(ref, name, f"{get_column_letter(col)}{row}")
+
+    def position(self, place: CellLink | None) -> tuple[int, int, int]:
+        """Where a cell is, as a person reads the workbook: sheet, row, column
+        (no cell: after every cell), for listing problems in the form's order."""
+        names = self.workbook.sheetnames
+        if place is None or place.sheet not in names:
+            return (len(names), 0, 0)
+        row, col = _coordinate_to_tuple(place.coordinate)
+        return (names.index(place.sheet), row, col)
 
     def mark(self, place: CellLink, note: str, severity: str) -> None:
         """Fill the cell by severity and put ``note`` in its comment, above any
@@ -238,11 +302,25 @@ class Annotator:
         cell.comment = comment
         cell.fill = fill
 
-    def results(self, title: str, header: list[str], rows: list[list[Any]], *, widths: list[float], empty: str) -> str:
-        """A new sheet listing the problems, shown first when the file opens.
+    def results(
+        self,
+        title: str,
+        header: list[str],
+        rows: list[list[Any]],
+        *,
+        widths: list[float],
+        empty: str,
+        heading: str = "",
+        notes: _Sequence[str] = (),
+        small: _Sequence[int] = (),
+    ) -> str:
+        """A new sheet listing the problems, shown first when the file opens,
+        ready to print on A4: ``heading`` and ``notes`` above the table, its
+        header row repeated on every page, page numbers in the footer.
 
         ``rows`` hold text, numbers, :class:`CellLink` and :class:`Flagged`
-        values; with no rows, the sheet says ``empty``.  Returns the sheet's
+        values; with no rows, the sheet says ``empty``; the columns numbered
+        in ``small`` (from 1) are in small grey type.  Returns the sheet's
         title: ``title``, or ``title(2)``, ``title(3)``... when that is taken.
         """
         taken = {name.casefold() for name in self.workbook.sheetnames}
@@ -252,15 +330,24 @@ class Annotator:
             name = f"{title}({n})"
         sheet = self.workbook.create_sheet(name)
         self._added.append(name)
+        top = 1
+        for text, font in [(heading, _RESULT_TITLE_FONT)] * bool(heading) + [(note, _RESULT_FONT) for note in notes]:
+            cell = sheet.cell(top, 1)
+            store_text(cell, clean_text(text))
+            cell.font = font
+            cell.alignment = _RESULT_CENTER if font is _RESULT_TITLE_FONT else _RESULT_ALIGN
+            sheet.merge_cells(start_row=top, start_column=1, end_row=top, end_column=len(header))
+            sheet.row_dimensions[top].height = 28 if font is _RESULT_TITLE_FONT else min(409, round(14.5 * _lines(text, sum(widths)) + 4, 1))
+            top += 1
         for col, label in enumerate(header, 1):
-            cell = sheet.cell(1, col)
+            cell = sheet.cell(top, col)
             store_text(cell, clean_text(label))
             cell.font, cell.fill, cell.alignment, cell.border = _RESULT_HEADER_FONT, _RESULT_HEADER_FILL, _RESULT_CENTER, BOX
-        for r, row in enumerate(rows, 2):
+        for r, row in enumerate(rows, top + 1):
             lines = 1
             for col, value in enumerate(row, 1):
                 cell = sheet.cell(r, col)
-                cell.font, cell.alignment, cell.border = _RESULT_FONT, _RESULT_ALIGN, BOX
+                cell.font, cell.alignment, cell.border = (_RESULT_SMALL_FONT if col in small else _RESULT_FONT), _RESULT_ALIGN, BOX
                 if isinstance(value, CellLink):
                     store_text(cell, clean_text(value.text))
                     location = f"{quote_sheetname(value.sheet)}!{value.coordinate}"
@@ -276,19 +363,21 @@ class Annotator:
                 lines = max(lines, _lines(str(cell.value or ""), widths[col - 1]))
             sheet.row_dimensions[r].height = min(409, round(14.5 * lines + 4, 1))
         if not rows:
-            cell = sheet.cell(2, 1)
+            cell = sheet.cell(top + 1, 1)
             store_text(cell, clean_text(empty))
             cell.font, cell.alignment, cell.fill = _RESULT_FONT, _RESULT_ALIGN, _PASSED_FILL
-            sheet.row_dimensions[2].height = 20
-            sheet.merge_cells(start_row=2, start_column=1, end_row=2, end_column=len(header))
+            sheet.row_dimensions[top + 1].height = 20
+            sheet.merge_cells(start_row=top + 1, start_column=1, end_row=top + 1, end_column=len(header))
         for col, width in enumerate(widths, 1):
             sheet.column_dimensions[get_column_letter(col)].width = width
-        sheet.freeze_panes = "A2"
+        sheet.freeze_panes = f"A{top + 1}"
         if rows:
-            sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{len(rows) + 1}"
+            sheet.auto_filter.ref = f"A{top}:{get_column_letter(len(header))}{top + len(rows)}"
         sheet.page_setup.orientation = "landscape"
         one_page_wide(sheet)
-        sheet.print_title_rows = "1:1"
+        sheet.print_title_rows = f"{top}:{top}"
+        sheet.print_options.horizontalCentered = True
+        sheet.oddFooter.center.text = "第 &P 页，共 &N 页"
         for other in self.workbook.worksheets:
             other.sheet_view.tabSelected = False
         sheet.sheet_view.tabSelected = True
@@ -324,7 +413,7 @@ def _normal(text: str) -> str:
 
 
 def _fill_xml(fill: Any) -> str:
-    return _tostring(fill.to_tree()).decode("utf-8")
+    return str(_tostring(fill.to_tree()).decode("utf-8"))
 
 
 def _fill_from_xml(text: str) -> Any:
@@ -359,10 +448,62 @@ def _format_copies(sheet: Any, cell: Any, marked: _Mapping[tuple[str, str], Any]
     return copies
 
 
+_HEADER_ROWS = 6
+"""Rows of a results sheet searched for its header (a heading and notes come first)."""
+
+
 def _headed(sheet: Any, headers: _Sequence[_Sequence[str]]) -> bool:
-    """Whether the first row of ``sheet`` is one of ``headers``: a results sheet of ours."""
-    first = next(sheet.iter_rows(min_row=1, max_row=1, max_col=max(map(len, headers), default=1), values_only=True), ())
-    return any(list(first[: len(header)]) == list(header) for header in headers)
+    """Whether one of the first rows of ``sheet`` is one of ``headers``: a results sheet of ours."""
+    rows = sheet.iter_rows(min_row=1, max_row=_HEADER_ROWS, max_col=max(map(len, headers), default=1), values_only=True)
+    return any(list(row[: len(header)]) == list(header) for row in rows for header in headers)
+
+
+SAFE_SCHEMES = ("http", "https", "mailto")
+"""What a hyperlink of a copy sent back may open."""
+_EXTERNAL_REFERENCE = re.compile(r"\[\d+\]|\[[^\]]*\.xl[a-z]*\]", re.IGNORECASE)
+"""A reference to another workbook in a formula: [1]Sheet1!A1 as stored, or a path."""
+_DDE = re.compile(r"[A-Za-z0-9_.]+\|")
+"""A DDE call: =cmd|'/c calc'!A0."""
+_REACHING = re.compile(r"\b(?:WEBSERVICE|RTD|CALL|REGISTER\.ID|EXEC|DDE|IMPORTDATA|IMPORTXML)\s*\(", re.IGNORECASE)
+"""Functions that reach other programs or the network."""
+_HYPERLINK = re.compile(r"\bHYPERLINK\s*\(\s*(\"(?:[^\"]|\"\")*\")?", re.IGNORECASE)
+
+
+def safe_target(target: str) -> bool:
+    """Whether a hyperlink's target is a web page or an e-mail address (http, https, mailto)."""
+    scheme, colon, _ = target.strip().partition(":")
+    return bool(colon) and scheme.lower() in SAFE_SCHEMES
+
+
+def unsafe_formula(formula: str) -> bool:
+    """Whether a formula (or a defined name's reference) reaches beyond the workbook."""
+    text = re.sub(r'"(?:[^"]|"")*"', '""', formula)  # string literals are not references
+    if _EXTERNAL_REFERENCE.search(text) or _DDE.search(text) or _REACHING.search(text):
+        return True
+    for found in _HYPERLINK.finditer(formula):
+        literal = found[1]
+        if literal is None or not safe_target(literal[1:-1].replace('""', '"')):
+            return True
+    return False
+
+
+def _formula_text(value: Any) -> str | None:
+    if isinstance(value, str) and value.startswith("=") and len(value) > 1:
+        return value
+    text = getattr(value, "text", None)  # an ArrayFormula
+    return text if isinstance(text, str) else None
+
+
+@dataclass
+class Safety:
+    """What :meth:`Annotator.make_safe` took out, by cell (sheet!A1) or name."""
+
+    links: list[str] = field(default_factory=list)
+    formulas: list[str] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.links or self.formulas or self.names)
 
 
 def _is_mark_fill(fill: Any, colours: _Sequence[str]) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import re
 from collections.abc import Sequence as _Sequence
 from dataclasses import dataclass
@@ -17,7 +19,7 @@ from openpyxl.utils import (
 from openpyxl.workbook.properties import CalcProperties
 
 from xlsxform.errors import UnreadableWorkbookError
-from xlsxform.workbook.cells import form_sheet, opened, store_text
+from xlsxform.workbook.cells import BOX, form_sheet, one_page_wide, opened, store_text
 from xlsxform.workbook.text import (
     clean_text,
     plain_text,
@@ -49,100 +51,229 @@ class Link:
     target: str
 
 
+KINDS = ("text", "count", "amount", "time", "link")
+"""What a column holds, which decides its number format and alignment."""
+
+
 @dataclass(frozen=True)
-class Table:
-    """One sheet of a plain report: a header row, rows, and optionally a 合计
-    row with a SUM formula under each column named in ``totals``."""
+class Column:
+    """A column of a report: its header and what it holds.
+
+    ``kind`` is 'text', 'count' (whole numbers, shown 225), 'amount'
+    (money, two decimals: 1,133.49), 'time' (a date-time cell) or 'link';
+    ``total`` puts a SUM formula under it in the 合计 row; ``width`` (in
+    characters) fixes its width instead of fitting the content."""
 
     title: str
-    header: _Sequence[str]
+    kind: str = "text"
+    total: bool = False
+    width: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown column kind {self.kind!r}")
+
+
+@dataclass(frozen=True)
+class Table:
+    """One sheet of a report, print-ready: a title row (``heading``) and lines
+    under it (``notes``), a header row repeated on every printed page, the
+    rows, and a 合计 row of SUM formulas under the columns marked ``total``
+    (or named in ``totals``, 0-based).
+
+    A header given as plain text takes its kind from the values below it
+    (Decimal: amount, int: count, datetime: time, :class:`Link`: link)."""
+
+    title: str
+    header: _Sequence[str | Column]
     rows: _Sequence[_Sequence[Any]]
     totals: _Sequence[int] = ()
-    """0-based columns summed in the totals row."""
     total_label: str = "合计"
-    amount_format: str = "#,##0.00####"
+    heading: str = ""
+    notes: _Sequence[str] = ()
+    empty: str = "（无）"
+    """What the sheet says under the header when there are no rows."""
+
+    def columns(self) -> list[Column]:
+        """The header as columns, each with its kind and whether it is totalled."""
+        columns = []
+        for index, item in enumerate(self.header):
+            column = item if isinstance(item, Column) else Column(str(item), _kind([row[index] for row in self.rows if index < len(row)]))
+            if index in self.totals and not column.total:
+                column = Column(column.title, column.kind, True, column.width)
+            columns.append(column)
+        return columns
 
 
-_HEADER_FONT = Font(bold=True)
+FONT_NAME = "宋体"
+FORMATS = {"text": "@", "count": "#,##0", "amount": "#,##0.00", "time": "yyyy-mm-dd hh:mm", "link": "@"}
+"""Number formats by column kind."""
+_FONT = Font(name=FONT_NAME, size=11, charset=134)
+_BOLD = Font(name=FONT_NAME, size=11, bold=True, charset=134)
+_HEADING_FONT = Font(name=FONT_NAME, size=16, bold=True, charset=134)
+_LINK_FONT = Font(name=FONT_NAME, size=11, charset=134, color="0563C1", underline="single")
 _HEADER_FILL = PatternFill(fill_type="solid", start_color="DDEBF7", end_color="DDEBF7")
-_LINK_FONT = Font(color="0563C1", underline="single")
-_TOP = Alignment(vertical="top", wrap_text=True)
+_TOP = Alignment(vertical="center", wrap_text=True)
+_CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+_RIGHT = Alignment(horizontal="right", vertical="center")
+_LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
+_FOOTER = "第 &P 页，共 &N 页"
+LINE_POINTS = 15.0
+"""Height of one line of 11-point text, in points."""
+MAX_WIDTH = 40.0
+"""Widest a column grows to fit its content, in characters; longer text wraps."""
 
 
 def write_tables(target: str | Path | BinaryIO, tables: _Sequence[Table]) -> None:
-    """A workbook of plain tables, one sheet each.
+    """A workbook of reports, one sheet each, ready to print: A4 landscape,
+    one page wide, borders, the header row on every page, page numbers in
+    the footer, one font throughout.
 
     Text is always stored as text (a department name beginning with '=' stays
-    a name), numbers as numbers, Decimals as their nearest double, and each
-    totals cell is a formula ``=SUM(C2:C9)`` recalculated when opened.
+    a name), counts and amounts as numbers with their formats, times as
+    date-time cells; each 合计 cell is a formula ``=SUM(C4:C9)``, which
+    Excel and LibreOffice calculate when the file is opened.
     """
     workbook = openpyxl.Workbook()
     workbook.remove(workbook.active)
     workbook.calculation = CalcProperties(fullCalcOnLoad=True)
     workbook.properties.creator = "xlsxform"
     for table in tables:
-        sheet = workbook.create_sheet(_sheet_title(table.title))
-        widths = [_width(str(h)) for h in table.header]
-        for col, label in enumerate(table.header, 1):
-            cell = sheet.cell(1, col)
-            store_text(cell, clean_text(str(label)))
-            cell.font, cell.fill, cell.alignment = _HEADER_FONT, _HEADER_FILL, _TOP
-        for r, row in enumerate(table.rows, 2):
-            for col, value in enumerate(row, 1):
-                cell = sheet.cell(r, col)
-                shown = _put(cell, value, table.amount_format)
-                if col <= len(widths):
-                    widths[col - 1] = max(widths[col - 1], _width(shown))
-        if table.totals:
-            last = len(table.rows) + 1
-            row = last + 1
-            label = sheet.cell(row, 1)
-            store_text(label, clean_text(table.total_label))
-            label.font = _HEADER_FONT
-            for index in table.totals:
-                letter = get_column_letter(index + 1)
-                cell = sheet.cell(row, index + 1)
-                cell.value = f"=SUM({letter}2:{letter}{last})" if last >= 2 else 0
-                cell.number_format = table.amount_format
-                cell.font = _HEADER_FONT
-        for col, width in enumerate(widths, 1):
-            sheet.column_dimensions[get_column_letter(col)].width = min(max(width + 2, 8), 60)
-        sheet.freeze_panes = "A2"
-        if table.rows:
-            sheet.auto_filter.ref = f"A1:{get_column_letter(max(len(table.header), 1))}{len(table.rows) + 1}"
+        _write_table(workbook.create_sheet(_sheet_title(table.title)), table)
     if not tables:
         workbook.create_sheet("Sheet1")
     workbook.save(target)
 
 
-def _put(cell: Any, value: Any, amount_format: str) -> str:
-    """Write one value; return the text it shows, for the column width."""
+def _write_table(sheet: Any, table: Table) -> None:
+    columns = table.columns()
+    last_col = max(len(columns), 1)
+    widths = [column.width or _fit_width(column, [row[i] for row in table.rows if i < len(row)]) for i, column in enumerate(columns)]
+    row = 1
+    for text, font, height in [(table.heading, _HEADING_FONT, 28.0)] * bool(table.heading) + [(n, _FONT, None) for n in table.notes]:
+        cell = sheet.cell(row, 1)
+        store_text(cell, clean_text(text))
+        cell.font, cell.alignment = font, _CENTER if font is _HEADING_FONT else _LEFT
+        sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last_col)
+        sheet.row_dimensions[row].height = height or LINE_POINTS * _lines(text, sum(widths)) + 4
+        row += 1
+    header_row = row
+    for col, column in enumerate(columns, 1):
+        cell = sheet.cell(header_row, col)
+        store_text(cell, clean_text(column.title))
+        cell.font, cell.fill, cell.alignment, cell.border = _BOLD, _HEADER_FILL, _CENTER, BOX
+    sheet.row_dimensions[header_row].height = LINE_POINTS * max([_lines(c.title, w) for c, w in zip(columns, widths, strict=False)] or [1]) + 4
+    first = header_row + 1
+    for r, values in enumerate(table.rows, first):
+        lines = 1
+        for col, column in enumerate(columns, 1):
+            value = values[col - 1] if col - 1 < len(values) else None
+            cell = sheet.cell(r, col)
+            cell.font, cell.border = _FONT, BOX
+            shown = _put(cell, value, column.kind)
+            lines = max(lines, _lines(shown, widths[col - 1]))
+        if lines > 1:
+            sheet.row_dimensions[r].height = min(409.0, LINE_POINTS * lines + 4)
+    last = first + len(table.rows) - 1
+    if not table.rows:
+        cell = sheet.cell(first, 1)
+        store_text(cell, clean_text(table.empty))
+        cell.font, cell.alignment = _FONT, _CENTER
+        for col in range(1, last_col + 1):
+            sheet.cell(first, col).border = BOX
+        sheet.merge_cells(start_row=first, start_column=1, end_row=first, end_column=last_col)
+    elif any(c.total for c in columns):
+        total_row = last + 1
+        label_span = next(i for i, c in enumerate(columns) if c.total) or 1
+        for col, column in enumerate(columns, 1):
+            cell = sheet.cell(total_row, col)
+            cell.font, cell.border = _BOLD, BOX
+            if column.total:
+                letter = get_column_letter(col)
+                cell.value = f"=SUM({letter}{first}:{letter}{last})"
+                cell.number_format, cell.alignment = FORMATS[column.kind], _RIGHT
+        label = sheet.cell(total_row, 1)
+        store_text(label, clean_text(table.total_label))
+        label.alignment = _CENTER
+        if label_span > 1:
+            sheet.merge_cells(start_row=total_row, start_column=1, end_row=total_row, end_column=label_span)
+    for col, width in enumerate(widths, 1):
+        sheet.column_dimensions[get_column_letter(col)].width = width
+    sheet.freeze_panes = sheet.cell(first, 1).coordinate
+    if table.rows:
+        sheet.auto_filter.ref = f"A{header_row}:{get_column_letter(last_col)}{last}"
+    sheet.page_setup.orientation = "landscape"
+    one_page_wide(sheet)
+    sheet.print_title_rows = f"{header_row}:{header_row}"
+    sheet.print_options.horizontalCentered = True
+    for side, inches in (("left", 0.5), ("right", 0.5), ("top", 0.6), ("bottom", 0.7), ("header", 0.3), ("footer", 0.3)):
+        setattr(sheet.page_margins, side, inches)
+    sheet.oddFooter.center.text = _FOOTER
+    sheet.oddFooter.center.font = FONT_NAME
+
+
+def _kind(values: _Sequence[Any]) -> str:
+    """A column's kind from its values: the kind of the first that has one."""
+    for value in values:
+        if isinstance(value, Link):
+            return "link"
+        if isinstance(value, Decimal | float):
+            return "amount"
+        if isinstance(value, int) and not isinstance(value, bool):
+            return "count"
+        if isinstance(value, dt.datetime):
+            return "time"
+    return "text"
+
+
+def _put(cell: Any, value: Any, kind: str) -> str:
+    """Write one value as its column's kind shows it; return the text it shows."""
     if isinstance(value, Link):
         store_text(cell, clean_text(value.text))
         cell.hyperlink = value.target
-        cell.font = _LINK_FONT
+        cell.font, cell.alignment = _LINK_FONT, _TOP
         return value.text
-    if value is None:
+    if value is None or value == "":
         return ""
-    if isinstance(value, bool):
-        cell.value = value
-        return str(value)
-    if isinstance(value, Decimal):
-        cell.value = float(value)
-        cell.number_format = amount_format
-        return format(value, "f")
-    if isinstance(value, int | float):
-        cell.value = value
-        return str(value)
+    if isinstance(value, dt.datetime):
+        cell.value = value.replace(tzinfo=None) if value.tzinfo is None else value.astimezone().replace(tzinfo=None)
+        cell.number_format, cell.alignment = FORMATS["time"], _CENTER
+        return "2024-01-01 00:00"
+    if isinstance(value, Decimal | int | float) and not isinstance(value, bool):
+        cell.value = float(value) if isinstance(value, Decimal) else value
+        cell.number_format = FORMATS[kind] if kind in ("count", "amount") else "General"
+        cell.alignment = _RIGHT
+        return f"{value:,.2f}" if kind == "amount" else str(value)
     text = str(value)
     store_text(cell, clean_text(text))
-    cell.alignment = _TOP
+    cell.alignment = _CENTER if kind != "text" or len(text) <= 4 else _TOP
     return text
 
 
-def _width(text: str) -> float:
+def _fit_width(column: Column, values: _Sequence[Any]) -> float:
+    """A column as wide as its content (bounded), its header wrapping to two lines at most."""
+    content = max(
+        (
+            _width(f"{v:,.2f}" if isinstance(v, Decimal | float) else "2024-01-01 00:00" if isinstance(v, dt.datetime) else str(getattr(v, "text", v)))
+            for v in values
+            if v is not None
+        ),
+        default=0,
+    )
+    header = _width(column.title)
+    least = {"amount": 12.0, "count": 8.0, "time": 17.0}.get(column.kind, 6.0)
+    return min(max(content + 2, math.ceil(header / 2) + 3 if header > 10 else header + 2, least), MAX_WIDTH)
+
+
+def _lines(text: str, width: float) -> int:
+    """Lines ``text`` wraps to in a column ``width`` characters wide."""
+    return sum(max(1, math.ceil(_width(line, cut=False) / max(width - 1.5, 1))) for line in str(text).split("\n"))
+
+
+def _width(text: str, *, cut: bool = True) -> float:
+    """Width of the longest line in characters: a CJK character is two."""
     line = max(text.split("\n"), key=len) if text else ""
-    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in line[:80])
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in (line[:80] if cut else line))
 
 
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")

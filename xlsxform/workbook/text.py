@@ -101,3 +101,12 @@ def text_fault(text: str) -> tuple[str, str] | None:
     if CONTROL.search(text):
         return ("含有不能写入表格的控制字符", "contains control characters a workbook cannot hold")
     return None
+
+
+def column_letter(col: int) -> str:
+    """A column's letters as a spreadsheet shows them: 1 is A, 27 is AA."""
+    letters = ""
+    while col > 0:
+        col, rest = divmod(col - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters

@@ -31,6 +31,7 @@ from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.worksheet.cell_range import MultiCellRange
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.merge import MergedCellRange
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.writer.excel import ExcelWriter
 
 from xlsxform.workbook.cells import (
@@ -230,6 +231,20 @@ class SheetWriter:
             setattr(ws.page_margins, side, round(cm / CM_PER_INCH, 3))
         ws.print_options.horizontalCentered = True
         ws.print_area = f"A1:{get_column_letter(last_col)}{last_row}"
+
+    def row_heights(self) -> list[float]:
+        """The height of each row of the sheet, from row 1, in points (15 where none was set)."""
+        dimensions = self.sheet.row_dimensions
+        return [float(dimensions[row].height or 15.0) for row in range(1, self.sheet.max_row + 1)]
+
+    def merged_rows(self) -> list[tuple[int, int]]:
+        """The rows each merged range spans, for ranges over more than one row."""
+        return [(r.min_row, r.max_row) for r in self.sheet.merged_cells.ranges if r.max_row > r.min_row]
+
+    def break_pages(self, rows: list[int]) -> None:
+        """Make each printed page end after one of ``rows``."""
+        for row in rows:
+            self.sheet.row_breaks.append(Break(id=row))
 
     def save(self, target: str | Path | BinaryIO) -> None:
         """Save as openpyxl's save_workbook does, each sheet's XML kept in

@@ -154,7 +154,7 @@ def form_sheet(book: Any, preferred: str) -> Any:
 def _names(book: Any, sheet: str, prefix: str) -> dict[str, tuple[int, int, int, int]]:
     """Workbook names starting with ``prefix`` that point at one block of
     ``sheet``: name to (first row, first col, last row, last col), from 1."""
-    found = {}
+    found: dict[str, tuple[int, int, int, int]] = {}
     if not prefix:
         return found
     for name in book.name_obj_list:

@@ -1,0 +1,73 @@
+"""The package layout as a specification: stages without import cycles, and
+spreadsheet libraries used only inside xlsxform.workbook."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "xlsxform"
+SPREADSHEET_LIBRARIES = {"openpyxl", "xlrd", "python_calamine"}
+
+
+def _imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+        elif isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+    return names
+
+
+def _stage(path: Path) -> str:
+    """The top-level package (stage) a module belongs to; a top-level module is its own."""
+    parts = path.relative_to(PACKAGE).with_suffix("").parts
+    return parts[0]
+
+
+def _stage_graph() -> dict[str, set[str]]:
+    graph: dict[str, set[str]] = {}
+    for path in PACKAGE.rglob("*.py"):
+        stage = _stage(path)
+        if stage in ("__init__", "__main__"):
+            continue  # the public API and `python -m` import every stage on purpose
+        for name in _imports(path):
+            parts = name.split(".")
+            if parts[0] == "xlsxform" and len(parts) > 1 and parts[1] != stage:
+                graph.setdefault(stage, set()).add(parts[1])
+    return graph
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    state: dict[str, int] = {}
+
+    def visit(node: str, path: list[str]) -> list[str] | None:
+        state[node] = 1
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return [*path[path.index(nxt) :], nxt]
+            if nxt not in state and (found := visit(nxt, [*path, nxt])):
+                return found
+        state[node] = 2
+        return None
+
+    for start in sorted(graph):
+        if start not in state and (found := visit(start, [start])):
+            return found
+    return None
+
+
+def test_stages_import_each_other_without_cycles() -> None:
+    """No chain of imports between the stage packages leads back to where it started."""
+    assert _cycle(_stage_graph()) is None
+
+
+def test_spreadsheet_libraries_are_used_only_inside_workbook() -> None:
+    """openpyxl, xlrd and calamine are imported by xlsxform.workbook's modules and no others."""
+    outside = sorted(
+        str(path.relative_to(PACKAGE))
+        for path in PACKAGE.rglob("*.py")
+        if _stage(path) != "workbook" and {name.split(".")[0] for name in _imports(path)} & SPREADSHEET_LIBRARIES
+    )
+    assert outside == []
