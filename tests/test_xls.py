@@ -200,3 +200,25 @@ def test_a_password_protected_xls_is_refused_like_an_encrypted_xlsx() -> None:
 
     refusal = _damaged(xlrd.XLRDError("Workbook is encrypted"), "locked.xls")
     assert isinstance(refusal, RefusedFileError) and refusal.reason == "encrypted"
+
+
+def unknown_biff_version(target: Path) -> Path:
+    """The fixture with its workbook's BOF record giving a BIFF version xlrd does not know (LibreOffice and calamine read it)."""
+    data = bytearray(FIXTURE.read_bytes())
+    at = data.find(b"\x09\x08\x10\x00\x00\x06\x05\x00")  # BOF, 16 bytes: BIFF8, workbook globals
+    assert at > 0
+    data[at + 4 : at + 6] = (0x0700).to_bytes(2, "little")
+    target.write_bytes(bytes(data))
+    return target
+
+
+def test_an_xls_xlrd_cannot_open_reads_through_calamine(sample: Form, tmp_path: Path) -> None:
+    """An .xls that xlrd refuses is read by python-calamine: values, sections and identity (number formats are not known)."""
+    pytest.importorskip("python_calamine")
+    path = unknown_biff_version(tmp_path / "odd.xls")
+    with pytest.raises(xlrd.XLRDError):
+        xlrd.open_workbook(file_contents=path.read_bytes(), logfile=io.StringIO())
+    result = read(path)
+    assert result.form.model_copy(update={"indicators": []}) == sample.model_copy(update={"indicators": []})
+    assert [i.name for i in result.form.indicators] == [i.name for i in sample.indicators]
+    assert result.identity["department"] == sample.department

@@ -23,29 +23,86 @@ ingest, store, status, export) and ``cli``.
 
 from __future__ import annotations
 
-from xlsxform.checking.rules import check
-from xlsxform.collection.export import export
-from xlsxform.collection.ingest import ingest
-from xlsxform.collection.outbox import issue
-from xlsxform.collection.roster import read_roster
-from xlsxform.collection.store import Store
-from xlsxform.errors import (
-    FormDataError,
-    NotThisFormError,
-    OutputExistsError,
-    RefusedFileError,
-    SpecError,
-    UnreadableWorkbookError,
-    XlsxformError,
-)
-from xlsxform.form.problems import Problem, Severity
-from xlsxform.form.types import FormData
-from xlsxform.forms.city_department_performance import Budget, Form, Indicator, Task
-from xlsxform.forms.project_performance_target import ProjectTarget
-from xlsxform.forms.project_self_evaluation import SelfEvaluation
-from xlsxform.reading.reader import ReadResult, read, read_workbook
-from xlsxform.rendering.renderer import render, render_template
-from xlsxform.spec.layout import Spec, load_spec
+import os
+from typing import TYPE_CHECKING, Any
+
+# pydantic looks for plugins in every installed package's metadata when the
+# first model class is built; xlsxform's models use none, so they are built
+# with the scan switched off (the setting is restored at once: models of the
+# program using xlsxform still get its plugins).
+_plugins = os.environ.get("PYDANTIC_DISABLE_PLUGINS")
+os.environ["PYDANTIC_DISABLE_PLUGINS"] = "__all__"
+try:
+    from xlsxform.checking.rules import check
+    from xlsxform.collection.store import Store
+    from xlsxform.errors import (
+        FormDataError,
+        NotThisFormError,
+        OutputExistsError,
+        RefusedFileError,
+        SpecError,
+        UnreadableWorkbookError,
+        XlsxformError,
+    )
+    from xlsxform.form.problems import Problem, Severity
+    from xlsxform.form.types import FormData
+    from xlsxform.forms.city_department_performance import Budget, Form, Indicator, Task
+    from xlsxform.forms.project_performance_target import ProjectTarget
+    from xlsxform.forms.project_self_evaluation import SelfEvaluation
+    from xlsxform.reading.reader import ReadResult, read, read_workbook
+    from xlsxform.spec.layout import Spec, load_spec
+finally:
+    if _plugins is None:
+        del os.environ["PYDANTIC_DISABLE_PLUGINS"]
+    else:
+        os.environ["PYDANTIC_DISABLE_PLUGINS"] = _plugins
+
+if TYPE_CHECKING:
+    from xlsxform.collection.export import export
+    from xlsxform.collection.ingest import ingest
+    from xlsxform.collection.outbox import issue
+    from xlsxform.collection.roster import read_roster
+    from xlsxform.rendering.renderer import render, render_template
+else:
+    # Writing, collecting and exporting load openpyxl, csv and e-mail: these
+    # names import their module on first call, so that reading loads none of it.
+
+    def render(*args: Any, **kwargs: Any) -> Any:
+        """:func:`xlsxform.rendering.renderer.render`."""
+        from xlsxform.rendering.renderer import render
+
+        return render(*args, **kwargs)
+
+    def render_template(*args: Any, **kwargs: Any) -> Any:
+        """:func:`xlsxform.rendering.renderer.render_template`."""
+        from xlsxform.rendering.renderer import render_template
+
+        return render_template(*args, **kwargs)
+
+    def ingest(*args: Any, **kwargs: Any) -> Any:
+        """:func:`xlsxform.collection.ingest.ingest`."""
+        from xlsxform.collection.ingest import ingest
+
+        return ingest(*args, **kwargs)
+
+    def issue(*args: Any, **kwargs: Any) -> Any:
+        """:func:`xlsxform.collection.outbox.issue`."""
+        from xlsxform.collection.outbox import issue
+
+        return issue(*args, **kwargs)
+
+    def export(*args: Any, **kwargs: Any) -> Any:
+        """:func:`xlsxform.collection.export.export`."""
+        from xlsxform.collection.export import export
+
+        return export(*args, **kwargs)
+
+    def read_roster(*args: Any, **kwargs: Any) -> Any:
+        """:func:`xlsxform.collection.roster.read_roster`."""
+        from xlsxform.collection.roster import read_roster
+
+        return read_roster(*args, **kwargs)
+
 
 __version__ = "0.1.0"
 

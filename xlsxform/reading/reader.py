@@ -25,6 +25,7 @@ from xlsxform.reading import formula
 from xlsxform.reading.recognise import recognise
 from xlsxform.reading.values import ERROR_VALUES, as_date, as_number, as_percent, split_numbered, title_year
 from xlsxform.safety import gate
+from xlsxform.safety.gate import FileKind
 from xlsxform.spec import expr
 from xlsxform.spec.generate import model_of
 from xlsxform.spec.layout import (
@@ -49,8 +50,8 @@ from xlsxform.spec.layout import (
     section_name,
     total_name,
 )
-from xlsxform.workbook import xls
-from xlsxform.workbook.grid import Grid, Value, read_grid, sheet_names
+from xlsxform.workbook import xls, xmlgrid
+from xlsxform.workbook.grid import Grid, Value
 from xlsxform.workbook.text import CONTROL, display_text
 
 MAX_ROWS = 2000
@@ -119,11 +120,11 @@ def read(path: str | Path, *, spec: Spec | None = None, specs: Sequence[Spec] = 
     # Before any spreadsheet library sees a byte: refuses (RefusedFileError)
     # what is hostile, broken or not a workbook; an OLE2 file it lets
     # through is an .xls.
-    kind = gate.inspect(path)
+    kind = gate.inspect(path, keep=True)
     if spec is not None:
-        return _read_grid(path, spec, _grid(path, kind.format, spec.form.sheet, spec.width))
+        return _read_grid(path, spec, _grid(path, kind, spec.form.sheet, spec.width))
     candidates = known_specs(specs)
-    grid = _grid(path, kind.format, candidates[0].form.sheet, max(s.width for s in candidates))
+    grid = _grid(path, kind, candidates[0].form.sheet, max(s.width for s in candidates))
     found = recognise(grid, candidates) or candidates[0]
     return _read_grid(path, found, _narrowed(grid, found.width))
 
@@ -132,23 +133,24 @@ def read_workbook(path: str | Path, *, spec: Spec | None = None, specs: Sequence
     """Every form a workbook holds, one per sheet (a department's projects,
     one sheet each); sheets that hold no known form are left out.  A workbook
     with one sheet, or none recognised, reads as :func:`read` does."""
-    kind = gate.inspect(path)
-    names = (xls.sheet_names if kind.format == "xls" else sheet_names)(path)
+    kind = gate.inspect(path, keep=True)
+    names = xls.sheet_names(path) if kind.format == "xls" else xmlgrid.sheet_names(kind, path)
     if len(names) <= 1:
         return [read(path, spec=spec, specs=specs)]
     candidates = [spec] if spec is not None else known_specs(specs)
     widest = max(s.width for s in candidates)
     results = []
     for name in names:
-        grid = _grid(path, kind.format, name, widest)
+        grid = _grid(path, kind, name, widest)
         found = recognise(grid, candidates)
         if found is not None:
             results.append(_read_grid(path, found, _narrowed(grid, found.width)))
     return results or [read(path, spec=spec, specs=specs)]
 
 
-def _grid(path: str | Path, file_format: str, sheet: str, width: int) -> Grid:
-    grid_of = xls.read_grid if file_format == "xls" else read_grid  # .xls (Excel 97-2003) or .xlsx
+def _grid(path: str | Path, kind: FileKind, sheet: str, width: int) -> Grid:
+    # .xls (Excel 97-2003), or .xlsx from the bytes the gate inflated
+    grid_of = xls.read_grid if kind.format == "xls" else xmlgrid.grid_reader(kind)
     return grid_of(
         path,
         preferred_sheet=sheet,

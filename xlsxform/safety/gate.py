@@ -36,8 +36,8 @@ import re
 import stat
 import struct
 import zipfile
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, NoReturn
 
@@ -101,6 +101,16 @@ class FileKind:
     """Zip entries (0 for an .xls)."""
     inflated: int = 0
     """Bytes of all zip entries inflated."""
+    parts: Mapping[str, list[bytes]] = field(default_factory=dict, compare=False, repr=False)
+    """With ``inspect(..., keep=True)``: each XML part of an .xlsx as inflated
+    (its chunks), by :func:`part_key`, for the reader to parse without
+    inflating it again."""
+
+
+def part_key(name: str) -> str:
+    """A zip entry's part name as office suites match it: '\\' read as '/',
+    no leading '/', any case (OPC part names ignore case)."""
+    return name.replace("\\", "/").lstrip("/").casefold()
 
 
 REASONS: dict[str, tuple[str, str]] = {
@@ -183,10 +193,12 @@ def _refuse(reason: str, en: str = "", zh: str | None = None) -> NoReturn:
     raise _Refused(reason, en, zh)
 
 
-def inspect(path: str | Path, limits: Limits = Limits()) -> FileKind:
+def inspect(path: str | Path, limits: Limits = Limits(), *, keep: bool = False) -> FileKind:
     """What ``path`` really is, or a :class:`RefusedFileError` saying why it is not read.
 
-    Raises :class:`UnreadableWorkbookError` when the file cannot be opened at all.
+    With ``keep``, an .xlsx comes with its XML parts as inflated
+    (:attr:`FileKind.parts`).  Raises :class:`UnreadableWorkbookError` when
+    the file cannot be opened at all.
     """
     try:
         # Non-blocking, so that opening a named pipe does not wait for a writer.
@@ -195,7 +207,7 @@ def inspect(path: str | Path, limits: Limits = Limits()) -> FileKind:
         raise UnreadableWorkbookError("无法打开文件", f"cannot open the file ({exc.strerror or exc})", path=path) from None
     try:
         with source:
-            return _inspect(source, limits)
+            return _inspect(source, limits, keep)
     except _Refused as refused:
         raise refusal(path, refused.reason, refused.en, refused.zh) from None
     except OSError as exc:
@@ -206,7 +218,7 @@ OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 
 
-def _inspect(source: BinaryIO, limits: Limits) -> FileKind:
+def _inspect(source: BinaryIO, limits: Limits, keep: bool = False) -> FileKind:
     info = os.fstat(source.fileno())
     if not stat.S_ISREG(info.st_mode):
         _refuse("not-a-file")
@@ -219,7 +231,7 @@ def _inspect(source: BinaryIO, limits: Limits) -> FileKind:
     if not head:
         _refuse("empty")
     if head.startswith(ZIP_MAGIC):
-        return _Zip(source, size, limits).inspect()
+        return _Zip(source, size, limits, keep).inspect()
     if head.startswith(OLE2_MAGIC):
         return _inspect_ole2(source, size)
     _refuse_other(head)
@@ -235,6 +247,8 @@ _WORKBOOK_TYPES = {
     "application/vnd.ms-excel.addin.macroenabled.main+xml": "xlsm",
 }
 _XLSB_TYPE = "application/vnd.ms-excel.sheet.binary.macroenabled.main"
+_OFFICE_DOCUMENT = "/officedocument"
+"""How the package's relationship to its main part ends (transitional or strict)."""
 _MACRO_TYPES = ("vbaproject", "macrosheet", "activex", "macroenabled")
 _EXTERNAL_LINK_TYPE = "externallink"
 _OTHER_OFFICE = {"wordprocessingml": ("a Word document", "Word 文档"), "presentationml": ("a PowerPoint file", "PowerPoint 文件")}
@@ -250,14 +264,19 @@ _CD_ENTRY_BYTES = 1 * KiB
 
 
 class _Zip:
-    def __init__(self, source: BinaryIO, size: int, limits: Limits) -> None:
+    def __init__(self, source: BinaryIO, size: int, limits: Limits, keep: bool = False) -> None:
         self.source, self.size, self.limits = source, size, limits
         self.budget = _Budget()
         self.overrides: list[tuple[str, str]] = []
         """[Content_Types].xml's Override elements: (part name, content type)."""
+        self.defaults: dict[str, str] = {}
+        """[Content_Types].xml's Default elements: extension casefolded to content type."""
         self.roots: dict[str, str] = {}
-        """Each XML part's root element, '{namespace}name'."""
+        """Each XML part's root element, '{namespace}name', by part key."""
         self.root_rel_types: list[str] = []
+        self.root_rels: list[tuple[str, str]] = []
+        """The package's relationships: (type casefolded, target)."""
+        self.kept: dict[str, list[bytes]] | None = {} if keep else None
 
     def inspect(self) -> FileKind:
         self._check_directory_size()
@@ -268,8 +287,8 @@ class _Zip:
         with archive:
             infos = archive.infolist()
             self._check_entries(infos)
-            names = {info.filename for info in infos}
-            if "[Content_Types].xml" not in names:
+            names = {part_key(info.filename) for info in infos}
+            if "[content_types].xml" not in names:
                 if "mimetype" in names:
                     self._refuse_opendocument(archive)
                 _refuse("not-a-workbook", "a zip archive", "普通 zip 压缩包")
@@ -308,7 +327,7 @@ class _Zip:
         for info in infos:
             # Part names are case-insensitive in OPC; readers differ on which
             # of two same-named entries they take.
-            key = info.filename.replace("\\", "/").lstrip("/").casefold()
+            key = part_key(info.filename)
             if key in seen:
                 _refuse("duplicate-entries", info.filename)
             seen.add(key)
@@ -351,9 +370,15 @@ class _Zip:
         limits = self.limits
         scan = _XmlScan(info.filename, info.file_size, self)
         done = 0
+        kept: list[bytes] | None = None
         try:
             with archive.open(info) as stream:
                 while chunk := stream.read(_CHUNK):
+                    if self.kept is not None:
+                        if not done and (chunk.lstrip()[:1] == b"<" or chunk.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"))):
+                            kept = self.kept[part_key(info.filename)] = []
+                        if kept is not None:
+                            kept.append(chunk)
                     done += len(chunk)
                     self.budget.inflated += len(chunk)
                     if done > limits.max_part_size or self.budget.inflated > limits.max_total_size:
@@ -375,8 +400,25 @@ class _Zip:
         return done
 
     def _kind(self, infos: list[zipfile.ZipInfo], inflated: int) -> FileKind:
-        types = [(name, content.casefold()) for name, content in self.overrides]
+        # Each part's content type as OPC gives it: its Override, else the
+        # Default for its extension (.NET packaging writes the workbook's so).
+        overrides = {part_key(name): content.casefold() for name, content in self.overrides}
+        present = {}
+        for info in infos:
+            key = part_key(info.filename)
+            content = overrides.get(key) or self.defaults.get(key.rsplit(".", 1)[-1] if "." in key.rsplit("/", 1)[-1] else "", "")
+            if content:
+                present[key] = content
+        types = [(part_key(name), content.casefold()) for name, content in self.overrides]
+        types += [(key, content) for key, content in present.items() if key not in overrides]
+        # The main part is the one the package's relationships name, as office suites find it.
+        main = next((_target(target) for kind, target in self.root_rels if kind.endswith(_OFFICE_DOCUMENT)), None)
+        main_type = present.get(main or "", "")
+        if main_type == _XLSB_TYPE:
+            _refuse("xlsb")
         formats = [_WORKBOOK_TYPES[content] for _, content in types if content in _WORKBOOK_TYPES]
+        if main_type in _WORKBOOK_TYPES:
+            formats = [_WORKBOOK_TYPES[main_type], *formats]
         if not formats:
             if any(content == _XLSB_TYPE for _, content in types):
                 _refuse("xlsb")
@@ -387,11 +429,11 @@ class _Zip:
             _refuse("not-a-workbook", *other)
         workbook_parts = [name for name, content in types if content in _WORKBOOK_TYPES]
         strict = any(rel.startswith(_STRICT_RELS) for rel in self.root_rel_types) or any(
-            self.roots.get(name.lstrip("/"), "").startswith("{" + _STRICT_NS) for name in workbook_parts
+            self.roots.get(name, "").startswith("{" + _STRICT_NS) for name in workbook_parts
         )
         if strict:
             _refuse("strict-ooxml")
-        lowered = [info.filename.casefold() for info in infos]
+        lowered = [part_key(info.filename) for info in infos]
         macros = (
             "xlsm" in formats
             or any(name.rsplit("/", 1)[-1] == "vbaproject.bin" or name.startswith(("xl/macrosheets/", "xl/activex/")) for name in lowered)
@@ -402,7 +444,15 @@ class _Zip:
             _refuse("macros")
         if links and not self.limits.allow_external_links:
             _refuse("external-links")
-        return FileKind("xlsm" if macros else "xlsx", macros=macros, external_links=links, entries=len(infos), inflated=inflated)
+        return FileKind("xlsm" if macros else "xlsx", macros=macros, external_links=links, entries=len(infos), inflated=inflated, parts=self.kept or {})
+
+
+def _target(target: str) -> str:
+    """A package relationship's target as a part key (relative to the root)."""
+    target = part_key(target.split("#", 1)[0])
+    while target.startswith("./"):
+        target = target[2:]
+    return target
 
 
 def _zip_error(exc: Exception) -> str:
@@ -460,7 +510,7 @@ class _XmlScan:
 
     def __init__(self, name: str, size: int, owner: _Zip) -> None:
         self.name, self.size, self.owner = name, size, owner
-        self.collect = {"[Content_Types].xml": self._content_type, "_rels/.rels": self._root_rel}.get(name)
+        self.collect = {"[content_types].xml": self._content_type, "_rels/.rels": self._root_rel}.get(part_key(name))
         self.chunks: list[bytes] | None = [] if size <= _SMALL_PART else None
         self.parser: Any = None if self.chunks is not None else self._expat()
         self.first = True
@@ -508,7 +558,7 @@ class _XmlScan:
         budget = self.owner.budget
         budget.elements, budget.nodes, budget.objects, root = self.totals()
         if root:
-            self.owner.roots[self.name] = "{" + root if _SEP in root else root
+            self.owner.roots[part_key(self.name)] = "{" + root if _SEP in root else root
         self.parser = None
 
     def _quick(self, data: bytes) -> bool:
@@ -531,7 +581,7 @@ class _XmlScan:
         budget.objects += most
         budget.nodes += most
         budget.elements += most
-        self.owner.roots[self.name] = "{" + root if _SEP in root else root
+        self.owner.roots[part_key(self.name)] = "{" + root if _SEP in root else root
         return True
 
     def _doctype(self, *args: Any) -> None:
@@ -540,9 +590,13 @@ class _XmlScan:
     def _content_type(self, name: str, attrs: dict[str, str]) -> None:
         if name == f"{_CT_NS}{_SEP}Override":
             self.owner.overrides.append((attrs.get("PartName", ""), attrs.get("ContentType", "")))
+        elif name == f"{_CT_NS}{_SEP}Default":
+            self.owner.defaults[attrs.get("Extension", "").lstrip(".").casefold()] = attrs.get("ContentType", "").casefold()
 
     def _root_rel(self, name: str, attrs: dict[str, str]) -> None:
         self.owner.root_rel_types.append(attrs.get("Type", ""))
+        if attrs.get("TargetMode", "Internal") != "External":
+            self.owner.root_rels.append((attrs.get("Type", "").casefold(), attrs.get("Target", "")))
 
 
 _SMALL_PART = 256 * KiB
@@ -593,7 +647,7 @@ def _grid(part: str, data: bytes) -> bool:
         if row:
             if not 0 < int(row) <= MAX_ROWS:
                 _refuse("cell-outside-grid", f"row {row.decode()} in {part}", f"{part} 中的第 {row.decode()} 行")
-        elif letters not in _COLUMN_BYTES or int(number) > MAX_ROWS:
+        elif _column(letters) > MAX_COLUMNS or int(number) > MAX_ROWS:
             where = (letters + number).decode()
             _refuse("cell-outside-grid", f"cell {where} in {part}", f"{part} 中的单元格 {where}")
     return True
@@ -635,9 +689,9 @@ def _handlers(part: str, budget: _Budget, limits: Limits, collect: Callable[[str
                     if found is None:
                         column += 1
                         return  # not a reference at all: openpyxl refuses it as damaged
-                    letters, digits = found.groups()
-                    column = _COLUMNS.get(letters.upper(), MAX_COLUMNS + 1)
-                    row = int(digits)
+                    letters, row = found.groups()
+                    column = _column(letters.upper())
+                    row = int(row)
                 if row_cells > MAX_COLUMNS:
                     _refuse("cell-outside-grid", f"a row of {part} with more than {MAX_COLUMNS} cells", f"{part} 中一行超过 {MAX_COLUMNS} 个单元格")
                 if column > MAX_COLUMNS or row > MAX_ROWS:
@@ -688,17 +742,21 @@ def _row_number(ref: str, previous: int) -> int:
     return int(value) if value.is_integer() else previous + 1
 
 
-def _column_letters(index: int) -> str:
-    letters = ""
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
+_COLUMN_NUMBERS: dict[str | bytes, int] = {}
+"""Column letters met so far to their numbers (a form uses a handful)."""
 
 
-_COLUMNS = {_column_letters(index): index for index in range(1, MAX_COLUMNS + 1)}
-"""Column letters A..XFD to their numbers; letters not here are outside the grid."""
-_COLUMN_BYTES = {letters.encode() for letters in _COLUMNS}
+def _column(letters: str | bytes) -> int:
+    """The number of column ``letters`` (A..ZZZ, upper case); over
+    :data:`MAX_COLUMNS` for letters outside Excel's grid."""
+    number = _COLUMN_NUMBERS.get(letters)
+    if number is None:
+        number = 0
+        for code in letters.encode() if isinstance(letters, str) else letters:
+            number = number * 26 + code - 64
+        if len(_COLUMN_NUMBERS) < 4096:
+            _COLUMN_NUMBERS[letters] = number
+    return number
 
 
 # -- OLE2 compound files: .xls, encrypted OOXML, .doc ---------------------------

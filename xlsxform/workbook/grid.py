@@ -1,5 +1,11 @@
 """A workbook as a grid of plain values: what the reader sees of a sheet, its
-names and its identity, bounded whatever the file declares."""
+names and its identity, bounded whatever the file declares.
+
+:class:`Grid` and :class:`Value` load no spreadsheet library; :func:`read_grid`
+reads through openpyxl (imported on its first call).  The reader takes its
+grid from :mod:`xlsxform.workbook.xmlgrid`; this one is its oracle in the
+tests.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from openpyxl.utils import (
-    get_column_letter,
-    range_boundaries,
-)
-
 from xlsxform.errors import UnreadableWorkbookError
-from xlsxform.workbook.cells import form_sheet, opened
 from xlsxform.workbook.text import (
     plain_text,
 )
@@ -45,6 +45,8 @@ class Grid:
         names: dict[str, tuple[int, int, int, int]] | None = None,
         identity: dict[str, str] | None = None,
         cached_loader: Callable[[], dict[tuple[int, int], Any]] | None = None,
+        *,
+        merges: tuple[tuple[int, int, int, int], ...] = (),
     ) -> None:
         self.name = name
         self.cells = cells
@@ -55,6 +57,9 @@ class Grid:
         """Defined names on this sheet: name to (first row, first col, last row, last col)."""
         self.identity = identity or {}
         """What the file says it is: custom document properties, or the identity sheet."""
+        self.merges = merges
+        """Merged ranges of the sheet as (first row, first col, last row, last col)
+        (read by xmlgrid; openpyxl's read-only mode does not read them)."""
 
     def get(self, row: int, col: int) -> Value | None:
         return self.cells.get((row, col))
@@ -68,7 +73,7 @@ class Grid:
 
     def ref(self, row: int, col: int) -> str:
         """The cell's address as a person reads it: 绩效目标表!C5."""
-        return f"{self.name}!{get_column_letter(col)}{row}"
+        return f"{self.name}!{column_letter(col)}{row}"
 
 
 def read_grid(
@@ -83,6 +88,8 @@ def read_grid(
 ) -> Grid:
     """Read the top-left region of the form's sheet, bounded whatever the file
     declares, with the defined names and identity the file carries."""
+    from xlsxform.workbook.cells import form_sheet, opened
+
     with opened(path, data_only=False) as workbook:
         sheet = form_sheet(workbook, preferred_sheet)
         if sheet is None:
@@ -118,6 +125,8 @@ def _region(sheet: Any, max_rows: int, max_cols: int) -> Iterator[Any]:
 
 def _cached_values(path: str | Path, sheet_title: str, max_rows: int, max_cols: int) -> dict[tuple[int, int], Any]:
     """The cached results of a sheet's formulas: a second, rarely needed read."""
+    from xlsxform.workbook.cells import opened
+
     try:
         with opened(path, data_only=True) as workbook:
             return {(cell.row, cell.column): cell.value for cell in _region(workbook[sheet_title], max_rows, max_cols)}
@@ -125,7 +134,7 @@ def _cached_values(path: str | Path, sheet_title: str, max_rows: int, max_cols: 
         return {}
 
 
-_AREA = re.compile(r"^(?:'((?:[^']|'')+)'|([^'!]+))!(\$?[A-Z]{1,3}\$?\d+(?::\$?[A-Z]{1,3}\$?\d+)?)$")
+AREA = re.compile(r"^(?:'((?:[^']|'')+)'|([^'!]+))!(\$?[A-Z]{1,3}\$?\d+(?::\$?[A-Z]{1,3}\$?\d+)?)$")
 """A defined name's one block on one sheet: 'Sheet'!$B$14:$E$18."""
 
 
@@ -136,13 +145,12 @@ def _names(workbook: Any, sheet: str, prefix: str) -> dict[str, tuple[int, int, 
     for name, defined in workbook.defined_names.items():
         if not prefix or not name.startswith(prefix):
             continue
-        match = _AREA.match((defined.attr_text or "").strip())
+        match = AREA.match((defined.attr_text or "").strip())
         # Anything else (#REF! after a deleted row, whole columns, several
         # blocks) locates nothing on the form.
         if not match or (match[1].replace("''", "'") if match[1] else match[2]) != sheet:
             continue
-        first_col, first_row, last_col, last_row = range_boundaries(match[3].replace("$", ""))
-        found[name] = (first_row, first_col, last_row, last_col)
+        found[name] = range_box(match[3].replace("$", ""))
     return found
 
 
@@ -157,7 +165,31 @@ def _identity(workbook: Any, sheet_title: str, prefix: str) -> dict[str, str]:
     return {key: plain_text(value) for key, value in found.items()}
 
 
-def sheet_names(path: str | Path) -> list[str]:
-    """The visible worksheets of an .xlsx, in order (a workbook may hold one form per sheet)."""
-    with opened(path, data_only=False) as workbook:
-        return [ws.title for ws in workbook.worksheets if ws.sheet_state == "visible"]
+_REF = re.compile(r"^([A-Za-z]{1,3})([0-9]+)$")
+
+
+def column_letter(col: int) -> str:
+    """A column's letters: 1 is A, 28 is AB."""
+    letters = ""
+    while col > 0:
+        col, rest = divmod(col - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def range_box(ref: str) -> tuple[int, int, int, int]:
+    """A block 'B14:E18' (or one cell 'B14') as (first row, first col, last row,
+    last col), corners as written (as openpyxl's range_boundaries gives them);
+    ValueError when it is not one."""
+    first, _, last = ref.partition(":")
+    corners = []
+    for corner in (first, last or first):
+        found = _REF.match(corner.replace("$", ""))
+        if found is None:
+            raise ValueError(ref)
+        col = 0
+        for letter in found[1].upper():
+            col = col * 26 + ord(letter) - 64
+        corners.append((int(found[2]), col))
+    (row1, col1), (row2, col2) = corners
+    return row1, col1, row2, col2

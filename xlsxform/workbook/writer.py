@@ -3,7 +3,10 @@ and identity, written through openpyxl."""
 
 from __future__ import annotations
 
-import datetime as dt
+import datetime
+import io
+import zipfile
+from copy import copy
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -11,9 +14,12 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import openpyxl
+from openpyxl.cell.cell import MergedCell
+from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.packaging.custom import StringProperty
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Alignment, Border, Font
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import (
     absolute_coordinate,
     get_column_letter,
@@ -21,9 +27,12 @@ from openpyxl.utils import (
 )
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.workbook.properties import CalcProperties
+from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.worksheet.cell_range import MultiCellRange
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.merge import MergedCellRange
 from openpyxl.worksheet.pagebreak import Break
+from openpyxl.writer.excel import ExcelWriter
 
 from xlsxform.workbook.cells import (
     ALERT,
@@ -79,6 +88,76 @@ def _alignment(horizontal: str, wrap: bool) -> Alignment:
     return Alignment(horizontal=horizontal, vertical="center", wrap_text=wrap)
 
 
+class _InMemoryWriter(ExcelWriter):  # type: ignore[misc]
+    """openpyxl's workbook writer, its worksheets written to memory."""
+
+    def write_worksheet(self, ws: Any) -> None:
+        ws._drawing = SpreadsheetDrawing()
+        ws._drawing.charts = ws._charts
+        ws._drawing.images = ws._images
+        out = io.BytesIO()
+        writer = WorksheetWriter(ws, out)
+        writer.write()
+        ws._rels = writer._rels
+        self._archive.writestr(ws.path[1:], out.getvalue())
+        self.manifest.append(ws)
+
+
+class _Merged(MergedCellRange):  # type: ignore[misc]
+    """openpyxl's merged range, its border formatting (the cost of a merge:
+    each ``border +=`` builds and hashes Border objects) with every sum of a
+    border and a side worked out once per workbook.  The sums are added to
+    the workbook's borders in the same order, so the file is the same."""
+
+    def __init__(self, worksheet: Any, coord: str, sums: dict[tuple[int, int, str], int]) -> None:
+        self.sums = sums
+        super().__init__(worksheet, coord)
+
+    def _get_borders(self) -> None:
+        self.start_cell = self.ws._cells.get((self.min_row, self.min_col))
+        if self.start_cell is None:
+            self.start_cell = self.ws.cell(row=self.min_row, column=self.min_col)
+        end = self.ws._cells.get((self.max_row, self.max_col))
+        if end is not None:
+            self._add(self.start_cell, end, ("right", "bottom"))
+
+    def format(self) -> None:
+        start = self.start_cell
+        for name in ("top", "left", "right", "bottom"):
+            side = getattr(start.border, name)
+            if side and side.style is None:
+                continue
+            for coord in getattr(self, name):
+                cell = self.ws._cells.get(coord)
+                if cell is None:
+                    cell = self.ws._cells[coord] = MergedCell(self.ws, row=coord[0], column=coord[1])
+                self._add(cell, start, (name,))
+        protection = start._style.protectionId if start._style else None
+        for coord in self.cells:
+            cell = self.ws._cells.get(coord)
+            if cell is None:
+                cell = self.ws._cells[coord] = MergedCell(self.ws, row=coord[0], column=coord[1])
+            if protection is None:
+                cell.protection = copy(start.protection)
+            else:
+                if not cell._style:
+                    cell._style = StyleArray()
+                cell._style.protectionId = protection  # a copy of the start's protection is the start's entry
+
+    def _add(self, cell: Any, source: Any, names: tuple[str, ...]) -> None:
+        """``cell.border += Border(<names> of source's border)``, remembered by border indexes."""
+        for holder in (cell, source):
+            if not holder._style:
+                holder._style = StyleArray()
+        key = (cell._style.borderId, source._style.borderId, ",".join(names))
+        found = self.sums.get(key)
+        if found is None:
+            cell.border += Border(**{name: getattr(source.border, name) for name in names})
+            self.sums[key] = cell._style.borderId
+        else:
+            cell._style.borderId = found
+
+
 class SheetWriter:
     """A new single-sheet workbook, written cell by cell."""
 
@@ -91,6 +170,10 @@ class SheetWriter:
         # Formulas are written without cached values: ask every suite to
         # recalculate when the file is opened.
         self.workbook.calculation = CalcProperties(fullCalcOnLoad=True)
+        self._styled: dict[tuple[CellStyle, tuple[int, ...]], Any] = {}
+        """A cell's style indexes after a CellStyle is applied to a cell that had the given ones."""
+        self._border_sums: dict[tuple[int, int, str], int] = {}
+        """Border index of a cell, plus one side of another border: the sum's index."""
 
     def text(self, row: int, col: int, value: str, style: CellStyle) -> None:
         """Write a string that stays a string, even when it begins with '='."""
@@ -98,10 +181,10 @@ class SheetWriter:
         store_text(cell, value)
         self._style(cell, style)
 
-    def number(self, row: int, col: int, value: Decimal | int | dt.date | None, style: CellStyle) -> None:
+    def number(self, row: int, col: int, value: Decimal | int | datetime.date | None, style: CellStyle) -> None:
         cell = self.sheet.cell(row, col)
         # Cells hold IEEE doubles; Decimal goes in as its nearest float.
-        cell.value = None if value is None else (value if isinstance(value, int | dt.date) else float(value))
+        cell.value = None if value is None else (value if isinstance(value, int | datetime.date) else float(value))
         self._style(cell, style)
 
     def formula(self, row: int, col: int, formula: str, style: CellStyle) -> None:
@@ -113,8 +196,18 @@ class SheetWriter:
         self._style(self.sheet.cell(row, col), style)
 
     def merge(self, first_row: int, first_col: int, last_row: int, last_col: int) -> None:
-        if (first_row, first_col) != (last_row, last_col):
-            self.sheet.merge_cells(start_row=first_row, start_column=first_col, end_row=last_row, end_column=last_col)
+        """Merge a range, its edge cells bordered like its first cell, exactly
+        as openpyxl's merge_cells does, each border sum worked out once."""
+        if (first_row, first_col) == (last_row, last_col):
+            return
+        ws = self.sheet
+        merged = _Merged(ws, f"{get_column_letter(first_col)}{first_row}:{get_column_letter(last_col)}{last_row}", self._border_sums)
+        ws.merged_cells.add(merged)
+        cells = merged.cells
+        next(cells)
+        for row, col in cells:
+            ws._cells[row, col] = MergedCell(ws, row, col)
+        merged.format()
 
     def row_height(self, row: int, points: float) -> None:
         self.sheet.row_dimensions[row].height = round(points, 1)
@@ -154,7 +247,12 @@ class SheetWriter:
             self.sheet.row_breaks.append(Break(id=row))
 
     def save(self, target: str | Path | BinaryIO) -> None:
-        self.workbook.save(target)
+        """Save as openpyxl's save_workbook does, each sheet's XML kept in
+        memory instead of a temporary file (whose creation and removal cost
+        more than writing a form's sheet)."""
+        archive = zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+        self.workbook.properties.modified = datetime.datetime.now(tz=datetime.UTC).replace(tzinfo=None)
+        _InMemoryWriter(self.workbook, archive).save()
 
     def define_name(self, name: str, first_row: int, first_col: int, last_row: int, last_col: int) -> None:
         """A workbook-wide name for a cell or block of the form's sheet."""
@@ -236,6 +334,13 @@ class SheetWriter:
         self.workbook.defined_names[name] = DefinedName(name, attr_text=f"{quote_sheetname(sheet.title)}!{area}")
 
     def _style(self, cell: Any, style: CellStyle) -> None:
+        """Apply a style; worked out once per style and previous style of a cell
+        (openpyxl hashes every style object on each assignment)."""
+        key = (style, tuple(cell._style or ()))
+        done = self._styled.get(key)
+        if done is not None:
+            cell._style = copy(done)
+            return
         cell.font = _font(style.font, style.size, style.bold)
         cell.alignment = _alignment(style.align, style.wrap)
         if style.border:
@@ -244,3 +349,4 @@ class SheetWriter:
             cell.number_format = style.number_format
         if not style.locked:
             cell.protection = UNLOCKED
+        self._styled[key] = copy(cell._style)

@@ -78,7 +78,12 @@ def read_grid(
         # corrupt ("seen[2] == 4") that Excel opens without complaint.
         book = xlrd.open_workbook(file_contents=content, formatting_info=True, on_demand=True, logfile=log, ignore_workbook_corruption=True)
     except Exception as exc:  # xlrd raises XLRDError, CompDocError, struct.error, IndexError...
-        raise _damaged(exc, path) from None
+        refusal = _damaged(exc, path)
+        if type(refusal) is UnreadableWorkbookError and (
+            grid := _read_with_calamine(content, preferred_sheet, max_rows, max_cols, identity_sheet, identity_prefix)
+        ):
+            return grid
+        raise refusal from None
     try:
         sheet = form_sheet(book, preferred_sheet)
         if sheet is None:
@@ -292,3 +297,41 @@ def sheet_names(path: str | Path) -> list[str]:
     except Exception as exc:
         raise _damaged(exc, path) from None
     return [book.sheet_by_index(i).name for i in range(book.nsheets) if book.sheet_by_index(i).visibility == 0]
+
+
+def _read_with_calamine(content: bytes, preferred_sheet: str, max_rows: int, max_cols: int, identity_sheet: str, identity_prefix: str) -> Grid | None:
+    """An .xls that xlrd cannot open (a BIFF version or record it does not
+    know) read by python-calamine, when it is installed; None when it is not
+    or cannot read the file either.
+
+    calamine gives values only: no number formats (a 0.95 typed in a 0% cell
+    reads as 0.95, not 95%), no formula text (a formula reads as its cached
+    result) and no defined names (the reader finds the parts by their labels).
+    """
+    try:
+        import python_calamine
+    except ImportError:
+        return None
+    try:
+        book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(content))
+        sheets = [m for m in book.sheets_metadata if str(m.typ).endswith("WorkSheet")]
+        chosen = next((m for m in sheets if m.name == preferred_sheet), None) or next((m for m in sheets if str(m.visible).endswith(".Visible")), None)
+        if chosen is None:
+            return None
+        rows = book.get_sheet_by_name(chosen.name).to_python(skip_empty_area=False, nrows=max_rows)
+        cells: dict[tuple[int, int], Value] = {}
+        for r, row in enumerate(rows[:max_rows], 1):
+            for c, value in enumerate(row[:max_cols], 1):
+                if value is None or (isinstance(value, str) and not value.strip()):
+                    continue
+                cells[(r, c)] = Value(value, "General")
+        identity: dict[str, str] = {}
+        if identity_prefix and identity_sheet in [m.name for m in sheets]:
+            for row in book.get_sheet_by_name(identity_sheet).to_python(skip_empty_area=False, nrows=50)[:50]:
+                if len(row) >= 2 and isinstance(row[0], str) and row[0].startswith(identity_prefix) and row[1] not in (None, ""):
+                    identity[row[0]] = str(row[1])
+        return Grid(chosen.name, cells, max((r for r, _ in cells), default=0), {}, identity)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:  # CalamineError, ValueError..., and a Rust panic (PanicException is no Exception)
+        return None
