@@ -123,7 +123,7 @@ def test_overwrite_replaces_the_whole_earlier_set(tmp_path: Path, capsys: pytest
     write_roster(roster, [["甲局", "", "a@zj.gov.cn", ""]])
     assert main(["issue", str(roster), "-o", str(out), "--year", "2025", "--overwrite"]) == 0
     capsys.readouterr()
-    listed = {cell for row in csv.reader((out / "发放清单.csv").open(encoding="utf-8-sig")) for cell in row[4:] if cell and row[0] != "部门名称"}
+    listed = {row[name] for row in csv.DictReader((out / "发放清单.csv").open(encoding="utf-8-sig")) for name in ("文件", "邮件") if row[name]}
     assert sorted(p.name for p in out.iterdir()) == sorted({"发放清单.csv", *listed}) == ["发放清单.csv", "甲局.xlsx"]
 
 
@@ -132,4 +132,11 @@ def test_the_manifest_keeps_every_formula_like_cell_text(tmp_path: Path) -> None
     roster = Roster("r.csv", [Department("=1+2局", "-a@zj.gov.cn", "+101")])
     issued = [dataclasses.replace(item, draft=item.workbook.with_suffix(".eml")) for item in issue(roster, tmp_path / "out", year=2025)]
     rows = list(csv.reader(write_manifest(tmp_path / "out", issued).open(encoding="utf-8-sig")))
-    assert rows[1][:3] + rows[1][4:] == ["'=1+2局", "'+101", "'-a@zj.gov.cn", "'=1+2局.xlsx", "'=1+2局.eml"]
+    by_column = dict(zip(rows[0], rows[1], strict=True))
+    assert [by_column[name] for name in ("部门名称", "部门编码", "邮箱", "文件", "邮件")] == [
+        "'=1+2局",
+        "'+101",
+        "'-a@zj.gov.cn",
+        "'=1+2局.xlsx",
+        "'=1+2局.eml",
+    ]

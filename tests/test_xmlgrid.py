@@ -19,7 +19,7 @@ from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 from xlsxform import Form, render
 from xlsxform.errors import RefusedFileError, UnreadableWorkbookError
 from xlsxform.safety import gate
-from xlsxform.spec.layout import IDENTITY_PREFIX, IDENTITY_SHEET, NAME_PREFIX, WIDTH, load_spec
+from xlsxform.spec.layout import IDENTITY_PREFIX, IDENTITY_SHEET, NAME_PREFIX, load_spec
 from xlsxform.workbook import grid as oracle
 from xlsxform.workbook import xmlgrid
 from xlsxform.workbook.cells import load
@@ -35,7 +35,7 @@ def _options() -> dict[str, Any]:
     return {
         "preferred_sheet": load_spec().form.sheet,
         "max_rows": 2000,
-        "max_cols": WIDTH + 6,
+        "max_cols": load_spec().width + 6,
         "name_prefix": NAME_PREFIX,
         "identity_sheet": IDENTITY_SHEET,
         "identity_prefix": IDENTITY_PREFIX,
