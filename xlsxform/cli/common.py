@@ -1,0 +1,67 @@
+"""What every stage of the command shares: exit codes, the form a run works
+on, one-line output helpers."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from xlsxform.errors import FormDataError
+
+OK, PROBLEMS, FAILED = 0, 1, 2
+MAX_JSON = 20 * 2**20
+"""One form's data is a few kilobytes; anything this large is not one."""
+
+
+def _err(line: str) -> None:
+    print(line, file=sys.stderr)
+
+
+def _spec(args: argparse.Namespace) -> Any:
+    """The form a command works on: --form, else --spec, else the first form."""
+    from xlsxform.spec.layout import load_spec
+
+    if args.form:
+        return _chosen(args)
+    return load_spec(args.spec) if args.spec else load_spec()
+
+
+def _known(args: argparse.Namespace) -> list[Any]:
+    """Every form known to this run: --spec's first, then the built-in ones."""
+    from xlsxform.reading.reader import known_specs
+    from xlsxform.spec.layout import load_spec
+
+    return known_specs([load_spec(args.spec)] if args.spec else [])
+
+
+def _chosen(args: argparse.Namespace) -> Any:
+    """The form --form names, or None (read and check then recognise it)."""
+    if not args.form:
+        return None
+    known = _known(args)
+    found = next((s for s in known if s.form.id == args.form), None)
+    if found is None:
+        ids = "、".join(s.form.id for s in known)
+        raise FormDataError(f"没有编号为“{args.form}”的表格，可用：{ids}", f"no form {args.form!r}; known: {', '.join(s.form.id for s in known)}")
+    return found
+
+
+def _say(args: argparse.Namespace, zh: str, en: str) -> None:
+    print(en if args.lang == "en" else zh)
+
+
+def _output(path: Path) -> Path:
+    if path.suffix.lower() != ".xlsx":
+        raise FormDataError("输出文件名须以 .xlsx 结尾", "the output file name must end in .xlsx", path=path)
+    if not path.parent.is_dir():
+        raise FormDataError("输出目录不存在", "the output folder does not exist", path=path)
+    return path
+
+
+def _print_json(data: Any) -> None:
+    """JSON on stdout; non-ASCII escaped where stdout cannot encode it."""
+    utf8 = (sys.stdout.encoding or "").lower().replace("-", "") in {"utf8", "utf8sig"}
+    print(json.dumps(data, ensure_ascii=not utf8, indent=2))
