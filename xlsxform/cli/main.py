@@ -85,8 +85,8 @@ def _parser(lang: str) -> _Parser:
     parser = _Parser(
         prog="xlsxform",
         description=t(
-            "市级部门整体预算绩效目标表：生成模板、读取并校验各部门填报的表格。",
-            "The department budget performance target table: make templates, read and check filled workbooks.",
+            "预算绩效表格（部门整体绩效目标表、项目支出绩效目标申报表、项目支出绩效自评表）：生成模板、读取并校验各部门填报的表格，收取和汇总。",
+            "The budget performance forms (department targets, project target declaration, project self-evaluation): make templates, read and check filled workbooks, collect and add up.",
         ),
         epilog=t("先试试：xlsxform demo", "Start with: xlsxform demo"),
     )
