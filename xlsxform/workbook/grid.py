@@ -45,6 +45,7 @@ class Grid:
         names: dict[str, tuple[int, int, int, int]] | None = None,
         identity: dict[str, str] | None = None,
         cached_loader: Callable[[], dict[tuple[int, int], Any]] | None = None,
+        sheets: list[str] | None = None,
     ) -> None:
         self.name = name
         self.cells = cells
@@ -55,6 +56,9 @@ class Grid:
         """Defined names on this sheet: name to (first row, first col, last row, last col)."""
         self.identity = identity or {}
         """What the file says it is: custom document properties, or the identity sheet."""
+        self.sheets = sheets
+        """The workbook's visible worksheets, in order, when the reader knows them
+        (a workbook may hold one form per sheet)."""
 
     def get(self, row: int, col: int) -> Value | None:
         return self.cells.get((row, col))
@@ -101,6 +105,7 @@ def read_grid(
             _names(workbook, sheet.title, name_prefix),
             _identity(workbook, identity_sheet, identity_prefix),
             lambda: _cached_values(path, sheet.title, last, max_cols),
+            [ws.title for ws in workbook.worksheets if ws.sheet_state == "visible"],
         )
 
 
