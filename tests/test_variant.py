@@ -93,7 +93,7 @@ def project_variant_data() -> dict:
 
 
 def test_a_self_evaluation_variant_with_another_level_a_column_and_renamed_headers(tmp_path: Path) -> None:
-    """FORMS.md's local changes (产出类指标 as a level, 计量单位, 指标名称/全年完成值/指标权重) are a spec file: rendered, read back, checked."""
+    """A city's local changes (产出类指标 as a level, 计量单位, 指标名称/全年完成值/指标权重) are a spec file: rendered, read back, checked."""
     import openpyxl
 
     spec = load_spec(PROJECT_VARIANT)
