@@ -260,3 +260,12 @@ def test_issue_writes_a_chosen_form_for_each_department(tmp_path: Path) -> None:
         props = {p.name: p.value for p in openpyxl.load_workbook(path).custom_doc_props}
         assert props["xlsxform.template_id"] == EVALUATION
         assert read(path).form_id == EVALUATION
+
+
+@pytest.mark.office
+def test_the_self_evaluation_saved_as_xls_by_libreoffice_reads_back(office: Office, tmp_path: Path) -> None:
+    """An old .xls save of the 自评表 (Excel 97-2003, from LibreOffice) reads back to the sample with nothing to report."""
+    saved = office(rendered(EVALUATION, tmp_path), "xls")
+    result = read(saved)
+    assert result.form_id == EVALUATION
+    assert result.form == sample(EVALUATION) and result.problems == []

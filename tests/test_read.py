@@ -363,3 +363,9 @@ def test_text_that_reads_like_an_error_value_is_text(sample: Form, tmp_path: Pat
     form = sample.model_copy(update={"other_tasks": [sample.other_tasks[0].model_copy(update={"outcome": "#DIV/0!"})]})
     result = read(rendered(form, tmp_path))
     assert result.form == form and result.problems == []
+
+
+def test_r2_counts_a_blank_project_expense_as_zero(sample: Form, tmp_path: Path) -> None:
+    """Key task funds with 项目支出 left blank break R2 on the key tasks' total, as if 项目支出 were 0."""
+    result = reread(sample, tmp_path, {"C6": None})
+    assert (result.cells["key_task_total"], "r2-task-funds-exceed-project") in pairs(result)

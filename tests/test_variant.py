@@ -5,6 +5,7 @@ change to xlsxform's code."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -75,3 +76,40 @@ def test_the_new_rule_is_checked_on_its_cell(tmp_path: Path) -> None:
     result = read(target, spec=spec)
     total = result.cells["matching_total"]
     assert {(p.cell, p.code) for p in result.problems} == {(total, "r5-matching-exceeds-other-funds")}
+
+
+PROJECT_VARIANT = Path(__file__).parent / "variants" / "district-project-self-evaluation.toml"
+KINDS = {"产出指标": "产出类指标", "效益指标": "效益类指标", "满意度指标": "满意度类指标"}
+
+
+def project_variant_data() -> dict:
+    """The 自评表 sample with the variant's extra level and column filled in."""
+    path = Path(__file__).resolve().parent.parent / "samples" / "zhanjiang-xinfang-2023-self-evaluation.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    for item in data["indicators"]:
+        item["kind"] = KINDS[item["level1"]]
+        item["measure"] = "件"
+    return data
+
+
+def test_a_self_evaluation_variant_with_another_level_a_column_and_renamed_headers(tmp_path: Path) -> None:
+    """A city's local changes (产出类指标 as a level, 计量单位, 指标名称/全年完成值/指标权重) are a spec file: rendered, read back, checked."""
+    import openpyxl
+
+    spec = load_spec(PROJECT_VARIANT)
+    model = model_of(spec)
+    form = model.model_validate(project_variant_data())
+    target = tmp_path / "variant.xlsx"
+    render(form, target, spec=spec)
+    result = read(target, spec=spec)
+    assert result.form == form and result.problems == []
+    sheet = openpyxl.load_workbook(target).worksheets[0]
+    first_row = int(re.sub(r"\D", "", result.cells["indicators[0].name"].split("!")[1]))
+    header = [c.value for c in sheet[first_row - 1]][1:]
+    assert header == ["一级指标", "指标类别", "二级指标", "指标名称", "计量单位", "年度指标值", "全年完成值", "指标权重", "得分", "偏差原因分析及改进措施"]
+    data = project_variant_data()
+    data["indicators"][0]["weight"] = "10"
+    data["indicators"][0]["score"] = "10"
+    render(model.model_validate(data), target, spec=spec)
+    checked = read(target, spec=spec)
+    assert {(p.cell, p.code) for p in checked.problems} == {(checked.cells["total.weight"], "s4-weights-not-90")}

@@ -50,7 +50,9 @@ Date = dt.date
 class Part(BaseModel):
     """A group of a form's fields, or one row of a table."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # defer_build: a form's validators are built on first use, so importing
+    # every form of the family costs little.
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 
 class FormData(Part):

@@ -82,6 +82,8 @@ class ReadResult:
     """The id of the spec it was read as (city-department-performance, …)."""
     sheet: str = ""
     """The sheet it was read from."""
+    sheets: list[str] | None = field(default=None, repr=False)
+    """The workbook's visible sheets, when known."""
 
     @property
     def ok(self) -> bool:
@@ -123,9 +125,17 @@ def read(path: str | Path, *, spec: Spec | None = None, specs: Sequence[Spec] = 
     kind = gate.inspect(path, keep=True)
     if spec is not None:
         return _read_grid(path, spec, _grid(path, kind, spec.form.sheet, spec.width))
-    candidates = known_specs(specs)
-    grid = _grid(path, kind, candidates[0].form.sheet, max(s.width for s in candidates))
-    found = recognise(grid, candidates) or candidates[0]
+    return _recognised(path, kind, known_specs(specs))
+
+
+def _recognised(path: str | Path, kind: FileKind, candidates: list[Spec], sheet: str | None = None) -> ReadResult:
+    """Read the sheet as the form it is recognised as: one read when it is as
+    wide as the first candidate (the usual case), a second for a wider form."""
+    first = candidates[0]
+    grid = _grid(path, kind, sheet or first.form.sheet, first.width)
+    found = recognise(grid, candidates) or first
+    if found.width > first.width:
+        grid = _grid(path, kind, grid.name, found.width)
     return _read_grid(path, found, _narrowed(grid, found.width))
 
 
@@ -134,18 +144,22 @@ def read_workbook(path: str | Path, *, spec: Spec | None = None, specs: Sequence
     one sheet each); sheets that hold no known form are left out.  A workbook
     with one sheet, or none recognised, reads as :func:`read` does."""
     kind = gate.inspect(path, keep=True)
-    names = xls.sheet_names(path) if kind.format == "xls" else xmlgrid.sheet_names(kind, path)
-    if len(names) <= 1:
-        return [read(path, spec=spec, specs=specs)]
     candidates = [spec] if spec is not None else known_specs(specs)
+    first = _recognised(path, kind, candidates) if spec is None else _read_grid(path, spec, _grid(path, kind, spec.form.sheet, spec.width))
+    names = first.sheets if first.sheets is not None else xls.sheet_names(path) if kind.format == "xls" else xmlgrid.sheet_names(kind, path)
+    if len(names) <= 1:
+        return [first]
     widest = max(s.width for s in candidates)
     results = []
     for name in names:
+        if name == first.sheet:
+            results.append(first)
+            continue
         grid = _grid(path, kind, name, widest)
         found = recognise(grid, candidates)
         if found is not None:
             results.append(_read_grid(path, found, _narrowed(grid, found.width)))
-    return results or [read(path, spec=spec, specs=specs)]
+    return results
 
 
 def _grid(path: str | Path, kind: FileKind, sheet: str, width: int) -> Grid:
@@ -168,7 +182,7 @@ def _narrowed(grid: Grid, width: int) -> Grid:
     if all(col <= limit for _, col in grid.cells):
         return grid
     cells = {key: value for key, value in grid.cells.items() if key[1] <= limit}
-    narrowed = Grid(grid.name, cells, max((r for r, _ in cells), default=0), grid.names, grid.identity)
+    narrowed = Grid(grid.name, cells, max((r for r, _ in cells), default=0), grid.names, grid.identity, sheets=grid.sheets)
     narrowed.cached = grid.cached  # type: ignore[method-assign]
     return narrowed
 
@@ -230,7 +244,7 @@ class _Reader:
         unreadable = frozenset(p.field for p in self.problems if p.field)
         self.problems += [self._place(p) for p in check(form, self.spec, unreadable)]
         self.problems = _once(self.problems)
-        return ReadResult(self.path, form, self.problems, self.cells, self.identity, self.spec.form.id, self.grid.name)
+        return ReadResult(self.path, form, self.problems, self.cells, self.identity, self.spec.form.id, self.grid.name, self.grid.sheets)
 
     def _check_outside(self, last_row: int) -> None:
         """What was typed right of the form or below it is not read: say where."""

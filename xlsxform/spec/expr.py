@@ -32,6 +32,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import cache
 
 from xlsxform.errors import SpecError
 
@@ -64,6 +65,7 @@ class Node:
         return self.kind == "binary" and self.value in COMPARISONS
 
 
+@cache
 def parse(text: str) -> Node:
     """The expression as a tree; SpecError naming the fault when it is not one."""
     tokens = _tokens(text)

@@ -128,10 +128,19 @@ def _compiled(source: str, main: str) -> type[FormData]:
     return model
 
 
+_OF_SPEC: dict[int, tuple[Spec, type[FormData]]] = {}
+"""Each loaded spec's model, by the spec's identity (the spec kept alive with it)."""
+
+
 def model_of(spec: Spec) -> type[FormData]:
     """The spec's model: the generated built-in class when the spec is the
     built-in one, else the same source compiled now."""
-    return _model(spec.form.id, spec.form.model, model_source(spec))
+    known = _OF_SPEC.get(id(spec))
+    if known is not None and known[0] is spec:
+        return known[1]
+    model = _model(spec.form.id, spec.form.model, model_source(spec))
+    _OF_SPEC[id(spec)] = (spec, model)
+    return model
 
 
 @cache

@@ -47,6 +47,7 @@ class Grid:
         cached_loader: Callable[[], dict[tuple[int, int], Any]] | None = None,
         *,
         merges: tuple[tuple[int, int, int, int], ...] = (),
+        sheets: list[str] | None = None,
     ) -> None:
         self.name = name
         self.cells = cells
@@ -60,6 +61,9 @@ class Grid:
         self.merges = merges
         """Merged ranges of the sheet as (first row, first col, last row, last col)
         (read by xmlgrid; openpyxl's read-only mode does not read them)."""
+        self.sheets = sheets
+        """The workbook's visible worksheets, in order, when the reader knows them
+        (a workbook may hold one form per sheet)."""
 
     def get(self, row: int, col: int) -> Value | None:
         return self.cells.get((row, col))
@@ -108,6 +112,7 @@ def read_grid(
             _names(workbook, sheet.title, name_prefix),
             _identity(workbook, identity_sheet, identity_prefix),
             lambda: _cached_values(path, sheet.title, last, max_cols),
+            [ws.title for ws in workbook.worksheets if ws.sheet_state == "visible"],
         )
 
 

@@ -112,6 +112,7 @@ def read_grid(
             _names(book, sheet.name, name_prefix),
             _identity(book, identity_sheet, identity_prefix),
             cached_loader=lambda: cached,
+            sheets=[book.sheet_by_index(i).name for i in range(book.nsheets) if book.sheet_by_index(i).visibility == 0],
         )
     except UnreadableWorkbookError:
         raise

@@ -1,0 +1,89 @@
+"""What every stage of the command shares: exit codes, the form a run works
+on, files checked before they are opened, one-line output helpers."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from xlsxform.errors import FormDataError, XlsxformError
+
+if TYPE_CHECKING:
+    pass
+
+
+OK, PROBLEMS, FAILED = 0, 1, 2
+MAX_JSON = 20 * 2**20
+"""One form's data is a few kilobytes; anything this large is not one."""
+
+
+def _err(line: str) -> None:
+    print(line, file=sys.stderr)
+
+
+def _spec(args: argparse.Namespace) -> Any:
+    """The form a command works on: --form, else --spec, else the first form."""
+    from xlsxform.errors import SpecError
+    from xlsxform.spec.layout import load_spec
+
+    if args.form:
+        return _chosen(args)
+    return load_spec(_readable(Path(args.spec), SpecError)) if args.spec else load_spec()
+
+
+def _known(args: argparse.Namespace) -> list[Any]:
+    """Every form known to this run: --spec's first, then the built-in ones."""
+    from xlsxform.reading.reader import known_specs
+    from xlsxform.spec.layout import load_spec
+
+    return known_specs([load_spec(args.spec)] if args.spec else [])
+
+
+def _chosen(args: argparse.Namespace) -> Any:
+    """The form --form names, or None (read and check then recognise it)."""
+    if not args.form:
+        return None
+    known = _known(args)
+    found = next((s for s in known if s.form.id == args.form), None)
+    if found is None:
+        ids = "、".join(s.form.id for s in known)
+        raise FormDataError(f"没有编号为“{args.form}”的表格，可用：{ids}", f"no form {args.form!r}; known: {', '.join(s.form.id for s in known)}")
+    return found
+
+
+def _say(args: argparse.Namespace, zh: str, en: str) -> None:
+    print(en if args.lang == "en" else zh)
+
+
+def _readable(path: Path, error: type[XlsxformError] = FormDataError) -> Path:
+    """An input file, or one line saying why it cannot be read: missing, a
+    folder, not a regular file, or not readable by this user."""
+    if not path.exists():
+        raise error("找不到这个文件", "no such file", path=path, code="not-found")
+    if path.is_dir():
+        raise error("这是一个文件夹，不是文件", "this is a folder, not a file", path=path, code="is-a-folder")
+    if not path.is_file():
+        raise error("不是普通文件", "not a regular file", path=path, code="not-a-file")
+    try:
+        with path.open("rb"):
+            pass
+    except PermissionError:
+        raise error("没有读取这个文件的权限", "no permission to read this file", path=path, code="no-permission") from None
+    return path
+
+
+def _output(path: Path) -> Path:
+    if path.suffix.lower() != ".xlsx":
+        raise FormDataError("输出文件名须以 .xlsx 结尾", "the output file name must end in .xlsx", path=path)
+    if not path.parent.is_dir():
+        raise FormDataError("输出目录不存在", "the output folder does not exist", path=path)
+    return path
+
+
+def _print_json(data: Any) -> None:
+    """JSON on stdout; non-ASCII escaped where stdout cannot encode it."""
+    utf8 = (sys.stdout.encoding or "").lower().replace("-", "") in {"utf8", "utf8sig"}
+    print(json.dumps(data, ensure_ascii=not utf8, indent=2))
