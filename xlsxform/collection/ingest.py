@@ -329,7 +329,7 @@ def _form_data(result: dict[str, Any], roster: Roster | None, spec: Spec | None)
 
 def _conflicts(store: Store, outcomes: list[Outcome]) -> list[Conflict]:
     """Departments that sent two or more different returns in this batch: which is kept, and why."""
-    groups: dict[tuple[str, int | None, str | None], list[Outcome]] = {}
+    groups: dict[tuple[str, int | None, str | None, str], list[Outcome]] = {}
     for o in outcomes:
         if o.status in ("stored", "duplicate", "held") and o.form is not None and o.id is not None:
             recorded = store.receipt(o.id)

@@ -137,7 +137,7 @@ def render_template(
     try:
         form = model_of(spec).model_validate(data)
     except ValidationError as exc:
-        raise form_data_error(exc, "预填数据", "pre-filled data", model=model_of(spec)) from None
+        raise form_data_error(exc, "预填数据", "pre-filled data", None, model_of(spec)) from None
     rows = default_blank_rows(spec) | dict(blank_rows or {})
     form_id = form_id or uuid.uuid4().hex
     render(form, target, spec=spec, blank_rows=rows, fallback_fonts=fallback_fonts, form_id=form_id, department_code=department_code, password=password)

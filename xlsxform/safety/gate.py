@@ -689,9 +689,9 @@ def _handlers(part: str, budget: _Budget, limits: Limits, collect: Callable[[str
                     if found is None:
                         column += 1
                         return  # not a reference at all: openpyxl refuses it as damaged
-                    letters, row = found.groups()
+                    letters, digits = found.groups()
                     column = _column(letters.upper())
-                    row = int(row)
+                    row = int(digits)
                 if row_cells > MAX_COLUMNS:
                     _refuse("cell-outside-grid", f"a row of {part} with more than {MAX_COLUMNS} cells", f"{part} 中一行超过 {MAX_COLUMNS} 个单元格")
                 if column > MAX_COLUMNS or row > MAX_ROWS:

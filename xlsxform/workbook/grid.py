@@ -112,7 +112,7 @@ def read_grid(
             _names(workbook, sheet.title, name_prefix),
             _identity(workbook, identity_sheet, identity_prefix),
             lambda: _cached_values(path, sheet.title, last, max_cols),
-            [ws.title for ws in workbook.worksheets if ws.sheet_state == "visible"],
+            sheets=[ws.title for ws in workbook.worksheets if ws.sheet_state == "visible"],
         )
 
 
