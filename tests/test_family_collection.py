@@ -80,3 +80,30 @@ def test_a_departments_projects_are_each_a_current_return(tmp_path: Path, capsys
     assert run(capsys, "--form", "project-self-evaluation", "export", "--db", str(db), "-o", str(target))[0] == 0
     projects = sorted(d["form"]["project"] for d in json.loads(target.read_text(encoding="utf-8"))["departments"])
     assert projects == ["信访事项复查复核专项经费", "信访信息系统运维"]
+
+
+def test_a_workbook_of_several_projects_is_a_current_return_per_sheet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Each sheet of a workbook holding one project each is a receipt and a current return of its own; the same bytes again are duplicates, not losses."""
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(EVALUATION)
+    second = workbook.copy_worksheet(workbook.worksheets[0])
+    second.title = "项目2"
+    second["B2"] = "信访信息系统运维"
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    workbook.save(inbox / "两个项目.xlsx")
+    shutil.copy(inbox / "两个项目.xlsx", inbox / "两个项目(1).xlsx")
+    db = tmp_path / "city.db"
+    assert run(capsys, "ingest", str(inbox), "--db", str(db), "--jobs", "1")[0] == 0
+    with Store(db) as store:
+        projects = sorted(f.scope for f in store.forms(current=True))
+        outcomes = sorted((r.kind, r.outcome) for r in store.receipts())
+    assert projects == ["信访事项复查复核专项经费", "信访信息系统运维"]
+    assert outcomes == [("file", "opened"), ("file", "opened"), ("sheet", "duplicate"), ("sheet", "duplicate"), ("sheet", "stored"), ("sheet", "stored")]
+    (tmp_path / "later").mkdir()
+    shutil.copy(inbox / "两个项目.xlsx", tmp_path / "later" / "重发.xlsx")
+    assert run(capsys, "ingest", str(tmp_path / "later"), "--db", str(db), "--jobs", "1")[0] == 0
+    with Store(db) as store:
+        assert sorted(f.scope for f in store.forms(current=True)) == projects
+        assert sorted(r.outcome for r in store.receipts() if r.kind == "sheet") == ["duplicate"] * 4 + ["stored"] * 2

@@ -23,7 +23,9 @@ batch, with one line naming it; the rerun completes the batch.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
+import hashlib
 import os
 import re
 import shutil
@@ -165,8 +167,8 @@ def ingest(
             if not node.read or sha is None or sha in seen:
                 continue
             seen.add(sha)
-            if store.known_receipt(node.receipt.key) or store.known(sha):
-                continue
+            if store.known_receipt(node.receipt.key) or (store.known(sha) and not store.opened(sha)):
+                continue  # a workbook opened before (one of several forms) is read again for its sheets' receipts
             own = store.own_file(sha)
             if own:
                 node.refusal = reason("issued-blank" if own == "issued" else "own-file")
@@ -180,6 +182,8 @@ def ingest(
         workers = max(1, min(jobs or os.cpu_count() or 1, len(to_read))) if to_read else 0
         reads = read_all([str(nodes[i].path) for i in to_read], spec, workers)
         pending = deque(to_read)
+        # The readings of workbooks of several forms, by content, for their copies later in this batch.
+        several: dict[str, list[dict[str, Any]]] = {}
         holds = _holds(roster)
         mark = time.perf_counter()
         for index, node in enumerate(nodes):
@@ -192,7 +196,15 @@ def ingest(
                 mark = now_
                 read_seconds += result.pop("seconds", 0.0)
                 read_cpu += result.pop("cpu", 0.0)
-            outcomes.append(_record(store, node, result, roster, spec, taken_in, holds))
+            sha = node.receipt.sha256
+            if result is not None and "sheets" in result and sha is not None:
+                several[sha] = result["sheets"]  # small: the forms' data, for a copy later in the batch
+            if result is None and sha in several:
+                result = {"ok": True, "sheets": several[sha]}
+            if result is not None and "sheets" in result:
+                outcomes += _record_sheets(store, node, result["sheets"], roster, spec, taken_in, holds)
+            else:
+                outcomes.append(_record(store, node, result, roster, spec, taken_in, holds))
             nodes[index] = _DONE  # the parent keeps no content, form nor result it has recorded
             if progress:
                 progress(index + 1, len(nodes))
@@ -278,6 +290,35 @@ def _record(
         failure = crashed(exc)
         done = store.record(receipt, batch=taken_in, refusal=(failure["refusal"], failure["reason"], failure["reason_en"]))
     return _outcome(receipt, done, store)
+
+
+def _record_sheets(
+    store: Store,
+    node: Node,
+    sheets: list[dict[str, Any]],
+    roster: Roster | None,
+    spec: Spec | None,
+    taken_in: str,
+    holds: Callable[[str | None], Callable[[str], bool] | None],
+) -> list[Outcome]:
+    """A workbook of several forms: the file opened (its bytes kept), and a
+    receipt of its own for each sheet's form, kept with the same bytes so
+    that each can be marked and sent back."""
+    receipt = node.receipt
+    content = _content(node)
+    outcomes = [_outcome(receipt, store.record(receipt, batch=taken_in, container=True, content=content), store)]
+    for sheet in sheets:
+        name = sheet["sheet"]
+        part = dataclasses.replace(
+            receipt,
+            key=f"{receipt.key}#{name}",
+            kind="sheet",
+            name=f"{receipt.name}#{name}",
+            sha256=hashlib.sha256(f"{receipt.sha256}#{name}".encode()).hexdigest(),
+            parent_key=receipt.key,
+        )
+        outcomes.append(_record(store, Node(part, content=content), sheet, roster, spec, taken_in, holds))
+    return outcomes
 
 
 def _outcome(receipt: NewReceipt, done: Recorded, store: Store) -> Outcome:

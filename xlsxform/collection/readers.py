@@ -42,41 +42,51 @@ def _scope(result: Any, spec: Spec | None) -> str:
     return str(value or "")
 
 
+def _reading(result: Any, spec: Spec | None) -> dict[str, Any]:
+    """One form read, as plain data for the parent process."""
+    problems = [
+        {
+            "severity": str(p.severity),
+            "code": p.code,
+            "cell": p.cell,
+            "field": p.field,
+            "value": None if p.value is None else str(p.value),
+            "params": json.loads(json.dumps(p.params, ensure_ascii=False, default=str)),
+            "message": p.message("zh"),
+            "message_en": p.message("en"),
+        }
+        for p in result.problems
+    ]
+    return {
+        "ok": True,
+        "form": result.form.model_dump_json(),
+        "department": result.form.department,
+        "year": result.form.year,
+        "problems": problems,
+        "identity": result.identity,
+        "template": result.form_id,
+        "scope": _scope(result, spec),
+        "sheet": result.sheet,
+    }
+
+
 def read_one(path: str, spec: Spec | None = None) -> dict[str, Any]:
     """Read and check one workbook; never raises.
 
     Returns plain data for the parent process: the form as JSON, each problem
-    with its messages, and the identity stored in the file; or the refusal
+    with its messages, and the identity stored in the file (for a workbook of
+    several forms, one such entry per sheet under "sheets"); or the refusal
     code and reason.
     """
     from xlsxform.errors import NotThisFormError, XlsxformError
-    from xlsxform.reading.reader import read
+    from xlsxform.reading.reader import read_workbook
 
     try:
-        result = read(path, spec=spec)
-        problems = [
-            {
-                "severity": str(p.severity),
-                "code": p.code,
-                "cell": p.cell,
-                "field": p.field,
-                "value": None if p.value is None else str(p.value),
-                "params": json.loads(json.dumps(p.params, ensure_ascii=False, default=str)),
-                "message": p.message("zh"),
-                "message_en": p.message("en"),
-            }
-            for p in result.problems
-        ]
-        return {
-            "ok": True,
-            "form": result.form.model_dump_json(),
-            "department": result.form.department,
-            "year": result.form.year,
-            "problems": problems,
-            "identity": result.identity,
-            "template": result.form_id,
-            "scope": _scope(result, spec),
-        }
+        results = read_workbook(path, spec=spec)
+        found = [_reading(result, spec) for result in results]
+        # A workbook of several forms (a department's projects, one sheet
+        # each) is recorded as a container with one receipt per sheet.
+        return found[0] if len(found) == 1 else {"ok": True, "sheets": found}
     except XlsxformError as exc:
         code = "not-this-form" if isinstance(exc, NotThisFormError) else "unreadable"
         return {"ok": False, "refusal": code, "kind": type(exc).__name__, "reason": exc.zh, "reason_en": exc.en}
