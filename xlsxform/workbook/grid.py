@@ -17,6 +17,7 @@ from typing import Any
 
 from xlsxform.errors import UnreadableWorkbookError
 from xlsxform.workbook.text import (
+    column_letter,
     plain_text,
 )
 
@@ -171,15 +172,6 @@ def _identity(workbook: Any, sheet_title: str, prefix: str) -> dict[str, str]:
 
 
 _REF = re.compile(r"^([A-Za-z]{1,3})([0-9]+)$")
-
-
-def column_letter(col: int) -> str:
-    """A column's letters: 1 is A, 28 is AB."""
-    letters = ""
-    while col > 0:
-        col, rest = divmod(col - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def range_box(ref: str) -> tuple[int, int, int, int]:

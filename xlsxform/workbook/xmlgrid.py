@@ -32,8 +32,8 @@ from typing import Any
 
 from xlsxform.errors import UnreadableWorkbookError
 from xlsxform.safety.gate import FileKind, part_key
-from xlsxform.workbook.grid import AREA, Grid, Value, column_letter, range_box
-from xlsxform.workbook.text import plain_text
+from xlsxform.workbook.grid import AREA, Grid, Value, range_box
+from xlsxform.workbook.text import column_letter, plain_text
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
