@@ -271,7 +271,7 @@ class Owed:
     state: str
     """The form's state for the department: the worst of its projects' for a form sent one per project."""
     rows: list[DepartmentStatus]
-    """The department's current returns of the form (one per project), or one 'missing' row."""
+    """The department's current (or held) returns of the form, one per project; none before any return."""
 
 
 def shown_state(row: DepartmentStatus) -> str:
@@ -290,7 +290,8 @@ def owed(db: Path, roster: Roster | None, key: str, year: int) -> list[Owed]:
     found = []
     with Store(db) as store:
         for form, deadline in chosen:
-            rows = [dataclasses.replace(r, state=shown_state(r)) for r in department_rows(department_status(store, roster, year, form), key)]
+            mine = department_rows(department_status(store, roster, year, form), key)
+            rows = [dataclasses.replace(r, state=shown_state(r)) for r in mine if r.form is not None or r.held]
             states = {r.state for r in rows}
             state = next((s for s in ("errors", "held", "valid") if s in states), "missing")
             found.append(Owed(form_kind(form), deadline, state, rows))
