@@ -11,6 +11,7 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import openpyxl
 import pytest
 from starlette.testclient import TestClient
 
@@ -586,7 +587,7 @@ def test_the_dashboard_missing_list_and_department_page_follow_the_form_chosen(c
 
 
 def test_the_exports_are_of_the_form_chosen(client: TestClient, collection: Collection) -> None:
-    """The roll-up and the status report of the 自评表 list its return; the first form's roll-up lists none."""
+    """The roll-up and the status report of the 自评表 are of that form (the report headed with its name); the first form's roll-up stays the first form's."""
     issue_form(collection, EVALUATION)
     submit(client, upload(client, collection.links[A], self_evaluation(collection.folder, "自评.xlsx")))
     sign_in(client)
@@ -596,7 +597,8 @@ def test_the_exports_are_of_the_form_chosen(client: TestClient, collection: Coll
     status = client.get(f"/bureau/exports/status.zip?form={EVALUATION}&year={YEAR}")
     assert status.status_code == 200
     with zipfile.ZipFile(io.BytesIO(status.content)) as archive:
-        assert "返回情况.xlsx" in archive.namelist()
+        report = openpyxl.load_workbook(io.BytesIO(archive.read("返回情况.xlsx")))
+    assert report.worksheets[0]["A1"].value == f"{YEAR}年项目支出绩效自评表返回情况"
     assert client.get(f"/bureau/exports/rollup.xlsx?form={EVALUATION}&year={YEAR}").headers["content-type"] == XLSX
 
 
