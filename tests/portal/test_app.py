@@ -621,3 +621,16 @@ def test_issuing_on_the_web_chooses_the_form(client: TestClient, collection: Col
     assert _owed(client.get(link).text) == {FIRST_FORM: "missing", EVALUATION: "missing"}
     refused = client.post("/bureau/issue", data={"csrf": client.cookies["csrf"], "form": "no-such-form", "year": str(YEAR), "sender": "czj@example.gov.cn"})
     assert refused.status_code == 400
+
+
+def test_a_problem_on_another_sheet_is_listed_with_its_sheet_and_not_drawn_on_the_first(client: TestClient, collection: Collection) -> None:
+    """Two projects, the second with an error: the first sheet is drawn without it, and the list names the second sheet."""
+    issue_form(collection, EVALUATION)
+    workbook = self_evaluation(collection.folder, "两个项目.xlsx", projects=("甲项目", "乙项目"))
+    book = openpyxl.load_workbook(workbook)
+    book["项目2"]["E5"] = 1
+    book.save(workbook)
+    checked = upload(client, collection.links[A], workbook)
+    assert [(r["data-sheet"], r["data-errors"]) for r in rows(checked, "sheets")] == [("绩效自评表", "0"), ("项目2", "1")]
+    assert highlighted(checked) == {}
+    assert [(r["data-code"], r["data-sheet"]) for r in rows(checked, "problems")] == [("s1-funds-unbalanced", "项目2")]
