@@ -342,6 +342,8 @@ class Held:
     file_name: str
     sender: str
     sent_at: str
+    form: str = FIRST_FORM
+    """The form it was recognised as."""
 
 
 def held(db: Path, year: int | None = None, key: str | None = None) -> list[Held]:
@@ -349,7 +351,9 @@ def held(db: Path, year: int | None = None, key: str | None = None) -> list[Held
     with Store(db) as store:
         pending = store.pending(year)
     return [
-        Held(r.id, r.department or "", r.department_key or "", r.name, r.sender or "", r.sent_at) for r in pending if key is None or r.department_key == key
+        Held(r.id, r.department or "", r.department_key or "", r.name, r.sender or "", r.sent_at, r.template_id or FIRST_FORM)
+        for r in pending
+        if key is None or r.department_key == key
     ]
 
 
