@@ -87,3 +87,58 @@ def csrf(client: TestClient, url: str = "/login") -> str:
 def sign_in(client: TestClient) -> None:
     response = client.post("/login", data={"csrf": csrf(client), "name": USER, "password": PASSWORD})
     assert response.status_code == 200 and response.url.path == "/bureau"
+
+
+EVALUATION = "project-self-evaluation"
+SAMPLE_EVALUATION = Path(__file__).resolve().parents[2] / "samples" / "zhanjiang-xinfang-2023-self-evaluation.xlsx"
+
+
+def issue_form(collection: Collection, form: str, base: str = BASE) -> dict[str, str]:
+    """Issue another form of the family to the same roster with ``xlsxform --form ID issue --portal``; department to its new link's path."""
+    outbox = collection.folder / f"outbox-{form}"
+    argv = [
+        "--form",
+        form,
+        "issue",
+        str(collection.roster),
+        "-o",
+        str(outbox),
+        "--year",
+        str(YEAR),
+        "--portal",
+        base,
+        "--db",
+        str(collection.db),
+        "--overwrite",
+    ]
+    assert main(argv) == 0
+    with (outbox / "发放清单.csv").open(encoding="utf-8-sig") as manifest:
+        return {row["部门名称"]: row["链接"].removeprefix(base) for row in csv.DictReader(manifest)}
+
+
+def self_evaluation(folder: Path, name: str, *, projects: tuple[str, ...] = (), year: int = YEAR, spent: str | None = None) -> Path:
+    """A valid 自评表 of 湛江市信访局 for the year (the sample's figures); one
+    sheet per project when ``projects`` are given; ``spent`` breaks its
+    total 执行数."""
+    import openpyxl
+
+    from xlsxform import read, render
+    from xlsxform.spec.layout import load_spec
+
+    sample = read(SAMPLE_EVALUATION)
+    target = folder / name
+    render(sample.form.model_copy(update={"year": year}), target, spec=load_spec(EVALUATION))
+    if not projects and spent is None:
+        return target
+    workbook = openpyxl.load_workbook(target)
+    first = workbook.worksheets[0]
+    if spent is not None:
+        first[sample.cells["funds.total.spent"].rsplit("!", 1)[1]] = float(spent)
+    project_cell = sample.cells["project"].rsplit("!", 1)[1]
+    for n, project in enumerate(projects):
+        sheet = first if n == 0 else workbook.copy_worksheet(first)
+        if n:
+            sheet.title = f"项目{n + 1}"
+        sheet[project_cell] = project
+    workbook.save(target)
+    return target

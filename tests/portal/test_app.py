@@ -3,6 +3,7 @@ bureau's, and what keeps both safe."""
 
 from __future__ import annotations
 
+import csv
 import email
 import email.policy
 import io
@@ -10,16 +11,17 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import openpyxl
 import pytest
 from starlette.testclient import TestClient
 
 from xlsxform import read
-from xlsxform.collection.store import Store
+from xlsxform.collection.store import FIRST_FORM, Store
 from xlsxform.portal.app import MiB, create_app
 from xlsxform.portal.tables import PortalTables
 
 from ..departments import mail
-from .conftest import PASSWORD, USER, YEAR, A, B, Collection, csrf, settings, sign_in
+from .conftest import EVALUATION, PASSWORD, USER, YEAR, A, B, Collection, csrf, issue_form, self_evaluation, settings, sign_in
 from .pages import attribute, counts, elements, form_action, highlighted, rows
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -465,3 +467,170 @@ def test_accepting_what_is_not_a_receipt_gets_a_chinese_page(client: TestClient)
     for receipt in ("999", "x"):
         response = client.post("/bureau/held", data={"csrf": client.cookies["csrf"], "receipt": receipt})
         assert response.status_code == 400 and attribute(response.text, "error", "data-status") == "400"
+
+
+# -- the family of forms -----------------------------------------------------------------
+
+
+def _owed(page: str) -> dict[str, str]:
+    """The department page's forms, by form id, with each one's state."""
+    return {r["data-form"]: r["data-state"] for r in rows(page, "owed") if "data-project" not in r}
+
+
+def _projects(page: str, form: str = EVALUATION) -> dict[str, str]:
+    return {r["data-project"]: r["data-state"] for r in rows(page, "owed") if r.get("data-form") == form and "data-project" in r}
+
+
+def test_the_department_page_lists_every_form_issued_to_it_through_any_of_its_links(client: TestClient, collection: Collection) -> None:
+    """After the 自评表 is issued too, both the first link and the new one list both forms, each 未返回."""
+    evaluation_links = issue_form(collection, EVALUATION)
+    for link in (collection.links[A], evaluation_links[A]):
+        page = client.get(link)
+        assert page.status_code == 200
+        assert _owed(page.text) == {FIRST_FORM: "missing", EVALUATION: "missing"}
+
+
+def test_reissuing_a_form_revokes_only_that_forms_earlier_links(client: TestClient, collection: Collection) -> None:
+    """The 自评表 issued twice: its first link is gone, the latest and the first form's link still open the page."""
+    first = issue_form(collection, EVALUATION)
+    latest = issue_form(collection, EVALUATION)
+    assert client.get(first[A]).status_code == 404
+    assert client.get(latest[A]).status_code == 200
+    assert client.get(collection.links[A]).status_code == 200
+
+
+def test_each_issued_form_has_its_own_pre_filled_template(client: TestClient, collection: Collection, tmp_path: Path) -> None:
+    """The 自评表's template is that form, the department's and the year's; a form not issued has none."""
+    issue_form(collection, EVALUATION)
+    response = client.get(f"{collection.links[A]}/forms/{EVALUATION}/template.xlsx")
+    assert response.status_code == 200 and response.headers["content-type"] == XLSX
+    (tmp_path / "自评.xlsx").write_bytes(response.content)
+    result = read(tmp_path / "自评.xlsx")
+    assert (result.form_id, result.form.department, result.form.year) == (EVALUATION, A, YEAR)
+    assert client.get(f"{collection.links[A]}/forms/project-performance-target/template.xlsx").status_code == 404
+
+
+def test_an_upload_shows_the_form_recognised_and_is_submitted_under_it(client: TestClient, collection: Collection) -> None:
+    """A 自评表 uploaded through the first form's link is recognised, submitted with origin web, and only that form turns 已通过."""
+    issue_form(collection, EVALUATION)
+    checked = upload(client, collection.links[A], self_evaluation(collection.folder, "自评.xlsx"))
+    assert attribute(checked, "recognised", "data-form") == EVALUATION
+    assert attribute(checked, "summary", "data-errors") == "0"
+    page = submit(client, checked)
+    assert _owed(page) == {FIRST_FORM: "missing", EVALUATION: "valid"}
+    with Store(collection.db) as store:
+        assert [(f.template_id, f.department, f.year) for f in store.forms()] == [(EVALUATION, A, YEAR)]
+        assert {r.origin for r in store.receipts()} == {"web"}
+
+
+def test_a_form_not_issued_to_the_department_cannot_be_submitted(client: TestClient, collection: Collection) -> None:
+    """A 自评表 uploaded where only the first form was issued is checked, but has no submit button and a submit is refused."""
+    checked = upload(client, collection.links[A], self_evaluation(collection.folder, "自评.xlsx"))
+    assert attribute(checked, "recognised", "data-form") == EVALUATION
+    assert elements(checked, id="blocker") and not elements(checked, "button", id="submit")
+    marked = next(a["href"] for a in elements(checked, "a", id="marked"))
+    refused = client.post(marked.replace("/marked.xlsx", "/submit"), data={"csrf": client.cookies["csrf"]})
+    assert refused.status_code == 403
+    with Store(collection.db) as store:
+        assert store.forms() == []
+
+
+def test_a_self_evaluation_of_another_year_is_refused(client: TestClient, collection: Collection) -> None:
+    """The link's year holds for every form: a 2023 自评表 cannot be submitted through a 2024 link."""
+    issue_form(collection, EVALUATION)
+    checked = upload(client, collection.links[A], self_evaluation(collection.folder, "2023.xlsx", year=YEAR - 1))
+    assert elements(checked, id="blocker") and not elements(checked, "button", id="submit")
+
+
+def test_a_workbook_of_several_projects_is_a_receipt_per_sheet_and_a_row_per_project(client: TestClient, collection: Collection) -> None:
+    """Two projects on two sheets: the check lists both sheets, the submit stores both, and the page lists each project's return."""
+    issue_form(collection, EVALUATION)
+    checked = upload(client, collection.links[A], self_evaluation(collection.folder, "两个项目.xlsx", projects=("甲项目", "乙项目")))
+    assert [(r["data-form"], r["data-errors"]) for r in rows(checked, "sheets")] == [(EVALUATION, "0"), (EVALUATION, "0")]
+    page = submit(client, checked)
+    assert _projects(page) == {"甲项目": "valid", "乙项目": "valid"}
+    assert _owed(page)[EVALUATION] == "valid"
+    with Store(collection.db) as store:
+        assert sorted(f.scope for f in store.forms(current=True)) == ["乙项目", "甲项目"]
+        assert sorted(r.outcome for r in store.receipts() if r.kind == "sheet") == ["stored", "stored"]
+
+
+def test_a_project_with_errors_makes_its_form_have_errors(client: TestClient, collection: Collection) -> None:
+    """One project valid and one with errors: that project 有错误, and so the form."""
+    issue_form(collection, EVALUATION)
+    submit(client, upload(client, collection.links[A], self_evaluation(collection.folder, "好.xlsx")))
+    wrong = self_evaluation(collection.folder, "错.xlsx", projects=("乙项目",), spent="1")
+    page = submit(client, upload(client, collection.links[A], wrong))
+    assert _projects(page) == {"信访事项复查复核专项经费": "valid", "乙项目": "errors"}
+    assert _owed(page)[EVALUATION] == "errors"
+
+
+def test_the_dashboard_missing_list_and_department_page_follow_the_form_chosen(client: TestClient, collection: Collection) -> None:
+    """A's 自评表 submitted: the 自评表 dashboard counts it 已通过, the first form's still has both 未返回, and the missing list is per form."""
+    issue_form(collection, EVALUATION)
+    submit(client, upload(client, collection.links[A], self_evaluation(collection.folder, "自评.xlsx")))
+    sign_in(client)
+    first = client.get(f"/bureau?year={YEAR}").text
+    assert attribute(first, "dashboard", "data-form") == FIRST_FORM
+    assert counts(first) == {"missing": 2, "errors": 0, "held": 0, "valid": 0}
+    chosen = client.get(f"/bureau?form={EVALUATION}&year={YEAR}").text
+    assert attribute(chosen, "dashboard", "data-form") == EVALUATION
+    assert counts(chosen) == {"missing": 1, "errors": 0, "held": 0, "valid": 1}
+    assert [(r["data-department"], r["data-state"]) for r in rows(chosen, "departments")] == [(f"{A}（信访事项复查复核专项经费）", "valid"), (B, "missing")]
+    assert [a["data-form"] for a in elements(chosen, "a") if a.get("class") == "current" and "data-form" in a] == [EVALUATION]
+    missing = client.get(f"/bureau/missing?form={EVALUATION}&year={YEAR}").text
+    assert [r["data-department"] for r in rows(missing, "missing")] == [B]
+    assert [r["data-department"] for r in rows(client.get(f"/bureau/missing?year={YEAR}").text, "missing")] == [A, B]
+    department = client.get(f"/bureau/departments/{A}?form={EVALUATION}&year={YEAR}").text
+    assert attribute(department, "state", "data-state") == "valid" and len(rows(department, "returns")) == 1
+    assert attribute(client.get("/bureau?form=no-such-form").text, "dashboard", "data-form") == FIRST_FORM
+
+
+def test_the_exports_are_of_the_form_chosen(client: TestClient, collection: Collection) -> None:
+    """The roll-up and the status report of the 自评表 are of that form (the report headed with its name); the first form's roll-up stays the first form's."""
+    issue_form(collection, EVALUATION)
+    submit(client, upload(client, collection.links[A], self_evaluation(collection.folder, "自评.xlsx")))
+    sign_in(client)
+    document = client.get(f"/bureau/exports/rollup.json?form={EVALUATION}&year={YEAR}").json()
+    assert (document["form"], [d["department"] for d in document["departments"]]) == (EVALUATION, [A])
+    assert client.get(f"/bureau/exports/rollup.json?year={YEAR}").json()["form"] == FIRST_FORM
+    status = client.get(f"/bureau/exports/status.zip?form={EVALUATION}&year={YEAR}")
+    assert status.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(status.content)) as archive:
+        report = openpyxl.load_workbook(io.BytesIO(archive.read("返回情况.xlsx")))
+    assert report.worksheets[0]["A1"].value == f"{YEAR}年项目支出绩效自评表返回情况"
+    assert client.get(f"/bureau/exports/rollup.xlsx?form={EVALUATION}&year={YEAR}").headers["content-type"] == XLSX
+
+
+def test_issuing_on_the_web_chooses_the_form(client: TestClient, collection: Collection, tmp_path: Path) -> None:
+    """The issue page issues the 自评表: its workbooks are that form, and its links open a page listing it beside the first form."""
+    sign_in(client)
+    page = client.get("/bureau/issue").text
+    assert {o["value"] for o in elements(page, "option")} == {FIRST_FORM, "project-performance-target", EVALUATION}
+    response = client.post(
+        "/bureau/issue",
+        data={"csrf": client.cookies["csrf"], "form": EVALUATION, "year": str(YEAR), "deadline": "2024-12-31", "sender": "czj@example.gov.cn"},
+    )
+    assert response.status_code == 200 and response.headers["content-type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        workbook = next(n for n in archive.namelist() if n.endswith(f"{A}.xlsx"))
+        (tmp_path / "issued.xlsx").write_bytes(archive.read(workbook))
+        manifest = archive.read(next(n for n in archive.namelist() if n.endswith("发放清单.csv"))).decode("utf-8-sig")
+    assert read(tmp_path / "issued.xlsx").form_id == EVALUATION
+    link = next(row["链接"] for row in csv.DictReader(io.StringIO(manifest)) if row["部门名称"] == A).removeprefix("http://testserver")
+    assert _owed(client.get(link).text) == {FIRST_FORM: "missing", EVALUATION: "missing"}
+    refused = client.post("/bureau/issue", data={"csrf": client.cookies["csrf"], "form": "no-such-form", "year": str(YEAR), "sender": "czj@example.gov.cn"})
+    assert refused.status_code == 400
+
+
+def test_a_problem_on_another_sheet_is_listed_with_its_sheet_and_not_drawn_on_the_first(client: TestClient, collection: Collection) -> None:
+    """Two projects, the second with an error: the first sheet is drawn without it, and the list names the second sheet."""
+    issue_form(collection, EVALUATION)
+    workbook = self_evaluation(collection.folder, "两个项目.xlsx", projects=("甲项目", "乙项目"))
+    book = openpyxl.load_workbook(workbook)
+    book["项目2"]["E5"] = 1
+    book.save(workbook)
+    checked = upload(client, collection.links[A], workbook)
+    assert [(r["data-sheet"], r["data-errors"]) for r in rows(checked, "sheets")] == [("绩效自评表", "0"), ("项目2", "1")]
+    assert highlighted(checked) == {}
+    assert [(r["data-code"], r["data-sheet"]) for r in rows(checked, "problems")] == [("s1-funds-unbalanced", "项目2")]

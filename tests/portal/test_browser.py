@@ -26,10 +26,10 @@ from typing import Any
 import pytest
 
 from xlsxform import read
-from xlsxform.collection.store import Store
+from xlsxform.collection.store import FIRST_FORM, Store
 
 from ..departments import mail
-from .conftest import PASSWORD, USER, A, B, Collection, issue_collection
+from .conftest import EVALUATION, PASSWORD, USER, A, B, Collection, issue_collection, issue_form, self_evaluation
 
 CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 ROOT = Path(__file__).resolve().parents[2]
@@ -224,6 +224,42 @@ def test_a_department_goes_from_its_link_to_a_submitted_valid_return(served: tup
     _shot(browser, shots, "06-department-submitted")
     with Store(collection.db) as store:
         assert [(f.department, f.errors) for f in store.forms()] == [(A, 0)]
+
+
+def test_a_department_owing_two_forms_submits_its_self_evaluation_and_the_bureau_sees_it(served: tuple[str, Collection], browser: Any, shots: Path) -> None:
+    """With the 自评表 issued too, the department's page lists both forms; it uploads its 自评表, sees it recognised, submits; the 自评表 dashboard shows it 已通过."""
+    base, collection = served
+    issue_form(collection, EVALUATION, base)
+    browser.get(base + collection.links[A])
+    owed = {r.get_attribute("data-form"): r.get_attribute("data-state") for r in browser.find_elements(_by("CSS_SELECTOR"), "#owed tbody tr:not(.project)")}
+    assert owed == {FIRST_FORM: "valid", EVALUATION: "missing"}
+    _shot(browser, shots, "07-department-two-forms")
+
+    _upload(browser, self_evaluation(collection.folder, "信访局-自评表.xlsx"))
+    assert browser.find_element(_by("ID"), "recognised").get_attribute("data-form") == EVALUATION
+    assert browser.find_element(_by("ID"), "summary").get_attribute("data-errors") == "0"
+    _shot(browser, shots, "08-department-self-evaluation-checked")
+    _navigate(browser, "submit")
+    assert browser.find_element(_by("ID"), "submitted").get_attribute("data-outcome") == "stored"
+    owed = {r.get_attribute("data-form"): r.get_attribute("data-state") for r in browser.find_elements(_by("CSS_SELECTOR"), "#owed tbody tr:not(.project)")}
+    assert owed == {FIRST_FORM: "valid", EVALUATION: "valid"}
+    projects = [r.get_attribute("data-project") for r in browser.find_elements(_by("CSS_SELECTOR"), "#owed tbody tr.project")]
+    assert projects == ["信访事项复查复核专项经费"]
+    _shot(browser, shots, "09-department-self-evaluation-submitted")
+
+    browser.get(f"{base}/login")
+    browser.find_element(_by("NAME"), "name").send_keys(USER)
+    browser.find_element(_by("NAME"), "password").send_keys(PASSWORD)
+    _navigate(browser, "login")
+    _navigate(browser, link_text="项目支出绩效自评表")
+    assert browser.find_element(_by("ID"), "dashboard").get_attribute("data-form") == EVALUATION
+    state = {r.get_attribute("data-department"): r.get_attribute("data-state") for r in browser.find_elements(_by("CSS_SELECTOR"), "#departments tbody tr")}
+    assert state == {f"{A}（信访事项复查复核专项经费）": "valid", B: "missing"}
+    assert _counts(browser) == {"missing": 1, "errors": 0, "held": 0, "valid": 1}
+    _shot(browser, shots, "09-dashboard-self-evaluation")
+    _navigate(browser, "logout")
+    with Store(collection.db) as store:
+        assert sorted((f.template_id or FIRST_FORM, f.errors) for f in store.forms()) == [(FIRST_FORM, 0), (EVALUATION, 0)]
 
 
 def test_an_officer_issues_takes_in_follows_up_and_exports_in_the_browser(served: tuple[str, Collection], browser: Any, downloads: Path, shots: Path) -> None:

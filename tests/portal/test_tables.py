@@ -42,3 +42,30 @@ def test_the_rate_limiter_forgets_the_oldest_keys_beyond_its_bound() -> None:
         assert limiter.allow(f"client-{n}")
     assert len(limiter) == 100
     assert limiter.allow("client-999") and not limiter.allow("client-999")
+
+
+def test_links_issued_before_the_family_of_forms_are_of_the_first_form(tmp_path: Path) -> None:
+    """A database whose link table has no form column gains one, and its links count as issued for the first form."""
+    import sqlite3
+
+    from xlsxform.collection.store import FIRST_FORM
+    from xlsxform.portal.tables import digest
+
+    db = tmp_path / "forms.sqlite"
+    Store(db).close()
+    old = sqlite3.connect(db)
+    old.execute(
+        "CREATE TABLE portal_tokens (hash TEXT PRIMARY KEY, department TEXT NOT NULL, department_key TEXT NOT NULL, year INTEGER NOT NULL,"
+        " deadline TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL, revoked_at TEXT)"
+    )
+    old.execute("INSERT INTO portal_tokens VALUES (?, '湛江市信访局', '湛江市信访局', 2024, '', '2024-01-01T00:00:00+00:00', NULL)", (digest("old-token"),))
+    old.commit()
+    old.close()
+    PortalTables.ensure(db)
+    PortalTables.ensure(db)
+    with PortalTables(db) as tables:
+        link = tables.link("old-token")
+        tables.add_link("湛江市信访局", "湛江市信访局", 2024, form="project-self-evaluation")
+        issued = [each.form for each in tables.issued_forms("湛江市信访局", 2024)]
+    assert link is not None and link.form == FIRST_FORM
+    assert issued == [FIRST_FORM, "project-self-evaluation"]

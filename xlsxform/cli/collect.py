@@ -70,7 +70,7 @@ def _issue(args: argparse.Namespace) -> int:
     if args.portal and args.db is None:
         raise FormDataError("用 --portal 时须以 --db 指定门户的数据库", "--portal needs the portal's database: --db DB")
     issued = issue(roster, args.output, year=args.year, spec=spec, fallback_fonts=args.fallback_fonts, overwrite=args.overwrite)
-    links = _portal_links(args, issued) if args.portal else None
+    links = _portal_links(args, issued, spec.form.id) if args.portal else None
     if template is not None and links is not None:
         from xlsxform.portal.links import with_link
 
@@ -120,11 +120,11 @@ def _issue(args: argparse.Namespace) -> int:
     return PROBLEMS if failures else OK
 
 
-def _portal_links(args: argparse.Namespace, issued: list[Any]) -> dict[str, str]:
-    """A private link per department (``--portal``), stored hashed in the portal's database."""
+def _portal_links(args: argparse.Namespace, issued: list[Any], form: str) -> dict[str, str]:
+    """A private link per department (``--portal``), stored hashed in the portal's database with the form issued."""
     from xlsxform.portal.links import base_url, issue_links
 
-    return issue_links(args.db, issued, year=args.year, deadline=_deadline(args.deadline, "zh"), base=base_url(args.portal))
+    return issue_links(args.db, issued, year=args.year, deadline=_deadline(args.deadline, "zh"), base=base_url(args.portal), form=form)
 
 
 def _deadline(text: str | None, lang: str) -> str:

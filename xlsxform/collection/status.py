@@ -295,9 +295,14 @@ def write_report(store: Store, rows: list[DepartmentStatus], target: Path, *, la
     titles = ("Status", "Problems", "Refused files", "Held") if en else ("返回情况", "问题清单", "拒收文件", "待确认")
     year = next((r.form.year for r in rows if r.form is not None and r.form.year), None)
     made = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
-    form_title = t(
-        f"{year}年市级部门整体预算绩效目标表" if year else "市级部门整体预算绩效目标表", f"department budget performance targets{f' {year}' if year else ''}"
-    )
+    template = next((r.form.template_id for r in rows if r.form is not None and r.form.template_id), None) or FIRST_FORM
+    if template == FIRST_FORM:
+        form_title = t(
+            f"{year}年市级部门整体预算绩效目标表" if year else "市级部门整体预算绩效目标表",
+            f"department budget performance targets{f' {year}' if year else ''}",
+        )
+    else:
+        form_title = f"{year}年{_form_name(template)}" if year and not en else _form_name(template) + (f" {year}" if year and en else "")
     tally = counts(rows)
     summary = t("，", ", ").join(f"{state_label(s, lang)} {tally[s]}" for s in ORDER if tally.get(s) or s not in ("unlisted", "held"))
     notes = [t(f"共 {len(rows)} 个部门：{summary}。制表时间：{made}", f"{len(rows)} departments: {summary}. Made {made}")]
@@ -319,6 +324,17 @@ def write_report(store: Store, rows: list[DepartmentStatus], target: Path, *, la
     )
     _remember_own_files(store, target, [r.annotated for r in rows if r.annotated is not None])
     return Report(target, rows, annotate is not None and annotate is not False, failed)
+
+
+def _form_name(template: str) -> str:
+    """A form's name (项目支出绩效自评表) by its id, the id itself when no spec of that id is found."""
+    from xlsxform.errors import XlsxformError
+    from xlsxform.spec.layout import load_spec
+
+    try:
+        return load_spec(template).form.name
+    except XlsxformError:
+        return template
 
 
 def _remember_own_files(store: Store, report: Path, marked: list[Path]) -> None:

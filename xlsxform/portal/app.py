@@ -104,7 +104,8 @@ class Portal:
         fresh = not token or len(token) > 64
         if fresh:
             token = security.new_csrf()
-        values = {"request": request, "csrf": token, "user": getattr(request.state, "user", None), "STATES": _states()} | dict(context or {})
+        values = {"request": request, "csrf": token, "user": getattr(request.state, "user", None), "STATES": _states(), "form_names": _form_names()}
+        values |= dict(context or {})
         response = HTMLResponse(self.templates.get_template(name).render(values), status_code=status)
         if fresh:
             self.cookie(request, response, security.CSRF_COOKIE, token)
@@ -149,6 +150,13 @@ def _states() -> dict[str, str]:
     from xlsxform.portal.services import STATES
 
     return STATES
+
+
+def _form_names() -> dict[str, str]:
+    """Each built-in form's name by its id, for every page."""
+    from xlsxform.portal.services import forms
+
+    return {form.id: form.name for form in forms()}
 
 
 def portal_of(request: Request) -> Portal:

@@ -59,6 +59,11 @@ def _signed_in(request: Request) -> Portal:
     return portal
 
 
+def _form_id(request: Request) -> str:
+    """The form a page is about (?form=ID), the first form by default."""
+    return services.chosen_form(request.query_params.get("form"))
+
+
 def _year(request: Request) -> int | None:
     text = request.query_params.get("year", "")
     return int(text) if text.isdigit() and 1900 < int(text) < 3000 else None
@@ -113,30 +118,49 @@ async def logout(request: Request) -> Response:
 async def dashboard(request: Request) -> Response:
     portal = _signed_in(request)
     roster = await _roster(portal)
-    standing = await run_in_threadpool(services.standing, portal.db, roster, _year(request))
-    return portal.page(request, "dashboard.html", {"standing": standing, "roster": roster, "form_title": services.FORM_TITLE})
+    standing = await run_in_threadpool(services.standing, portal.db, roster, _year(request), _form_id(request))
+    return portal.page(
+        request,
+        "dashboard.html",
+        {"standing": standing, "roster": roster, "forms": services.forms(), "row_keys": [services.row_key(r) for r in standing.rows]},
+    )
 
 
 async def department(request: Request) -> Response:
     portal = _signed_in(request)
     key = request.path_params["key"]
     year = _year(request)
+    form = _form_id(request)
     roster = await _roster(portal)
-    standing = await run_in_threadpool(services.standing, portal.db, roster, year)
-    row = next((r for r in standing.rows if services.key_of(r.department) == key or (r.form and r.form.department_key == key)), None)
-    if row is None:
+    standing = await run_in_threadpool(services.standing, portal.db, roster, year, form)
+    mine = services.department_rows(standing.rows, key)
+    if not mine:
         raise HTTPException(404)
-    returns = await run_in_threadpool(services.history, portal.db, key, standing.year)
-    problems = await run_in_threadpool(services.stored_problems, portal.db, row.form.id) if row.form else []
+    row = mine[0]
+    returns = await run_in_threadpool(services.history, portal.db, key, standing.year, form)
+    problems = [p for r in mine if r.form for p in await run_in_threadpool(services.stored_problems, portal.db, r.form.id)]
     with portal.tables() as tables:
         links = [link for link in tables.links(key) if standing.year is None or link.year == standing.year]
-    waiting = await run_in_threadpool(services.held, portal.db, standing.year, key)
+    waiting = [h for h in await run_in_threadpool(services.held, portal.db, standing.year, key) if any(h.receipt in {r.id for r in m.held} for m in mine)]
     scratch = str(portal.scratch)
     came_from = {f.id: _came_from(f.source, scratch) for f in returns}
+    names = {f.id: f.name for f in services.forms()}
     return portal.page(
         request,
         "bureau_department.html",
-        {"row": row, "key": key, "returns": returns, "problems": problems, "links": links, "year": standing.year, "held": waiting, "came_from": came_from},
+        {
+            "row": row,
+            "rows": mine,
+            "key": key,
+            "returns": returns,
+            "problems": problems,
+            "links": links,
+            "names": names,
+            "year": standing.year,
+            "form": standing.form,
+            "held": waiting,
+            "came_from": came_from,
+        },
     )
 
 
@@ -193,10 +217,12 @@ def _attachment(name: str) -> str:
 async def missing(request: Request) -> Response:
     portal = _signed_in(request)
     roster = await _roster(portal)
-    standing = await run_in_threadpool(services.standing, portal.db, roster, _year(request))
+    standing = await run_in_threadpool(services.standing, portal.db, roster, _year(request), _form_id(request))
     rows = [r for r in standing.rows if r.state == "missing"]
     return portal.page(
-        request, "missing.html", {"standing": standing, "rows": rows, "roster": roster, "addresses": "; ".join(r.email for r in rows if r.email)}
+        request,
+        "missing.html",
+        {"standing": standing, "rows": rows, "roster": roster, "forms": services.forms(), "addresses": "; ".join(r.email for r in rows if r.email)},
     )
 
 
@@ -296,13 +322,15 @@ async def issue_page(request: Request) -> Response:
         "deadline": (dt.date.today() + dt.timedelta(days=14)).isoformat(),
         "sender": portal.settings.sender,
         "sender_name": "市财政局",
+        "form": services.FIRST_FORM,
     }
     smtp = portal.settings.smtp
-    context = {"roster": roster, "smtp": smtp, "sent": None}
+    context = {"roster": roster, "smtp": smtp, "sent": None, "forms": services.forms()}
     if request.method == "GET":
         return portal.page(request, "issue.html", context | {"values": defaults, "error": ""})
     form = await portal.form(request)
     values = {k: str(form.get(k) or "").strip()[:200] for k in defaults}
+    values["form"] = values["form"] or services.FIRST_FORM
     error = ""
     if roster is None:
         error = "请先上传部门名单。"
@@ -310,21 +338,23 @@ async def issue_page(request: Request) -> Response:
         error = "年度须为 2000 到 2100 之间的整数。"
     elif "@" not in values["sender"]:
         error = "请填写发件人邮箱。"
+    elif values["form"] not in {f.id for f in services.forms()}:
+        error = "请选择要发放的表格。"
     if error:
         return portal.page(request, "issue.html", context | {"values": values, "error": error}, status=400)
     base = portal.settings.public_url or f"{request.url.scheme}://{request.url.netloc}"
-    issue = services.IssueRequest(int(values["year"]), _deadline(values["deadline"]), values["sender"], values["sender_name"], base)
+    issue = services.IssueRequest(int(values["year"]), _deadline(values["deadline"]), values["sender"], values["sender_name"], base, values["form"])
     if form.get("action") == "send" and smtp is not None:
         try:
             sent = await run_in_threadpool(services.issue_and_send, roster, issue, portal.db, smtp)
         except XlsxformError as exc:
             return portal.page(request, "issue.html", context | {"values": values, "error": exc.zh}, status=502)
-        portal.audit(request, request.state.user, "issue", year=issue.year, departments=len(sent), sent=sum(s.ok for s in sent))
+        portal.audit(request, request.state.user, "issue", year=issue.year, form=issue.form, departments=len(sent), sent=sum(s.ok for s in sent))
         return portal.page(request, "issue.html", context | {"values": values, "error": "", "sent": sent})
     target = Path(tempfile.mkdtemp(dir=portal.scratch, prefix="issue-")) / "issue.zip"
     issued = await run_in_threadpool(services.issue_bundle, roster, issue, portal.db, target)
-    portal.audit(request, request.state.user, "issue", year=issue.year, departments=len(issued))
-    return FileResponse(target, filename=f"{issue.year}年绩效目标表-发放.zip", media_type="application/zip")
+    portal.audit(request, request.state.user, "issue", year=issue.year, form=issue.form, departments=len(issued))
+    return FileResponse(target, filename=f"{issue.year}年{services.form_kind(issue.form).name}-发放.zip", media_type="application/zip")
 
 
 EXPORTS = {
@@ -341,16 +371,18 @@ async def exports(request: Request) -> Response:
     if name not in EXPORTS:
         raise HTTPException(404)
     year = _year(request)
+    form = _form_id(request)
     folder = Path(tempfile.mkdtemp(dir=portal.scratch, prefix="export-"))
     if name == "status.zip":
         roster = await _roster(portal)
-        path = await run_in_threadpool(services.status_report, portal.db, roster, year, folder / "返回情况.xlsx")
+        path = await run_in_threadpool(services.status_report, portal.db, roster, year, folder / "返回情况.xlsx", form)
     else:
         suffix = ".csv" if name == "rollup.zip" else Path(name).suffix
-        path = await run_in_threadpool(services.rollup, portal.db, year, folder / f"汇总表{suffix}")
-    portal.audit(request, request.state.user, "export", file=name, year=year)
+        path = await run_in_threadpool(services.rollup, portal.db, year, folder / f"汇总表{suffix}", form)
+    portal.audit(request, request.state.user, "export", file=name, year=year, form=form)
     title, media = EXPORTS[name]
-    return FileResponse(path, filename=f"{year or ''}{'年' if year else ''}{title}{Path(name).suffix}", media_type=media)
+    kind = services.form_kind(form).name
+    return FileResponse(path, filename=f"{year or ''}{'年' if year else ''}{kind}{title}{Path(name).suffix}", media_type=media)
 
 
 async def audit(request: Request) -> Response:

@@ -2,7 +2,9 @@
 
 A link shows one department's forms and returns, nothing else: every page
 looks the link up again, and a checked upload belongs to the link that
-uploaded it.
+uploaded it.  The page lists every form issued to the department for the
+link's year (any of its live links opens the same page), and a department
+may submit only those.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ def routes() -> list[Route]:
     return [
         Route("/d/{token}", home),
         Route("/d/{token}/template.xlsx", template),
+        Route("/d/{token}/forms/{form}/template.xlsx", template),
         Route("/d/{token}/check", check, methods=["POST"]),
         Route("/d/{token}/checks/{check_id}", checked),
         Route("/d/{token}/checks/{check_id}/marked.xlsx", checked_marked),
@@ -60,34 +63,39 @@ def _limit(portal: Portal, link: Link) -> None:
         raise HTTPException(429)
 
 
+async def _owed(portal: Portal, link: Link) -> list[services.Owed]:
+    roster = await run_in_threadpool(services.current_roster, portal.db, portal.settings.roster)
+    return await run_in_threadpool(services.owed, portal.db, roster, link.department_key, link.year)
+
+
 async def home(request: Request) -> Response:
     portal, link, token = _link(request)
-    roster = await run_in_threadpool(services.current_roster, portal.db, portal.settings.roster)
-    standing = await run_in_threadpool(services.standing, portal.db, roster, link.year)
-    row = next((r for r in standing.rows if r.form is not None and r.form.department_key == link.department_key), None)
-    if row is None:
-        row = next((r for r in standing.rows if services.key_of(r.department) == link.department_key), None)
-    state = row.state if row else "missing"
-    if state == "unlisted":
-        state = "valid" if row and row.form and row.form.ok else "errors"
+    owed = await _owed(portal, link)
     returns = await run_in_threadpool(services.history, portal.db, link.department_key, link.year)
+    names = {f.id: f.name for f in services.forms()}
     done = request.query_params.get("submitted")
     return portal.page(
         request,
         "department.html",
-        {"link": link, "token": token, "state": state, "returns": returns, "form_title": services.FORM_TITLE, "submitted": done},
+        {"link": link, "token": token, "owed": owed, "returns": returns, "names": names, "submitted": done, "first": services.FIRST_FORM},
     )
 
 
 async def template(request: Request) -> Response:
     portal, link, _ = _link(request)
     _limit(portal, link)
+    form = request.path_params.get("form", link.form)
+    with portal.tables() as tables:
+        issued = {each.form for each in tables.issued_forms(link.department_key, link.year)} or {services.FIRST_FORM}
+    if form not in issued:
+        raise HTTPException(404)
     roster = await run_in_threadpool(services.current_roster, portal.db, portal.settings.roster)
     department = services.find(roster, link.department_key)
     folder = Path(tempfile.mkdtemp(dir=portal.scratch, prefix="template-"))
     target = folder / f"{services.safe_name(link.department)}.xlsx"
-    await run_in_threadpool(services.template_for, department, link.department, link.year, target)
-    return FileResponse(target, filename=f"{link.year}年绩效目标表-{services.safe_name(link.department)}.xlsx", media_type=XLSX)
+    await run_in_threadpool(services.template_for, department, link.department, link.year, target, form)
+    name = services.form_kind(form).name
+    return FileResponse(target, filename=f"{link.year}年{name}-{services.safe_name(link.department)}.xlsx", media_type=XLSX)
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -120,9 +128,19 @@ async def check(request: Request) -> Response:
         "warnings": result.warnings,
         "owner": result.owner,
         "year": result.year,
+        "forms": [sheet.form.id for sheet in result.sheets],
     }
     (folder / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
-    portal.audit(request, f"link:{link.department}", "upload", file=meta["file_name"], size=len(data), readable=result.readable, errors=result.errors)
+    portal.audit(
+        request,
+        f"link:{link.department}",
+        "upload",
+        file=meta["file_name"],
+        size=len(data),
+        readable=result.readable,
+        errors=result.errors,
+        forms=meta["forms"],
+    )
     return RedirectResponse(f"/d/{token}/checks/{check_id}", status_code=303)
 
 
@@ -155,7 +173,7 @@ async def checked(request: Request) -> Response:
     marked = own.folder / "marked.xlsx"
     if result.readable and not marked.exists():
         await run_in_threadpool(services.marked_copy, own.source, result.problems, marked)
-    blocker = _blocker(result, link)
+    blocker = _blocker(result, link, _issued(portal, link))
     return portal.page(
         request,
         "check.html",
@@ -172,14 +190,24 @@ async def checked(request: Request) -> Response:
     )
 
 
-def _blocker(result: services.Checked, link: Link) -> str:
-    """Why this upload cannot be submitted through this link, or ''."""
+def _issued(portal: Portal, link: Link) -> set[str]:
+    """The forms issued to the link's department for its year (the first form when none was recorded)."""
+    with portal.tables() as tables:
+        return {each.form for each in tables.issued_forms(link.department_key, link.year)} or {services.FIRST_FORM}
+
+
+def _blocker(result: services.Checked, link: Link, issued: set[str]) -> str:
+    """Why this upload cannot be submitted through this link, or '' (every
+    sheet of a workbook of several forms is looked at)."""
     if not result.readable:
         return "文件无法读取，不能提交。"
-    if result.owner and services.key_of(result.owner) != link.department_key:
-        return f"这份表格属于“{result.owner}”，不是“{link.department}”的表格，不能通过本单位的链接提交。"
-    if result.year is not None and result.year != link.year:
-        return f"这份表格是 {result.year} 年的，本链接收取 {link.year} 年的表格。"
+    for sheet in result.sheets:
+        if sheet.owner and services.key_of(sheet.owner) != link.department_key:
+            return f"这份表格属于“{sheet.owner}”，不是“{link.department}”的表格，不能通过本单位的链接提交。"
+        if sheet.year is not None and sheet.year != link.year:
+            return f"这份表格是 {sheet.year} 年的，本链接收取 {link.year} 年的表格。"
+        if sheet.form.id not in issued:
+            return f"这份表格是“{sheet.form.name}”，财政局没有向本单位发放 {link.year} 年的这种表格，不能提交。"
     return ""
 
 
@@ -199,7 +227,7 @@ async def submit(request: Request) -> Response:
     await portal.form(request)
     own = _own_check(portal, link, request.path_params["check_id"])
     result, _ = await run_in_threadpool(services.check, own.source)
-    blocker = _blocker(result, link)
+    blocker = _blocker(result, link, _issued(portal, link))
     if blocker:
         raise HTTPException(403, blocker)
     named = own.folder / "submit" / services.safe_name(Path(own.meta["file_name"]).stem or "表格")
@@ -208,7 +236,17 @@ async def submit(request: Request) -> Response:
     named.write_bytes(own.source.read_bytes())
     roster = await run_in_threadpool(services.current_roster, portal.db, portal.settings.roster)
     outcome = await run_in_threadpool(services.submit, named, portal.db, roster)
-    portal.audit(request, f"link:{link.department}", "submit", file=own.meta["file_name"], outcome=outcome.status, form=outcome.form, errors=outcome.errors)
+    portal.audit(
+        request,
+        f"link:{link.department}",
+        "submit",
+        file=own.meta["file_name"],
+        outcome=outcome.status,
+        form=outcome.form,
+        errors=outcome.errors,
+        kinds=[sheet.form.id for sheet in result.sheets],
+        receipts=outcome.receipts,
+    )
     return RedirectResponse(f"/d/{token}?submitted={outcome.status}", status_code=303)
 
 
@@ -273,6 +311,9 @@ def draw(sheet: SheetView, problems: list[Any]) -> dict[str, Any]:
     for number, problem in enumerate(problems, 1):
         if not problem.cell:
             continue
+        where, bang, _ = str(problem.cell).rpartition("!")
+        if bang and where.strip("'") != sheet.name:
+            continue  # a problem of another sheet of the workbook
         place = _position(problem.cell)
         if place is None:
             continue

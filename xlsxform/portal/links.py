@@ -1,4 +1,4 @@
-"""The departments' private links: one random token per department and year,
+"""The departments' private links: one random token per department, year and form,
 kept only as its hash (see :mod:`~xlsxform.portal.tables`), and the
 paragraph that carries the link in the department's e-mail.
 
@@ -13,6 +13,7 @@ from pathlib import Path
 
 from xlsxform.collection.mail import EmailTemplate
 from xlsxform.collection.outbox import Issued
+from xlsxform.collection.store import FIRST_FORM
 from xlsxform.errors import PortalError
 from xlsxform.portal.tables import PortalTables
 
@@ -32,17 +33,19 @@ def link_url(base: str, token: str) -> str:
     return f"{base_url(base)}/d/{token}"
 
 
-def issue_links(db: str | Path, issued: Sequence[Issued], *, year: int, deadline: str, base: str) -> dict[str, str]:
+def issue_links(db: str | Path, issued: Sequence[Issued], *, year: int, deadline: str, base: str, form: str = FIRST_FORM) -> dict[str, str]:
     """A new private link for each issued form, by form id; older links of
-    the same department and year are revoked, so only the latest works."""
+    the same department, year and form are revoked, so only the latest
+    works (links to the department's other forms stay: any live link opens
+    the department's page with every form issued to it for the year)."""
     PortalTables.ensure(db)
     links: dict[str, str] = {}
     with PortalTables(db) as tables:
         tables.db.execute("BEGIN IMMEDIATE")
         try:
             for item in issued:
-                tables.revoke(item.department.key, year)
-                links[item.form_id] = link_url(base, tables.add_link(item.department.name, item.department.key, year, deadline))
+                tables.revoke(item.department.key, year, form)
+                links[item.form_id] = link_url(base, tables.add_link(item.department.name, item.department.key, year, deadline, form))
             tables.db.execute("COMMIT")
         except BaseException:
             tables.db.execute("ROLLBACK")

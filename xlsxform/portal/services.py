@@ -5,15 +5,21 @@ they call these functions, which do what the command line does (``check``,
 ``ingest``, ``status``, ``export``, ``issue``) through the library's public
 functions.  Each runs in a worker thread and opens what it needs itself.
 
-Where it meets parts of the library that are still growing:
+Where it meets the rest of the library:
 
 - :func:`submit` and :func:`intake` go through ``ingest``: a department's
   submit is a receipt with origin ``web``, what the bureau uploads keeps
-  the origin of what it is (file, eml, mbox...);
+  the origin of what it is (file, eml, mbox...); each return is stored
+  under the form ``ingest`` recognises, one per sheet of a workbook that
+  holds several projects;
 - :func:`held` and :func:`accept` are ``store.pending`` and ``xlsxform accept``;
 - :data:`STATES` are the status rows' states, 'held' (待确认) included;
-- one form per department and year (:data:`FORM_TITLE`); a family of forms
-  would list each form the department owes on its page.
+- the family of forms: :func:`forms` lists the built-in ones; standing,
+  exports, templates and issuing each take a form's id, as ``status``,
+  ``export``, ``template`` and ``issue`` take ``--form``; which forms a
+  department was issued is in the portal's link table
+  (:meth:`~xlsxform.portal.tables.PortalTables.issued_forms`), and
+  :func:`owed` is what its page lists.
 """
 
 from __future__ import annotations
@@ -33,13 +39,14 @@ from xlsxform.collection.mail import compose, load_template, send, write_eml
 from xlsxform.collection.outbox import Issued, form_id, issue, safe_stem, write_manifest
 from xlsxform.collection.roster import Department, Roster, department_key, read_roster
 from xlsxform.collection.status import DepartmentStatus, annotation_folder, default_year, department_status, write_report
+from xlsxform.collection.store import FIRST_FORM as FIRST_FORM
 from xlsxform.collection.store import FormRecord, Store, StoredProblem
 from xlsxform.errors import PortalError, XlsxformError
 from xlsxform.form.problems import Problem
 from xlsxform.portal.links import issue_links, with_link
 from xlsxform.portal.tables import PortalTables
 from xlsxform.reading.annotate import annotate
-from xlsxform.reading.reader import MARGIN_COLUMNS, ReadResult, read
+from xlsxform.reading.reader import MARGIN_COLUMNS, ReadResult, read_workbook
 from xlsxform.rendering.renderer import render_template
 from xlsxform.safety import gate
 from xlsxform.spec.generate import BUILT_IN
@@ -55,7 +62,35 @@ STATES = {
 }
 """Every state a department can be in, as the dashboard counts them ('held':
 a return kept aside until the bureau accepts it)."""
-FORM_TITLE = "市级部门整体预算绩效目标表"
+
+
+@dataclass(frozen=True)
+class FormKind:
+    """One form of the family, as the pages name it."""
+
+    id: str
+    name: str
+    per_project: bool
+    """Sent one per project: a department has one current return per project."""
+
+
+def forms() -> list[FormKind]:
+    """The built-in forms, the first form first (``xlsxform forms``)."""
+    return [form_kind(form) for form in BUILT_IN]
+
+
+def form_kind(form: str) -> FormKind:
+    """A built-in form by id; an unknown id (a --spec variant) by its id alone."""
+    if form not in BUILT_IN:
+        return FormKind(form, form, False)
+    meta = load_spec(form).form
+    return FormKind(meta.id, meta.name, meta.subject is not None)
+
+
+def chosen_form(text: str | None) -> str:
+    """The form a page asks for (?form=ID): a built-in id, else the first form."""
+    return text if text in BUILT_IN else FIRST_FORM
+
 
 _write_lock = threading.Lock()
 """One writer at a time into the store: ingest forks its readers, and
@@ -63,6 +98,22 @@ SQLite has one writer anyway."""
 
 
 # -- checking one upload -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckedSheet:
+    """One form a checked workbook holds (one per sheet of a workbook of projects)."""
+
+    sheet: str
+    form: FormKind
+    department: str
+    year: int | None
+    subject: str
+    """The project it covers, for forms sent one per project ('' for the others)."""
+    errors: int
+    warnings: int
+    owner: str
+    """Whose form the sheet says it is: its identity, else its 部门名称."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +128,8 @@ class Checked:
     """The error's stable code when the file could not be read."""
     reason: str = ""
     identity: dict[str, str] = field(default_factory=dict)
+    sheets: list[CheckedSheet] = field(default_factory=list)
+    """Every form found, the first sheet's first."""
 
     @property
     def errors(self) -> int:
@@ -91,14 +144,33 @@ class Checked:
         """Whose form the file says it is: its identity, else its 部门名称."""
         return self.identity.get("department") or self.department
 
+    @property
+    def form(self) -> FormKind | None:
+        """The form the first sheet was recognised as."""
+        return self.sheets[0].form if self.sheets else None
+
+
+def _sheet(result: ReadResult) -> CheckedSheet:
+    kind = form_kind(result.form_id or FIRST_FORM)
+    subject_field = load_spec(kind.id).form.subject if kind.id in BUILT_IN else None
+    subject = str(getattr(result.form, subject_field, "") or "") if subject_field else ""
+    errors = sum(p.severity == "error" for p in result.problems)
+    owner = result.identity.get("department") or result.form.department
+    return CheckedSheet(result.sheet, kind, result.form.department, result.form.year, subject, errors, len(result.problems) - errors, owner)
+
 
 def check(path: Path) -> tuple[Checked, ReadResult | None]:
-    """Read and check one workbook, as ``xlsxform check`` does (the gate first)."""
+    """Read and check one workbook, as ``xlsxform check`` does (the gate
+    first), recognising its form; a workbook of several forms (one project
+    per sheet) is read sheet by sheet, its problems together."""
     try:
-        result = read(path)
+        results = read_workbook(path)
     except XlsxformError as exc:
         return Checked(False, refusal=exc.code, reason=exc.zh), None
-    return Checked(True, result.form.department, result.form.year, list(result.problems), identity=dict(result.identity)), result
+    first = results[0]
+    problems = [p for r in results for p in r.problems]
+    sheets = [_sheet(r) for r in results]
+    return Checked(True, first.form.department, first.form.year, problems, identity=dict(first.identity), sheets=sheets), first
 
 
 def marked_copy(source: Path, problems: list[Problem], target: Path) -> bool:
@@ -134,13 +206,17 @@ class Submitted:
     errors: int
     warnings: int
     reason: str = ""
+    receipts: int = 1
+    """Receipts made: one per sheet of a workbook of several forms."""
 
 
 def submit(path: Path, db: Path, roster: Roster | None) -> Submitted:
-    """A department's checked workbook into the store: one receipt with origin ``web``."""
+    """A department's checked workbook into the store through ``ingest``: a
+    receipt with origin ``web`` (one per sheet of a workbook of several forms)."""
     summary = intake([path], db, roster, origin="web")
-    outcome = summary.outcomes[0]
-    return Submitted(outcome.status, outcome.id, outcome.form, outcome.errors, outcome.warnings, outcome.reason)
+    outcomes = [o for o in summary.outcomes if o.status != "opened"] or summary.outcomes
+    worst = next((o for status in ("refused", "held", "stored", "duplicate") for o in outcomes if o.status == status), outcomes[0])
+    return Submitted(worst.status, worst.id, worst.form, sum(o.errors for o in outcomes), sum(o.warnings for o in outcomes), worst.reason, len(outcomes))
 
 
 def intake(paths: list[Path], db: Path, roster: Roster | None, origin: str = "file") -> Summary:
@@ -158,23 +234,75 @@ class Standing:
     rows: list[DepartmentStatus]
     counts: dict[str, int]
     years: list[int]
+    form: FormKind = field(default_factory=lambda: form_kind(FIRST_FORM))
 
 
-def standing(db: Path, roster: Roster | None, year: int | None) -> Standing:
-    """Every department's state for a year (default: the latest): ``xlsxform status``."""
+def standing(db: Path, roster: Roster | None, year: int | None, form: str = FIRST_FORM) -> Standing:
+    """Every department's state for a form and year (default: the latest):
+    ``xlsxform --form ID status``; a row per project for a form sent one per project."""
     with Store(db) as store:
         years = store.years()
         year = year if year is not None else default_year(store)
-        rows = department_status(store, roster, year)
+        rows = department_status(store, roster, year, form)
     counts = {state: sum(r.state == state for r in rows) for state in STATES}
-    return Standing(year, rows, counts, years)
+    return Standing(year, rows, counts, years, form_kind(form))
 
 
-def history(db: Path, key: str, year: int | None = None) -> list[FormRecord]:
-    """Every return of one department (of one year if given), newest first."""
+def row_key(row: DepartmentStatus) -> str:
+    """The department a status row is of, by key."""
+    if row.form is not None:
+        return row.form.department_key
+    if row.held and row.held[0].department_key:
+        return row.held[0].department_key
+    return department_key(row.department)
+
+
+def department_rows(rows: list[DepartmentStatus], key: str) -> list[DepartmentStatus]:
+    """One department's status rows (one per project for a form sent one per project)."""
+    return [r for r in rows if row_key(r) == key]
+
+
+@dataclass(frozen=True)
+class Owed:
+    """A form issued to a department for a year, as its page lists it."""
+
+    form: FormKind
+    deadline: str
+    state: str
+    """The form's state for the department: the worst of its projects' for a form sent one per project."""
+    rows: list[DepartmentStatus]
+    """The department's current (or held) returns of the form, one per project; none before any return."""
+
+
+def shown_state(row: DepartmentStatus) -> str:
+    """A row's state as the department sees it (名单外 is judged on its return)."""
+    if row.state == "unlisted":
+        return "valid" if row.form is not None and row.form.ok else "errors"
+    return row.state
+
+
+def owed(db: Path, roster: Roster | None, key: str, year: int) -> list[Owed]:
+    """Every form issued to the department for the year, each with its state
+    and the department's returns of it; the first form when none was recorded."""
+    with PortalTables(db) as tables:
+        issued = tables.issued_forms(key, year)
+    chosen = [(link.form, link.deadline) for link in issued] or [(FIRST_FORM, "")]
+    found = []
     with Store(db) as store:
-        forms = store.history(key)
-    return [f for f in reversed(forms) if year is None or f.year in (year, None)]
+        for form, deadline in chosen:
+            mine = department_rows(department_status(store, roster, year, form), key)
+            rows = [dataclasses.replace(r, state=shown_state(r)) for r in mine if r.form is not None or r.held]
+            states = {r.state for r in rows}
+            state = next((s for s in ("errors", "held", "valid") if s in states), "missing")
+            found.append(Owed(form_kind(form), deadline, state, rows))
+    return found
+
+
+def history(db: Path, key: str, year: int | None = None, form: str | None = None) -> list[FormRecord]:
+    """Every return of one department (of one year and form if given), newest first."""
+    with Store(db) as store:
+        found = store.history(key)
+    return [f for f in reversed(found) if (year is None or f.year in (year, None)) and (form is None or (f.template_id or FIRST_FORM) == form)]
 
 
 def stored_problems(db: Path, form: int) -> list[StoredProblem]:
@@ -214,6 +342,8 @@ class Held:
     file_name: str
     sender: str
     sent_at: str
+    form: str = FIRST_FORM
+    """The form it was recognised as."""
 
 
 def held(db: Path, year: int | None = None, key: str | None = None) -> list[Held]:
@@ -221,7 +351,9 @@ def held(db: Path, year: int | None = None, key: str | None = None) -> list[Held
     with Store(db) as store:
         pending = store.pending(year)
     return [
-        Held(r.id, r.department or "", r.department_key or "", r.name, r.sender or "", r.sent_at) for r in pending if key is None or r.department_key == key
+        Held(r.id, r.department or "", r.department_key or "", r.name, r.sender or "", r.sent_at, r.template_id or FIRST_FORM)
+        for r in pending
+        if key is None or r.department_key == key
     ]
 
 
@@ -235,10 +367,10 @@ def accept(db: Path, receipt: int) -> str:
 # -- exports -------------------------------------------------------------------------
 
 
-def status_report(db: Path, roster: Roster | None, year: int | None, target: Path) -> Path:
-    """The status workbook (``xlsxform status --report``), zipped with its marked copies."""
+def status_report(db: Path, roster: Roster | None, year: int | None, target: Path, form: str = FIRST_FORM) -> Path:
+    """The status workbook of one form (``xlsxform --form ID status --report``), zipped with its marked copies."""
     with Store(db) as store:
-        rows = department_status(store, roster, year if year is not None else default_year(store))
+        rows = department_status(store, roster, year if year is not None else default_year(store), form)
         write_report(store, rows, target)
     folder = annotation_folder(target)
     bundle = target.with_suffix(".zip")
@@ -250,10 +382,10 @@ def status_report(db: Path, roster: Roster | None, year: int | None, target: Pat
     return bundle
 
 
-def rollup(db: Path, year: int | None, target: Path) -> Path:
-    """The bureau's roll-up (``xlsxform export``) as .xlsx, .json or a zip of the three .csv."""
+def rollup(db: Path, year: int | None, target: Path, form: str = FIRST_FORM) -> Path:
+    """The bureau's roll-up of one form (``xlsxform --form ID export``) as .xlsx, .json or a zip of its .csv."""
     with Store(db) as store:
-        export(store, [target], year=year)
+        export(store, [target], year=year, spec=load_spec(form))
     if target.suffix == ".csv":
         bundle = target.with_suffix(".zip")
         with zipfile.ZipFile(bundle, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -296,17 +428,19 @@ def current_roster(db: Path, given: Path | None) -> Roster | None:
     return read_roster(given) if given is not None else None
 
 
-def template_for(department: Department | None, name: str, year: int, target: Path) -> None:
-    """The department's pre-filled workbook, as ``issue`` writes it."""
+def template_for(department: Department | None, name: str, year: int, target: Path, form: str = FIRST_FORM) -> None:
+    """The department's pre-filled workbook of one form, as ``issue --form ID`` writes it."""
+    spec = load_spec(form)
     if department is None:
-        render_template(target, year=year, department=name)
+        render_template(target, year=year, department=name, spec=spec)
     else:
         render_template(
             target,
             year=year,
             department=department.name,
             budget=department.budget,
-            form_id=form_id(year, department),
+            spec=spec,
+            form_id=form_id(year, department, spec.form.id),
             department_code=department.code,
         )
 
@@ -322,6 +456,7 @@ class IssueRequest:
     sender: str
     sender_name: str
     base_url: str
+    form: str = FIRST_FORM
 
 
 @dataclass(frozen=True)
@@ -345,8 +480,8 @@ class Sent:
 
 def _issue(roster: Roster, request: IssueRequest, db: Path, outbox: Path) -> tuple[list[Issued], list[tuple[str, EmailMessage]], dict[str, str]]:
     """``xlsxform issue ROSTER --portal URL``: the workbooks, the links and each department's message."""
-    issued = issue(roster, outbox, year=request.year)
-    links = issue_links(db, issued, year=request.year, deadline=request.deadline, base=request.base_url)
+    issued = issue(roster, outbox, year=request.year, spec=load_spec(request.form))
+    links = issue_links(db, issued, year=request.year, deadline=request.deadline, base=request.base_url, form=request.form)
     template = with_link(load_template())
     messages = []
     for item in issued:
@@ -371,7 +506,7 @@ def _issue(roster: Roster, request: IssueRequest, db: Path, outbox: Path) -> tup
 def issue_bundle(roster: Roster, request: IssueRequest, db: Path, target: Path) -> list[Issued]:
     """``xlsxform issue ROSTER --eml --portal URL`` into a folder, zipped to ``target``."""
     with tempfile.TemporaryDirectory(prefix="xlsxform-issue-") as scratch:
-        outbox = Path(scratch) / f"{request.year}年绩效目标表"
+        outbox = Path(scratch) / f"{request.year}年{form_kind(request.form).name}"
         issued, messages, links = _issue(roster, request, db, outbox)
         for n, (item, (_, message)) in enumerate(zip(issued, messages, strict=True)):
             draft = item.workbook.with_suffix(".eml")

@@ -2,8 +2,9 @@
 
 - ``portal_users``: bureau accounts, each with its scrypt hash;
 - ``portal_tokens``: one row per department link issued: the sha256 of the
-  token (never the token itself), the department, year and deadline, and
-  when it was revoked;
+  token (never the token itself), the department, year, form and deadline,
+  and when it was revoked; which forms a department was issued for a year
+  is read from here (every form a link was issued with);
 - ``portal_sessions``: signed-in bureau users, by the sha256 of the cookie;
 - ``portal_audit``: logins, uploads, submits, intakes, issues, revocations;
 - ``portal_settings``: the roster the bureau uploaded (its name and bytes).
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from xlsxform.collection.store import Store, now
+from xlsxform.collection.store import FIRST_FORM, Store, now
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS portal_users (
@@ -39,7 +40,8 @@ CREATE TABLE IF NOT EXISTS portal_tokens (
     year           INTEGER NOT NULL,
     deadline       TEXT NOT NULL DEFAULT '',
     created_at     TEXT NOT NULL,
-    revoked_at     TEXT
+    revoked_at     TEXT,
+    form           TEXT NOT NULL DEFAULT 'city-department-performance'
 );
 CREATE INDEX IF NOT EXISTS portal_tokens_department ON portal_tokens(department_key, year);
 CREATE TABLE IF NOT EXISTS portal_sessions (
@@ -83,6 +85,11 @@ class Link:
     deadline: str
     created_at: str
     revoked_at: str | None
+    form: str = FIRST_FORM
+    """The form (its spec id) the link was issued with."""
+
+
+_LINK_COLUMNS = "hash, department, department_key, year, deadline, created_at, revoked_at, form"
 
 
 @dataclass(frozen=True)
@@ -109,8 +116,23 @@ class PortalTables:
         tables = cls(path)
         try:
             tables.db.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} COMMIT;")
+            tables._add_form_column()
         finally:
             tables.close()
+
+    def _add_form_column(self) -> None:
+        """Links issued before the family of forms were all of the first form."""
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(portal_tokens)")}
+        if "form" in columns:
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            if "form" not in {row[1] for row in self.db.execute("PRAGMA table_info(portal_tokens)")}:
+                self.db.execute(f"ALTER TABLE portal_tokens ADD COLUMN form TEXT NOT NULL DEFAULT '{FIRST_FORM}'")
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         self.db.close()
@@ -148,32 +170,42 @@ class PortalTables:
 
     # -- department links -----------------------------------------------------
 
-    def add_link(self, department: str, department_key: str, year: int, deadline: str = "") -> str:
-        """A new private link's token for a department and year; only its hash is kept."""
+    def add_link(self, department: str, department_key: str, year: int, deadline: str = "", form: str = FIRST_FORM) -> str:
+        """A new private link's token for a department, year and form; only its hash is kept."""
         token = secrets.token_urlsafe(32)
         self.db.execute(
-            "INSERT INTO portal_tokens (hash, department, department_key, year, deadline, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (digest(token), department, department_key, year, deadline, now()),
+            "INSERT INTO portal_tokens (hash, department, department_key, year, deadline, created_at, form) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (digest(token), department, department_key, year, deadline, now(), form),
         )
         return token
 
     def link(self, token: str) -> Link | None:
         """The live (not revoked) link of a token, or None."""
-        row = self.db.execute("SELECT * FROM portal_tokens WHERE hash = ? AND revoked_at IS NULL", (digest(token),)).fetchone()
+        row = self.db.execute(f"SELECT {_LINK_COLUMNS} FROM portal_tokens WHERE hash = ? AND revoked_at IS NULL", (digest(token),)).fetchone()
         return Link(*row) if row else None
 
     def links(self, department_key: str | None = None) -> list[Link]:
         """Every link issued (revoked ones too), newest first."""
-        sql = "SELECT * FROM portal_tokens" + (" WHERE department_key = ?" if department_key else "") + " ORDER BY created_at DESC, rowid DESC"
+        sql = f"SELECT {_LINK_COLUMNS} FROM portal_tokens" + (" WHERE department_key = ?" if department_key else "") + " ORDER BY created_at DESC, rowid DESC"
         return [Link(*row) for row in self.db.execute(sql, (department_key,) if department_key else ())]
 
-    def revoke(self, department_key: str, year: int | None = None) -> int:
-        """Revoke a department's live links (of one year if given); how many."""
+    def issued_forms(self, department_key: str, year: int) -> list[Link]:
+        """The forms issued to a department for a year, in the order they were
+        first issued: for each, its latest link (whose deadline holds)."""
+        oldest_first = [link for link in reversed(self.links(department_key)) if link.year == year]
+        latest = {link.form: link for link in oldest_first}
+        return [latest[form] for form in dict.fromkeys(link.form for link in oldest_first)]
+
+    def revoke(self, department_key: str, year: int | None = None, form: str | None = None) -> int:
+        """Revoke a department's live links (of one year, and one form, if given); how many."""
         sql = "UPDATE portal_tokens SET revoked_at = ? WHERE department_key = ? AND revoked_at IS NULL"
         args: list[Any] = [now(), department_key]
         if year is not None:
             sql += " AND year = ?"
             args.append(year)
+        if form is not None:
+            sql += " AND form = ?"
+            args.append(form)
         return self.db.execute(sql, args).rowcount
 
     # -- sessions -------------------------------------------------------------
