@@ -89,8 +89,10 @@ class Portal:
         )
         from xlsxform.collection.roster import department_key
         from xlsxform.collection.status import local_time
+        from xlsxform.portal.services import advice
 
         self.templates.filters["local"] = local_time
+        self.templates.filters["advice"] = advice
         self.templates.filters["key"] = department_key
 
     def tables(self) -> PortalTables:

@@ -45,7 +45,7 @@ from xlsxform.errors import PortalError, XlsxformError
 from xlsxform.form.problems import Problem
 from xlsxform.portal.links import issue_links, with_link
 from xlsxform.portal.tables import PortalTables
-from xlsxform.reading.annotate import annotate
+from xlsxform.reading.annotate import annotate, explain
 from xlsxform.reading.reader import MARGIN_COLUMNS, ReadResult, read_workbook
 from xlsxform.rendering.renderer import render_template
 from xlsxform.safety import gate
@@ -171,6 +171,12 @@ def check(path: Path) -> tuple[Checked, ReadResult | None]:
     problems = [p for r in results for p in r.problems]
     sheets = [_sheet(r) for r in results]
     return Checked(True, first.form.department, first.form.year, problems, identity=dict(first.identity), sheets=sheets), first
+
+
+def advice(problem: Problem | StoredProblem) -> str:
+    """What is wrong and what to change, in the department's words, as the
+    marked copy's comment says it (a stored problem: its stored message)."""
+    return explain(problem) if isinstance(problem, Problem) else problem.message
 
 
 def marked_copy(source: Path, problems: list[Problem], target: Path) -> bool:
