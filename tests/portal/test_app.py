@@ -634,3 +634,16 @@ def test_a_problem_on_another_sheet_is_listed_with_its_sheet_and_not_drawn_on_th
     assert [(r["data-sheet"], r["data-errors"]) for r in rows(checked, "sheets")] == [("绩效自评表", "0"), ("项目2", "1")]
     assert highlighted(checked) == {}
     assert [(r["data-code"], r["data-sheet"]) for r in rows(checked, "problems")] == [("s1-funds-unbalanced", "项目2")]
+
+
+def test_a_total_no_office_suite_worked_out_is_drawn_as_its_sum(client: TestClient, collection: Collection) -> None:
+    """A formula a program wrote without a result (支出合计) is drawn as the sum the reader works out, not as the formula's text."""
+    import re
+
+    from xlsxform.form import amounts
+
+    path = collection.filled(A, "有错.xlsx", fiscal="1100")
+    page = upload(client, collection.links[A], path)
+    budget = read(path).form.budget  # type: ignore[attr-defined]
+    drawn = re.search(r'<td id="cell-C7"[^>]*>(?:<span class="marker">[^<]*</span>)?([^<]*)</td>', page)
+    assert drawn is not None and drawn[1] == amounts.text(budget.basic + budget.project)

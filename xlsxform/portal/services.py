@@ -30,9 +30,11 @@ import tempfile
 import threading
 import zipfile
 from dataclasses import dataclass, field
+from decimal import Decimal
 from email.message import EmailMessage
 from pathlib import Path
 
+from xlsxform.checking.rules import values
 from xlsxform.collection.export import export
 from xlsxform.collection.ingest import Summary, ingest
 from xlsxform.collection.mail import compose, load_template, send, write_eml
@@ -42,6 +44,7 @@ from xlsxform.collection.status import DepartmentStatus, annotation_folder, defa
 from xlsxform.collection.store import FIRST_FORM as FIRST_FORM
 from xlsxform.collection.store import FormRecord, Store, StoredProblem
 from xlsxform.errors import PortalError, XlsxformError
+from xlsxform.form import amounts
 from xlsxform.form.problems import Problem
 from xlsxform.portal.links import issue_links, with_link
 from xlsxform.portal.tables import PortalTables
@@ -49,8 +52,10 @@ from xlsxform.reading.annotate import annotate, explain
 from xlsxform.reading.reader import MARGIN_COLUMNS, ReadResult, read_workbook
 from xlsxform.rendering.renderer import render_template
 from xlsxform.safety import gate
+from xlsxform.spec import expr
 from xlsxform.spec.generate import BUILT_IN
-from xlsxform.spec.layout import load_spec
+from xlsxform.spec.layout import ExprCell, Spec, load_spec
+from xlsxform.workbook.grid import range_box
 from xlsxform.workbook.view import SheetView, sheet_view
 
 STATES = {
@@ -193,11 +198,34 @@ def view(path: Path, reading: ReadResult | None = None) -> SheetView | None:
     try:
         if gate.inspect(path).format == "xls":
             return None
-        sheet = reading.sheet if reading is not None and reading.sheet else load_spec().form.sheet
-        width = len(load_spec(reading.form_id).columns) if reading is not None and reading.form_id in BUILT_IN else len(load_spec().columns)
-        return sheet_view(path, preferred_sheet=sheet, max_rows=500, max_cols=width + MARGIN_COLUMNS)
+        spec = load_spec(reading.form_id) if reading is not None and reading.form_id in BUILT_IN else load_spec()
+        sheet = reading.sheet if reading is not None and reading.sheet else spec.form.sheet
+        worked = _worked(reading, spec) if reading is not None else {}
+        return sheet_view(path, preferred_sheet=sheet, max_rows=500, max_cols=len(spec.columns) + MARGIN_COLUMNS, worked=worked)
     except XlsxformError:
         return None
+
+
+def _worked(reading: ReadResult, spec: Spec) -> dict[tuple[int, int], str]:
+    """The spec's computed cells worked out from what the department wrote,
+    by cell: what the sheet's formulas show once an office suite opens it."""
+    lookup = values(reading.form)
+    computed = [(c.name or c.field, c.expr, c.field) for c in spec.cells() if isinstance(c, ExprCell) and (c.name or c.field)]
+    computed += [(t.total.name, f"sum({t.field}[*].{t.total.column})", "") for t in spec.tables() if t.total is not None]
+    found: dict[tuple[int, int], str] = {}
+    for name, expression, path in computed:
+        ref = reading.cells.get(name)
+        if ref is None:
+            continue
+        try:
+            value = expr.evaluate(expr.parse(expression), lookup)
+        except (XlsxformError, ArithmeticError, TypeError, ValueError):
+            continue
+        if isinstance(value, Decimal):
+            percent = path in spec.fields and spec.fields[path].type == "percent"
+            row, col, _, _ = range_box(ref.rsplit("!", 1)[-1])
+            found[(row, col)] = f"{value * 100:.1f}%" if percent else amounts.text(value)
+    return found
 
 
 # -- taking returns in ---------------------------------------------------------------

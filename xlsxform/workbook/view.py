@@ -3,6 +3,7 @@ text and the merged ranges, bounded like the reader's grid."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,9 +28,12 @@ class SheetView:
     calculated, or the formula itself when none was (a file written by a program)."""
 
 
-def sheet_view(path: str | Path, *, preferred_sheet: str, max_rows: int, max_cols: int) -> SheetView:
+def sheet_view(path: str | Path, *, preferred_sheet: str, max_rows: int, max_cols: int, worked: Mapping[tuple[int, int], str] | None = None) -> SheetView:
     """The form's sheet of an .xlsx (already through the gate) as shown text
-    and merges; an .xls has no merges here (its grid is read by ``xls``)."""
+    and merges; an .xls has no merges here (its grid is read by ``xls``).
+
+    ``worked`` is what the reader worked out for formula cells, shown where
+    no office suite stored a result (a file written by a program)."""
     with quiet(), opening(path):
         workbook = load(path, data_only=False, read_only=False)
     try:
@@ -57,10 +61,15 @@ def sheet_view(path: str | Path, *, preferred_sheet: str, max_rows: int, max_col
             first_col, first_row, last_col, last_row = range_boundaries(str(merged))
             if first_row <= max_rows and first_col <= max_cols:
                 merges.append((first_row, first_col, min(last_row, max_rows), min(last_col, max_cols)))
+        calculated: set[tuple[int, int]] = set()
         if formulas:
             for place, value in _calculated(path, sheet.title, max_rows, max_cols).items():
                 if place in formulas and value is not None:
                     text[place] = display_text(value, sheet.cell(*place).number_format or "General")
+                    calculated.add(place)
+        for place, shown in (worked or {}).items():
+            if place in formulas and place not in calculated:
+                text[place] = shown
         rows = max([r for r, _ in text] + [m[2] for m in merges] + [0])
         cols = max([c for _, c in text] + [m[3] for m in merges] + [0])
         return SheetView(sheet.title, rows, cols, text, merges, frozenset(formulas))
