@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from xlsxform._plugins import switch_off
 from xlsxform.cli.collect import _accept, _export, _ingest, _issue, _receipts, _status
 from xlsxform.cli.common import FAILED, _err
 from xlsxform.cli.forms import _check, _demo, _forms, _read, _render, _schema, _template
@@ -425,8 +426,8 @@ def entry() -> None:
     pydantic's and openpyxl's objects at shutdown costs more than the work.
     """
     gc.disable()
-    # pydantic otherwise scans every installed package for plugins at import.
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    # pydantic otherwise scans every installed package for plugins.
+    switch_off()
     for stream in (sys.stdout, sys.stderr):
         # A Chinese Windows console or a redirected file may be GBK: never
         # fail on a character it lacks.

@@ -17,6 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import cast
 
+from xlsxform._plugins import no_plugins
 from xlsxform.form.types import FormData
 from xlsxform.spec.layout import FieldSpec, IndicatorSection, Spec, load_spec
 
@@ -145,11 +146,15 @@ def model_of(spec: Spec) -> type[FormData]:
 
 @cache
 def _model(form_id: str, main: str, source: str) -> type[FormData]:
+    """The model, its validators built (with pydantic's plugin scan off: the
+    forms' models are built on first use, see :class:`xlsxform.form.types.Part`)."""
     path = module_path(form_id)
-    if form_id in BUILT_IN and path.is_file() and path.read_text(encoding="utf-8") == source:
-        module = importlib.import_module(module_name(form_id))
-        return cast(type[FormData], getattr(module, main))
-    return _compiled(source, main)
+    with no_plugins():
+        if form_id in BUILT_IN and path.is_file() and path.read_text(encoding="utf-8") == source:
+            model = cast(type[FormData], getattr(importlib.import_module(module_name(form_id)), main))
+            model.model_rebuild()
+            return model
+        return _compiled(source, main)
 
 
 def spec_for(form: FormData) -> Spec:
