@@ -305,3 +305,34 @@ def test_template_and_check_take_a_form_and_check_recognises_it(tmp_path: Path, 
     assert (code, report["form"], report["sheet"]) == (1, "project-self-evaluation", "绩效自评表")
     code, out, err = run(capsys, "--form", "nosuch", "template", "-o", str(target))
     assert code == 2 and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["read", "filled.xlsx"],
+        ["--spec", "variant.toml", "check", "a.xlsx", "b.xls", "--format", "json", "--annotate", "marked.xlsx"],
+        ["--form=project-self-evaluation", "template", "-o", "t.xlsx", "--year", "2025", "--key-tasks", "3"],
+        ["--spec=v.toml", "--form", "project-performance-target", "render", "data.json", "-o", "out.xlsx", "--fallback-fonts"],
+        ["issue", "roster.csv", "-o", "outbox", "--eml", "--from", "czj@example.cn", "--deadline", "2025-03-31"],
+        ["ingest", "inbox", "--db", "forms.sqlite", "--jobs", "2"],
+        ["export", "--db", "forms.sqlite", "-o", "a.xlsx", "-o", "b.csv", "--include-errors"],
+        ["user", "add", "officer", "--db", "forms.sqlite"],
+        ["serve", "--db", "forms.sqlite", "--port", "8001"],
+        ["receipts", "--db", "forms.sqlite", "--outcome", "held"],
+    ],
+)
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_line_that_runs_one_command_parses_as_with_every_command(argv: list[str], lang: str, capsys) -> None:
+    """Declaring only the command a line runs changes neither what is parsed nor that command's help."""
+    from xlsxform.cli.main import _command, _parser
+
+    command = _command(argv)
+    assert command is not None
+    assert _parser(lang, command).parse_args(argv) == _parser(lang).parse_args(argv)
+    helps = []
+    for parser in (_parser(lang, command), _parser(lang)):
+        with pytest.raises(SystemExit):
+            parser.parse_args([*argv[: argv.index(command) + 1], "--help"])
+        helps.append(capsys.readouterr().out)
+    assert helps[0] == helps[1] and command in helps[0]
