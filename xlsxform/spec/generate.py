@@ -28,7 +28,7 @@ from xlsxform.spec.layout import FieldSpec, IndicatorSection, Spec, load_spec, s
 _TYPES = {
     "text": ('str = Field("", title={title}{limit})', ""),
     "choice": ('str = Field("", title={title})', ""),
-    "lines": ("list[str] = Field(default_factory=list, title={title})", ""),
+    "lines": ("list[str] = Field(default_factory=no_items, title={title})", "no_items"),
     "amount": ("Amount | None = Field(None, title={title})", "Amount"),
     "number": ("Number | None = Field(None, title={title})", "Number"),
     "percent": ("Percent | None = Field(None, title={title})", "Percent"),
@@ -108,7 +108,8 @@ def model_source(spec: Spec) -> str:
         doc = f"One row of {section.title or section.label}."
         add(section.model, doc, "Part", body)
         title = section.title or section.label
-        top.append(f"    {section.field}: list[{section.model}] = Field(default_factory=list, title={_str(title)})")
+        used.add("no_items")
+        top.append(f"    {section.field}: list[{section.model}] = Field(default_factory=no_items, title={_str(title)})")
     add(spec.form.model, f"{spec.form.name}: one filled form.", "FormData", top, [f"    model_config = ConfigDict(title={_str(spec.form.name)})", ""])
     imports = ", ".join(sorted({"FormData", "Part", *used}))
     head = [
