@@ -176,6 +176,18 @@ def test_a_closed_pipe_ends_the_output_quietly(tmp_path: Path) -> None:
     assert done.stderr == b""
 
 
+def test_a_command_that_only_prints_ends_with_all_its_output_and_exit_hooks_still_run(sample: Form, tmp_path: Path, capsys) -> None:
+    """`read` leaves without the interpreter's teardown: stdout and stderr are whole, the exit code is
+    kept; a hook registered to run at exit (coverage, a site's) gets the usual exit and runs."""
+    path = rendered(sample, tmp_path)
+    expected = run(capsys, "read", str(path))
+    done = subprocess.run([sys.executable, "-m", "xlsxform", "read", str(path)], capture_output=True, text=True, check=False)
+    assert (done.returncode, done.stdout, done.stderr) == expected
+    hooked = "import atexit, sys; atexit.register(print, 'bye', file=sys.stderr); from xlsxform.cli.main import entry; entry()"
+    done = subprocess.run([sys.executable, "-c", hooked, "read", str(path)], capture_output=True, text=True, check=False)
+    assert (done.returncode, done.stdout) == expected[:2] and done.stderr == expected[2] + "bye\n"
+
+
 def test_system_errors_are_in_chinese(tmp_path: Path, capsys) -> None:
     """A missing JSON file or a folder given as output is explained in Chinese."""
     assert run(capsys, "render", str(tmp_path / "missing.json"), "-o", str(tmp_path / "x.xlsx"))[2].strip().endswith("找不到这个文件")

@@ -14,6 +14,7 @@ XLSXFORM_LANG=en for English).  Exit codes: 0 valid, 1 problems found,
 from __future__ import annotations
 
 import argparse
+import atexit
 import datetime as dt
 import gc
 import io
@@ -492,6 +493,11 @@ def entry() -> None:
     The cyclic garbage collector is switched off for the run and the heap
     frozen before exit: a single command allocates little, and collecting
     pydantic's and openpyxl's objects at shutdown costs more than the work.
+    A command that only prints (read, schema, forms) then ends without
+    tearing the interpreter down, once its output is flushed: it has written
+    no file and started no thread, and freeing every object one by one takes
+    about as long as the read.  Anything registered to run at exit (coverage,
+    a site's hook) gets the usual exit.
     """
     gc.disable()
     # pydantic otherwise scans every installed package for plugins.
@@ -503,7 +509,18 @@ def entry() -> None:
             stream.reconfigure(errors="backslashreplace")
     code = main()
     gc.freeze()
+    if _command(_take_lang(sys.argv[1:])[1]) in _PRINTS_ONLY and not atexit._ncallbacks():
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except OSError:
+            sys.exit(code)  # a stream that cannot be flushed: as a usual exit deals with it
+        os._exit(code)
     sys.exit(code)
+
+
+_PRINTS_ONLY = {"read", "schema", "forms"}
+"""The commands that write no file: nothing is left to do at their exit."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
