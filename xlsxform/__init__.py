@@ -23,7 +23,7 @@ ingest, store, status, export) and ``cli``.
 
 from __future__ import annotations
 
-import importlib
+import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -82,8 +82,10 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'xlsxform' has no attribute {name!r}")
     from xlsxform._plugins import no_plugins
 
+    module = f"xlsxform.{home}"
     with no_plugins():
-        value = getattr(importlib.import_module(f"xlsxform.{home}"), name)
+        __import__(module)  # not importlib.import_module: -X importtime reports this import
+    value = getattr(sys.modules[module], name)
     globals()[name] = value
     return value
 

@@ -12,7 +12,6 @@ modules with ``python -m xlsxform.spec.generate``.
 
 from __future__ import annotations
 
-import importlib
 import json
 import sys
 from functools import cache
@@ -164,7 +163,8 @@ def _model(form_id: str, main: str, source: str) -> type[FormData]:
     path = module_path(form_id)
     with no_plugins():
         if form_id in BUILT_IN and path.is_file() and path.read_text(encoding="utf-8") == source:
-            model = cast(type[FormData], getattr(importlib.import_module(module_name(form_id)), main))
+            __import__(module_name(form_id))  # not importlib.import_module: -X importtime reports this import
+            model = cast(type[FormData], getattr(sys.modules[module_name(form_id)], main))
             model.model_rebuild()
             return model
         return _compiled(source, main)
