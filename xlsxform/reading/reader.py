@@ -50,7 +50,7 @@ from xlsxform.spec.layout import (
     section_name,
     total_name,
 )
-from xlsxform.workbook import xls, xmlgrid
+from xlsxform.workbook import xmlgrid
 from xlsxform.workbook.grid import Grid, Value
 from xlsxform.workbook.text import CONTROL, display_text
 
@@ -146,7 +146,7 @@ def read_workbook(path: str | Path, *, spec: Spec | None = None, specs: Sequence
     kind = gate.inspect(path, keep=True)
     candidates = [spec] if spec is not None else known_specs(specs)
     first = _recognised(path, kind, candidates) if spec is None else _read_grid(path, spec, _grid(path, kind, spec.form.sheet, spec.width))
-    names = first.sheets if first.sheets is not None else xls.sheet_names(path) if kind.format == "xls" else xmlgrid.sheet_names(kind, path)
+    names = first.sheets if first.sheets is not None else _sheet_names(path, kind)
     if len(names) <= 1:
         return [first]
     widest = max(s.width for s in candidates)
@@ -162,9 +162,22 @@ def read_workbook(path: str | Path, *, spec: Spec | None = None, specs: Sequence
     return results
 
 
+def _sheet_names(path: str | Path, kind: FileKind) -> list[str]:
+    if kind.format == "xls":
+        from xlsxform.workbook import xls  # imported for an .xls only
+
+        return xls.sheet_names(path)
+    return xmlgrid.sheet_names(kind, path)
+
+
 def _grid(path: str | Path, kind: FileKind, sheet: str, width: int) -> Grid:
     # .xls (Excel 97-2003), or .xlsx from the bytes the gate inflated
-    grid_of = xls.read_grid if kind.format == "xls" else xmlgrid.grid_reader(kind)
+    if kind.format == "xls":
+        from xlsxform.workbook import xls  # imported for an .xls only
+
+        grid_of = xls.read_grid
+    else:
+        grid_of = xmlgrid.grid_reader(kind)
     return grid_of(
         path,
         preferred_sheet=sheet,
