@@ -91,3 +91,17 @@ def test_only_a_built_in_spec_s_very_text_skips_validation(tmp_path: Path, monke
     with pytest.raises(SpecError) as raised:
         load_spec(broken)
     assert "spec-field-twice" in raised.value.codes
+
+
+def test_the_known_forms_are_the_built_in_ones_behind_a_variant(tmp_path: Path) -> None:
+    """known_specs() loads a built-in spec when it is looked at: the same forms, in the same order, a
+    variant first and in place of the built-in form of its id (each built-in spec's id is its name)."""
+    from xlsxform.reading.reader import known_specs
+
+    assert [load_spec(form_id).form.id for form_id in BUILT_IN] == list(BUILT_IN)
+    variant = tmp_path / "variant.toml"
+    variant.write_text("# a local variant\n" + validated(BUILT_IN[1])[0], encoding="utf-8")
+    for extra in ([], [load_spec(variant)]):
+        known = known_specs(extra)
+        assert len(known) == 3 and known[1:] == list(known)[1:]
+        assert list(known) == extra + [load_spec(form_id) for form_id in BUILT_IN if form_id not in {s.form.id for s in extra}]

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from xlsxform.checking.rules import check, level1_field, values
 from xlsxform.errors import NotThisFormError, UnreadableWorkbookError, XlsxformError
@@ -99,12 +99,36 @@ class ReadResult:
         return self.form
 
 
-def known_specs(extra: Sequence[Spec] = ()) -> list[Spec]:
+def known_specs(extra: Sequence[Spec] = ()) -> Sequence[Spec]:
     """The forms a workbook may hold: ``extra`` (a --spec variant) first, then the built-in ones."""
-    from xlsxform.spec.generate import BUILT_IN
+    return _Known(extra)
 
-    specs = list(extra)
-    return specs + [s for s in (load_spec(form_id) for form_id in BUILT_IN) if s.form.id not in {x.form.id for x in specs}]
+
+class _Known(Sequence[Spec]):
+    """``extra`` and the built-in specs it does not replace, each built-in one
+    loaded when first looked at: a workbook that names its form (the first
+    one, usually) is recognised without loading the others."""
+
+    def __init__(self, extra: Sequence[Spec]) -> None:
+        from xlsxform.spec.generate import BUILT_IN
+
+        ids = {spec.form.id for spec in extra}
+        self._specs: list[Spec | str] = [*extra, *(form_id for form_id in BUILT_IN if form_id not in ids)]
+
+    def __len__(self) -> int:
+        return len(self._specs)
+
+    @overload
+    def __getitem__(self, index: int) -> Spec: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Spec]: ...
+    def __getitem__(self, index: int | slice) -> Spec | list[Spec]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(len(self))[index]]
+        found = self._specs[index]
+        if isinstance(found, str):
+            found = self._specs[index] = load_spec(found)
+        return found
 
 
 def read(path: str | Path, *, spec: Spec | None = None, specs: Sequence[Spec] = ()) -> ReadResult:
@@ -128,7 +152,7 @@ def read(path: str | Path, *, spec: Spec | None = None, specs: Sequence[Spec] = 
     return _recognised(path, kind, known_specs(specs))
 
 
-def _recognised(path: str | Path, kind: FileKind, candidates: list[Spec], sheet: str | None = None) -> ReadResult:
+def _recognised(path: str | Path, kind: FileKind, candidates: Sequence[Spec], sheet: str | None = None) -> ReadResult:
     """Read the sheet as the form it is recognised as: one read when it is as
     wide as the first candidate (the usual case), a second for a wider form."""
     first = candidates[0]
