@@ -176,6 +176,18 @@ def test_a_closed_pipe_ends_the_output_quietly(tmp_path: Path) -> None:
     assert done.stderr == b""
 
 
+def test_a_command_that_only_prints_ends_with_all_its_output_and_exit_hooks_still_run(sample: Form, tmp_path: Path, capsys) -> None:
+    """`read` leaves without the interpreter's teardown: stdout and stderr are whole, the exit code is
+    kept; a hook registered to run at exit (coverage, a site's) gets the usual exit and runs."""
+    path = rendered(sample, tmp_path)
+    expected = run(capsys, "read", str(path))
+    done = subprocess.run([sys.executable, "-m", "xlsxform", "read", str(path)], capture_output=True, text=True, check=False)
+    assert (done.returncode, done.stdout, done.stderr) == expected
+    hooked = "import atexit, sys; atexit.register(print, 'bye', file=sys.stderr); from xlsxform.cli.main import entry; entry()"
+    done = subprocess.run([sys.executable, "-c", hooked, "read", str(path)], capture_output=True, text=True, check=False)
+    assert (done.returncode, done.stdout) == expected[:2] and done.stderr == expected[2] + "bye\n"
+
+
 def test_system_errors_are_in_chinese(tmp_path: Path, capsys) -> None:
     """A missing JSON file or a folder given as output is explained in Chinese."""
     assert run(capsys, "render", str(tmp_path / "missing.json"), "-o", str(tmp_path / "x.xlsx"))[2].strip().endswith("找不到这个文件")
@@ -305,3 +317,34 @@ def test_template_and_check_take_a_form_and_check_recognises_it(tmp_path: Path, 
     assert (code, report["form"], report["sheet"]) == (1, "project-self-evaluation", "绩效自评表")
     code, out, err = run(capsys, "--form", "nosuch", "template", "-o", str(target))
     assert code == 2 and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["read", "filled.xlsx"],
+        ["--spec", "variant.toml", "check", "a.xlsx", "b.xls", "--format", "json", "--annotate", "marked.xlsx"],
+        ["--form=project-self-evaluation", "template", "-o", "t.xlsx", "--year", "2025", "--key-tasks", "3"],
+        ["--spec=v.toml", "--form", "project-performance-target", "render", "data.json", "-o", "out.xlsx", "--fallback-fonts"],
+        ["issue", "roster.csv", "-o", "outbox", "--eml", "--from", "czj@example.cn", "--deadline", "2025-03-31"],
+        ["ingest", "inbox", "--db", "forms.sqlite", "--jobs", "2"],
+        ["export", "--db", "forms.sqlite", "-o", "a.xlsx", "-o", "b.csv", "--include-errors"],
+        ["user", "add", "officer", "--db", "forms.sqlite"],
+        ["serve", "--db", "forms.sqlite", "--port", "8001"],
+        ["receipts", "--db", "forms.sqlite", "--outcome", "held"],
+    ],
+)
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_line_that_runs_one_command_parses_as_with_every_command(argv: list[str], lang: str, capsys) -> None:
+    """Declaring only the command a line runs changes neither what is parsed nor that command's help."""
+    from xlsxform.cli.main import _command, _parser
+
+    command = _command(argv)
+    assert command is not None
+    assert _parser(lang, command).parse_args(argv) == _parser(lang).parse_args(argv)
+    helps = []
+    for parser in (_parser(lang, command), _parser(lang)):
+        with pytest.raises(SystemExit):
+            parser.parse_args([*argv[: argv.index(command) + 1], "--help"])
+        helps.append(capsys.readouterr().out)
+    assert helps[0] == helps[1] and command in helps[0]

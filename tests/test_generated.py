@@ -1,9 +1,15 @@
-"""The built-in forms' models are generated from their specs, and stay so."""
+"""The built-in forms' models, and their specs as they validate, are
+generated from the spec files, and stay so."""
+
+from pathlib import Path
+from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
-from xlsxform import load_spec
-from xlsxform.spec.generate import BUILT_IN, model_of, model_source, module_path
+from xlsxform import SpecError, load_spec
+from xlsxform.spec import layout
+from xlsxform.spec.generate import BUILT_IN, SPECS_PATH, model_of, model_source, module_path, specs_source, validated
 
 
 @pytest.mark.parametrize("form_id", BUILT_IN)
@@ -43,3 +49,59 @@ def test_library_users_get_each_form_typed(tmp_path) -> None:
     assert (result.form_id, evaluation.funds.rate, evaluation.total.score) == ("project-self-evaluation", Decimal("0.879"), Decimal("95.79"))
     with pytest.raises(TypeError):
         result.form_as(Form)
+
+
+def test_the_built_in_specs_module_is_what_their_files_generate() -> None:
+    """Regenerating xlsxform/forms/specs.py from the spec files, validated, gives the committed file."""
+    assert SPECS_PATH.read_text(encoding="utf-8") == specs_source({form_id: validated(form_id) for form_id in BUILT_IN})
+
+
+def _tree(value: Any) -> Any:
+    """Everything a spec holds, each model with its class and the fields set in the file."""
+    if isinstance(value, BaseModel):
+        return (type(value), sorted(value.model_fields_set), [(k, _tree(v)) for k, v in value.__dict__.items()], value.__pydantic_extra__)
+    if isinstance(value, list | tuple):
+        return (type(value), [_tree(v) for v in value])
+    if isinstance(value, dict):
+        return [(_tree(k), _tree(v)) for k, v in value.items()]
+    return (type(value), value)
+
+
+@pytest.mark.parametrize("form_id", BUILT_IN)
+def test_a_built_in_spec_is_built_as_it_validates(form_id: str) -> None:
+    """What load_spec builds without validating is, object by object, what validating the file gives."""
+    _text, spec = validated(form_id)
+    built = load_spec(form_id)
+    assert built == spec
+    assert _tree(built) == _tree(spec)
+
+
+def test_only_a_built_in_spec_s_very_text_skips_validation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same text elsewhere is built; a changed one, even by a comment, is validated, and refused if wrong."""
+    text, spec = validated("city-department-performance")
+    copy, commented, broken = tmp_path / "copy.toml", tmp_path / "commented.toml", tmp_path / "broken.toml"
+    copy.write_text(text, encoding="utf-8")
+    commented.write_text("# a local copy\n" + text, encoding="utf-8")
+    broken.write_text(text.replace('{ field = "staff" }', '{ field = "subunits" }'), encoding="utf-8")
+    checked: list[Path] = []
+    validate = layout.validate_spec
+    monkeypatch.setattr(layout, "validate_spec", lambda text, path: checked.append(path) or validate(text, path))
+    assert load_spec(copy) == spec and checked == []
+    assert load_spec(commented) == spec and checked == [commented]
+    with pytest.raises(SpecError) as raised:
+        load_spec(broken)
+    assert "spec-field-twice" in raised.value.codes
+
+
+def test_the_known_forms_are_the_built_in_ones_behind_a_variant(tmp_path: Path) -> None:
+    """known_specs() loads a built-in spec when it is looked at: the same forms, in the same order, a
+    variant first and in place of the built-in form of its id (each built-in spec's id is its name)."""
+    from xlsxform.reading.reader import known_specs
+
+    assert [load_spec(form_id).form.id for form_id in BUILT_IN] == list(BUILT_IN)
+    variant = tmp_path / "variant.toml"
+    variant.write_text("# a local variant\n" + validated(BUILT_IN[1])[0], encoding="utf-8")
+    for extra in ([], [load_spec(variant)]):
+        known = known_specs(extra)
+        assert len(known) == 3 and known[1:] == list(known)[1:]
+        assert list(known) == extra + [load_spec(form_id) for form_id in BUILT_IN if form_id not in {s.form.id for s in extra}]

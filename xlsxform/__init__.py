@@ -23,17 +23,15 @@ ingest, store, status, export) and ``cli``.
 
 from __future__ import annotations
 
-import os
+import sys
 from typing import TYPE_CHECKING, Any
 
-# pydantic looks for plugins in every installed package's metadata when the
-# first model class is built; xlsxform's models use none, so they are built
-# with the scan switched off (the setting is restored at once: models of the
-# program using xlsxform still get its plugins).
-_plugins = os.environ.get("PYDANTIC_DISABLE_PLUGINS")
-os.environ["PYDANTIC_DISABLE_PLUGINS"] = "__all__"
-try:
+if TYPE_CHECKING:
     from xlsxform.checking.rules import check
+    from xlsxform.collection.export import export
+    from xlsxform.collection.ingest import ingest
+    from xlsxform.collection.outbox import issue
+    from xlsxform.collection.roster import read_roster
     from xlsxform.collection.store import Store
     from xlsxform.errors import (
         FormDataError,
@@ -50,58 +48,50 @@ try:
     from xlsxform.forms.project_performance_target import ProjectTarget
     from xlsxform.forms.project_self_evaluation import SelfEvaluation
     from xlsxform.reading.reader import ReadResult, read, read_workbook
-    from xlsxform.spec.layout import Spec, load_spec
-finally:
-    if _plugins is None:
-        del os.environ["PYDANTIC_DISABLE_PLUGINS"]
-    else:
-        os.environ["PYDANTIC_DISABLE_PLUGINS"] = _plugins
-
-if TYPE_CHECKING:
-    from xlsxform.collection.export import export
-    from xlsxform.collection.ingest import ingest
-    from xlsxform.collection.outbox import issue
-    from xlsxform.collection.roster import read_roster
     from xlsxform.rendering.renderer import render, render_template
-else:
-    # Writing, collecting and exporting load openpyxl, csv and e-mail: these
-    # names import their module on first call, so that reading loads none of it.
+    from xlsxform.spec.layout import Spec, load_spec
 
-    def render(*args: Any, **kwargs: Any) -> Any:
-        """:func:`xlsxform.rendering.renderer.render`."""
-        from xlsxform.rendering.renderer import render
+_ERRORS = ("FormDataError", "NotThisFormError", "OutputExistsError", "RefusedFileError", "SpecError", "UnreadableWorkbookError", "XlsxformError")
+_HOME = {
+    "check": "checking.rules",
+    "export": "collection.export",
+    "ingest": "collection.ingest",
+    "issue": "collection.outbox",
+    "read_roster": "collection.roster",
+    "Store": "collection.store",
+    **dict.fromkeys(_ERRORS, "errors"),
+    "Problem": "form.problems",
+    "Severity": "form.problems",
+    "FormData": "form.types",
+    **dict.fromkeys(("Budget", "Form", "Indicator", "Task"), "forms.city_department_performance"),
+    "ProjectTarget": "forms.project_performance_target",
+    "SelfEvaluation": "forms.project_self_evaluation",
+    **dict.fromkeys(("ReadResult", "read", "read_workbook"), "reading.reader"),
+    **dict.fromkeys(("render", "render_template"), "rendering.renderer"),
+    **dict.fromkeys(("Spec", "load_spec"), "spec.layout"),
+}
+"""The module each public name comes from."""
 
-        return render(*args, **kwargs)
 
-    def render_template(*args: Any, **kwargs: Any) -> Any:
-        """:func:`xlsxform.rendering.renderer.render_template`."""
-        from xlsxform.rendering.renderer import render_template
+def __getattr__(name: str) -> Any:
+    """A public name, imported on first use: reading loads neither openpyxl
+    nor the collection's csv and e-mail, nor any form's model but the one it
+    reads.  xlsxform's models are built with pydantic's plugin scan off."""
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module 'xlsxform' has no attribute {name!r}")
+    from xlsxform._plugins import no_plugins
 
-        return render_template(*args, **kwargs)
+    module = f"xlsxform.{home}"
+    with no_plugins():
+        __import__(module)  # not importlib.import_module: -X importtime reports this import
+    value = getattr(sys.modules[module], name)
+    globals()[name] = value
+    return value
 
-    def ingest(*args: Any, **kwargs: Any) -> Any:
-        """:func:`xlsxform.collection.ingest.ingest`."""
-        from xlsxform.collection.ingest import ingest
 
-        return ingest(*args, **kwargs)
-
-    def issue(*args: Any, **kwargs: Any) -> Any:
-        """:func:`xlsxform.collection.outbox.issue`."""
-        from xlsxform.collection.outbox import issue
-
-        return issue(*args, **kwargs)
-
-    def export(*args: Any, **kwargs: Any) -> Any:
-        """:func:`xlsxform.collection.export.export`."""
-        from xlsxform.collection.export import export
-
-        return export(*args, **kwargs)
-
-    def read_roster(*args: Any, **kwargs: Any) -> Any:
-        """:func:`xlsxform.collection.roster.read_roster`."""
-        from xlsxform.collection.roster import read_roster
-
-        return read_roster(*args, **kwargs)
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOME})
 
 
 __version__ = "0.1.0"

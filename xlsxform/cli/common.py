@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +35,7 @@ def _spec(args: argparse.Namespace) -> Any:
     return load_spec(_readable(Path(args.spec), SpecError)) if args.spec else load_spec()
 
 
-def _known(args: argparse.Namespace) -> list[Any]:
+def _known(args: argparse.Namespace) -> Sequence[Any]:
     """Every form known to this run: --spec's first, then the built-in ones."""
     from xlsxform.reading.reader import known_specs
     from xlsxform.spec.layout import load_spec

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 from xlsxform.cli.common import FAILED, MAX_JSON, OK, PROBLEMS, _chosen, _err, _known, _output, _print_json, _readable, _say, _spec
 from xlsxform.errors import FormDataError, XlsxformError
-from xlsxform.form.invalid import form_data_error
 
 if TYPE_CHECKING:
     from xlsxform.reading.reader import ReadResult
@@ -90,6 +89,7 @@ def _render(args: argparse.Namespace) -> int:
 def _load_form(path: Path, spec: Any) -> Any:
     from pydantic import ValidationError
 
+    from xlsxform.form.invalid import form_data_error
     from xlsxform.spec.generate import model_of
 
     with _readable(path).open("rb") as source:

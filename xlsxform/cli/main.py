@@ -14,16 +14,18 @@ XLSXFORM_LANG=en for English).  Exit codes: 0 valid, 1 problems found,
 from __future__ import annotations
 
 import argparse
+import atexit
 import datetime as dt
 import gc
 import io
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from xlsxform._plugins import switch_off
 from xlsxform.cli.collect import _accept, _export, _ingest, _issue, _receipts, _status
 from xlsxform.cli.common import FAILED, _err
 from xlsxform.cli.forms import _check, _demo, _forms, _read, _render, _schema, _template
@@ -81,6 +83,8 @@ class _Usage(Exception):
 
 
 LANGS = ("zh", "en")
+_Say = Callable[[str, str], str]
+"""Text in the user's language: t(zh, en)."""
 
 
 def _lang(argv: Sequence[str]) -> str:
@@ -123,7 +127,25 @@ def _take_lang(argv: Sequence[str]) -> tuple[str, list[str], tuple[str, str] | N
     return chosen, rest, problem
 
 
-def _parser(lang: str) -> _Parser:
+def _command(argv: Sequence[str]) -> str | None:
+    """The command a line runs when that is plain to see: the first argument
+    after any --spec or --form with its value.  Any other line (help, a
+    mistake, an abbreviated option) is left to the parser of every command."""
+    rest = list(argv)
+    while rest and rest[0].startswith(("--spec", "--form")):
+        if rest[0] in ("--spec", "--form"):
+            rest = rest[2:]
+        elif rest[0].startswith(("--spec=", "--form=")):
+            rest = rest[1:]
+        else:
+            return None
+    return rest[0] if rest and rest[0] in _COMMANDS else None
+
+
+def _parser(lang: str, command: str | None = None) -> _Parser:
+    """The command line's parser: every command, or only ``command``'s
+    arguments when the line plainly runs that one (see :func:`_command`)."""
+
     def t(zh: str, en: str) -> str:
         return en if lang == "en" else zh
 
@@ -151,6 +173,15 @@ def _parser(lang: str) -> _Parser:
     )
     commands = parser.add_subparsers(dest="command", metavar=t("命令", "COMMAND"), required=True, prog="xlsxform")
 
+    for name, declare in _DECLARE.items():
+        if command in (None, name):
+            declare(commands, t)
+    for subparser in commands.choices.values():
+        subparser.add_argument("--lang", choices=LANGS, default=argparse.SUPPRESS, help=lang_help)
+    return parser
+
+
+def _template_args(commands: Any, t: _Say) -> None:
     template = commands.add_parser("template", help=t("生成空白模板（可预填部门名称和金额）", "write a blank template"))
     template.add_argument("-o", "--output", required=True, type=Path, metavar=t("文件", "FILE"), help=t("输出文件 .xlsx", "output .xlsx file"))
     template.add_argument(
@@ -176,14 +207,20 @@ def _parser(lang: str) -> _Parser:
     )
     template.add_argument("--password", metavar=t("密码", "PASSWORD"), help=t("工作表保护密码（默认不设密码）", "sheet protection password (default: none)"))
 
+
+def _render_args(commands: Any, t: _Say) -> None:
     render = commands.add_parser("render", help=t("由 JSON 数据生成已填写的表格", "render a filled workbook from JSON"))
     render.add_argument("data", type=Path, metavar=t("数据", "DATA"), help=t("表格数据 JSON 文件", "form data as JSON"))
     render.add_argument("-o", "--output", required=True, type=Path, metavar=t("文件", "FILE"), help=t("输出文件 .xlsx", "output .xlsx file"))
     render.add_argument("--fallback-fonts", action="store_true", help=t("使用常见字体代替公文字体", "use common fonts"))
 
+
+def _read_args(commands: Any, t: _Say) -> None:
     read = commands.add_parser("read", help=t("读取已填写的表格，以 JSON 输出数据", "read a filled workbook, print its data as JSON"))
     read.add_argument("workbook", type=Path, help=t("已填写的 .xlsx 文件", "filled .xlsx file"))
 
+
+def _check_args(commands: Any, t: _Say) -> None:
     check = commands.add_parser("check", help=t("校验已填写的表格，列出需修改的单元格", "check a filled workbook and list what to fix"))
     check.add_argument(
         "workbooks", nargs="+", type=Path, metavar=t("文件", "FILE"), help=t("已填写的 .xlsx 或 .xls 文件，可以多个", "filled .xlsx or .xls files, one or more")
@@ -199,14 +236,22 @@ def _parser(lang: str) -> _Parser:
         ),
     )
 
+
+def _schema_args(commands: Any, t: _Say) -> None:
     commands.add_parser("schema", help=t("输出表格数据的 JSON Schema", "print the form's JSON Schema"))
 
+
+def _forms_args(commands: Any, t: _Say) -> None:
     forms = commands.add_parser("forms", help=t("列出可用的表格（内置表格和 --spec 版式）", "list the forms: the built-in ones and --spec"))
     forms.add_argument("--format", choices=["text", "json"], default="text", help=t("输出格式", "output format"))
 
+
+def _demo_args(commands: Any, t: _Say) -> None:
     demo = commands.add_parser("demo", help=t("演示：生成空白模板和示例表格，并读回示例", "demo: write a template and the sample, read the sample back"))
     demo.add_argument("directory", nargs="?", type=Path, default=Path("xlsxform-demo"), help=t("输出目录（默认 xlsxform-demo）", "output folder"))
 
+
+def _issue_args(commands: Any, t: _Say) -> None:
     issue = commands.add_parser(
         "issue",
         help=t(
@@ -277,6 +322,8 @@ def _parser(lang: str) -> _Parser:
     )
     issue.add_argument("--db", type=Path, metavar=t("数据库", "DB"), help=t("门户使用的数据库（与 --portal 一起用）", "the portal's database (with --portal)"))
 
+
+def _ingest_args(commands: Any, t: _Say) -> None:
     ingest = commands.add_parser(
         "ingest", help=t("收取各部门返回的表格、邮件和邮箱，校验后存入数据库", "take in returned workbooks, e-mails and mailboxes, check them and store them")
     )
@@ -306,6 +353,8 @@ def _parser(lang: str) -> _Parser:
         "--jobs", type=_positive, metavar=t("进程数", "N"), help=t("并行读取的进程数（默认为 CPU 核数）", "reading processes (default: one per core)")
     )
 
+
+def _status_args(commands: Any, t: _Say) -> None:
     status = commands.add_parser(
         "status", help=t("对照名单列出各部门：未返回、有错误、已通过", "each department of the roster: missing, with errors, or valid")
     )
@@ -322,6 +371,8 @@ def _parser(lang: str) -> _Parser:
         "--format", choices=("text", "json"), default="text", help=t("输出格式：text（表格，默认）或 json", "output: text (a table, the default) or json")
     )
 
+
+def _receipts_args(commands: Any, t: _Say) -> None:
     receipts = commands.add_parser(
         "receipts",
         help=t(
@@ -339,6 +390,8 @@ def _parser(lang: str) -> _Parser:
         help=t("只列出这种结果：stored 已入库、duplicate 重复、refused 拒收、held 待确认、opened 已拆开", "only this outcome"),
     )
 
+
+def _accept_args(commands: Any, t: _Say) -> None:
     accept = commands.add_parser(
         "accept",
         help=t(
@@ -349,6 +402,8 @@ def _parser(lang: str) -> _Parser:
     accept.add_argument("receipt", type=int, metavar=t("收件编号", "RECEIPT"), help=t("receipts 列出的收件编号", "the receipt number receipts lists"))
     accept.add_argument("--db", required=True, type=Path, metavar=t("数据库", "DB"), help=t("ingest 写入的数据库文件", "the database ingest wrote"))
 
+
+def _export_args(commands: Any, t: _Say) -> None:
     export = commands.add_parser(
         "export",
         help=t(
@@ -377,11 +432,26 @@ def _parser(lang: str) -> _Parser:
         action="store_true",
         help=t("合计中也计入有错误的表格（默认只计已通过的）", "count returns with errors in the totals too (default: valid returns only)"),
     )
-    _serve_parser(commands, t)
-    _user_parser(commands, t)
-    for command in commands.choices.values():
-        command.add_argument("--lang", choices=LANGS, default=argparse.SUPPRESS, help=lang_help)
-    return parser
+
+
+_DECLARE: dict[str, Callable[[Any, _Say], None]] = {
+    "template": _template_args,
+    "render": _render_args,
+    "read": _read_args,
+    "check": _check_args,
+    "schema": _schema_args,
+    "forms": _forms_args,
+    "demo": _demo_args,
+    "issue": _issue_args,
+    "ingest": _ingest_args,
+    "status": _status_args,
+    "receipts": _receipts_args,
+    "accept": _accept_args,
+    "export": _export_args,
+    "serve": _serve_parser,
+    "user": _user_parser,
+}
+"""Each command's arguments, declared in the order the help lists them."""
 
 
 def _address(text: str) -> str:
@@ -423,10 +493,15 @@ def entry() -> None:
     The cyclic garbage collector is switched off for the run and the heap
     frozen before exit: a single command allocates little, and collecting
     pydantic's and openpyxl's objects at shutdown costs more than the work.
+    A command that only prints (read, schema, forms) then ends without
+    tearing the interpreter down, once its output is flushed: it has written
+    no file and started no thread, and freeing every object one by one takes
+    about as long as the read.  Anything registered to run at exit (coverage,
+    a site's hook) gets the usual exit.
     """
     gc.disable()
-    # pydantic otherwise scans every installed package for plugins at import.
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    # pydantic otherwise scans every installed package for plugins.
+    switch_off()
     for stream in (sys.stdout, sys.stderr):
         # A Chinese Windows console or a redirected file may be GBK: never
         # fail on a character it lacks.
@@ -434,7 +509,18 @@ def entry() -> None:
             stream.reconfigure(errors="backslashreplace")
     code = main()
     gc.freeze()
+    if _command(_take_lang(sys.argv[1:])[1]) in _PRINTS_ONLY and not atexit._ncallbacks():
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except OSError:
+            sys.exit(code)  # a stream that cannot be flushed: as a usual exit deals with it
+        os._exit(code)
     sys.exit(code)
+
+
+_PRINTS_ONLY = {"read", "schema", "forms"}
+"""The commands that write no file: nothing is left to do at their exit."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -445,7 +531,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if problem is not None:
             raise _Usage(problem[lang == "en"])
-        args = _parser(lang).parse_args(argv)
+        args = _parser(lang, _command(argv)).parse_args(argv)
         args.lang = lang
         return _COMMANDS[args.command](args)
     except _Usage as exc:

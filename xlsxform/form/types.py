@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
 
@@ -45,6 +45,13 @@ COUNT_MAXIMUM = 10**7
 Count = Annotated[int, Field(ge=0, le=COUNT_MAXIMUM)]
 
 Date = dt.date
+
+
+def no_items() -> list[Any]:
+    """A new empty list, a list field's default: a function of ours, as the
+    builtin ``list`` would have pydantic parse its signature with tokenize
+    (whose patterns cost a fresh process more than building the model)."""
+    return []
 
 
 class Part(BaseModel):

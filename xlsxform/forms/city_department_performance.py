@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pydantic import ConfigDict, Field
 
-from xlsxform.form.types import Amount, Count, FormData, Part
+from xlsxform.form.types import Amount, Count, FormData, Part, no_items
 
 SPEC_ID = "city-department-performance"
 SPEC_VERSION = "1"
@@ -53,7 +53,7 @@ class Form(FormData):
     staff: Count | None = Field(None, title="财政供养人员数")
     subunits: Count | None = Field(None, title="下属二级单位数")
     budget: Budget = Field(default_factory=Budget, title="预算整体情况")
-    goals: list[str] = Field(default_factory=list, title="总体绩效目标")
-    key_tasks: list[Task] = Field(default_factory=list, title="年度重点工作任务")
-    other_tasks: list[Task] = Field(default_factory=list, title="其他需完成的任务")
-    indicators: list[Indicator] = Field(default_factory=list, title="绩效指标")
+    goals: list[str] = Field(default_factory=no_items, title="总体绩效目标")
+    key_tasks: list[Task] = Field(default_factory=no_items, title="年度重点工作任务")
+    other_tasks: list[Task] = Field(default_factory=no_items, title="其他需完成的任务")
+    indicators: list[Indicator] = Field(default_factory=no_items, title="绩效指标")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pydantic import ConfigDict, Field
 
-from xlsxform.form.types import Amount, FormData, Part
+from xlsxform.form.types import Amount, FormData, Part, no_items
 
 SPEC_ID = "project-performance-target"
 SPEC_VERSION = "1"
@@ -41,5 +41,5 @@ class ProjectTarget(FormData):
     kind: str = Field("", title="项目属性")
     period: str = Field("", title="项目期")
     funds: ProjectFunds = Field(default_factory=ProjectFunds, title="项目资金（万元）")
-    goals: list[str] = Field(default_factory=list, title="年度绩效目标")
-    indicators: list[TargetIndicator] = Field(default_factory=list, title="绩效指标")
+    goals: list[str] = Field(default_factory=no_items, title="年度绩效目标")
+    indicators: list[TargetIndicator] = Field(default_factory=no_items, title="绩效指标")

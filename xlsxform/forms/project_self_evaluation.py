@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pydantic import ConfigDict, Field
 
-from xlsxform.form.types import Amount, FormData, Number, Part, Percent
+from xlsxform.form.types import Amount, FormData, Number, Part, Percent, no_items
 
 SPEC_ID = "project-self-evaluation"
 SPEC_VERSION = "1"
@@ -88,4 +88,4 @@ class SelfEvaluation(FormData):
     goals: str = Field("", title="预期目标")
     achieved: str = Field("", title="实际完成情况")
     total: EvaluationTotal = Field(default_factory=EvaluationTotal, title="总分")
-    indicators: list[EvaluationIndicator] = Field(default_factory=list, title="绩效指标")
+    indicators: list[EvaluationIndicator] = Field(default_factory=no_items, title="绩效指标")

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from xlsxform.checking.rules import check, level1_field, values
 from xlsxform.errors import NotThisFormError, UnreadableWorkbookError, XlsxformError
@@ -50,7 +50,7 @@ from xlsxform.spec.layout import (
     section_name,
     total_name,
 )
-from xlsxform.workbook import xls, xmlgrid
+from xlsxform.workbook import xmlgrid
 from xlsxform.workbook.grid import Grid, Value
 from xlsxform.workbook.text import CONTROL, display_text
 
@@ -99,12 +99,36 @@ class ReadResult:
         return self.form
 
 
-def known_specs(extra: Sequence[Spec] = ()) -> list[Spec]:
+def known_specs(extra: Sequence[Spec] = ()) -> Sequence[Spec]:
     """The forms a workbook may hold: ``extra`` (a --spec variant) first, then the built-in ones."""
-    from xlsxform.spec.generate import BUILT_IN
+    return _Known(extra)
 
-    specs = list(extra)
-    return specs + [s for s in (load_spec(form_id) for form_id in BUILT_IN) if s.form.id not in {x.form.id for x in specs}]
+
+class _Known(Sequence[Spec]):
+    """``extra`` and the built-in specs it does not replace, each built-in one
+    loaded when first looked at: a workbook that names its form (the first
+    one, usually) is recognised without loading the others."""
+
+    def __init__(self, extra: Sequence[Spec]) -> None:
+        from xlsxform.spec.generate import BUILT_IN
+
+        ids = {spec.form.id for spec in extra}
+        self._specs: list[Spec | str] = [*extra, *(form_id for form_id in BUILT_IN if form_id not in ids)]
+
+    def __len__(self) -> int:
+        return len(self._specs)
+
+    @overload
+    def __getitem__(self, index: int) -> Spec: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Spec]: ...
+    def __getitem__(self, index: int | slice) -> Spec | list[Spec]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(len(self))[index]]
+        found = self._specs[index]
+        if isinstance(found, str):
+            found = self._specs[index] = load_spec(found)
+        return found
 
 
 def read(path: str | Path, *, spec: Spec | None = None, specs: Sequence[Spec] = ()) -> ReadResult:
@@ -128,7 +152,7 @@ def read(path: str | Path, *, spec: Spec | None = None, specs: Sequence[Spec] = 
     return _recognised(path, kind, known_specs(specs))
 
 
-def _recognised(path: str | Path, kind: FileKind, candidates: list[Spec], sheet: str | None = None) -> ReadResult:
+def _recognised(path: str | Path, kind: FileKind, candidates: Sequence[Spec], sheet: str | None = None) -> ReadResult:
     """Read the sheet as the form it is recognised as: one read when it is as
     wide as the first candidate (the usual case), a second for a wider form."""
     first = candidates[0]
@@ -146,7 +170,7 @@ def read_workbook(path: str | Path, *, spec: Spec | None = None, specs: Sequence
     kind = gate.inspect(path, keep=True)
     candidates = [spec] if spec is not None else known_specs(specs)
     first = _recognised(path, kind, candidates) if spec is None else _read_grid(path, spec, _grid(path, kind, spec.form.sheet, spec.width))
-    names = first.sheets if first.sheets is not None else xls.sheet_names(path) if kind.format == "xls" else xmlgrid.sheet_names(kind, path)
+    names = first.sheets if first.sheets is not None else _sheet_names(path, kind)
     if len(names) <= 1:
         return [first]
     widest = max(s.width for s in candidates)
@@ -162,9 +186,22 @@ def read_workbook(path: str | Path, *, spec: Spec | None = None, specs: Sequence
     return results
 
 
+def _sheet_names(path: str | Path, kind: FileKind) -> list[str]:
+    if kind.format == "xls":
+        from xlsxform.workbook import xls  # imported for an .xls only
+
+        return xls.sheet_names(path)
+    return xmlgrid.sheet_names(kind, path)
+
+
 def _grid(path: str | Path, kind: FileKind, sheet: str, width: int) -> Grid:
     # .xls (Excel 97-2003), or .xlsx from the bytes the gate inflated
-    grid_of = xls.read_grid if kind.format == "xls" else xmlgrid.grid_reader(kind)
+    if kind.format == "xls":
+        from xlsxform.workbook import xls  # imported for an .xls only
+
+        grid_of = xls.read_grid
+    else:
+        grid_of = xmlgrid.grid_reader(kind)
     return grid_of(
         path,
         preferred_sheet=sheet,

@@ -4,26 +4,30 @@ The model is Python source generated from the spec's fields, groups, tables
 and indicator tables.  For the built-in forms that source is committed under
 xlsxform/forms/ (so that library users and mypy see real types, and a test
 regenerates and compares it); any other spec, a local variant for instance,
-gets the same source executed at load time.  Regenerate the built-in modules
-with ``python -m xlsxform.spec.generate``.
+gets the same source executed at load time.  The built-in specs themselves,
+as they validate, are generated too (xlsxform/forms/specs.py), so that a
+command need not validate the spec it reads with.  Regenerate the built-in
+modules with ``python -m xlsxform.spec.generate``.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import sys
 from functools import cache
 from pathlib import Path
 from typing import cast
 
+from pydantic import BaseModel
+
+from xlsxform._plugins import no_plugins
 from xlsxform.form.types import FormData
-from xlsxform.spec.layout import FieldSpec, IndicatorSection, Spec, load_spec
+from xlsxform.spec.layout import FieldSpec, IndicatorSection, Spec, load_spec, spec_path, spec_text, text_digest, validate_spec
 
 _TYPES = {
     "text": ('str = Field("", title={title}{limit})', ""),
     "choice": ('str = Field("", title={title})', ""),
-    "lines": ("list[str] = Field(default_factory=list, title={title})", ""),
+    "lines": ("list[str] = Field(default_factory=no_items, title={title})", "no_items"),
     "amount": ("Amount | None = Field(None, title={title})", "Amount"),
     "number": ("Number | None = Field(None, title={title})", "Number"),
     "percent": ("Percent | None = Field(None, title={title})", "Percent"),
@@ -45,6 +49,14 @@ def module_path(form_id: str) -> Path:
 def _str(text: str) -> str:
     """A Python string literal, double-quoted as the formatter writes it."""
     return json.dumps(text, ensure_ascii=False)
+
+
+def _quoted(text: str) -> str:
+    """A Python string literal in the quotes the formatter picks: double,
+    unless single ones need fewer escapes."""
+    if text.count('"') <= text.count("'"):
+        return _str(text)
+    return "'" + _str(text)[1:-1].replace('\\"', '"').replace("'", "\\'") + "'"
 
 
 def _line(name: str, field: FieldSpec, used: set[str]) -> str:
@@ -95,7 +107,8 @@ def model_source(spec: Spec) -> str:
         doc = f"One row of {section.title or section.label}."
         add(section.model, doc, "Part", body)
         title = section.title or section.label
-        top.append(f"    {section.field}: list[{section.model}] = Field(default_factory=list, title={_str(title)})")
+        used.add("no_items")
+        top.append(f"    {section.field}: list[{section.model}] = Field(default_factory=no_items, title={_str(title)})")
     add(spec.form.model, f"{spec.form.name}: one filled form.", "FormData", top, [f"    model_config = ConfigDict(title={_str(spec.form.name)})", ""])
     imports = ", ".join(sorted({"FormData", "Part", *used}))
     head = [
@@ -145,11 +158,16 @@ def model_of(spec: Spec) -> type[FormData]:
 
 @cache
 def _model(form_id: str, main: str, source: str) -> type[FormData]:
+    """The model, its validators built (with pydantic's plugin scan off: the
+    forms' models are built on first use, see :class:`xlsxform.form.types.Part`)."""
     path = module_path(form_id)
-    if form_id in BUILT_IN and path.is_file() and path.read_text(encoding="utf-8") == source:
-        module = importlib.import_module(module_name(form_id))
-        return cast(type[FormData], getattr(module, main))
-    return _compiled(source, main)
+    with no_plugins():
+        if form_id in BUILT_IN and path.is_file() and path.read_text(encoding="utf-8") == source:
+            __import__(module_name(form_id))  # not importlib.import_module: -X importtime reports this import
+            model = cast(type[FormData], getattr(sys.modules[module_name(form_id)], main))
+            model.model_rebuild()
+            return model
+        return _compiled(source, main)
 
 
 def spec_for(form: FormData) -> Spec:
@@ -159,11 +177,81 @@ def spec_for(form: FormData) -> Spec:
     return load_spec(form_id) if form_id in BUILT_IN else load_spec()
 
 
+SPECS_PATH = Path(__file__).resolve().parents[1] / "forms" / "specs.py"
+"""The built-in specs as validated (see :func:`specs_source`)."""
+
+
+def validated(form_id: str) -> tuple[str, Spec]:
+    """A built-in spec's text and the spec it validates to (never the one
+    xlsxform.forms.specs builds: that is what this checks and regenerates)."""
+    path = spec_path(form_id)
+    text = spec_text(path)
+    return text, validate_spec(text, path)
+
+
+def specs_source(specs: dict[str, tuple[str, Spec]]) -> str:
+    """The Python source that builds each built-in spec as it validated, by
+    ``model_construct`` (no validation), found by its text's digest.  What a
+    spec holds is built from the validated objects themselves, each of its
+    own class, only the fields set in the file given (the rest default)."""
+    used: set[str] = set()
+
+    def literal(value: object, depth: int) -> str:
+        if isinstance(value, BaseModel):
+            used.add(type(value).__name__)
+            args = [f"{name}={literal(getattr(value, name), depth + 1)}" for name in type(value).model_fields if name in value.model_fields_set]
+            return exploded(f"{type(value).__name__}.model_construct(", args, ")", depth)
+        if isinstance(value, list | tuple):
+            open_, close = ("[", "]") if isinstance(value, list) else ("(", ")")
+            return exploded(open_, [literal(item, depth + 1) for item in value], close, depth)
+        if isinstance(value, dict):
+            return exploded("{", [f"{literal(k, depth + 1)}: {literal(v, depth + 1)}" for k, v in value.items()], "}", depth)
+        if isinstance(value, str):
+            return _quoted(value)
+        if value is None or isinstance(value, bool | int | float):
+            return repr(value)
+        raise TypeError(f"a spec holds no {type(value).__name__}")
+
+    def exploded(open_: str, items: list[str], close: str, depth: int) -> str:
+        """One item a line, each with a trailing comma, as the formatter keeps it."""
+        if not items:
+            return open_ + close
+        pad = "    " * (depth + 1)
+        return open_ + "\n" + "".join(f"{pad}{item},\n" for item in items) + "    " * depth + close
+
+    functions = []
+    for form_id, (_text, spec) in specs.items():
+        body = literal(spec, 1)
+        functions.append(f"def {form_id.replace('-', '_')}() -> Spec:\n    return {body}")
+    used.add("Spec")
+    head = [
+        '"""The built-in specs as they validated: generated from templates/*.toml.',
+        "",
+        "load_spec() builds a spec from here, without validating it again, when",
+        "the file's text is the one it was generated from (its SHA-256 below).",
+        "",
+        "Do not edit: regenerate with ``python -m xlsxform.spec.generate``.",
+        '"""',
+        "",
+        "from __future__ import annotations",
+        "",
+        "from collections.abc import Callable",
+        "",
+        "from xlsxform.spec.layout import (\n" + "".join(f"    {name},\n" for name in sorted(used)) + ")",
+    ]
+    table = ["BY_TEXT: dict[str, Callable[[], Spec]] = {"]
+    table += [f"    {_str(text_digest(text))}: {form_id.replace('-', '_')}," for form_id, (text, _spec) in specs.items()]
+    table += ["}", '"""Each built-in spec by the digest of its text (xlsxform.spec.layout.text_digest)."""']
+    return "\n\n\n".join(["\n".join(head), *functions, "\n".join(table)]) + "\n"
+
+
 def regenerate() -> None:
-    for form_id in BUILT_IN:
-        spec = load_spec(form_id)
+    specs = {form_id: validated(form_id) for form_id in BUILT_IN}
+    for form_id, (_text, spec) in specs.items():
         module_path(form_id).write_text(model_source(spec), encoding="utf-8")
         print(f"wrote {module_path(form_id)}")
+    SPECS_PATH.write_text(specs_source(specs), encoding="utf-8")
+    print(f"wrote {SPECS_PATH}")
 
 
 if __name__ == "__main__":

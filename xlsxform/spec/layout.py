@@ -12,7 +12,6 @@ same spot; each fault has a stable code.
 from __future__ import annotations
 
 import re
-import tomllib
 import unicodedata
 from functools import cache
 from pathlib import Path
@@ -68,7 +67,7 @@ FIELD_PATH = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*$")
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Font(_Spec):
@@ -442,23 +441,68 @@ def resource_dir(name: str) -> Path:
 def read_toml(path: Path, error: type[XlsxformError], what_zh: str, what_en: str) -> dict[str, Any]:
     """A TOML file of ours (a spec, an e-mail template); any fault is one
     ``error`` naming the file."""
+    return _parse_toml(_read_text(path, error, what_zh, what_en), path, error, what_zh, what_en)
+
+
+def _read_text(path: Path, error: type[XlsxformError], what_zh: str, what_en: str) -> str:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8-sig"))
+        return path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise error(f"无法读取{what_zh}：{os_reason(exc)}", f"cannot read the {what_en}: {os_reason(exc, 'en')}", path=path) from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
         raise error(f"{what_zh}格式错误：{exc}", f"the {what_en} is not valid TOML: {exc}", path=path) from None
+
+
+def _parse_toml(text: str, path: Path, error: type[XlsxformError], what_zh: str, what_en: str) -> dict[str, Any]:
+    import tomllib
+
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{what_zh}格式错误：{exc}", f"the {what_en} is not valid TOML: {exc}", path=path) from None
+
+
+def spec_path(name_or_path: str | Path = DEFAULT_SPEC) -> Path:
+    """The file of a bundled template named by its id, or the path given."""
+    path = Path(name_or_path)
+    return resource_dir(TEMPLATES) / f"{name_or_path}.toml" if not path.suffix and len(path.parts) == 1 else path
+
+
+def spec_text(path: Path) -> str:
+    """A spec file's text; any fault is one SpecError naming the file."""
+    return _read_text(path, SpecError, "版式文件", "layout spec")
 
 
 @cache
 def load_spec(name_or_path: str | Path = DEFAULT_SPEC) -> Spec:
-    """Load a spec by the name of a bundled template or by a file path."""
-    path = Path(name_or_path)
-    if not path.suffix and len(path.parts) == 1:
-        path = resource_dir(TEMPLATES) / f"{name_or_path}.toml"
-    data = read_toml(path, SpecError, "版式文件", "layout spec")
+    """Load a spec by the name of a bundled template or by a file path.
+
+    A built-in spec's very text is not validated again: it is built as it was
+    validated when xlsxform.forms.specs was generated (a test regenerates it).
+    Any other text, an edited template included, is validated here."""
+    path = spec_path(name_or_path)
+    text = spec_text(path)
+    from xlsxform.forms.specs import BY_TEXT
+
+    built = BY_TEXT.get(text_digest(text))
+    return built() if built is not None else validate_spec(text, path)
+
+
+def text_digest(text: str) -> str:
+    """What identifies a spec's text: the SHA-256 of its UTF-8."""
+    import hashlib
+
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def validate_spec(text: str, path: Path) -> Spec:
+    """A spec's text parsed and validated; every fault is one SpecError."""
+    from xlsxform._plugins import no_plugins
+
+    data = _parse_toml(text, path, SpecError, "版式文件", "layout spec")
     try:
-        return Spec.model_validate(data)
+        with no_plugins():
+            return Spec.model_validate(data)
     except ValidationError as exc:
         faults: list[tuple[str, str]] = []
         for error in exc.errors():
