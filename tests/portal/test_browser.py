@@ -138,10 +138,13 @@ def _shot(driver: Any, shots: Path, name: str, width: int = 1280) -> None:
 
 
 def _wait_for(folder: Path, suffix: str, before: set[str], seconds: float = 15) -> Path:
+    """The file a download wrote, once it is whole: Chromium reserves the final
+    name (empty) while the bytes go to a .crdownload file beside it."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        fresh = [p for p in folder.iterdir() if p.name not in before and p.name.endswith(suffix)]
-        if fresh:
+        names = [p for p in folder.iterdir() if p.name not in before]
+        fresh = [p for p in names if p.name.endswith(suffix) and p.stat().st_size > 0]
+        if fresh and not any(p.name.endswith(".crdownload") for p in names):
             return fresh[0]
         time.sleep(0.1)
     raise AssertionError(f"no {suffix} downloaded")
