@@ -229,7 +229,7 @@ def test_a_read_only_database_is_one_line_and_still_readable(tmp_path: Path, sma
 def test_a_version_1_database_is_migrated(tmp_path: Path, book: bytes) -> None:
     """A database written by the previous schema is upgraded in place: its inputs become receipts, its current forms stay current."""
     db = tmp_path / "old.sqlite"
-    from xlsxform.collection import store as module
+    from xlsxform.collection import schema as module
 
     with sqlite3.connect(db, isolation_level=None) as old:
         for statement in (

@@ -16,7 +16,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from xlsxform import read
-from xlsxform.collection.store import FIRST_FORM, Store
+from xlsxform.collection.records import FIRST_FORM
+from xlsxform.collection.store import Store
 from xlsxform.portal.app import MiB, create_app
 from xlsxform.portal.tables import PortalTables
 

@@ -26,7 +26,8 @@ from typing import Any
 import pytest
 
 from xlsxform import read
-from xlsxform.collection.store import FIRST_FORM, Store
+from xlsxform.collection.records import FIRST_FORM
+from xlsxform.collection.store import Store
 
 from ..departments import mail
 from .conftest import EVALUATION, PASSWORD, USER, A, B, Collection, issue_collection, issue_form, self_evaluation

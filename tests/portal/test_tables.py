@@ -6,7 +6,8 @@ from __future__ import annotations
 import multiprocessing
 from pathlib import Path
 
-from xlsxform.collection.store import SCHEMA_VERSION, Store
+from xlsxform.collection.schema import SCHEMA_VERSION
+from xlsxform.collection.store import Store
 from xlsxform.portal.security import RateLimiter
 from xlsxform.portal.tables import PortalTables
 
@@ -48,7 +49,7 @@ def test_links_issued_before_the_family_of_forms_are_of_the_first_form(tmp_path:
     """A database whose link table has no form column gains one, and its links count as issued for the first form."""
     import sqlite3
 
-    from xlsxform.collection.store import FIRST_FORM
+    from xlsxform.collection.records import FIRST_FORM
     from xlsxform.portal.tables import digest
 
     db = tmp_path / "forms.sqlite"

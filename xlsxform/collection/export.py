@@ -29,9 +29,10 @@ from typing import Any
 
 from xlsxform.checking.rules import value_at
 from xlsxform.collection.csvfile import write_csv
+from xlsxform.collection.records import FormRecord
 from xlsxform.collection.roster import Roster
 from xlsxform.collection.status import ORDER, DepartmentStatus, default_year, department_status, local_datetime, state_label
-from xlsxform.collection.store import FormRecord, Store
+from xlsxform.collection.store import Store
 from xlsxform.errors import ExportError
 from xlsxform.forms.city_department_performance import Budget
 from xlsxform.spec.layout import DEFAULT_SPEC, Spec

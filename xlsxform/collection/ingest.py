@@ -42,8 +42,9 @@ from typing import IO, Any
 from xlsxform.collection.outbox import MANIFEST
 from xlsxform.collection.readers import crashed, read_all
 from xlsxform.collection.receipts import Expander, Node, reason
+from xlsxform.collection.records import FormData, NewReceipt, Recorded, StoredProblem, now
 from xlsxform.collection.roster import Roster, department_key
-from xlsxform.collection.store import FormData, NewReceipt, Recorded, Store, StoredProblem, now
+from xlsxform.collection.store import Store
 from xlsxform.safety.gate import Limits
 from xlsxform.spec.layout import DEFAULT_SPEC, Spec
 

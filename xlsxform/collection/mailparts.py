@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import unquote_to_bytes
 
-from xlsxform.collection.store import iso
+from xlsxform.collection.records import iso
 
 CHINESE = ("utf-8", "gb18030", "big5")
 """Tried in this order on names whose charset is missing or wrong."""

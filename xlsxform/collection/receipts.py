@@ -31,7 +31,7 @@ from pathlib import Path, PurePosixPath
 
 from xlsxform.collection import archives
 from xlsxform.collection.mailparts import Mail, header_summary, mbox_messages, parse_message, parse_msg
-from xlsxform.collection.store import NewReceipt, iso
+from xlsxform.collection.records import NewReceipt, iso
 from xlsxform.safety.gate import OLE2_MAGIC, Limits
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls"}

@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from xlsxform.collection.outbox import safe_stem, unique_names
+from xlsxform.collection.records import FIRST_FORM, FormRecord, Receipt
 from xlsxform.collection.roster import Roster
-from xlsxform.collection.store import FIRST_FORM, FormRecord, Receipt, Store
+from xlsxform.collection.store import Store
 
 STATES = {
     "missing": ("未返回", "missing"),

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from xlsxform.collection.mail import EmailTemplate
 from xlsxform.collection.outbox import Issued
-from xlsxform.collection.store import FIRST_FORM
+from xlsxform.collection.records import FIRST_FORM
 from xlsxform.errors import PortalError
 from xlsxform.portal.tables import PortalTables
 

@@ -39,10 +39,11 @@ from xlsxform.collection.export import export
 from xlsxform.collection.ingest import Summary, ingest
 from xlsxform.collection.mail import compose, load_template, send, write_eml
 from xlsxform.collection.outbox import Issued, form_id, issue, safe_stem, write_manifest
+from xlsxform.collection.records import FIRST_FORM as FIRST_FORM
+from xlsxform.collection.records import FormRecord, StoredProblem
 from xlsxform.collection.roster import Department, Roster, department_key, read_roster
 from xlsxform.collection.status import DepartmentStatus, annotation_folder, default_year, department_status, write_report
-from xlsxform.collection.store import FIRST_FORM as FIRST_FORM
-from xlsxform.collection.store import FormRecord, Store, StoredProblem
+from xlsxform.collection.store import Store
 from xlsxform.errors import PortalError, XlsxformError
 from xlsxform.form import amounts
 from xlsxform.form.problems import Problem

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from xlsxform.collection.store import FIRST_FORM, Store, now
+from xlsxform.collection.records import FIRST_FORM, now
+from xlsxform.collection.store import Store
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS portal_users (
