@@ -24,6 +24,7 @@ Imports no spreadsheet library.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import pyexpat
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -58,29 +59,7 @@ class _Enough(Exception):
 def grid_reader(kind: FileKind) -> Callable[..., Grid]:
     """A function with :func:`xlsxform.workbook.grid.read_grid`'s signature
     reading from the parts the gate kept for ``kind``."""
-
-    def read_grid(
-        path: str | Path,
-        *,
-        preferred_sheet: str,
-        max_rows: int,
-        max_cols: int,
-        name_prefix: str = "",
-        identity_sheet: str = "",
-        identity_prefix: str = "",
-    ) -> Grid:
-        return read_parts(
-            kind.parts,
-            path,
-            preferred_sheet=preferred_sheet,
-            max_rows=max_rows,
-            max_cols=max_cols,
-            name_prefix=name_prefix,
-            identity_sheet=identity_sheet,
-            identity_prefix=identity_prefix,
-        )
-
-    return read_grid
+    return functools.partial(read_parts, kind.parts)
 
 
 def sheet_names(kind: FileKind, path: str | Path = "") -> list[str]:
