@@ -48,6 +48,8 @@ def test_ingest_stores_each_return_under_its_form_and_both_stay_current(db: Path
 def test_status_and_export_work_per_form(db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """--form chooses the form whose returns status lists and export rolls up."""
     assert run(capsys, "--form", "project-self-evaluation", "status", "--db", str(db), "--year", "2023")[0] == 0
+    code, out, _ = run(capsys, "--form", "project-self-evaluation", "status", "--db", str(db), "--format", "json")
+    assert (code, [row["department"] for row in json.loads(out)]) == (0, ["湛江市信访局（信访事项复查复核专项经费）"])
     target = tmp_path / "evaluation.json"
     assert run(capsys, "--form", "project-self-evaluation", "export", "--db", str(db), "-o", str(target))[0] == 0
     document = json.loads(target.read_text(encoding="utf-8"))

@@ -369,3 +369,15 @@ def test_r2_counts_a_blank_project_expense_as_zero(sample: Form, tmp_path: Path)
     """Key task funds with 项目支出 left blank break R2 on the key tasks' total, as if 项目支出 were 0."""
     result = reread(sample, tmp_path, {"C6": None})
     assert (result.cells["key_task_total"], "r2-task-funds-exceed-project") in pairs(result)
+
+
+def test_a_chain_of_formulas_is_worked_out_once_per_cell(sample: Form, tmp_path: Path) -> None:
+    """An input typed as a formula over a chain of 40 formulas, each adding the one before twice, reads at once (2**39), not in 2**40 steps."""
+    import subprocess
+    import sys
+
+    chain = {"H1": 1} | {f"H{row}": f"=H{row - 1}+H{row - 1}" for row in range(2, 41)}
+    path = fill(rendered(sample, tmp_path), chain | {"C5": "=H40"})
+    script = f"from xlsxform import read; print(read({str(path)!r}).form.budget.basic)"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True)
+    assert Decimal(done.stdout.strip()) == Decimal(2**39)

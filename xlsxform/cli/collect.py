@@ -6,14 +6,10 @@ import argparse
 import datetime as dt
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from xlsxform.cli.common import OK, PROBLEMS, _chosen, _err, _output, _print_json, _readable, _say, _spec
 from xlsxform.errors import FormDataError, RosterError
-
-if TYPE_CHECKING:
-    pass
-
 
 _WHY = {
     "latest": ("发送时间最晚", "sent last"),
@@ -312,7 +308,7 @@ def _status(args: argparse.Namespace) -> int:
 
         with _existing_db(args.db, write=args.report is not None) as store:
             year = args.year if args.year is not None else default_year(store)
-            rows = department_status(store, roster, year)
+            rows = department_status(store, roster, year, _spec(args).form.id)
             if args.report is not None:
                 from xlsxform.collection.status import write_report
 
@@ -330,7 +326,7 @@ def _receipts(args: argparse.Namespace) -> int:
 
     en = args.lang == "en"
     with _existing_db(args.db, write=False) as store:
-        receipts = [r for r in store.iter_receipts() if args.outcome is None or r.outcome == args.outcome]
+        receipts = store.receipts(outcome=args.outcome)
     if args.format == "json":
         _print_json([r.as_json() for r in receipts])
         return OK

@@ -8,13 +8,9 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from xlsxform.errors import FormDataError, XlsxformError
-
-if TYPE_CHECKING:
-    pass
-
 
 OK, PROBLEMS, FAILED = 0, 1, 2
 MAX_JSON = 20 * 2**20

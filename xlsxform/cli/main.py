@@ -87,14 +87,6 @@ _Say = Callable[[str, str], str]
 """Text in the user's language: t(zh, en)."""
 
 
-def _lang(argv: Sequence[str]) -> str:
-    """The language asked for: ``--lang X`` (or ``--lang=X``) anywhere on the
-    line before a ``--``, else XLSXFORM_LANG, else Chinese; an unknown one
-    is refused by :func:`_take_lang`, so this only picks what to say it in."""
-    found, _rest, _problem = _take_lang(argv)
-    return found if found in LANGS else "zh"
-
-
 def _take_lang(argv: Sequence[str]) -> tuple[str, list[str], tuple[str, str] | None]:
     """The language, the arguments without ``--lang``, and what is wrong
     with the language asked for (in Chinese and English), if anything."""

@@ -7,8 +7,6 @@ SCHEMA_VERSION = 2
 APPLICATION_ID = 0x78666D31
 """'xfm1' in the header of every database xlsxform creates."""
 SQLITE_MAGIC = b"SQLite format 3\x00"
-OUTCOMES = ("stored", "duplicate", "refused", "held", "opened")
-ORIGINS = ("file", "eml", "mbox", "msg", "zip", "web")
 
 _SCHEMA = """
 CREATE TABLE inputs (

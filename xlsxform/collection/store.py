@@ -620,14 +620,6 @@ class Store:
         sql = self._RECEIPT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY r.id"
         return [Receipt(*row) for row in self.db.execute(sql, args)]
 
-    def iter_receipts(self) -> Iterator[Receipt]:
-        """Every receipt, without holding them all."""
-        try:
-            for row in self.db.execute(self._RECEIPT + " ORDER BY r.id"):
-                yield Receipt(*row)
-        except sqlite3.Error as exc:
-            raise _store_error(exc, self.path) from None
-
     @_guarded
     def receipt(self, receipt: int) -> Receipt | None:
         row = self.db.execute(self._RECEIPT + " WHERE r.id = ?", (receipt,)).fetchone()

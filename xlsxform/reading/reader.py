@@ -241,6 +241,8 @@ class _Reader:
     def __init__(self, spec: Spec, grid: Grid, path: str) -> None:
         self.spec, self.grid, self.path = spec, grid, path
         self.problems: list[Problem] = []
+        self.worked: dict[tuple[int, int], Decimal | None] = {}
+        """Formula cells already worked out, by (row, col)."""
         self.cells: dict[str, str] = {}
         self.data: dict[str, Any] = {}
         self.written_totals: list[tuple[str, str, Value, str]] = []
@@ -604,13 +606,18 @@ class _Reader:
                 return number
             if (row, col) in visiting or len(visiting) > 50:
                 raise formula.Unresolved("circular or too deep")
+            if (row, col) in self.worked:
+                return self.worked[(row, col)]
             cached = self.grid.cached(row, col)
             if cached is not None:
                 number = as_number(cached)
                 if number is None:
                     raise ValueError(cached)
                 return number
-            return formula.evaluate(found.value, self._lookup(visiting | {(row, col)}))
+            # Worked out once: a chain of formulas each adding the one before
+            # twice would otherwise cost 2**depth evaluations.
+            self.worked[(row, col)] = formula.evaluate(found.value, self._lookup(visiting | {(row, col)}))
+            return self.worked[(row, col)]
 
         return lookup
 
