@@ -6,7 +6,7 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -93,3 +93,16 @@ def libreoffice_fill(office: Office, tmp_path_factory: pytest.TempPathFactory) -
         return target
 
     return fill
+
+
+@pytest.fixture
+def away_from_utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Local time 8 hours from UTC (Asia/Shanghai, the users' zone), so that a
+    time written in UTC where local time is meant shows as wrong."""
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()

@@ -43,19 +43,19 @@ def versions(sample: Form, n: int) -> list[bytes]:
 
 
 def test_file_names_do_not_decide_which_return_is_current(tmp_path: Path, store: Store, sample: Form) -> None:
-    """Of 信访局.xlsx, 信访局(1).xlsx, 信访局 2.xlsx and 信访局-更正.xlsx in one batch, the one modified last is current, whatever the name order; the summary names all and says why."""
+    """Of 信访局.xlsx, 信访局(1).xlsx, 信访局 2.xlsx and 信访局-更正.xlsx in one batch, the one modified last (信访局-更正.xlsx) is current, though 信访局.xlsx comes last by name; the summary names all and says why."""
     inbox = tmp_path / "in"
     inbox.mkdir()
-    names = ["信访局-更正.xlsx", "信访局 2.xlsx", "信访局(1).xlsx", "信访局.xlsx"]  # oldest first
+    names = ["信访局.xlsx", "信访局(1).xlsx", "信访局 2.xlsx", "信访局-更正.xlsx"]  # oldest first; by name 信访局.xlsx is last
     for n, (name, data) in enumerate(zip(names, versions(sample, 4), strict=True)):
         (inbox / name).write_bytes(data)
         moment = dt.datetime(2024, 12, 1 + n, tzinfo=dt.UTC).timestamp()
         os.utime(inbox / name, (moment, moment))
     summary = ingest([inbox], store)
-    assert current_name(store) == "信访局.xlsx"
+    assert current_name(store) == "信访局-更正.xlsx"
     (conflict,) = summary.conflicts
     assert (sorted(name for _, name, _ in conflict.returns), conflict.why) == (sorted(names), "latest")
-    assert next(name for receipt, name, _ in conflict.returns if receipt == conflict.kept) == "信访局.xlsx"
+    assert next(name for receipt, name, _ in conflict.returns if receipt == conflict.kept) == "信访局-更正.xlsx"
 
 
 @pytest.mark.parametrize("one_batch", [True, False])

@@ -109,7 +109,7 @@ def test_a_roster_gives_every_department_a_row_in_roster_order(store: Store, ros
     assert result.scope() == "合计包括：已通过 2 个；未计入：未返回 1 个、有错误 1 个。"
 
 
-def test_cells_are_formatted_by_kind_in_one_font(store: Store, tmp_path: Path) -> None:
+def test_cells_are_formatted_by_kind_in_one_font(store: Store, tmp_path: Path, away_from_utc: None) -> None:
     """Counts are whole numbers, amounts have two decimals and （万元） in the header, the time is a local date-time; one font throughout."""
     export(store, [tmp_path / "s.xlsx"])
     sheet, at, header, rows, _ = summary(tmp_path / "s.xlsx")

@@ -21,7 +21,7 @@ from .helpers import report_table
 
 
 @pytest.fixture
-def report(sample: Form, tmp_path: Path) -> Path:
+def report(sample: Form, tmp_path: Path, away_from_utc: None) -> Path:
     """A roster of three: one valid return, one with errors, one missing; the status workbook written without marked copies."""
     inbox = tmp_path / "in"
     inbox.mkdir()

@@ -648,3 +648,27 @@ def test_a_total_no_office_suite_worked_out_is_drawn_as_its_sum(client: TestClie
     budget = read(path).form.budget  # type: ignore[attr-defined]
     drawn = re.search(r'<td id="cell-C7"[^>]*>(?:<span class="marker">[^<]*</span>)?([^<]*)</td>', page)
     assert drawn is not None and drawn[1] == amounts.text(budget.basic + budget.project)
+
+
+def test_every_form_the_portal_serves_refuses_a_post_without_its_token(client: TestClient, collection: Collection) -> None:
+    """Each route that takes a POST answers 403 to one without the CSRF token, signed in or not, and the list below is every such route."""
+    from starlette.routing import Route
+
+    link = collection.links[A]
+    check = form_action(upload(client, link, collection.filled(A, "a.xlsx")), r"/submit$")
+    sign_in(client)
+    targets = {
+        "/login": "/login",
+        "/logout": "/logout",
+        "/bureau/departments/{key}/revoke": f"/bureau/departments/{A}/revoke",
+        "/bureau/held": "/bureau/held",
+        "/bureau/intake": "/bureau/intake",
+        "/bureau/roster": "/bureau/roster",
+        "/bureau/issue": "/bureau/issue",
+        "/d/{token}/check": f"{link}/check",
+        "/d/{token}/checks/{check_id}/submit": check,
+    }
+    posting = {r.path for r in client.app.starlette.routes if isinstance(r, Route) and "POST" in (r.methods or ())}  # type: ignore[attr-defined]
+    assert posting == set(targets)
+    refused = {path: client.post(url, data={"name": USER}).status_code for path, url in targets.items()}
+    assert refused == dict.fromkeys(targets, 403)
