@@ -168,7 +168,8 @@ def ingest(
             if not node.read or sha is None or sha in seen:
                 continue
             seen.add(sha)
-            if store.known_receipt(node.receipt.key) or (store.known(sha) and not store.opened(sha)):
+            known = store.content_of(sha)
+            if store.known_receipt(node.receipt.key) or (known is not None and known.status != "opened"):
                 continue  # a workbook opened before (one of several forms) is read again for its sheets' receipts
             own = store.own_file(sha)
             if own:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from xlsxform.collection.outbox import safe_stem, unique_names
+from xlsxform.collection.receipts import sha256_file, workbook_suffix
 from xlsxform.collection.records import FIRST_FORM, FormRecord, Receipt
 from xlsxform.collection.roster import Roster
 from xlsxform.collection.store import Store
@@ -341,12 +342,9 @@ def _form_name(template: str) -> str:
 def _remember_own_files(store: Store, report: Path, marked: list[Path]) -> None:
     """The report and the marked copies are recorded by content, so that an
     inbox holding them (whatever folder) never takes them in as returns."""
-    import hashlib
-
     for path, kind in [(report, "report"), *((m, "marked") for m in marked)]:
         try:
-            with path.open("rb") as source:
-                sha = hashlib.file_digest(source, "sha256").hexdigest()
+            sha = sha256_file(path)
         except OSError:
             continue
         store.add_own_file(sha, kind, path)
@@ -373,10 +371,7 @@ def _annotate(store: Store, rows: list[DepartmentStatus], target: Path, annotate
             if content is None:
                 failed[row.department] = "原文件未保存" if lang != "en" else "the original file was not kept"
                 continue
-            original = Path(row.form.file_name).suffix.lower()
-            if original not in (".xlsx", ".xlsm", ".xls"):
-                original = ".xls" if content[:4] == b"\xd0\xcf\x11\xe0" else ".xlsx"
-            source = Path(scratch) / f"{row.form.id}{original}"
+            source = Path(scratch) / f"{row.form.id}{workbook_suffix(row.form.file_name, content)}"
             source.write_bytes(content)
             problems = [p for p in (s.problem() for s in store.problems(row.form.id)) if p is not None]
             try:

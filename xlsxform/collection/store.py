@@ -300,16 +300,6 @@ class Store:
     # -- writing ------------------------------------------------------------
 
     @_guarded
-    def known(self, sha256: str) -> bool:
-        """True when this content was received before."""
-        return self.db.execute("SELECT 1 FROM inputs WHERE sha256 = ?", (sha256,)).fetchone() is not None
-
-    @_guarded
-    def opened(self, sha256: str) -> bool:
-        """True when this content was opened as a container (an e-mail, an archive, a workbook of several forms)."""
-        return self.db.execute("SELECT 1 FROM inputs WHERE sha256 = ? AND status = 'opened'", (sha256,)).fetchone() is not None
-
-    @_guarded
     def known_receipt(self, key: str) -> bool:
         return self.db.execute("SELECT 1 FROM receipts WHERE key = ?", (key,)).fetchone() is not None
 

@@ -27,6 +27,8 @@ from starlette.routing import Route
 from xlsxform.portal import services
 from xlsxform.portal.app import Portal, portal_of
 from xlsxform.portal.tables import Link
+from xlsxform.workbook.grid import range_box
+from xlsxform.workbook.text import column_letter
 from xlsxform.workbook.view import SheetView
 
 CHECK_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -278,22 +280,13 @@ class Cell:
     formula: bool
 
 
-def column_letters(col: int) -> str:
-    letters = ""
-    while col:
-        col, rest = divmod(col - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
 def _position(ref: str) -> tuple[int, int] | None:
-    match = re.fullmatch(r"\$?([A-Z]{1,3})\$?(\d{1,7})", ref.rsplit("!", 1)[-1].upper())
-    if not match:
+    """The (row, col) of a problem's cell ('绩效目标表!C7'), or None."""
+    try:
+        row, col, _, _ = range_box(ref.rsplit("!", 1)[-1].upper())
+    except ValueError:
         return None
-    col = 0
-    for ch in match[1]:
-        col = col * 26 + ord(ch) - 64
-    return int(match[2]), col
+    return row, col
 
 
 def draw(sheet: SheetView, problems: list[Any]) -> dict[str, Any]:
@@ -330,6 +323,6 @@ def draw(sheet: SheetView, problems: list[Any]) -> dict[str, Any]:
             rowspan, colspan = spans.get((r, c), (1, 1))
             found = marks.get((r, c), [])
             level = "error" if any(s == "error" for _, s in found) else "warning" if found else ""
-            cells.append(Cell(f"{column_letters(c)}{r}", sheet.text.get((r, c), ""), rowspan, colspan, level, [n for n, _ in found], (r, c) in sheet.formulas))
+            cells.append(Cell(f"{column_letter(c)}{r}", sheet.text.get((r, c), ""), rowspan, colspan, level, [n for n, _ in found], (r, c) in sheet.formulas))
         drawn.append((r, cells))
-    return {"name": sheet.name, "columns": [column_letters(c) for c in range(1, cols + 1)], "rows": drawn}
+    return {"name": sheet.name, "columns": [column_letter(c) for c in range(1, cols + 1)], "rows": drawn}

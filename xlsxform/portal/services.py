@@ -35,7 +35,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from xlsxform.checking.rules import values
-from xlsxform.collection.export import export
+from xlsxform.collection.export import csv_paths, export
 from xlsxform.collection.ingest import Summary, ingest
 from xlsxform.collection.mail import compose, load_template, send, write_eml
 from xlsxform.collection.outbox import Issued, form_id, issue, safe_stem, write_manifest
@@ -420,11 +420,11 @@ def status_report(db: Path, roster: Roster | None, year: int | None, target: Pat
 def rollup(db: Path, year: int | None, target: Path, form: str = FIRST_FORM) -> Path:
     """The bureau's roll-up of one form (``xlsxform --form ID export``) as .xlsx, .json or a zip of its .csv."""
     with Store(db) as store:
-        export(store, [target], year=year, spec=load_spec(form))
+        result = export(store, [target], year=year, spec=load_spec(form))
     if target.suffix == ".csv":
         bundle = target.with_suffix(".zip")
         with zipfile.ZipFile(bundle, "w", zipfile.ZIP_DEFLATED) as archive:
-            for path in sorted(target.parent.glob(f"{target.stem}*.csv")):
+            for path in csv_paths(target, result.sheets):
                 archive.write(path, path.name)
         return bundle
     return target

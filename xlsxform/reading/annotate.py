@@ -55,7 +55,8 @@ from xlsxform.form.problems import Problem, Severity
 from xlsxform.reading.reader import ReadResult, read
 from xlsxform.safety import gate
 from xlsxform.spec import expr
-from xlsxform.spec.layout import ExprCell, Spec, load_spec
+from xlsxform.spec.generate import BUILT_IN
+from xlsxform.spec.layout import DEFAULT_SPEC, ExprCell, Spec, load_spec
 from xlsxform.workbook.marks import Annotator, CellLink, Flagged, Safety
 from xlsxform.workbook.text import display_text
 
@@ -161,7 +162,7 @@ def annotate(
     book.unmark(titles=list(TITLE.values()), headers=[*HEADER.values(), *EARLIER_HEADERS], note=NOTE_START)
     safety = book.make_safe()
     cells = reading.cells if reading is not None else {}
-    rules = _sum_rules(spec or load_spec())
+    rules = _sum_rules(spec or load_spec(reading.form_id if reading is not None and reading.form_id in BUILT_IN else DEFAULT_SPEC))
     located = [(problem, book.locate(problem.cell) if problem.cell else None) for problem in problems]
     located.sort(key=lambda pair: book.position(pair[1]))
     marks: dict[CellLink, list[tuple[int, Problem]]] = {}
@@ -234,13 +235,7 @@ def _heading(reading: ReadResult | None, problems: Sequence[Problem], safety: Sa
 def _sum_rules(spec: Spec) -> dict[str, list[str]]:
     """Each rule's code and the fields its expression reads, with the form's
     own cells that work out either side (支出合计 and 收入合计 for R1)."""
-    named = {
-        expr.parse(cell.expr): cell.name
-        for section in spec.sections
-        for row in getattr(section, "rows", [])
-        for cell in row
-        if isinstance(cell, ExprCell) and cell.name
-    }
+    named = {expr.parse(cell.expr): cell.name for cell in spec.cells() if isinstance(cell, ExprCell) and cell.name}
     rules = {}
     for rule in spec.checks.rules:
         if rule.each:

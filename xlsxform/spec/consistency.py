@@ -24,6 +24,7 @@ from xlsxform.spec.layout import (
     Spec,
     TableSection,
 )
+from xlsxform.workbook.text import column_letter
 
 
 def check(spec: Spec) -> list[tuple[str, str]]:
@@ -34,7 +35,7 @@ def check(spec: Spec) -> list[tuple[str, str]]:
         faults.append((code, text))
 
     letters = list(spec.columns)
-    if len(letters) < 2 or letters != [_letter(i) for i in range(1, len(letters) + 1)]:
+    if len(letters) < 2 or letters != [column_letter(i) for i in range(1, len(letters) + 1)]:
         fault("spec-columns", f"columns must run A, B, C, … without gaps, found {', '.join(letters)}")
     width = spec.width
     kinds = {f.type for f in spec.fields.values()} | {c.type for s in spec.lists() for c in s.columns}
@@ -193,11 +194,3 @@ def _formats(text: str) -> bool:
     except (ValueError, KeyError, IndexError, AttributeError, TypeError):
         return False
     return True
-
-
-def _letter(col: int) -> str:
-    letters = ""
-    while col:
-        col, rest = divmod(col - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters

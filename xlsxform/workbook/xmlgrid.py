@@ -110,6 +110,7 @@ def read_parts(
             package.identity(identity_sheet, identity_prefix),
             lambda: cached,
             merges=read.merges,
+            sheets=[t for t, _, state, chart in package.sheets if not chart and state == "visible"],
         )
     except _Damaged as exc:
         raise UnreadableWorkbookError("无法读取：文件已损坏", f"cannot read: the file is damaged ({exc})", path=path) from None
