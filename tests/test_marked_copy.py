@@ -24,8 +24,8 @@ S = "绩效目标表!"
 RED = "FFFFC7CE"
 
 
-def comments(path: Path) -> dict[str, str]:
-    sheet = openpyxl.load_workbook(path)["绩效目标表"]
+def comments(path: Path, sheet_name: str = "绩效目标表") -> dict[str, str]:
+    sheet = openpyxl.load_workbook(path)[sheet_name]
     return {c.coordinate: c.comment.text for row in sheet.iter_rows() for c in row if c.comment}
 
 
@@ -183,3 +183,18 @@ def test_the_heading_says_what_was_taken_out(made_safe: Path) -> None:
     sheet = openpyxl.load_workbook(made_safe)["校验结果"]
     line = sheet.cell(4, 1).value
     assert [int(n) for n in re.findall(r"\d+", line)] == [4, 3]
+
+
+def test_a_project_form_is_marked_by_its_own_spec(tmp_path: Path) -> None:
+    """A 自评表 whose weights do not reach 90 is titled as the 自评表 and marks every weight S4 adds up as well as the 总分 分值 it is shown on."""
+    evaluation = Path(__file__).resolve().parents[1] / "samples" / "zhanjiang-xinfang-2023-self-evaluation.xlsx"
+    workbook = openpyxl.load_workbook(evaluation)
+    workbook.worksheets[0]["G12"] = 1
+    source = tmp_path / "自评表.xlsx"
+    workbook.save(source)
+    result = read(source)
+    annotate(source, result.problems, tmp_path / "out.xlsx")
+    assert ("绩效自评表!G22", "s4-weights-not-90") in {(p.cell, p.code) for p in result.problems}
+    assert openpyxl.load_workbook(tmp_path / "out.xlsx")["校验结果"]["A1"].value == "2023年项目支出绩效自评表校验结果"
+    weights = {ref for ref in result.cells.values() if re.fullmatch(r"绩效自评表!G(1[2-9]|2[01])", ref)}
+    assert weights and weights | {"绩效自评表!G22"} <= {f"绩效自评表!{c}" for c in comments(tmp_path / "out.xlsx", "绩效自评表")}

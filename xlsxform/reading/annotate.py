@@ -162,7 +162,8 @@ def annotate(
     book.unmark(titles=list(TITLE.values()), headers=[*HEADER.values(), *EARLIER_HEADERS], note=NOTE_START)
     safety = book.make_safe()
     cells = reading.cells if reading is not None else {}
-    rules = _sum_rules(spec or load_spec(reading.form_id if reading is not None and reading.form_id in BUILT_IN else DEFAULT_SPEC))
+    spec = spec or load_spec(reading.form_id if reading is not None and reading.form_id in BUILT_IN else DEFAULT_SPEC)
+    rules = _sum_rules(spec)
     located = [(problem, book.locate(problem.cell) if problem.cell else None) for problem in problems]
     located.sort(key=lambda pair: book.position(pair[1]))
     marks: dict[CellLink, list[tuple[int, Problem]]] = {}
@@ -177,7 +178,7 @@ def annotate(
     for place, found in marks.items():
         worst = Severity.ERROR if any(p.severity is Severity.ERROR for _, p in found) else Severity.WARNING
         book.mark(place, _note(found, lang), str(worst))
-    heading, notes = _heading(reading, problems, safety, lang)
+    heading, notes = _heading(reading, problems, safety, lang, spec.form.name)
     name = book.results(TITLE[lang], HEADER[lang], rows, widths=WIDTHS, empty=PASSED[lang], heading=heading, notes=notes, small=[len(WIDTHS)])
     book.save(target)
     return name
@@ -201,7 +202,7 @@ def explain(problem: Problem, lang: str = "zh") -> str:
     return f"{text}。{extra}" if lang != "en" else f"{text}. {extra}"
 
 
-def _heading(reading: ReadResult | None, problems: Sequence[Problem], safety: Safety, lang: str) -> tuple[str, list[str]]:
+def _heading(reading: ReadResult | None, problems: Sequence[Problem], safety: Safety, lang: str, name: str) -> tuple[str, list[str]]:
     """The results sheet's title and the lines under it: whose form, when checked, how many problems."""
     errors = sum(p.severity is Severity.ERROR for p in problems)
     warnings = len(problems) - errors
@@ -220,7 +221,7 @@ def _heading(reading: ReadResult | None, problems: Sequence[Problem], safety: Sa
                 f"For safety, {len(safety.links)} link(s) to files or scripts were removed and {len(safety.formulas)} formula(s) using other files replaced by their values."
             )
         return heading, notes
-    heading = f"{form.year}年市级部门整体预算绩效目标表校验结果" if form is not None and form.year else "校验结果"
+    heading = f"{form.year}年{name}校验结果" if form is not None and form.year else "校验结果"
     notes = [
         f"部门：{(form.department if form else '') or '（未填写）'}　　年度：{(form.year if form else None) or '-'}　　校验时间：{when}",
         f"共有错误 {errors} 个、警告 {warnings} 个。红色底色的单元格有错误，黄色的有警告，请逐项修改；单元格批注写明了要改什么。"
