@@ -4,7 +4,11 @@ spreadsheet libraries used only inside xlsxform.workbook."""
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "xlsxform"
 SPREADSHEET_LIBRARIES = {"openpyxl", "xlrd", "python_calamine"}
@@ -79,3 +83,25 @@ def test_spreadsheet_libraries_are_used_only_inside_workbook() -> None:
         if _stage(path) != "workbook" and {name.split(".")[0] for name in _imports(path)} & SPREADSHEET_LIBRARIES
     )
     assert outside == []
+
+
+READ_LEAVES_OUT = ("pydantic", "pydantic_core", "openpyxl", "email", "csv", "importlib.metadata", "sqlite3")
+"""What reading a workbook never needs: validation, spreadsheet, mail and storage libraries."""
+
+
+@pytest.mark.parametrize("command", [["read"], ["check"], ["check", "--format", "json"]])
+def test_reading_from_the_command_line_imports_only_what_reading_needs(command: list[str]) -> None:
+    """``xlsxform read`` and ``check`` of a sample import no validation, spreadsheet, mail or storage library
+    (a module imported from a file: pydantic's plugin loader stand-in is not one)."""
+    code = (
+        "import atexit, runpy, sys\n"
+        "atexit.register(lambda: print('MODULES', *sorted(n for n, m in sys.modules.items() if getattr(m, '__spec__', None)), file=sys.stderr))\n"
+        "sys.argv = ['xlsxform', *sys.argv[1:]]\n"
+        "runpy.run_module('xlsxform', run_name='__main__')\n"
+    )
+    for sample in sorted((PACKAGE.parent / "samples").glob("*.xlsx")):
+        done = subprocess.run([sys.executable, "-c", code, *command, str(sample)], capture_output=True, text=True, cwd=PACKAGE.parent)
+        assert done.returncode == 0, done.stderr
+        loaded = set(next(line for line in done.stderr.splitlines() if line.startswith("MODULES ")).split()[1:])
+        assert "xlsxform.reading.reader" in loaded
+        assert sorted(name for name in loaded if name.split(".")[0] in READ_LEAVES_OUT or name in READ_LEAVES_OUT) == []

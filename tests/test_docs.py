@@ -14,6 +14,7 @@ from xlsxform import load_spec, read, render, render_template
 from xlsxform.spec import expr
 from xlsxform.spec.generate import model_of
 from xlsxform.spec.layout import FieldSpec
+from xlsxform.spec.schema import validate
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "spec.md"
 BLOCKS = re.findall(r"^```(\w+)\n(.*?)^```", DOC.read_text(encoding="utf-8"), re.M | re.S)
@@ -86,7 +87,7 @@ def test_the_three_level_example_reads_back_its_groups(tmp_path: Path) -> None:
 def test_each_fragment_is_valid_spec_language(text: str) -> None:
     """Field declarations shown alone are valid fields."""
     for field in tomllib.loads(text)["fields"].values():
-        FieldSpec.model_validate(field)
+        validate(FieldSpec, field)
 
 
 @pytest.mark.parametrize("line", FORMULAS)

@@ -1,7 +1,8 @@
 """Rules across fields: required parts, tables' rows, indicator tables,
 computed fields and the spec's own rules (expressions that must hold).
 
-Rules see only the model and the spec, never cells: each problem names the
+Rules see only the data (a model, or the plain data of
+:mod:`xlsxform.spec.data`) and the spec, never cells: each problem names the
 field it concerns and the reader places it on a cell.  So the same checks run
 on a form read from a workbook, loaded from JSON or built in code.
 """
@@ -13,8 +14,6 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel
-
 from xlsxform.form import amounts
 from xlsxform.form.problems import Problem, Severity
 from xlsxform.spec import expr
@@ -23,7 +22,7 @@ from xlsxform.spec.layout import IndicatorSection, RuleSpec, Spec, TableSection
 _ITEM = re.compile(r"^(\w+)\[(\d+)\]\.(\w+)$")
 
 
-def check(form: BaseModel, spec: Spec, unreadable: frozenset[str] = frozenset()) -> list[Problem]:
+def check(form: Any, spec: Spec, unreadable: frozenset[str] = frozenset()) -> list[Problem]:
     """Every rule problem of ``form``, in the order a person reads the sheet.
 
     ``unreadable`` names fields whose cells could not be read (already
@@ -86,7 +85,7 @@ def show(value: Any, kind: str = "amount") -> str:
     return "" if value is None else str(value)
 
 
-def _table_problems(form: BaseModel, table: TableSection, unreadable: frozenset[str]) -> list[Problem]:
+def _table_problems(form: Any, table: TableSection, unreadable: frozenset[str]) -> list[Problem]:
     problems = []
     name, *rest = table.columns
     for i, item in enumerate(value_at(form, table.field) or []):
@@ -102,7 +101,7 @@ def _table_problems(form: BaseModel, table: TableSection, unreadable: frozenset[
     return problems
 
 
-def _indicator_problems(form: BaseModel, section: IndicatorSection) -> list[Problem]:
+def _indicator_problems(form: Any, section: IndicatorSection) -> list[Problem]:
     items = value_at(form, section.field) or []
     problems = []
     first, last = section.levels[0], section.levels[-1]
@@ -145,7 +144,7 @@ def level1_field(field: str, level1: str) -> str:
     return f"{field}:{level1}"
 
 
-def _computed_problems(form: BaseModel, spec: Spec, unreadable: frozenset[str]) -> list[Problem]:
+def _computed_problems(form: Any, spec: Spec, unreadable: frozenset[str]) -> list[Problem]:
     """A computed field whose value (typed over the formula) is not what its expression gives."""
     problems = []
     lookup = values(form)
@@ -164,7 +163,7 @@ def _computed_problems(form: BaseModel, spec: Spec, unreadable: frozenset[str]) 
     return problems
 
 
-def _rule_problems(form: BaseModel, spec: Spec, rule: RuleSpec, unreadable: frozenset[str]) -> list[Problem]:
+def _rule_problems(form: Any, spec: Spec, rule: RuleSpec, unreadable: frozenset[str]) -> list[Problem]:
     node = expr.parse(rule.check)
     defined = (Severity(rule.severity), rule.zh, rule.en)
     if rule.each is None:

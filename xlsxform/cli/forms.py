@@ -124,8 +124,10 @@ def _which(args: argparse.Namespace, result: ReadResult) -> str:
 
 
 def _read(args: argparse.Namespace) -> int:
+    from xlsxform.spec.data import as_json
+
     results = _read_all(args, args.workbook)
-    data = [r.form.model_dump(mode="json") for r in results]
+    data = [as_json(r.data) for r in results]
     # One form prints its data; a workbook of several prints one entry per sheet.
     _print_json(data[0] if len(results) == 1 else [{"form": r.form_id, "sheet": r.sheet, "data": d} for r, d in zip(results, data, strict=True)])
     for result in results:
@@ -190,11 +192,11 @@ def _check_one(args: argparse.Namespace, path: Path) -> tuple[list[dict[str, Any
 
 
 def _report(result: ReadResult, lang: str) -> str:
-    form = result.form
+    department, year = result.data["department"], result.data["year"]
     errors = sum(p.severity == "error" for p in result.problems)
     warnings = len(result.problems) - errors
     if lang == "en":
-        lines = [f"File: {result.path}", f"Department: {form.department or '(none)'}  Year: {form.year or '(none)'}"]
+        lines = [f"File: {result.path}", f"Department: {department or '(none)'}  Year: {year or '(none)'}"]
         verdict = (
             "Passed: no problems."
             if not result.problems
@@ -203,7 +205,7 @@ def _report(result: ReadResult, lang: str) -> str:
             else f"Found {errors} error(s) and {warnings} warning(s):"
         )
     else:
-        lines = [f"文件：{result.path}", f"部门：{form.department or '（未填写）'}　年度：{form.year or '（未填写）'}"]
+        lines = [f"文件：{result.path}", f"部门：{department or '（未填写）'}　年度：{year or '（未填写）'}"]
         verdict = (
             "校验通过，未发现问题。"
             if not result.problems

@@ -16,6 +16,10 @@ PLACES = 6
 """No amount on the form carries more decimals than this."""
 MAXIMUM = Decimal(10) ** 12
 """No department's amount reaches a trillion 万元; a larger one is a typing error."""
+PERCENT_MAXIMUM = Decimal(1000)
+"""A share above 100,000% is a typing error."""
+COUNT_MAXIMUM = 10**7
+"""More people or units than any department has: a typing error."""
 _EXACT = Context(prec=60)
 """Room for any amount a form can hold, so nothing is rounded by accident."""
 

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
 
-from xlsxform.form.amounts import MAXIMUM, canonical
+from xlsxform.form.amounts import COUNT_MAXIMUM, MAXIMUM, PERCENT_MAXIMUM, canonical
 
 Amount = Annotated[
     Decimal,
@@ -34,14 +34,12 @@ Number = Annotated[
 
 Percent = Annotated[
     Decimal,
-    Field(ge=0, le=1000),
+    Field(ge=0, le=PERCENT_MAXIMUM),
     AfterValidator(canonical),
     PlainSerializer(lambda d: format(d, "f"), return_type=str, when_used="json"),
 ]
 """A share as a fraction: 0.877 is 87.7%."""
 
-COUNT_MAXIMUM = 10**7
-"""More people or units than any department has: a typing error."""
 Count = Annotated[int, Field(ge=0, le=COUNT_MAXIMUM)]
 
 Date = dt.date

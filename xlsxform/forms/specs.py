@@ -39,15 +39,15 @@ from xlsxform.spec.layout import (
 
 
 def city_department_performance() -> Spec:
-    return Spec.model_construct(
-        form=Meta.model_construct(
+    return Spec(
+        form=Meta(
             id="city-department-performance",
             version="1",
             name="市级部门整体预算绩效目标表",
             sheet="绩效目标表",
             title="{year}年市级部门整体预算绩效目标表",
         ),
-        protection=Protection.model_construct(
+        protection=Protection(
             allow=[
                 "insertRows",
                 "formatCells",
@@ -56,38 +56,38 @@ def city_department_performance() -> Spec:
             ],
         ),
         validation={
-            "amount": Rule.model_construct(
+            "amount": Rule(
                 title="金额（万元）",
                 prompt="请填写不小于0的数字，单位为万元，最多6位小数；不要填写文字或“万元”。",
                 error="金额须为不小于0的数字（万元），最多6位小数。",
             ),
-            "count": Rule.model_construct(
+            "count": Rule(
                 title="人数或单位数",
                 prompt="请填写不小于0的整数。",
                 error="须为不小于0的整数。",
             ),
-            "text": Rule.model_construct(
+            "text": Rule(
                 title="文字",
                 prompt="最多{max}个字。",
                 error="内容过长：最多{max}个字，请精简。",
             ),
-            "level1": Rule.model_construct(
+            "level1": Rule(
                 title="一级指标",
                 prompt="请从列表中选择一级指标。",
                 error="一级指标须从列表中选择。",
             ),
-            "level2": Rule.model_construct(
+            "level2": Rule(
                 title="二级指标",
                 prompt="请从列表中选择二级指标。",
                 error="二级指标须从列表中选择。",
             ),
-            "label": Rule.model_construct(
+            "label": Rule(
                 title="栏目名称",
                 prompt="这是表格的栏目名称，请勿修改。",
                 error="栏目名称不能修改。",
             ),
         },
-        instructions=Instructions.model_construct(
+        instructions=Instructions(
             sheet="填表说明",
             title="{year}年市级部门整体预算绩效目标表 填表说明",
             lines=[
@@ -104,10 +104,7 @@ def city_department_performance() -> Spec:
                 "十一、请勿修改工作表名称、删除工作表或复制到新的工作簿中填写；填好后保存为 .xlsx 文件发回。",
             ],
         ),
-        page=Page.model_construct(
-            paper="A4",
-            orientation="portrait",
-            fit_to_width=True,
+        page=Page(
             margins={
                 "left": 1.5,
                 "right": 1.5,
@@ -118,17 +115,17 @@ def city_department_performance() -> Spec:
             },
         ),
         fonts={
-            "title": Font.model_construct(
+            "title": Font(
                 name="方正小标宋简体",
                 fallback="宋体",
                 size=20.0,
             ),
-            "body": Font.model_construct(
+            "body": Font(
                 name="仿宋_GB2312",
                 fallback="仿宋",
                 size=12.0,
             ),
-            "note": Font.model_construct(
+            "note": Font(
                 name="仿宋_GB2312",
                 fallback="仿宋",
                 size=11.0,
@@ -142,93 +139,88 @@ def city_department_performance() -> Spec:
             "E": 27.0,
         },
         styles={
-            "title": Style.model_construct(
+            "title": Style(
                 font="title",
-                align="center",
                 border=False,
             ),
-            "label": Style.model_construct(
+            "label": Style(
                 font="body",
-                align="center",
             ),
-            "total": Style.model_construct(
+            "total": Style(
                 font="body",
-                align="center",
                 bold=True,
             ),
-            "text": Style.model_construct(
+            "text": Style(
                 font="body",
                 align="left",
             ),
-            "amount": Style.model_construct(
+            "amount": Style(
                 font="body",
                 align="right",
                 number_format="#,##0.00",
             ),
-            "count": Style.model_construct(
+            "count": Style(
                 font="body",
-                align="center",
                 number_format="0",
             ),
-            "note": Style.model_construct(
+            "note": Style(
                 font="note",
                 align="left",
                 border=False,
             ),
         },
         groups={
-            "budget": Group.model_construct(
+            "budget": Group(
                 label="预算整体情况",
                 model="Budget",
             ),
         },
         fields={
-            "department": FieldSpec.model_construct(
-                type="text",
+            "department": FieldSpec(
                 label="部门名称",
                 max_length=100,
             ),
-            "staff": FieldSpec.model_construct(
+            "staff": FieldSpec(
                 type="count",
                 label="财政供养人员数",
             ),
-            "subunits": FieldSpec.model_construct(
+            "subunits": FieldSpec(
                 type="count",
                 label="下属二级单位数",
             ),
-            "budget.basic": FieldSpec.model_construct(
+            "budget.basic": FieldSpec(
                 type="amount",
                 label="基本支出",
             ),
-            "budget.project": FieldSpec.model_construct(
+            "budget.project": FieldSpec(
                 type="amount",
                 label="项目支出",
             ),
-            "budget.fiscal": FieldSpec.model_construct(
+            "budget.fiscal": FieldSpec(
                 type="amount",
                 label="财政拨款",
             ),
-            "budget.other_funds": FieldSpec.model_construct(
+            "budget.other_funds": FieldSpec(
                 type="amount",
                 label="其他资金",
             ),
-            "budget.special": FieldSpec.model_construct(
+            "budget.special": FieldSpec(
                 type="amount",
                 label="财政专项资金",
             ),
-            "budget.other_development": FieldSpec.model_construct(
+            "budget.other_development": FieldSpec(
                 type="amount",
                 label="其他事业发展性支出",
             ),
-            "budget.city_level": FieldSpec.model_construct(
+            "budget.city_level": FieldSpec(
                 type="amount",
                 label="市本级使用资金",
             ),
-            "budget.transfer": FieldSpec.model_construct(
+            "budget.transfer": FieldSpec(
                 type="amount",
                 label="拟用于对下转移支付资金",
             ),
-            "goals": FieldSpec.model_construct(
+            "goals": FieldSpec(
                 type="lines",
                 label="总体绩效目标",
                 max_length=5000,
@@ -236,163 +228,162 @@ def city_department_performance() -> Spec:
             ),
         },
         sections=[
-            TitleSection.model_construct(
+            TitleSection(
                 kind="title",
                 text="{year}年市级部门整体预算绩效目标表",
-                height=40.0,
             ),
-            FixedSection.model_construct(
+            FixedSection(
                 label="部门名称",
                 kind="fixed",
                 rows=[
                     [
-                        FieldCell.model_construct(
+                        FieldCell(
                             field="department",
                             span=4,
                         ),
                     ],
                 ],
             ),
-            FixedSection.model_construct(
+            FixedSection(
                 label="基本信息",
                 kind="fixed",
                 rows=[
                     [
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="财政供养人员数",
                         ),
-                        FieldCell.model_construct(
+                        FieldCell(
                             field="staff",
                         ),
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="下属二级单位数",
                         ),
-                        FieldCell.model_construct(
+                        FieldCell(
                             field="subunits",
                         ),
                     ],
                 ],
             ),
-            FixedSection.model_construct(
+            FixedSection(
                 label="预算整体情况",
                 kind="fixed",
                 rows=[
                     [
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="部门预算支出",
                         ),
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="预算金额（万元）",
                         ),
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="收入来源",
                         ),
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="预算金额（万元）",
                         ),
                     ],
                     [
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="基本支出",
                         ),
-                        FieldCell.model_construct(
+                        FieldCell(
                             field="budget.basic",
                         ),
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="财政拨款",
                         ),
-                        FieldCell.model_construct(
+                        FieldCell(
                             field="budget.fiscal",
                         ),
                     ],
                     [
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="项目支出",
                         ),
-                        FieldCell.model_construct(
+                        FieldCell(
                             field="budget.project",
                         ),
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="其他资金",
                         ),
-                        FieldCell.model_construct(
+                        FieldCell(
                             field="budget.other_funds",
                         ),
                     ],
                     [
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="支出合计",
                             total=True,
                         ),
-                        ExprCell.model_construct(
+                        ExprCell(
                             expr="sum(budget.basic, budget.project)",
                             name="expense_total",
                         ),
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="收入合计",
                             total=True,
                         ),
-                        ExprCell.model_construct(
+                        ExprCell(
                             expr="sum(budget.fiscal, budget.other_funds)",
                             name="income_total",
                         ),
                     ],
                     [
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="事业发展性支出",
                         ),
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="预算金额（万元）",
                         ),
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="按预算级次划分",
                         ),
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="预算金额（万元）",
                         ),
                     ],
                     [
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="财政专项资金",
                         ),
-                        FieldCell.model_construct(
+                        FieldCell(
                             field="budget.special",
                         ),
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="市本级使用资金",
                         ),
-                        FieldCell.model_construct(
+                        FieldCell(
                             field="budget.city_level",
                         ),
                     ],
                     [
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="其他事业发展性支出",
                         ),
-                        FieldCell.model_construct(
+                        FieldCell(
                             field="budget.other_development",
                         ),
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="拟用于对下转移支付资金",
                         ),
-                        FieldCell.model_construct(
+                        FieldCell(
                             field="budget.transfer",
                         ),
                     ],
                     [
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="合计",
                             total=True,
                         ),
-                        ExprCell.model_construct(
+                        ExprCell(
                             expr="sum(budget.special, budget.other_development)",
                             name="development_total",
                         ),
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="合计",
                             total=True,
                         ),
-                        ExprCell.model_construct(
+                        ExprCell(
                             expr="sum(budget.city_level, budget.transfer)",
                             name="level_total",
                         ),
@@ -409,12 +400,12 @@ def city_department_performance() -> Spec:
                     ),
                 ],
             ),
-            FixedSection.model_construct(
+            FixedSection(
                 label="总体绩效目标",
                 kind="fixed",
                 rows=[
                     [
-                        FieldCell.model_construct(
+                        FieldCell(
                             field="goals",
                             span=4,
                             style="text",
@@ -423,28 +414,28 @@ def city_department_performance() -> Spec:
                     ],
                 ],
             ),
-            TableSection.model_construct(
+            TableSection(
                 label="年度重点工作任务",
                 kind="table",
                 field="key_tasks",
                 model="Task",
                 columns=[
-                    Column.model_construct(
+                    Column(
                         label="名称",
                         max_length=100,
                         field="name",
                     ),
-                    Column.model_construct(
+                    Column(
                         label="主要实施内容",
                         max_length=2000,
                         field="content",
                     ),
-                    Column.model_construct(
+                    Column(
                         type="amount",
                         label="拟投入的资金（万元）",
                         field="funds",
                     ),
-                    Column.model_construct(
+                    Column(
                         label="期望达到的目标（概述）",
                         max_length=2000,
                         field="outcome",
@@ -452,13 +443,13 @@ def city_department_performance() -> Spec:
                 ],
                 blank_rows=5,
                 min_lines=2,
-                total=Total.model_construct(
+                total=Total(
                     label="合计",
                     column="funds",
                     name="key_task_total",
                 ),
             ),
-            TableSection.model_construct(
+            TableSection(
                 label="其他需完成的任务（可选填）",
                 aliases=[
                     "其他需完成的任务",
@@ -468,22 +459,22 @@ def city_department_performance() -> Spec:
                 model="Task",
                 title="其他需完成的任务",
                 columns=[
-                    Column.model_construct(
+                    Column(
                         label="名称",
                         max_length=100,
                         field="name",
                     ),
-                    Column.model_construct(
+                    Column(
                         label="主要实施内容",
                         max_length=2000,
                         field="content",
                     ),
-                    Column.model_construct(
+                    Column(
                         type="amount",
                         label="拟投入的资金（万元）",
                         field="funds",
                     ),
-                    Column.model_construct(
+                    Column(
                         label="期望达到的目标（概述）",
                         max_length=2000,
                         field="outcome",
@@ -493,29 +484,28 @@ def city_department_performance() -> Spec:
                 blank_rows=2,
                 min_lines=2,
             ),
-            IndicatorSection.model_construct(
+            IndicatorSection(
                 label="绩效指标",
                 kind="indicators",
                 field="indicators",
-                model="Indicator",
                 levels=[
-                    Level.model_construct(
+                    Level(
                         field="level1",
                         label="一级指标",
                     ),
-                    Level.model_construct(
+                    Level(
                         field="level2",
                         label="二级指标",
                     ),
                 ],
                 columns=[
-                    Column.model_construct(
+                    Column(
                         label="三级指标",
                         max_length=200,
                         field="name",
                         required=True,
                     ),
-                    Column.model_construct(
+                    Column(
                         label="指标值",
                         max_length=500,
                         field="value",
@@ -524,7 +514,7 @@ def city_department_performance() -> Spec:
                 ],
                 blank_rows=3,
                 framework=[
-                    Node.model_construct(
+                    Node(
                         name="产出指标",
                         items=[
                             "数量指标",
@@ -533,7 +523,7 @@ def city_department_performance() -> Spec:
                             "成本指标",
                         ],
                     ),
-                    Node.model_construct(
+                    Node(
                         name="效益指标",
                         items=[
                             "经济效益指标",
@@ -542,7 +532,7 @@ def city_department_performance() -> Spec:
                             "可持续影响指标",
                         ],
                     ),
-                    Node.model_construct(
+                    Node(
                         name="满意度指标",
                         items=[
                             "服务对象满意度指标",
@@ -554,13 +544,13 @@ def city_department_performance() -> Spec:
                     "服务对象满意度": "服务对象满意度指标",
                 },
             ),
-            NoteSection.model_construct(
+            NoteSection(
                 label="备注",
                 kind="note",
                 text='备注：1.本表的填报主体是市级一级预算单位。2.本表在"二上"环节通过系统录入，具体字段信息以系统为准。',
             ),
         ],
-        checks=Checks.model_construct(
+        checks=Checks(
             required=[
                 "year",
                 "department",
@@ -568,28 +558,28 @@ def city_department_performance() -> Spec:
                 "key_tasks",
             ],
             rules=[
-                RuleSpec.model_construct(
+                RuleSpec(
                     code="r1-budget-unbalanced",
                     check="sum(budget.basic, budget.project) == sum(budget.fiscal, budget.other_funds)",
                     at="expense_total",
                     zh="部门预算支出合计 {left} 万元（{labels[budget.basic]}+{labels[budget.project]}）与收入来源合计 {right} 万元（{labels[budget.fiscal]}+{labels[budget.other_funds]}）不相等",
                     en="expenses {left} ({labels[budget.basic]} + {labels[budget.project]}) differ from income {right} ({labels[budget.fiscal]} + {labels[budget.other_funds]})",
                 ),
-                RuleSpec.model_construct(
+                RuleSpec(
                     code="r2-task-funds-exceed-project",
                     check="sum(key_tasks[*].funds) <= sum(budget.project)",
                     at="key_task_total",
                     zh="{labels[key_tasks]}拟投入资金合计 {left} 万元超过{labels[budget.project]} {right} 万元",
                     en="{labels[key_tasks]} funds total {left}, more than {labels[budget.project]} {right}",
                 ),
-                RuleSpec.model_construct(
+                RuleSpec(
                     code="r3-development-unbalanced",
                     check="sum(budget.special, budget.other_development) == sum(budget.city_level, budget.transfer)",
                     at="development_total",
                     zh="事业发展性支出合计 {left} 万元（{labels[budget.special]}+{labels[budget.other_development]}）与按预算级次划分合计 {right} 万元（{labels[budget.city_level]}+{labels[budget.transfer]}）不相等",
                     en="development spending {left} differs from its split by level {right}",
                 ),
-                RuleSpec.model_construct(
+                RuleSpec(
                     code="r4-development-exceeds-project",
                     severity="warning",
                     check="sum(budget.special, budget.other_development) <= sum(budget.project)",
@@ -603,8 +593,8 @@ def city_department_performance() -> Spec:
 
 
 def project_performance_target() -> Spec:
-    return Spec.model_construct(
-        form=Meta.model_construct(
+    return Spec(
+        form=Meta(
             id="project-performance-target",
             version="1",
             name="项目支出绩效目标申报表",
@@ -613,7 +603,7 @@ def project_performance_target() -> Spec:
             model="ProjectTarget",
             subject="project",
         ),
-        protection=Protection.model_construct(
+        protection=Protection(
             allow=[
                 "insertRows",
                 "formatCells",
@@ -622,33 +612,33 @@ def project_performance_target() -> Spec:
             ],
         ),
         validation={
-            "amount": Rule.model_construct(
+            "amount": Rule(
                 title="金额（万元）",
                 prompt="请填写不小于0的数字，单位为万元，最多6位小数；不要填写文字或“万元”。",
                 error="金额须为不小于0的数字（万元），最多6位小数。",
             ),
-            "text": Rule.model_construct(
+            "text": Rule(
                 title="文字",
                 prompt="最多{max}个字。",
                 error="内容过长：最多{max}个字，请精简。",
             ),
-            "level1": Rule.model_construct(
+            "level1": Rule(
                 title="一级指标",
                 prompt="请从列表中选择一级指标。",
                 error="一级指标须从列表中选择。",
             ),
-            "level2": Rule.model_construct(
+            "level2": Rule(
                 title="二级指标",
                 prompt="请从列表中选择二级指标。",
                 error="二级指标须从列表中选择。",
             ),
-            "label": Rule.model_construct(
+            "label": Rule(
                 title="栏目名称",
                 prompt="这是表格的栏目名称，请勿修改。",
                 error="栏目名称不能修改。",
             ),
         },
-        instructions=Instructions.model_construct(
+        instructions=Instructions(
             sheet="填表说明",
             title="{year}年项目支出绩效目标申报表 填表说明",
             lines=[
@@ -662,10 +652,7 @@ def project_performance_target() -> Spec:
                 "八、请勿修改工作表名称、删除工作表；填好后保存为 .xlsx 文件发回。",
             ],
         ),
-        page=Page.model_construct(
-            paper="A4",
-            orientation="portrait",
-            fit_to_width=True,
+        page=Page(
             margins={
                 "left": 1.5,
                 "right": 1.5,
@@ -676,17 +663,17 @@ def project_performance_target() -> Spec:
             },
         ),
         fonts={
-            "title": Font.model_construct(
+            "title": Font(
                 name="方正小标宋简体",
                 fallback="宋体",
                 size=20.0,
             ),
-            "body": Font.model_construct(
+            "body": Font(
                 name="仿宋_GB2312",
                 fallback="仿宋",
                 size=12.0,
             ),
-            "note": Font.model_construct(
+            "note": Font(
                 name="仿宋_GB2312",
                 fallback="仿宋",
                 size=11.0,
@@ -700,58 +687,52 @@ def project_performance_target() -> Spec:
             "E": 27.0,
         },
         styles={
-            "title": Style.model_construct(
+            "title": Style(
                 font="title",
-                align="center",
                 border=False,
             ),
-            "label": Style.model_construct(
+            "label": Style(
                 font="body",
-                align="center",
             ),
-            "total": Style.model_construct(
+            "total": Style(
                 font="body",
-                align="center",
                 bold=True,
             ),
-            "text": Style.model_construct(
+            "text": Style(
                 font="body",
                 align="left",
             ),
-            "amount": Style.model_construct(
+            "amount": Style(
                 font="body",
                 align="right",
                 number_format="#,##0.00",
             ),
-            "note": Style.model_construct(
+            "note": Style(
                 font="note",
                 align="left",
                 border=False,
             ),
         },
         groups={
-            "funds": Group.model_construct(
+            "funds": Group(
                 label="项目资金（万元）",
                 model="ProjectFunds",
             ),
         },
         fields={
-            "project": FieldSpec.model_construct(
-                type="text",
+            "project": FieldSpec(
                 label="项目名称",
                 max_length=200,
             ),
-            "department": FieldSpec.model_construct(
-                type="text",
+            "department": FieldSpec(
                 label="主管部门",
                 max_length=100,
             ),
-            "unit": FieldSpec.model_construct(
-                type="text",
+            "unit": FieldSpec(
                 label="实施单位",
                 max_length=100,
             ),
-            "kind": FieldSpec.model_construct(
+            "kind": FieldSpec(
                 type="choice",
                 label="项目属性",
                 choices=[
@@ -759,24 +740,23 @@ def project_performance_target() -> Spec:
                     "延续项目",
                 ],
             ),
-            "period": FieldSpec.model_construct(
-                type="text",
+            "period": FieldSpec(
                 label="项目期",
                 max_length=50,
             ),
-            "funds.total": FieldSpec.model_construct(
+            "funds.total": FieldSpec(
                 type="amount",
                 label="年度资金总额",
             ),
-            "funds.fiscal": FieldSpec.model_construct(
+            "funds.fiscal": FieldSpec(
                 type="amount",
                 label="财政拨款",
             ),
-            "funds.other": FieldSpec.model_construct(
+            "funds.other": FieldSpec(
                 type="amount",
                 label="其他资金",
             ),
-            "goals": FieldSpec.model_construct(
+            "goals": FieldSpec(
                 type="lines",
                 label="年度绩效目标",
                 max_length=5000,
@@ -784,60 +764,59 @@ def project_performance_target() -> Spec:
             ),
         },
         sections=[
-            TitleSection.model_construct(
+            TitleSection(
                 kind="title",
                 text="{year}年项目支出绩效目标申报表",
-                height=40.0,
             ),
-            FixedSection.model_construct(
+            FixedSection(
                 label="项目名称",
                 kind="fixed",
                 rows=[
                     [
-                        FieldCell.model_construct(
+                        FieldCell(
                             field="project",
                             span=4,
                         ),
                     ],
                 ],
             ),
-            FixedSection.model_construct(
+            FixedSection(
                 label="主管部门",
                 kind="fixed",
                 rows=[
                     [
-                        FieldCell.model_construct(
+                        FieldCell(
                             field="department",
                         ),
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="实施单位",
                         ),
-                        FieldCell.model_construct(
+                        FieldCell(
                             field="unit",
                             span=2,
                         ),
                     ],
                 ],
             ),
-            FixedSection.model_construct(
+            FixedSection(
                 label="项目属性",
                 kind="fixed",
                 rows=[
                     [
-                        FieldCell.model_construct(
+                        FieldCell(
                             field="kind",
                         ),
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="项目期",
                         ),
-                        FieldCell.model_construct(
+                        FieldCell(
                             field="period",
                             span=2,
                         ),
                     ],
                 ],
             ),
-            FixedSection.model_construct(
+            FixedSection(
                 label="项目资金（万元）",
                 aliases=[
                     "项目资金",
@@ -845,11 +824,11 @@ def project_performance_target() -> Spec:
                 kind="fixed",
                 rows=[
                     [
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="年度资金总额",
                             total=True,
                         ),
-                        ExprCell.model_construct(
+                        ExprCell(
                             expr="sum(funds.fiscal, funds.other)",
                             field="funds.total",
                             span=3,
@@ -859,31 +838,31 @@ def project_performance_target() -> Spec:
                         ),
                     ],
                     [
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="其中：财政拨款",
                         ),
-                        FieldCell.model_construct(
+                        FieldCell(
                             field="funds.fiscal",
                             span=3,
                         ),
                     ],
                     [
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="其他资金",
                         ),
-                        FieldCell.model_construct(
+                        FieldCell(
                             field="funds.other",
                             span=3,
                         ),
                     ],
                 ],
             ),
-            FixedSection.model_construct(
+            FixedSection(
                 label="年度绩效目标",
                 kind="fixed",
                 rows=[
                     [
-                        FieldCell.model_construct(
+                        FieldCell(
                             field="goals",
                             span=4,
                             style="text",
@@ -892,29 +871,29 @@ def project_performance_target() -> Spec:
                     ],
                 ],
             ),
-            IndicatorSection.model_construct(
+            IndicatorSection(
                 label="绩效指标",
                 kind="indicators",
                 field="indicators",
                 model="TargetIndicator",
                 levels=[
-                    Level.model_construct(
+                    Level(
                         field="level1",
                         label="一级指标",
                     ),
-                    Level.model_construct(
+                    Level(
                         field="level2",
                         label="二级指标",
                     ),
                 ],
                 columns=[
-                    Column.model_construct(
+                    Column(
                         label="三级指标",
                         max_length=200,
                         field="name",
                         required=True,
                     ),
-                    Column.model_construct(
+                    Column(
                         label="指标值",
                         max_length=500,
                         field="value",
@@ -923,7 +902,7 @@ def project_performance_target() -> Spec:
                 ],
                 blank_rows=2,
                 framework=[
-                    Node.model_construct(
+                    Node(
                         name="产出指标",
                         items=[
                             "数量指标",
@@ -932,7 +911,7 @@ def project_performance_target() -> Spec:
                             "成本指标",
                         ],
                     ),
-                    Node.model_construct(
+                    Node(
                         name="效益指标",
                         items=[
                             "经济效益指标",
@@ -941,7 +920,7 @@ def project_performance_target() -> Spec:
                             "可持续影响指标",
                         ],
                     ),
-                    Node.model_construct(
+                    Node(
                         name="满意度指标",
                         items=[
                             "服务对象满意度指标",
@@ -954,7 +933,7 @@ def project_performance_target() -> Spec:
                 },
             ),
         ],
-        checks=Checks.model_construct(
+        checks=Checks(
             required=[
                 "year",
                 "project",
@@ -966,8 +945,8 @@ def project_performance_target() -> Spec:
 
 
 def project_self_evaluation() -> Spec:
-    return Spec.model_construct(
-        form=Meta.model_construct(
+    return Spec(
+        form=Meta(
             id="project-self-evaluation",
             version="1",
             name="项目支出绩效自评表",
@@ -976,7 +955,7 @@ def project_self_evaluation() -> Spec:
             model="SelfEvaluation",
             subject="project",
         ),
-        protection=Protection.model_construct(
+        protection=Protection(
             allow=[
                 "insertRows",
                 "formatCells",
@@ -985,43 +964,43 @@ def project_self_evaluation() -> Spec:
             ],
         ),
         validation={
-            "amount": Rule.model_construct(
+            "amount": Rule(
                 title="金额（万元）",
                 prompt="请填写不小于0的数字，单位为万元，最多6位小数；不要填写文字或“万元”。",
                 error="金额须为不小于0的数字（万元），最多6位小数。",
             ),
-            "number": Rule.model_construct(
+            "number": Rule(
                 title="分值或得分",
                 prompt="请填写不小于0的数字，得分不超过分值。",
                 error="须为不小于0的数字。",
             ),
-            "percent": Rule.model_construct(
+            "percent": Rule(
                 title="百分比",
                 prompt="请填写百分比，如 87.7%。",
                 error="须为不小于0的百分比。",
             ),
-            "text": Rule.model_construct(
+            "text": Rule(
                 title="文字",
                 prompt="最多{max}个字。",
                 error="内容过长：最多{max}个字，请精简。",
             ),
-            "level1": Rule.model_construct(
+            "level1": Rule(
                 title="一级指标",
                 prompt="请从列表中选择一级指标。",
                 error="一级指标须从列表中选择。",
             ),
-            "level2": Rule.model_construct(
+            "level2": Rule(
                 title="二级指标",
                 prompt="请从列表中选择二级指标。",
                 error="二级指标须从列表中选择。",
             ),
-            "label": Rule.model_construct(
+            "label": Rule(
                 title="栏目名称",
                 prompt="这是表格的栏目名称，请勿修改。",
                 error="栏目名称不能修改。",
             ),
         },
-        instructions=Instructions.model_construct(
+        instructions=Instructions(
             sheet="填表说明",
             title="{year}年度项目支出绩效自评表 填表说明",
             lines=[
@@ -1035,10 +1014,8 @@ def project_self_evaluation() -> Spec:
                 "八、请勿修改工作表名称、删除工作表；填好后保存为 .xlsx 文件发回。",
             ],
         ),
-        page=Page.model_construct(
-            paper="A4",
+        page=Page(
             orientation="landscape",
-            fit_to_width=True,
             margins={
                 "left": 1.2,
                 "right": 1.2,
@@ -1049,17 +1026,17 @@ def project_self_evaluation() -> Spec:
             },
         ),
         fonts={
-            "title": Font.model_construct(
+            "title": Font(
                 name="方正小标宋简体",
                 fallback="宋体",
                 size=18.0,
             ),
-            "body": Font.model_construct(
+            "body": Font(
                 name="仿宋_GB2312",
                 fallback="仿宋",
                 size=11.0,
             ),
-            "note": Font.model_construct(
+            "note": Font(
                 name="仿宋_GB2312",
                 fallback="仿宋",
                 size=10.0,
@@ -1077,200 +1054,190 @@ def project_self_evaluation() -> Spec:
             "I": 20.0,
         },
         styles={
-            "title": Style.model_construct(
+            "title": Style(
                 font="title",
-                align="center",
                 border=False,
             ),
-            "label": Style.model_construct(
+            "label": Style(
                 font="body",
-                align="center",
             ),
-            "total": Style.model_construct(
+            "total": Style(
                 font="body",
-                align="center",
                 bold=True,
             ),
-            "text": Style.model_construct(
+            "text": Style(
                 font="body",
                 align="left",
             ),
-            "amount": Style.model_construct(
+            "amount": Style(
                 font="body",
                 align="right",
                 number_format="#,##0.00",
             ),
-            "number": Style.model_construct(
+            "number": Style(
                 font="body",
-                align="center",
                 number_format="0.00",
             ),
-            "percent": Style.model_construct(
+            "percent": Style(
                 font="body",
-                align="center",
                 number_format="0.0%",
             ),
-            "note": Style.model_construct(
+            "note": Style(
                 font="note",
                 align="left",
                 border=False,
             ),
         },
         groups={
-            "funds": Group.model_construct(
+            "funds": Group(
                 label="项目资金（万元）",
                 model="EvaluationFunds",
             ),
-            "funds.total": Group.model_construct(
+            "funds.total": Group(
                 label="年度资金总额",
                 model="FundsTotal",
             ),
-            "funds.fiscal": Group.model_construct(
+            "funds.fiscal": Group(
                 label="当年财政拨款",
                 model="FundsFiscal",
             ),
-            "funds.carry": Group.model_construct(
+            "funds.carry": Group(
                 label="上年结转资金",
                 model="FundsCarry",
             ),
-            "funds.other": Group.model_construct(
+            "funds.other": Group(
                 label="其他资金",
                 model="FundsOther",
             ),
-            "total": Group.model_construct(
+            "total": Group(
                 label="总分",
                 model="EvaluationTotal",
             ),
         },
         fields={
-            "project": FieldSpec.model_construct(
-                type="text",
+            "project": FieldSpec(
                 label="项目名称",
                 max_length=200,
             ),
-            "department": FieldSpec.model_construct(
-                type="text",
+            "department": FieldSpec(
                 label="主管部门",
                 max_length=100,
             ),
-            "unit": FieldSpec.model_construct(
-                type="text",
+            "unit": FieldSpec(
                 label="实施单位",
                 max_length=100,
             ),
-            "funds.total.start": FieldSpec.model_construct(
+            "funds.total.start": FieldSpec(
                 type="amount",
                 label="年度资金总额年初预算数",
             ),
-            "funds.total.budget": FieldSpec.model_construct(
+            "funds.total.budget": FieldSpec(
                 type="amount",
                 label="年度资金总额全年预算数",
             ),
-            "funds.total.spent": FieldSpec.model_construct(
+            "funds.total.spent": FieldSpec(
                 type="amount",
                 label="年度资金总额全年执行数",
             ),
-            "funds.fiscal.start": FieldSpec.model_construct(
+            "funds.fiscal.start": FieldSpec(
                 type="amount",
                 label="当年财政拨款年初预算数",
             ),
-            "funds.fiscal.budget": FieldSpec.model_construct(
+            "funds.fiscal.budget": FieldSpec(
                 type="amount",
                 label="当年财政拨款全年预算数",
             ),
-            "funds.fiscal.spent": FieldSpec.model_construct(
+            "funds.fiscal.spent": FieldSpec(
                 type="amount",
                 label="当年财政拨款全年执行数",
             ),
-            "funds.carry.start": FieldSpec.model_construct(
+            "funds.carry.start": FieldSpec(
                 type="amount",
                 label="上年结转资金年初预算数",
             ),
-            "funds.carry.budget": FieldSpec.model_construct(
+            "funds.carry.budget": FieldSpec(
                 type="amount",
                 label="上年结转资金全年预算数",
             ),
-            "funds.carry.spent": FieldSpec.model_construct(
+            "funds.carry.spent": FieldSpec(
                 type="amount",
                 label="上年结转资金全年执行数",
             ),
-            "funds.other.start": FieldSpec.model_construct(
+            "funds.other.start": FieldSpec(
                 type="amount",
                 label="其他资金年初预算数",
             ),
-            "funds.other.budget": FieldSpec.model_construct(
+            "funds.other.budget": FieldSpec(
                 type="amount",
                 label="其他资金全年预算数",
             ),
-            "funds.other.spent": FieldSpec.model_construct(
+            "funds.other.spent": FieldSpec(
                 type="amount",
                 label="其他资金全年执行数",
             ),
-            "funds.rate": FieldSpec.model_construct(
+            "funds.rate": FieldSpec(
                 type="percent",
                 label="执行率",
             ),
-            "funds.score": FieldSpec.model_construct(
+            "funds.score": FieldSpec(
                 type="number",
                 label="预算执行得分",
             ),
-            "goals": FieldSpec.model_construct(
-                type="text",
+            "goals": FieldSpec(
                 label="预期目标",
                 max_length=5000,
             ),
-            "achieved": FieldSpec.model_construct(
-                type="text",
+            "achieved": FieldSpec(
                 label="实际完成情况",
                 max_length=5000,
             ),
-            "total.weight": FieldSpec.model_construct(
+            "total.weight": FieldSpec(
                 type="number",
                 label="总分分值",
             ),
-            "total.score": FieldSpec.model_construct(
+            "total.score": FieldSpec(
                 type="number",
                 label="总分",
             ),
         },
         sections=[
-            TitleSection.model_construct(
+            TitleSection(
                 kind="title",
                 text="{year}年度项目支出绩效自评表",
                 height=36.0,
             ),
-            FixedSection.model_construct(
+            FixedSection(
                 label="项目名称",
                 kind="fixed",
                 rows=[
                     [
-                        FieldCell.model_construct(
+                        FieldCell(
                             field="project",
                             span=8,
                         ),
                     ],
                 ],
             ),
-            FixedSection.model_construct(
+            FixedSection(
                 label="主管部门",
                 kind="fixed",
                 rows=[
                     [
-                        FieldCell.model_construct(
+                        FieldCell(
                             field="department",
                             span=3,
                         ),
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="实施单位",
                         ),
-                        FieldCell.model_construct(
+                        FieldCell(
                             field="unit",
                             span=4,
                         ),
                     ],
                 ],
             ),
-            FixedSection.model_construct(
+            FixedSection(
                 label="项目资金（万元）",
                 aliases=[
                     "项目资金",
@@ -1278,179 +1245,179 @@ def project_self_evaluation() -> Spec:
                 kind="fixed",
                 rows=[
                     [
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="",
                         ),
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="年初预算数",
                         ),
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="全年预算数",
                         ),
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="全年执行数",
                         ),
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="分值",
                         ),
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="执行率",
                         ),
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="得分",
                         ),
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="",
                         ),
                     ],
                     [
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="年度资金总额",
                             total=True,
                         ),
-                        ExprCell.model_construct(
+                        ExprCell(
                             expr="sum(funds.fiscal.start, funds.carry.start, funds.other.start)",
                             field="funds.total.start",
                             code="s1-funds-unbalanced",
                             zh="{label}填写为 {value} 万元，不等于三项资金之和 {expected} 万元",
                             en="{label} says {value}, but its three sources add up to {expected}",
                         ),
-                        ExprCell.model_construct(
+                        ExprCell(
                             expr="sum(funds.fiscal.budget, funds.carry.budget, funds.other.budget)",
                             field="funds.total.budget",
                             code="s1-funds-unbalanced",
                             zh="{label}填写为 {value} 万元，不等于三项资金之和 {expected} 万元",
                             en="{label} says {value}, but its three sources add up to {expected}",
                         ),
-                        ExprCell.model_construct(
+                        ExprCell(
                             expr="sum(funds.fiscal.spent, funds.carry.spent, funds.other.spent)",
                             field="funds.total.spent",
                             code="s1-funds-unbalanced",
                             zh="{label}填写为 {value} 万元，不等于三项资金之和 {expected} 万元",
                             en="{label} says {value}, but its three sources add up to {expected}",
                         ),
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="10",
                         ),
-                        ExprCell.model_construct(
+                        ExprCell(
                             expr="ratio(funds.total.spent, funds.total.budget, 3)",
                             field="funds.rate",
                             code="s2-rate-mismatch",
                             zh="执行率填写为 {value}，按全年执行数÷全年预算数应为 {expected}",
                             en="the execution rate says {value}; spent / budget is {expected}",
                         ),
-                        ExprCell.model_construct(
+                        ExprCell(
                             expr='if(filled(funds.rate), round(10 * min(funds.rate, 1), 2), "")',
                             field="funds.score",
                             code="s3-budget-score-mismatch",
                             zh="预算执行得分填写为 {value}，按 10×执行率 应为 {expected}",
                             en="the budget score says {value}; 10 × the rate is {expected}",
                         ),
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="",
                         ),
                     ],
                     [
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="其中：当年财政拨款",
                         ),
-                        FieldCell.model_construct(
+                        FieldCell(
                             field="funds.fiscal.start",
                         ),
-                        FieldCell.model_construct(
+                        FieldCell(
                             field="funds.fiscal.budget",
                         ),
-                        FieldCell.model_construct(
+                        FieldCell(
                             field="funds.fiscal.spent",
                         ),
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="—",
                         ),
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="",
                         ),
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="—",
                         ),
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="",
                         ),
                     ],
                     [
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="上年结转资金",
                         ),
-                        FieldCell.model_construct(
+                        FieldCell(
                             field="funds.carry.start",
                         ),
-                        FieldCell.model_construct(
+                        FieldCell(
                             field="funds.carry.budget",
                         ),
-                        FieldCell.model_construct(
+                        FieldCell(
                             field="funds.carry.spent",
                         ),
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="—",
                         ),
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="",
                         ),
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="—",
                         ),
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="",
                         ),
                     ],
                     [
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="其他资金",
                         ),
-                        FieldCell.model_construct(
+                        FieldCell(
                             field="funds.other.start",
                         ),
-                        FieldCell.model_construct(
+                        FieldCell(
                             field="funds.other.budget",
                         ),
-                        FieldCell.model_construct(
+                        FieldCell(
                             field="funds.other.spent",
                         ),
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="—",
                         ),
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="",
                         ),
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="—",
                         ),
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="",
                         ),
                     ],
                 ],
             ),
-            FixedSection.model_construct(
+            FixedSection(
                 label="年度总体目标",
                 kind="fixed",
                 rows=[
                     [
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="预期目标",
                             span=4,
                         ),
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="实际完成情况",
                             span=4,
                         ),
                     ],
                     [
-                        FieldCell.model_construct(
+                        FieldCell(
                             field="goals",
                             span=4,
                             min_lines=4,
                         ),
-                        FieldCell.model_construct(
+                        FieldCell(
                             field="achieved",
                             span=4,
                             min_lines=4,
@@ -1458,51 +1425,51 @@ def project_self_evaluation() -> Spec:
                     ],
                 ],
             ),
-            IndicatorSection.model_construct(
+            IndicatorSection(
                 label="绩效指标",
                 kind="indicators",
                 field="indicators",
                 model="EvaluationIndicator",
                 levels=[
-                    Level.model_construct(
+                    Level(
                         field="level1",
                         label="一级指标",
                     ),
-                    Level.model_construct(
+                    Level(
                         field="level2",
                         label="二级指标",
                     ),
                 ],
                 columns=[
-                    Column.model_construct(
+                    Column(
                         label="三级指标",
                         max_length=200,
                         field="name",
                         required=True,
                     ),
-                    Column.model_construct(
+                    Column(
                         label="年度指标值",
                         max_length=500,
                         field="target",
                         required=True,
                     ),
-                    Column.model_construct(
+                    Column(
                         label="实际完成值",
                         max_length=500,
                         field="actual",
                     ),
-                    Column.model_construct(
+                    Column(
                         type="number",
                         label="分值",
                         field="weight",
                         required=True,
                     ),
-                    Column.model_construct(
+                    Column(
                         type="number",
                         label="得分",
                         field="score",
                     ),
-                    Column.model_construct(
+                    Column(
                         label="偏差原因分析及改进措施",
                         max_length=1000,
                         field="reason",
@@ -1510,7 +1477,7 @@ def project_self_evaluation() -> Spec:
                 ],
                 blank_rows=2,
                 framework=[
-                    Node.model_construct(
+                    Node(
                         name="产出指标",
                         items=[
                             "数量指标",
@@ -1519,7 +1486,7 @@ def project_self_evaluation() -> Spec:
                             "成本指标",
                         ],
                     ),
-                    Node.model_construct(
+                    Node(
                         name="效益指标",
                         items=[
                             "经济效益指标",
@@ -1528,7 +1495,7 @@ def project_self_evaluation() -> Spec:
                             "可持续影响指标",
                         ],
                     ),
-                    Node.model_construct(
+                    Node(
                         name="满意度指标",
                         items=[
                             "服务对象满意度指标",
@@ -1540,42 +1507,42 @@ def project_self_evaluation() -> Spec:
                     "服务对象满意度": "服务对象满意度指标",
                 },
             ),
-            FixedSection.model_construct(
+            FixedSection(
                 label="总分",
                 kind="fixed",
                 rows=[
                     [
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="",
                             span=5,
                         ),
-                        ExprCell.model_construct(
+                        ExprCell(
                             expr="sum(10, indicators[*].weight)",
                             field="total.weight",
                             code="s4-total-weight-mismatch",
                             zh="总分的分值填写为 {value}，按各项分值应为 {expected}",
                             en="the total weight says {value}; the weights add up to {expected}",
                         ),
-                        ExprCell.model_construct(
+                        ExprCell(
                             expr="sum(funds.score, indicators[*].score)",
                             field="total.score",
                             code="s6-total-score-mismatch",
                             zh="总分填写为 {value}，按各项得分应为 {expected}",
                             en="the total score says {value}; the scores add up to {expected}",
                         ),
-                        LabelCell.model_construct(
+                        LabelCell(
                             label="",
                         ),
                     ],
                 ],
             ),
-            NoteSection.model_construct(
+            NoteSection(
                 label="备注",
                 kind="note",
                 text="备注：1.本表由项目实施单位填写，主管部门审核。2.预算执行率分值10分，绩效指标分值合计90分，总分100分。3.得分低于分值的指标须说明偏差原因及改进措施。",
             ),
         ],
-        checks=Checks.model_construct(
+        checks=Checks(
             required=[
                 "year",
                 "project",
@@ -1585,14 +1552,14 @@ def project_self_evaluation() -> Spec:
                 "achieved",
             ],
             rules=[
-                RuleSpec.model_construct(
+                RuleSpec(
                     code="s4-weights-not-90",
                     check="sum(indicators[*].weight) == 90",
                     at="total.weight",
                     zh="各绩效指标的{labels[indicators.weight]}合计为 {left}，应为 90（加上预算执行的 10 分，总分为 100）",
                     en="the indicators' weights add up to {left}, not 90 (with the budget's 10, the total is 100)",
                 ),
-                RuleSpec.model_construct(
+                RuleSpec(
                     code="s4-unusual-split",
                     severity="warning",
                     check='sum(indicators[*].weight) != 90 or sumif(indicators[*].weight, indicators[*].level1, "产出指标") == 50 and sumif(indicators[*].weight, indicators[*].level1, "效益指标") == 30 and sumif(indicators[*].weight, indicators[*].level1, "满意度指标") == 10',
@@ -1600,7 +1567,7 @@ def project_self_evaluation() -> Spec:
                     zh="分值一般按产出指标 50、效益指标 30、满意度指标 10 分配，本表的分配不同，请核实",
                     en="weights are usually 50 for output, 30 for benefit and 10 for satisfaction; this form splits them differently, please confirm",
                 ),
-                RuleSpec.model_construct(
+                RuleSpec(
                     code="s5-score-out-of-range",
                     check="score >= 0 and score <= weight",
                     at="score",
@@ -1608,7 +1575,7 @@ def project_self_evaluation() -> Spec:
                     zh="指标“{row}”的{labels[indicators.score]} {value} 应在 0 到{labels[indicators.weight]}之间",
                     en="the score of '{row}' is outside 0 to its weight",
                 ),
-                RuleSpec.model_construct(
+                RuleSpec(
                     code="s7-reason-missing",
                     severity="warning",
                     check="not (score < weight) or filled(reason)",

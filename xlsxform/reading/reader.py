@@ -13,21 +13,21 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from pathlib import Path
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from xlsxform.checking.rules import check, level1_field, values
 from xlsxform.errors import NotThisFormError, UnreadableWorkbookError, XlsxformError
 from xlsxform.form import amounts
 from xlsxform.form.problems import Problem, has_errors
-from xlsxform.form.types import COUNT_MAXIMUM, FormData
 from xlsxform.reading import formula
 from xlsxform.reading.recognise import recognise
 from xlsxform.reading.values import ERROR_VALUES, as_date, as_number, as_percent, split_numbered, title_year
 from xlsxform.safety import gate
 from xlsxform.safety.gate import FileKind
 from xlsxform.spec import expr
-from xlsxform.spec.generate import model_of
+from xlsxform.spec.data import complete
 from xlsxform.spec.layout import (
     IDENTITY_PREFIX,
     IDENTITY_SHEET,
@@ -54,6 +54,9 @@ from xlsxform.workbook import xmlgrid
 from xlsxform.workbook.grid import Grid, Value
 from xlsxform.workbook.text import CONTROL, display_text
 
+if TYPE_CHECKING:
+    from xlsxform.form.types import FormData
+
 MAX_ROWS = 2000
 MARGIN_COLUMNS = 5
 """Columns right of the form read only to warn about what was typed there."""
@@ -62,7 +65,10 @@ MAX_OUTSIDE = 10
 """No real form is longer; the reader never looks further down."""
 
 
-T = TypeVar("T", bound=FormData)
+_MAXIMUM: dict[str, Decimal] = {"count": Decimal(amounts.COUNT_MAXIMUM), "percent": amounts.PERCENT_MAXIMUM}
+"""The largest value of a numeric kind (amounts.MAXIMUM for the others)."""
+
+T = TypeVar("T", bound="FormData")
 
 
 @dataclass
@@ -70,8 +76,9 @@ class ReadResult:
     """What a workbook said, and what is wrong with it."""
 
     path: str
-    form: FormData
-    """The data, as the spec's model (for the first form, :class:`xlsxform.Form`)."""
+    data: dict[str, Any]
+    """The data as plain values (Decimal, date, str, lists and dicts), in the
+    shape of the spec's model: what :attr:`form` holds, without building it."""
     problems: list[Problem]
     cells: dict[str, str] = field(repr=False)
     """Where each field was read: field path to cell (绩效目标表!C5)."""
@@ -84,6 +91,16 @@ class ReadResult:
     """The sheet it was read from."""
     sheets: list[str] | None = field(default=None, repr=False)
     """The workbook's visible sheets, when known."""
+    spec: Spec | None = field(default=None, repr=False, compare=False)
+    """The spec it was read as."""
+
+    @cached_property
+    def form(self) -> FormData:
+        """The data as the spec's model (for the first form, :class:`xlsxform.Form`),
+        built on first use."""
+        from xlsxform.spec.generate import model_of
+
+        return model_of(self.spec or load_spec(self.form_id)).model_validate(self.data)
 
     @property
     def ok(self) -> bool:
@@ -275,15 +292,15 @@ class _Reader:
         for cell in self.pending:
             found = expr.evaluate(expr.parse(cell.expr), values(self.data))
             self._set(cell.field, amounts.canonical(found) if isinstance(found, Decimal) else None)
-        form = model_of(self.spec).model_validate(self.data)
-        self._check_written_totals(form)
-        self._check_identity(form)
+        data = complete(self.spec, self.data)
+        self._check_written_totals(data)
+        self._check_identity(data)
         if self.formula_totals:
             self.problems += self.text_numbers
         unreadable = frozenset(p.field for p in self.problems if p.field)
-        self.problems += [self._place(p) for p in check(form, self.spec, unreadable)]
+        self.problems += [self._place(p) for p in check(data, self.spec, unreadable)]
         self.problems = _once(self.problems)
-        return ReadResult(self.path, form, self.problems, self.cells, self.identity, self.spec.form.id, self.grid.name, self.grid.sheets)
+        return ReadResult(self.path, data, self.problems, self.cells, self.identity, self.spec.form.id, self.grid.name, self.grid.sheets, self.spec)
 
     def _check_outside(self, last_row: int) -> None:
         """What was typed right of the form or below it is not read: say where."""
@@ -291,12 +308,12 @@ class _Reader:
         for row, col in sorted(outside)[:MAX_OUTSIDE]:
             self.problems.append(Problem("outside-form", cell=self.grid.ref(row, col), value=self.grid.cells[(row, col)].value))
 
-    def _check_identity(self, form: FormData) -> None:
+    def _check_identity(self, data: dict[str, Any]) -> None:
         """A file made for one department (or year, or template) that says another."""
         claims = [
             ("template_id", self.spec.form.id, "template-mismatch", None),
-            ("department", form.department, "department-mismatch", "department"),
-            ("year", str(form.year), "year-mismatch", "year"),
+            ("department", data["department"], "department-mismatch", "department"),
+            ("year", str(data["year"]), "year-mismatch", "year"),
         ]
         for key, found, code, path in claims:
             stated = self.identity.get(key)
@@ -572,7 +589,7 @@ class _Reader:
         if number < 0:
             self.problems.append(Problem("negative", cell=ref, field=path, value=value, params={"label": title}))
             return None
-        if number > (COUNT_MAXIMUM if kind == "count" else amounts.MAXIMUM):
+        if number > _MAXIMUM.get(kind, amounts.MAXIMUM):
             self.problems.append(Problem("too-large", cell=ref, field=path, value=value, params={"label": title}))
             return None
         if isinstance(value, str) and not found.is_formula:
@@ -621,10 +638,10 @@ class _Reader:
 
         return lookup
 
-    def _check_written_totals(self, form: FormData) -> None:
+    def _check_written_totals(self, data: dict[str, Any]) -> None:
         """A total typed as a number must match its recomputed parts."""
         for _name, expression, found, ref in self.written_totals:
-            worked = expr.evaluate(expr.parse(expression), values(form))
+            worked = expr.evaluate(expr.parse(expression), values(data))
             expected = amounts.canonical(worked) if isinstance(worked, Decimal) else Decimal(0)
             stated = as_number(found.value)
             if stated is None or stated != expected:

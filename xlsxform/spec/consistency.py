@@ -17,10 +17,12 @@ from xlsxform.spec.layout import (
     BASE_STYLES,
     FIELD_PATH,
     STYLE_OF,
+    Column,
     ExprCell,
     FieldCell,
     FixedSection,
     IndicatorSection,
+    Level,
     Spec,
     TableSection,
 )
@@ -115,9 +117,9 @@ def check(spec: Spec) -> list[tuple[str, str]]:
                 depths = {len(names) for _, names in section.leaves()}
                 if section.framework is not None and depths != {len(section.levels)}:
                     fault("spec-framework-depth", f"the framework of {section.field!r} must be {len(section.levels)} levels deep everywhere")
-    models: dict[str, list[str]] = {}
+    models: dict[str, list[Column | Level]] = {}
     for s in spec.lists():
-        columns = [c.model_dump_json() for c in s.columns] + ([lv.model_dump_json() for lv in s.levels] if isinstance(s, IndicatorSection) else [])
+        columns: list[Column | Level] = [*s.columns, *(s.levels if isinstance(s, IndicatorSection) else [])]
         if s.model in models and models[s.model] != columns:
             fault("spec-model-clash", f"model {s.model!r} is used by lists with different columns")
         models[s.model] = columns

@@ -12,17 +12,19 @@ modules with ``python -m xlsxform.spec.generate``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import cast
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, cast
 
 from xlsxform._plugins import no_plugins
-from xlsxform.form.types import FormData
-from xlsxform.spec.layout import FieldSpec, IndicatorSection, Spec, load_spec, spec_path, spec_text, text_digest, validate_spec
+from xlsxform.spec.layout import FieldSpec, Group, IndicatorSection, Spec, TableSection, load_spec, spec_path, spec_text, text_digest, validate_spec
+
+if TYPE_CHECKING:
+    from xlsxform.form.types import FormData
 
 _TYPES = {
     "text": ('str = Field("", title={title}{limit})', ""),
@@ -66,6 +68,43 @@ def _line(name: str, field: FieldSpec, used: set[str]) -> str:
     return f"    {name}: " + template.format(title=_str(field.label), limit="")
 
 
+@dataclass(frozen=True)
+class Member:
+    """One attribute of a form's model, in the model's order: a field, a
+    group (a nested model of its own members) or a list of rows."""
+
+    name: str
+    field: FieldSpec | None = None
+    group: Group | None = None
+    members: tuple[Member, ...] = ()
+    rows: TableSection | IndicatorSection | None = None
+
+
+def shape(spec: Spec) -> tuple[Member, ...]:
+    """The members of the spec's model (its fields and groups in the order
+    the spec lists them, then its lists), beside those every form has."""
+
+    def members(prefix: str) -> tuple[Member, ...]:
+        """Fields and groups directly under a dotted prefix ('' for the top)."""
+        found: list[Member] = []
+        depth = prefix.count(".") + 1 if prefix else 0
+        seen: set[str] = set()
+        for path, field in spec.fields.items():
+            if prefix and not path.startswith(prefix + "."):
+                continue
+            parts = path.split(".")
+            name = parts[depth]
+            if len(parts) == depth + 1:
+                found.append(Member(name, field=field))
+            elif name not in seen:
+                group = ".".join(parts[: depth + 1])
+                found.append(Member(name, group=spec.groups[group], members=members(group)))
+            seen.add(name)
+        return tuple(found)
+
+    return (*members(""), *(Member(section.field, rows=section) for section in spec.lists()))
+
+
 def model_source(spec: Spec) -> str:
     """The Python source of the spec's model: one class per group and list, then the form."""
     used: set[str] = set()
@@ -78,37 +117,28 @@ def model_source(spec: Spec) -> str:
         order.append(name)
         classes[name] = [f"class {name}({base}):", f'    """{doc}"""', "", *(extra or []), *body]
 
-    def members(prefix: str) -> list[str]:
-        """Fields and groups directly under a dotted prefix ('' for the top)."""
-        lines: list[str] = []
-        depth = prefix.count(".") + 1 if prefix else 0
-        seen: set[str] = set()
-        for path, field in spec.fields.items():
-            if prefix and not path.startswith(prefix + "."):
-                continue
-            parts = path.split(".")
-            name = parts[depth]
-            if len(parts) == depth + 1:
-                lines.append(_line(name, field, used))
-            elif name not in seen:
-                group = ".".join(parts[: depth + 1])
-                info = spec.groups[group]
-                add(info.model, info.label, "Part", members(group) or ["    pass"])
-                lines.append(f"    {name}: {info.model} = Field(default_factory={info.model}, title={_str(info.label)})")
-            seen.add(name)
-        return lines
+    def lines(members: tuple[Member, ...]) -> list[str]:
+        found: list[str] = []
+        for member in members:
+            if member.field is not None:
+                found.append(_line(member.name, member.field, used))
+            elif member.group is not None:
+                info = member.group
+                add(info.model, info.label, "Part", lines(member.members) or ["    pass"])
+                found.append(f"    {member.name}: {info.model} = Field(default_factory={info.model}, title={_str(info.label)})")
+            elif member.rows is not None:
+                section = member.rows
+                body: list[str] = []
+                if isinstance(section, IndicatorSection):
+                    body += [f'    {lv.field}: str = Field("", title={_str(lv.label)})' for lv in section.levels]
+                body += [_line(c.field, c, used) for c in section.columns]
+                title = section.title or section.label
+                add(section.model, f"One row of {title}.", "Part", body)
+                used.add("no_items")
+                found.append(f"    {section.field}: list[{section.model}] = Field(default_factory=no_items, title={_str(title)})")
+        return found
 
-    top = members("")
-    for section in spec.lists():
-        body: list[str] = []
-        if isinstance(section, IndicatorSection):
-            body += [f'    {lv.field}: str = Field("", title={_str(lv.label)})' for lv in section.levels]
-        body += [_line(c.field, c, used) for c in section.columns]
-        doc = f"One row of {section.title or section.label}."
-        add(section.model, doc, "Part", body)
-        title = section.title or section.label
-        used.add("no_items")
-        top.append(f"    {section.field}: list[{section.model}] = Field(default_factory=no_items, title={_str(title)})")
+    top = lines(shape(spec))
     add(spec.form.model, f"{spec.form.name}: one filled form.", "FormData", top, [f"    model_config = ConfigDict(title={_str(spec.form.name)})", ""])
     imports = ", ".join(sorted({"FormData", "Part", *used}))
     head = [
@@ -134,7 +164,7 @@ def model_source(spec: Spec) -> str:
 def _compiled(source: str, main: str) -> type[FormData]:
     namespace: dict[str, object] = {"__name__": "xlsxform.forms._variant"}
     exec(compile(source, "<spec model>", "exec"), namespace)
-    model = cast(type[FormData], namespace[main])
+    model = cast("type[FormData]", namespace[main])
     for value in namespace.values():
         if isinstance(value, type) and hasattr(value, "model_rebuild"):
             value.model_rebuild(_types_namespace=namespace)
@@ -164,7 +194,7 @@ def _model(form_id: str, main: str, source: str) -> type[FormData]:
     with no_plugins():
         if form_id in BUILT_IN and path.is_file() and path.read_text(encoding="utf-8") == source:
             __import__(module_name(form_id))  # not importlib.import_module: -X importtime reports this import
-            model = cast(type[FormData], getattr(sys.modules[module_name(form_id)], main))
+            model = cast("type[FormData]", getattr(sys.modules[module_name(form_id)], main))
             model.model_rebuild()
             return model
         return _compiled(source, main)
@@ -191,16 +221,16 @@ def validated(form_id: str) -> tuple[str, Spec]:
 
 def specs_source(specs: dict[str, tuple[str, Spec]]) -> str:
     """The Python source that builds each built-in spec as it validated, by
-    ``model_construct`` (no validation), found by its text's digest.  What a
-    spec holds is built from the validated objects themselves, each of its
-    own class, only the fields set in the file given (the rest default)."""
+    its classes' constructors (no validation), found by its text's digest.
+    What a spec holds is built from the validated objects themselves, each
+    of its own class, only the fields that differ from their defaults."""
     used: set[str] = set()
 
     def literal(value: object, depth: int) -> str:
-        if isinstance(value, BaseModel):
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
             used.add(type(value).__name__)
-            args = [f"{name}={literal(getattr(value, name), depth + 1)}" for name in type(value).model_fields if name in value.model_fields_set]
-            return exploded(f"{type(value).__name__}.model_construct(", args, ")", depth)
+            args = [f"{f.name}={literal(getattr(value, f.name), depth + 1)}" for f in dataclasses.fields(value) if getattr(value, f.name) != _default(f)]
+            return exploded(f"{type(value).__name__}(", args, ")", depth)
         if isinstance(value, list | tuple):
             open_, close = ("[", "]") if isinstance(value, list) else ("(", ")")
             return exploded(open_, [literal(item, depth + 1) for item in value], close, depth)
@@ -243,6 +273,12 @@ def specs_source(specs: dict[str, tuple[str, Spec]]) -> str:
     table += [f"    {_str(text_digest(text))}: {form_id.replace('-', '_')}," for form_id, (text, _spec) in specs.items()]
     table += ["}", '"""Each built-in spec by the digest of its text (xlsxform.spec.layout.text_digest)."""']
     return "\n\n\n".join(["\n".join(head), *functions, "\n".join(table)]) + "\n"
+
+
+def _default(field: dataclasses.Field[object]) -> object:
+    if field.default_factory is not dataclasses.MISSING:
+        return field.default_factory()
+    return field.default
 
 
 def regenerate() -> None:

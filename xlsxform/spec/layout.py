@@ -11,15 +11,16 @@ same spot; each fault has a stable code.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from typing import Annotated, Any, ClassVar, Literal
 
 from xlsxform.errors import SpecError, XlsxformError, os_reason
+from xlsxform.spec.schema import CONFIG, Is, validate
 from xlsxform.workbook.text import MAX_TEXT
 
 # Conventions of the workbooks xlsxform renders, which its reader relies on.
@@ -66,16 +67,21 @@ _CLASS = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 FIELD_PATH = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*$")
 
 
-class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+@dataclass(frozen=True, kw_only=True)
+class _Spec:
+    """A part of a spec: immutable, and every key of its table known."""
+
+    __pydantic_config__: ClassVar[dict[str, str]] = CONFIG
 
 
+@dataclass(frozen=True, kw_only=True)
 class Font(_Spec):
     name: str
     fallback: str
     size: float
 
 
+@dataclass(frozen=True, kw_only=True)
 class Style(_Spec):
     font: str
     align: Literal["left", "center", "right"] = "center"
@@ -84,71 +90,79 @@ class Style(_Spec):
     number_format: str = "General"
 
 
+@dataclass(frozen=True, kw_only=True)
 class Page(_Spec):
     paper: Literal["A4", "A3"] = "A4"
     orientation: Literal["portrait", "landscape"] = "portrait"
     fit_to_width: bool = True
-    margins: dict[Literal["left", "right", "top", "bottom", "header", "footer"], float] = {}
+    margins: dict[Literal["left", "right", "top", "bottom", "header", "footer"], float] = dataclasses.field(default_factory=dict)
 
 
+@dataclass(frozen=True, kw_only=True)
 class Meta(_Spec):
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    id: Annotated[str, Is(pattern=r"^[a-z0-9][a-z0-9-]*$")]
     version: str
     name: str
-    sheet: str = Field(max_length=31)
+    sheet: Annotated[str, Is(max_length=31)]
     title: str
-    model: str = Field("Form", pattern=_CLASS.pattern)
+    model: Annotated[str, Is(pattern=_CLASS.pattern)] = "Form"
     """The class name of the form's model (and of its generated module's main class)."""
-    aliases: list[str] = []
+    aliases: list[str] = dataclasses.field(default_factory=list)
     """Other names of the form that titles may carry."""
     subject: str | None = None
     """The field that tells one department's returns of this form apart (a
     project's name, when a department sends one form per project)."""
 
 
+@dataclass(frozen=True, kw_only=True)
 class FieldSpec(_Spec):
     """What one field holds: its type, its label (the model's title) and limits."""
 
     type: FieldType = "text"
     label: str
-    max_length: int | None = Field(None, ge=1, le=MAX_TEXT)
+    max_length: Annotated[int, Is(ge=1, le=MAX_TEXT)] | None = None
     """Characters a text may hold (the template enforces it)."""
-    choices: list[str] = []
+    choices: list[str] = dataclasses.field(default_factory=list)
     """The values of a choice, in the order the drop-down lists them."""
     numbered: str | None = None
     """For lines: the prefix of each item, with {n} (目标{n}：)."""
 
 
+@dataclass(frozen=True, kw_only=True)
 class Column(FieldSpec):
     """A typed column of a table or an indicator table."""
 
-    field: str = Field(pattern=_IDENT.pattern)
-    span: int = Field(1, ge=1)
+    field: Annotated[str, Is(pattern=_IDENT.pattern)]
+    span: Annotated[int, Is(ge=1)] = 1
     required: bool = False
     """A row with anything in it needs this column (indicator tables)."""
 
 
+@dataclass(frozen=True, kw_only=True)
 class Group(_Spec):
     """A dotted prefix of field paths (budget. …): a nested part of the model."""
 
     label: str
-    model: str = Field(pattern=_CLASS.pattern)
+    model: Annotated[str, Is(pattern=_CLASS.pattern)]
 
 
+@dataclass(frozen=True, kw_only=True)
 class LabelCell(_Spec):
     label: str
-    span: int = Field(1, ge=1)
+    span: Annotated[int, Is(ge=1)] = 1
     total: bool = False
 
 
+@dataclass(frozen=True, kw_only=True)
 class FieldCell(_Spec):
     field: str
-    span: int = Field(1, ge=1)
+    span: Annotated[int, Is(ge=1)] = 1
     style: str | None = None
-    min_lines: int = Field(1, ge=1)
+    min_lines: Annotated[int, Is(ge=1)] = 1
     """Lines of room the row keeps when the field is empty."""
 
 
+@dataclass(frozen=True, kw_only=True)
 class ExprCell(_Spec):
     """A cell worked out from others: the template writes the expression as
     a formula, the reader checks what the file shows against it."""
@@ -159,7 +173,7 @@ class ExprCell(_Spec):
     field: str = ""
     """A computed field: its value is part of the form's data, and a value
     typed over the formula that differs from the expression is a problem."""
-    span: int = Field(1, ge=1)
+    span: Annotated[int, Is(ge=1)] = 1
     style: str | None = None
     code: str = "computed-mismatch"
     """The problem code when a computed field differs from its expression."""
@@ -175,80 +189,88 @@ class ExprCell(_Spec):
 CellSpec = LabelCell | FieldCell | ExprCell
 
 
+@dataclass(frozen=True, kw_only=True)
 class _Section(_Spec):
     label: str = ""
-    aliases: list[str] = []
+    aliases: list[str] = dataclasses.field(default_factory=list)
 
     def labels(self) -> list[str]:
         """Every spelling of the section's column-A label, normalised."""
         return [normalise_label(t) for t in [self.label, *self.aliases] if t]
 
 
+@dataclass(frozen=True, kw_only=True)
 class TitleSection(_Section):
     kind: Literal["title"]
     text: str
-    height: float = 40
+    height: float = 40.0
 
 
+@dataclass(frozen=True, kw_only=True)
 class FixedSection(_Section):
     kind: Literal["fixed"]
-    rows: list[list[CellSpec]] = Field(min_length=1)
-    must_equal: list[tuple[str, str]] = []
+    rows: Annotated[list[list[CellSpec]], Is(min_length=1)]
+    must_equal: list[tuple[str, str]] = dataclasses.field(default_factory=list)
     """Pairs of cells that must hold equal totals; the template marks them red when they differ."""
 
 
+@dataclass(frozen=True, kw_only=True)
 class Total(_Spec):
     label: str
     column: str
     name: str
 
 
+@dataclass(frozen=True, kw_only=True)
 class TableSection(_Section):
     """Rows of items, one per row, each column typed."""
 
     kind: Literal["table"]
-    field: str = Field(pattern=_IDENT.pattern)
-    model: str = Field(pattern=_CLASS.pattern)
+    field: Annotated[str, Is(pattern=_IDENT.pattern)]
+    model: Annotated[str, Is(pattern=_CLASS.pattern)]
     title: str = ""
     """The list's title in the model (default: the label)."""
-    columns: list[Column] = Field(min_length=1)
+    columns: Annotated[list[Column], Is(min_length=1)]
     header: bool = True
     """Whether a header row of the columns' labels comes first."""
-    blank_rows: int = Field(ge=1)
-    min_lines: int = Field(1, ge=1)
+    blank_rows: Annotated[int, Is(ge=1)]
+    min_lines: Annotated[int, Is(ge=1)] = 1
     total: Total | None = None
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.field == name)
 
 
+@dataclass(frozen=True, kw_only=True)
 class Level(_Spec):
-    field: str = Field(pattern=_IDENT.pattern)
+    field: Annotated[str, Is(pattern=_IDENT.pattern)]
     label: str
 
 
+@dataclass(frozen=True, kw_only=True)
 class Node(_Spec):
     """One group of an indicator framework and the groups under it."""
 
     name: str
-    items: list[str | Node] = []
+    items: list[str | Node] = dataclasses.field(default_factory=list)
 
 
+@dataclass(frozen=True, kw_only=True)
 class IndicatorSection(_Section):
     """Indicator rows grouped by one to three levels (一级/二级/…): the groups
     come from a fixed framework, or the department writes them (free)."""
 
     kind: Literal["indicators"]
-    field: str = Field(pattern=_IDENT.pattern)
-    model: str = Field("Indicator", pattern=_CLASS.pattern)
+    field: Annotated[str, Is(pattern=_IDENT.pattern)]
+    model: Annotated[str, Is(pattern=_CLASS.pattern)] = "Indicator"
     title: str = ""
-    levels: list[Level] = Field(min_length=1, max_length=3)
-    columns: list[Column] = Field(min_length=1)
-    blank_rows: int = Field(ge=1)
+    levels: Annotated[list[Level], Is(min_length=1, max_length=3)]
+    columns: Annotated[list[Column], Is(min_length=1)]
+    blank_rows: Annotated[int, Is(ge=1)]
     """Rows per group of the last level (free: rows in all)."""
     framework: list[str | Node] | None = None
     """The groups, in order; None lets departments write their own."""
-    group_aliases: dict[str, str] = {}
+    group_aliases: dict[str, str] = dataclasses.field(default_factory=dict)
     """Shortened group names departments write, and what they stand for."""
 
     def column(self, name: str) -> Column:
@@ -277,6 +299,7 @@ class IndicatorSection(_Section):
         return list(dict.fromkeys(names[depth] for _, names in self.leaves() if depth < len(names)))
 
 
+@dataclass(frozen=True, kw_only=True)
 class NoteSection(_Section):
     kind: Literal["note"]
     text: str
@@ -284,10 +307,11 @@ class NoteSection(_Section):
 
 Section = Annotated[
     TitleSection | FixedSection | TableSection | IndicatorSection | NoteSection,
-    Field(discriminator="kind"),
+    Is(discriminator="kind"),
 ]
 
 
+@dataclass(frozen=True, kw_only=True)
 class RuleSpec(_Spec):
     """A rule as an expression that must hold, with its problem code and messages.
 
@@ -296,7 +320,7 @@ class RuleSpec(_Spec):
     and {right} (the sides of a comparison), {value}, {row} (a row's first
     column), {n} (its number) and {labels[path]} (a field's label)."""
 
-    code: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    code: Annotated[str, Is(pattern=r"^[a-z0-9][a-z0-9-]*$")]
     severity: Literal["error", "warning"] = "error"
     check: str
     at: str
@@ -305,55 +329,53 @@ class RuleSpec(_Spec):
     en: str
 
 
+@dataclass(frozen=True, kw_only=True)
 class Checks(_Spec):
-    required: list[str] = []
-    rules: list[RuleSpec] = []
+    required: list[str] = dataclasses.field(default_factory=list)
+    rules: list[RuleSpec] = dataclasses.field(default_factory=list)
 
 
+@dataclass(frozen=True, kw_only=True)
 class Protection(_Spec):
-    allow: list[Literal["insertRows", "deleteRows", "formatCells", "formatColumns", "formatRows", "sort", "autoFilter"]] = []
+    allow: list[Literal["insertRows", "deleteRows", "formatCells", "formatColumns", "formatRows", "sort", "autoFilter"]] = dataclasses.field(
+        default_factory=list
+    )
 
 
+@dataclass(frozen=True, kw_only=True)
 class Rule(_Spec):
     """The prompt and error message of one kind of input (Excel's limits)."""
 
-    title: str = Field(max_length=32)
-    prompt: str = Field(max_length=250)
-    error: str = Field(max_length=220)
+    title: Annotated[str, Is(max_length=32)]
+    prompt: Annotated[str, Is(max_length=250)]
+    error: Annotated[str, Is(max_length=220)]
 
 
+@dataclass(frozen=True, kw_only=True)
 class Instructions(_Spec):
-    sheet: str = Field(max_length=31)
+    sheet: Annotated[str, Is(max_length=31)]
     title: str
-    lines: list[str] = Field(min_length=1)
+    lines: Annotated[list[str], Is(min_length=1)]
 
 
+@dataclass(frozen=True, kw_only=True)
 class Spec(_Spec):
     """A whole form: its data (fields, tables, indicators), its layout and its rules."""
 
     form: Meta
-    protection: Protection = Protection()
+    protection: Protection = dataclasses.field(default_factory=Protection)
     validation: dict[str, Rule]
     """Prompt and error per field type, per indicator level (level1…) and for labels."""
     instructions: Instructions
-    page: Page = Page()
+    page: Page = dataclasses.field(default_factory=Page)
     fonts: dict[str, Font]
     columns: dict[str, float]
     """Column widths, from A; column A holds the section labels."""
     styles: dict[str, Style]
-    groups: dict[str, Group] = {}
+    groups: dict[str, Group] = dataclasses.field(default_factory=dict)
     fields: dict[str, FieldSpec]
-    sections: list[Section] = Field(min_length=1)
-    checks: Checks = Checks()
-
-    @model_validator(mode="after")
-    def _consistent(self) -> Spec:
-        from xlsxform.spec.consistency import check
-
-        faults = check(self)
-        if faults:
-            raise _Faults(faults)
-        return self
+    sections: Annotated[list[Section], Is(min_length=1)]
+    checks: Checks = dataclasses.field(default_factory=Checks)
 
     @property
     def width(self) -> int:
@@ -406,14 +428,6 @@ class Spec(_Spec):
                 if c.field == column:
                     return c.type
         return "text"
-
-
-class _Faults(ValueError):
-    """Faults of a spec the schema alone cannot see: (code, text) each."""
-
-    def __init__(self, faults: list[tuple[str, str]]) -> None:
-        self.faults = faults
-        super().__init__("; ".join(text for _, text in faults))
 
 
 _SPACE = re.compile(r"\s+")
@@ -496,20 +510,21 @@ def text_digest(text: str) -> str:
 
 
 def validate_spec(text: str, path: Path) -> Spec:
-    """A spec's text parsed and validated; every fault is one SpecError."""
-    from xlsxform._plugins import no_plugins
+    """A spec's text parsed and validated: its schema, then what the schema
+    alone cannot see (:mod:`xlsxform.spec.consistency`); every fault is one
+    SpecError."""
+    from pydantic import ValidationError
+
+    from xlsxform.spec.consistency import check
 
     data = _parse_toml(text, path, SpecError, "版式文件", "layout spec")
     try:
-        with no_plugins():
-            return Spec.model_validate(data)
+        spec = validate(Spec, data)
     except ValidationError as exc:
-        faults: list[tuple[str, str]] = []
-        for error in exc.errors():
-            cause = (error.get("ctx") or {}).get("error")
-            if isinstance(cause, _Faults):
-                faults += cause.faults
-            else:
-                faults.append(("spec-invalid", f"{'.'.join(map(str, error['loc'])) or 'spec'}: {error['msg']}"))
-        detail = "; ".join(text for _, text in faults)
-        raise SpecError(f"版式文件无效：{detail}", f"invalid layout spec: {detail}", path=path, code=faults[0][0], faults=faults) from None
+        faults = [("spec-invalid", f"{'.'.join(map(str, error['loc'])) or 'spec'}: {error['msg']}") for error in exc.errors()]
+    else:
+        faults = check(spec)
+        if not faults:
+            return spec
+    detail = "; ".join(text for _, text in faults)
+    raise SpecError(f"版式文件无效：{detail}", f"invalid layout spec: {detail}", path=path, code=faults[0][0], faults=faults) from None
