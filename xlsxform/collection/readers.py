@@ -17,10 +17,15 @@ from collections import deque
 from collections.abc import Generator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from xlsxform.checking.rules import value_at
 from xlsxform.collection.receipts import REFUSALS
-from xlsxform.spec.layout import Spec, load_spec
+from xlsxform.spec.data import json_text
+from xlsxform.spec.layout import Spec
+
+if TYPE_CHECKING:
+    from xlsxform.reading.reader import ReadResult
 
 WINDOW_PER_WORKER = 4
 """Reads submitted ahead of the one being recorded, per worker: bounds what the parent holds."""
@@ -28,21 +33,14 @@ COLLECT_EVERY = 25
 """A worker runs the full garbage collection after this many reads."""
 
 
-def _scope(result: Any, spec: Spec | None) -> str:
+def _scope(result: ReadResult) -> str:
     """What tells this return apart from the department's others of its form
     (a project's name, for forms sent one per project), or ''."""
-    from xlsxform.spec.generate import BUILT_IN
-
-    found = spec if spec is not None and spec.form.id == result.form_id else load_spec(result.form_id) if result.form_id in BUILT_IN else None
-    if found is None or found.form.subject is None:
-        return ""
-    value: Any = result.form
-    for part in found.form.subject.split("."):
-        value = getattr(value, part, "")
-    return str(value or "")
+    subject = result.spec.form.subject if result.spec is not None else None
+    return str(value_at(result.data, subject) or "") if subject else ""
 
 
-def _reading(result: Any, spec: Spec | None) -> dict[str, Any]:
+def _reading(result: ReadResult) -> dict[str, Any]:
     """One form read, as plain data for the parent process."""
     problems = [
         {
@@ -59,13 +57,13 @@ def _reading(result: Any, spec: Spec | None) -> dict[str, Any]:
     ]
     return {
         "ok": True,
-        "form": result.form.model_dump_json(),
-        "department": result.form.department,
-        "year": result.form.year,
+        "form": json_text(result.data),
+        "department": result.data["department"],
+        "year": result.data["year"],
         "problems": problems,
         "identity": result.identity,
         "template": result.form_id,
-        "scope": _scope(result, spec),
+        "scope": _scope(result),
         "sheet": result.sheet,
     }
 
@@ -83,7 +81,7 @@ def read_one(path: str, spec: Spec | None = None) -> dict[str, Any]:
 
     try:
         results = read_workbook(path, spec=spec)
-        found = [_reading(result, spec) for result in results]
+        found = [_reading(result) for result in results]
         # A workbook of several forms (a department's projects, one sheet
         # each) is recorded as a container with one receipt per sheet.
         return found[0] if len(found) == 1 else {"ok": True, "sheets": found}

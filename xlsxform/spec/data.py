@@ -5,7 +5,7 @@ the rules work on plain data.  :func:`complete` gives that data the model's
 shape (every member in the model's order, defaults filled, text stripped as
 the model strips it, amounts canonical), so that validating it with the
 model (:func:`xlsxform.spec.generate.model_of`) changes nothing, and
-:func:`as_json` gives what the model's JSON would say.  A test holds the
+:func:`as_json` and :func:`json_text` give what the model's JSON would say.  A test holds the
 three to each other over every workbook the tests read.  So a command that
 only reads builds no model and imports no validation library.
 """
@@ -13,6 +13,7 @@ only reads builds no model and imports no validation library.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -81,3 +82,8 @@ def as_json(value: Any) -> Any:
     if isinstance(value, dt.date):
         return value.isoformat()
     return value
+
+
+def json_text(data: dict[str, Any]) -> str:
+    """Completed data as the model's compact JSON text (what a store keeps)."""
+    return json.dumps(as_json(data), ensure_ascii=False, separators=(",", ":"))
