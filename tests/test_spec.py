@@ -1,11 +1,13 @@
 """Layout specs: one file per form, checked when loaded."""
 
+import dataclasses
+import pickle
 from pathlib import Path
 
 import pytest
 
 from xlsxform import Form, SpecError, load_spec, read, render
-from xlsxform.spec.layout import resource_dir
+from xlsxform.spec.layout import Total, resource_dir
 
 BUNDLED = resource_dir("templates") / "city-department-performance.toml"
 
@@ -83,3 +85,17 @@ def test_a_variant_is_a_new_spec_file_not_new_code(tmp_path: Path, sample: Form)
     result = read(target, spec=spec)
     assert result.form == sample and result.problems == []
     assert next(iter(result.cells.values())).startswith("区级目标表!")
+
+
+def test_a_loaded_spec_cannot_be_changed() -> None:
+    """A loaded spec, shared by every read, refuses assignment to any part, and its classes take only their own keywords."""
+    spec = load_spec()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        spec.form.name = "另一张表"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        del spec.sections[0].label  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        Total(label="合计", column="funds", name="total", colour="red")  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        Total(label="合计", column="funds")  # type: ignore[call-arg]
+    assert pickle.loads(pickle.dumps(spec)) == spec

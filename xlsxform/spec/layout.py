@@ -17,7 +17,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, TypeVar, dataclass_transform
 
 from xlsxform.errors import SpecError, XlsxformError, os_reason
 from xlsxform.spec.schema import CONFIG, Is, validate
@@ -67,21 +67,68 @@ _CLASS = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 FIELD_PATH = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*$")
 
 
-@dataclass(frozen=True, kw_only=True)
+_T = TypeVar("_T")
+
+
+@dataclass_transform(kw_only_default=True, frozen_default=True)
+def _spec_class(cls: type[_T]) -> type[_T]:
+    """A class of the spec language: a dataclass of keyword arguments, frozen,
+    whose methods are all :class:`_Spec`'s, shared, rather than generated for
+    each class (generating them was most of what building the classes cost,
+    and every command builds them)."""
+    return dataclass(init=False, repr=False, eq=False, kw_only=True)(cls)
+
+
+@_spec_class
 class _Spec:
     """A part of a spec: immutable, and every key of its table known."""
 
     __pydantic_config__: ClassVar[dict[str, str]] = CONFIG
 
+    def __init__(self, **values: Any) -> None:
+        for f in dataclasses.fields(self):
+            if f.name in values:
+                value = values.pop(f.name)
+            elif f.default_factory is not dataclasses.MISSING:
+                value = f.default_factory()
+            elif f.default is not dataclasses.MISSING:
+                value = f.default
+            else:
+                raise TypeError(f"{type(self).__name__}() needs {f.name}")
+            object.__setattr__(self, f.name, value)
+        if values:
+            raise TypeError(f"{type(self).__name__}() takes no {', '.join(values)}")
 
-@dataclass(frozen=True, kw_only=True)
+    def __setattr__(self, name: str, value: object) -> None:
+        raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, f.name) for f in dataclasses.fields(self))
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        assert isinstance(other, _Spec)
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash((type(self), self._values()))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(f'{f.name}={getattr(self, f.name)!r}' for f in dataclasses.fields(self))})"
+
+
+@_spec_class
 class Font(_Spec):
     name: str
     fallback: str
     size: float
 
 
-@dataclass(frozen=True, kw_only=True)
+@_spec_class
 class Style(_Spec):
     font: str
     align: Literal["left", "center", "right"] = "center"
@@ -90,7 +137,7 @@ class Style(_Spec):
     number_format: str = "General"
 
 
-@dataclass(frozen=True, kw_only=True)
+@_spec_class
 class Page(_Spec):
     paper: Literal["A4", "A3"] = "A4"
     orientation: Literal["portrait", "landscape"] = "portrait"
@@ -98,7 +145,7 @@ class Page(_Spec):
     margins: dict[Literal["left", "right", "top", "bottom", "header", "footer"], float] = dataclasses.field(default_factory=dict)
 
 
-@dataclass(frozen=True, kw_only=True)
+@_spec_class
 class Meta(_Spec):
     id: Annotated[str, Is(pattern=r"^[a-z0-9][a-z0-9-]*$")]
     version: str
@@ -114,7 +161,7 @@ class Meta(_Spec):
     project's name, when a department sends one form per project)."""
 
 
-@dataclass(frozen=True, kw_only=True)
+@_spec_class
 class FieldSpec(_Spec):
     """What one field holds: its type, its label (the model's title) and limits."""
 
@@ -128,7 +175,7 @@ class FieldSpec(_Spec):
     """For lines: the prefix of each item, with {n} (目标{n}：)."""
 
 
-@dataclass(frozen=True, kw_only=True)
+@_spec_class
 class Column(FieldSpec):
     """A typed column of a table or an indicator table."""
 
@@ -138,7 +185,7 @@ class Column(FieldSpec):
     """A row with anything in it needs this column (indicator tables)."""
 
 
-@dataclass(frozen=True, kw_only=True)
+@_spec_class
 class Group(_Spec):
     """A dotted prefix of field paths (budget. …): a nested part of the model."""
 
@@ -146,14 +193,14 @@ class Group(_Spec):
     model: Annotated[str, Is(pattern=_CLASS.pattern)]
 
 
-@dataclass(frozen=True, kw_only=True)
+@_spec_class
 class LabelCell(_Spec):
     label: str
     span: Annotated[int, Is(ge=1)] = 1
     total: bool = False
 
 
-@dataclass(frozen=True, kw_only=True)
+@_spec_class
 class FieldCell(_Spec):
     field: str
     span: Annotated[int, Is(ge=1)] = 1
@@ -162,7 +209,7 @@ class FieldCell(_Spec):
     """Lines of room the row keeps when the field is empty."""
 
 
-@dataclass(frozen=True, kw_only=True)
+@_spec_class
 class ExprCell(_Spec):
     """A cell worked out from others: the template writes the expression as
     a formula, the reader checks what the file shows against it."""
@@ -189,7 +236,7 @@ class ExprCell(_Spec):
 CellSpec = LabelCell | FieldCell | ExprCell
 
 
-@dataclass(frozen=True, kw_only=True)
+@_spec_class
 class _Section(_Spec):
     label: str = ""
     aliases: list[str] = dataclasses.field(default_factory=list)
@@ -199,14 +246,14 @@ class _Section(_Spec):
         return [normalise_label(t) for t in [self.label, *self.aliases] if t]
 
 
-@dataclass(frozen=True, kw_only=True)
+@_spec_class
 class TitleSection(_Section):
     kind: Literal["title"]
     text: str
     height: float = 40.0
 
 
-@dataclass(frozen=True, kw_only=True)
+@_spec_class
 class FixedSection(_Section):
     kind: Literal["fixed"]
     rows: Annotated[list[list[CellSpec]], Is(min_length=1)]
@@ -214,14 +261,14 @@ class FixedSection(_Section):
     """Pairs of cells that must hold equal totals; the template marks them red when they differ."""
 
 
-@dataclass(frozen=True, kw_only=True)
+@_spec_class
 class Total(_Spec):
     label: str
     column: str
     name: str
 
 
-@dataclass(frozen=True, kw_only=True)
+@_spec_class
 class TableSection(_Section):
     """Rows of items, one per row, each column typed."""
 
@@ -241,13 +288,13 @@ class TableSection(_Section):
         return next(c for c in self.columns if c.field == name)
 
 
-@dataclass(frozen=True, kw_only=True)
+@_spec_class
 class Level(_Spec):
     field: Annotated[str, Is(pattern=_IDENT.pattern)]
     label: str
 
 
-@dataclass(frozen=True, kw_only=True)
+@_spec_class
 class Node(_Spec):
     """One group of an indicator framework and the groups under it."""
 
@@ -255,7 +302,7 @@ class Node(_Spec):
     items: list[str | Node] = dataclasses.field(default_factory=list)
 
 
-@dataclass(frozen=True, kw_only=True)
+@_spec_class
 class IndicatorSection(_Section):
     """Indicator rows grouped by one to three levels (一级/二级/…): the groups
     come from a fixed framework, or the department writes them (free)."""
@@ -299,7 +346,7 @@ class IndicatorSection(_Section):
         return list(dict.fromkeys(names[depth] for _, names in self.leaves() if depth < len(names)))
 
 
-@dataclass(frozen=True, kw_only=True)
+@_spec_class
 class NoteSection(_Section):
     kind: Literal["note"]
     text: str
@@ -311,7 +358,7 @@ Section = Annotated[
 ]
 
 
-@dataclass(frozen=True, kw_only=True)
+@_spec_class
 class RuleSpec(_Spec):
     """A rule as an expression that must hold, with its problem code and messages.
 
@@ -329,20 +376,20 @@ class RuleSpec(_Spec):
     en: str
 
 
-@dataclass(frozen=True, kw_only=True)
+@_spec_class
 class Checks(_Spec):
     required: list[str] = dataclasses.field(default_factory=list)
     rules: list[RuleSpec] = dataclasses.field(default_factory=list)
 
 
-@dataclass(frozen=True, kw_only=True)
+@_spec_class
 class Protection(_Spec):
     allow: list[Literal["insertRows", "deleteRows", "formatCells", "formatColumns", "formatRows", "sort", "autoFilter"]] = dataclasses.field(
         default_factory=list
     )
 
 
-@dataclass(frozen=True, kw_only=True)
+@_spec_class
 class Rule(_Spec):
     """The prompt and error message of one kind of input (Excel's limits)."""
 
@@ -351,14 +398,14 @@ class Rule(_Spec):
     error: Annotated[str, Is(max_length=220)]
 
 
-@dataclass(frozen=True, kw_only=True)
+@_spec_class
 class Instructions(_Spec):
     sheet: Annotated[str, Is(max_length=31)]
     title: str
     lines: Annotated[list[str], Is(min_length=1)]
 
 
-@dataclass(frozen=True, kw_only=True)
+@_spec_class
 class Spec(_Spec):
     """A whole form: its data (fields, tables, indicators), its layout and its rules."""
 
