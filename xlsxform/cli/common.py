@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -84,3 +84,29 @@ def _print_json(data: Any) -> None:
     """JSON on stdout; non-ASCII escaped where stdout cannot encode it."""
     utf8 = (sys.stdout.encoding or "").lower().replace("-", "") in {"utf8", "utf8sig"}
     print(json.dumps(data, ensure_ascii=not utf8, indent=2))
+
+
+Say = Callable[[str, str], str]
+"""The parser's text in the chosen language: t(zh, en)."""
+
+
+def add_collected_db(parser: argparse.ArgumentParser, t: Say) -> None:
+    """--db of a command that works on what ingest stored."""
+    parser.add_argument("--db", required=True, type=Path, metavar=t("数据库", "DB"), help=t("ingest 写入的数据库文件", "the database ingest wrote"))
+
+
+def add_table_format(parser: argparse.ArgumentParser, t: Say) -> None:
+    """--format of a command that lists rows: a table, or JSON for programs."""
+    parser.add_argument(
+        "--format", choices=("text", "json"), default="text", help=t("输出格式：text（表格，默认）或 json", "output: text (a table, the default) or json")
+    )
+
+
+def add_smtp_login(parser: argparse.ArgumentParser, t: Say) -> None:
+    """--starttls and --smtp-user of a command that sends mail (the password comes from the environment)."""
+    parser.add_argument("--starttls", action="store_true", help=t("发送前启用 STARTTLS 加密", "use STARTTLS before sending"))
+    parser.add_argument(
+        "--smtp-user",
+        metavar=t("用户名", "USER"),
+        help=t("登录邮件服务器的用户名；密码从环境变量 XLSXFORM_SMTP_PASSWORD 读取", "login user; the password is read from XLSXFORM_SMTP_PASSWORD"),
+    )

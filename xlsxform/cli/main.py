@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from xlsxform._plugins import switch_off
 from xlsxform.cli.collect import _accept, _export, _ingest, _issue, _receipts, _status
-from xlsxform.cli.common import FAILED, _err
+from xlsxform.cli.common import FAILED, Say, _err, add_collected_db, add_smtp_login, add_table_format
 from xlsxform.cli.forms import _check, _demo, _forms, _read, _render, _schema, _template
 from xlsxform.cli.serve import _serve, _serve_parser, _user, _user_parser
 from xlsxform.errors import XlsxformError, os_reason
@@ -83,7 +83,6 @@ class _Usage(Exception):
 
 
 LANGS = ("zh", "en")
-_Say = Callable[[str, str], str]
 """Text in the user's language: t(zh, en)."""
 
 
@@ -173,7 +172,7 @@ def _parser(lang: str, command: str | None = None) -> _Parser:
     return parser
 
 
-def _template_args(commands: Any, t: _Say) -> None:
+def _template_args(commands: Any, t: Say) -> None:
     template = commands.add_parser("template", help=t("生成空白模板（可预填部门名称和金额）", "write a blank template"))
     template.add_argument("-o", "--output", required=True, type=Path, metavar=t("文件", "FILE"), help=t("输出文件 .xlsx", "output .xlsx file"))
     template.add_argument(
@@ -200,19 +199,19 @@ def _template_args(commands: Any, t: _Say) -> None:
     template.add_argument("--password", metavar=t("密码", "PASSWORD"), help=t("工作表保护密码（默认不设密码）", "sheet protection password (default: none)"))
 
 
-def _render_args(commands: Any, t: _Say) -> None:
+def _render_args(commands: Any, t: Say) -> None:
     render = commands.add_parser("render", help=t("由 JSON 数据生成已填写的表格", "render a filled workbook from JSON"))
     render.add_argument("data", type=Path, metavar=t("数据", "DATA"), help=t("表格数据 JSON 文件", "form data as JSON"))
     render.add_argument("-o", "--output", required=True, type=Path, metavar=t("文件", "FILE"), help=t("输出文件 .xlsx", "output .xlsx file"))
     render.add_argument("--fallback-fonts", action="store_true", help=t("使用常见字体代替公文字体", "use common fonts"))
 
 
-def _read_args(commands: Any, t: _Say) -> None:
+def _read_args(commands: Any, t: Say) -> None:
     read = commands.add_parser("read", help=t("读取已填写的表格，以 JSON 输出数据", "read a filled workbook, print its data as JSON"))
     read.add_argument("workbook", type=Path, help=t("已填写的 .xlsx 文件", "filled .xlsx file"))
 
 
-def _check_args(commands: Any, t: _Say) -> None:
+def _check_args(commands: Any, t: Say) -> None:
     check = commands.add_parser("check", help=t("校验已填写的表格，列出需修改的单元格", "check a filled workbook and list what to fix"))
     check.add_argument(
         "workbooks", nargs="+", type=Path, metavar=t("文件", "FILE"), help=t("已填写的 .xlsx 或 .xls 文件，可以多个", "filled .xlsx or .xls files, one or more")
@@ -229,21 +228,21 @@ def _check_args(commands: Any, t: _Say) -> None:
     )
 
 
-def _schema_args(commands: Any, t: _Say) -> None:
+def _schema_args(commands: Any, t: Say) -> None:
     commands.add_parser("schema", help=t("输出表格数据的 JSON Schema", "print the form's JSON Schema"))
 
 
-def _forms_args(commands: Any, t: _Say) -> None:
+def _forms_args(commands: Any, t: Say) -> None:
     forms = commands.add_parser("forms", help=t("列出可用的表格（内置表格和 --spec 版式）", "list the forms: the built-in ones and --spec"))
     forms.add_argument("--format", choices=["text", "json"], default="text", help=t("输出格式", "output format"))
 
 
-def _demo_args(commands: Any, t: _Say) -> None:
+def _demo_args(commands: Any, t: Say) -> None:
     demo = commands.add_parser("demo", help=t("演示：生成空白模板和示例表格，并读回示例", "demo: write a template and the sample, read the sample back"))
     demo.add_argument("directory", nargs="?", type=Path, default=Path("xlsxform-demo"), help=t("输出目录（默认 xlsxform-demo）", "output folder"))
 
 
-def _issue_args(commands: Any, t: _Say) -> None:
+def _issue_args(commands: Any, t: Say) -> None:
     issue = commands.add_parser(
         "issue",
         help=t(
@@ -289,12 +288,7 @@ def _issue_args(commands: Any, t: _Say) -> None:
         metavar=t("文件", "FILE"),
         help=t("邮件模板 .toml（默认使用内置模板 templates/email.toml）", "e-mail template .toml (default: the bundled templates/email.toml)"),
     )
-    issue.add_argument("--starttls", action="store_true", help=t("发送前启用 STARTTLS 加密", "use STARTTLS before sending"))
-    issue.add_argument(
-        "--smtp-user",
-        metavar=t("用户名", "USER"),
-        help=t("登录邮件服务器的用户名；密码从环境变量 XLSXFORM_SMTP_PASSWORD 读取", "login user; the password is read from XLSXFORM_SMTP_PASSWORD"),
-    )
+    add_smtp_login(issue, t)
     issue.add_argument("--fallback-fonts", action="store_true", help=t("使用常见字体代替公文字体", "use common fonts"))
     issue.add_argument(
         "--overwrite",
@@ -315,7 +309,7 @@ def _issue_args(commands: Any, t: _Say) -> None:
     issue.add_argument("--db", type=Path, metavar=t("数据库", "DB"), help=t("门户使用的数据库（与 --portal 一起用）", "the portal's database (with --portal)"))
 
 
-def _ingest_args(commands: Any, t: _Say) -> None:
+def _ingest_args(commands: Any, t: Say) -> None:
     ingest = commands.add_parser(
         "ingest", help=t("收取各部门返回的表格、邮件和邮箱，校验后存入数据库", "take in returned workbooks, e-mails and mailboxes, check them and store them")
     )
@@ -346,11 +340,11 @@ def _ingest_args(commands: Any, t: _Say) -> None:
     )
 
 
-def _status_args(commands: Any, t: _Say) -> None:
+def _status_args(commands: Any, t: Say) -> None:
     status = commands.add_parser(
         "status", help=t("对照名单列出各部门：未返回、有错误、已通过", "each department of the roster: missing, with errors, or valid")
     )
-    status.add_argument("--db", required=True, type=Path, metavar=t("数据库", "DB"), help=t("ingest 写入的数据库文件", "the database ingest wrote"))
+    add_collected_db(status, t)
     status.add_argument(
         "--roster",
         type=Path,
@@ -359,12 +353,10 @@ def _status_args(commands: Any, t: _Say) -> None:
     )
     status.add_argument("--report", type=Path, metavar=t("文件", "FILE"), help=t("另存为返回情况表 .xlsx", "also write the status workbook .xlsx"))
     status.add_argument("--year", type=_year, metavar=t("年度", "YEAR"), help=t("年度（默认数据库中最近的年度）", "year (default: the latest in the database)"))
-    status.add_argument(
-        "--format", choices=("text", "json"), default="text", help=t("输出格式：text（表格，默认）或 json", "output: text (a table, the default) or json")
-    )
+    add_table_format(status, t)
 
 
-def _receipts_args(commands: Any, t: _Say) -> None:
+def _receipts_args(commands: Any, t: Say) -> None:
     receipts = commands.add_parser(
         "receipts",
         help=t(
@@ -372,10 +364,8 @@ def _receipts_args(commands: Any, t: _Say) -> None:
             "list every receipt: files, e-mails, attachments, archive members, with their outcome",
         ),
     )
-    receipts.add_argument("--db", required=True, type=Path, metavar=t("数据库", "DB"), help=t("ingest 写入的数据库文件", "the database ingest wrote"))
-    receipts.add_argument(
-        "--format", choices=("text", "json"), default="text", help=t("输出格式：text（表格，默认）或 json", "output: text (a table, the default) or json")
-    )
+    add_collected_db(receipts, t)
+    add_table_format(receipts, t)
     receipts.add_argument(
         "--outcome",
         choices=("stored", "duplicate", "refused", "held", "opened"),
@@ -383,7 +373,7 @@ def _receipts_args(commands: Any, t: _Say) -> None:
     )
 
 
-def _accept_args(commands: Any, t: _Say) -> None:
+def _accept_args(commands: Any, t: Say) -> None:
     accept = commands.add_parser(
         "accept",
         help=t(
@@ -392,17 +382,17 @@ def _accept_args(commands: Any, t: _Say) -> None:
         ),
     )
     accept.add_argument("receipt", type=int, metavar=t("收件编号", "RECEIPT"), help=t("receipts 列出的收件编号", "the receipt number receipts lists"))
-    accept.add_argument("--db", required=True, type=Path, metavar=t("数据库", "DB"), help=t("ingest 写入的数据库文件", "the database ingest wrote"))
+    add_collected_db(accept, t)
 
 
-def _export_args(commands: Any, t: _Say) -> None:
+def _export_args(commands: Any, t: Say) -> None:
     export = commands.add_parser(
         "export",
         help=t(
             "导出汇总表：各部门主要数据及全市合计、全部重点任务、全部绩效指标", "export the roll-up: key figures and city totals, all key tasks, all indicators"
         ),
     )
-    export.add_argument("--db", required=True, type=Path, metavar=t("数据库", "DB"), help=t("ingest 写入的数据库文件", "the database ingest wrote"))
+    add_collected_db(export, t)
     export.add_argument(
         "-o",
         "--output",
@@ -426,7 +416,7 @@ def _export_args(commands: Any, t: _Say) -> None:
     )
 
 
-_DECLARE: dict[str, Callable[[Any, _Say], None]] = {
+_DECLARE: dict[str, Callable[[Any, Say], None]] = {
     "template": _template_args,
     "render": _render_args,
     "read": _read_args,

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from xlsxform.cli.common import OK, _say
+from xlsxform.cli.common import OK, Say, _say, add_smtp_login
 from xlsxform.errors import os_reason
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ Keep port 8000 closed to everyone else. The proxy's upload limit (client_max_bod
 Accounts: xlsxform user add NAME --db forms.sqlite (password at a prompt, or from XLSXFORM_PASSWORD)."""
 
 
-def _serve_parser(commands: Any, t: Any) -> None:
+def _serve_parser(commands: Any, t: Say) -> None:
     serve = commands.add_parser(
         "serve",
         help=t("运行网上门户：各部门自查并提交表格，财政局查看返回情况", "run the web portal: departments check and return forms, the bureau follows up"),
@@ -59,12 +59,7 @@ def _serve_parser(commands: Any, t: Any) -> None:
         metavar=t("主机:端口", "HOST:PORT"),
         help=t("发放页面可经此邮件服务器直接发送（不给则只生成邮件草稿）", "the issue page may send through this SMTP server (else drafts only)"),
     )
-    serve.add_argument("--starttls", action="store_true", help=t("发送前启用 STARTTLS 加密", "use STARTTLS before sending"))
-    serve.add_argument(
-        "--smtp-user",
-        metavar=t("用户名", "USER"),
-        help=t("登录邮件服务器的用户名；密码从环境变量 XLSXFORM_SMTP_PASSWORD 读取", "login user; the password is read from XLSXFORM_SMTP_PASSWORD"),
-    )
+    add_smtp_login(serve, t)
     serve.add_argument("--from", dest="sender", default="", metavar=t("邮箱", "ADDRESS"), help=t("发放页面默认的发件人邮箱", "the issue page's sender address"))
     serve.add_argument(
         "--public-url",
@@ -78,7 +73,7 @@ def _serve_parser(commands: Any, t: Any) -> None:
     serve.add_argument("--max-intake-mb", type=int, default=200, metavar="MB", help=t("财政局一次收取的上限（默认 200 MB）", "largest bureau intake"))
 
 
-def _user_parser(commands: Any, t: Any) -> None:
+def _user_parser(commands: Any, t: Say) -> None:
     user = commands.add_parser("user", help=t("管理门户的财政局账号", "manage the portal's bureau accounts"))
     actions = user.add_subparsers(dest="action", metavar=t("操作", "ACTION"), required=True, prog="xlsxform user")
     add = actions.add_parser(
