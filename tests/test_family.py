@@ -129,9 +129,9 @@ def test_scores_are_checked_row_by_row(evaluation: Path) -> None:
     assert (score, "s5-score-out-of-range") in found and (reason, "s7-reason-missing") in found
 
 
-@pytest.mark.parametrize(("typed", "codes"), [("87.9%", set()), (0.879, set()), ("88%", {"s2-rate-mismatch"})])
+@pytest.mark.parametrize(("typed", "codes"), [("87.9%", set()), (0.879, set()), ("88%", {"s2-rate-mismatch"}), (5000, {"too-large"})])
 def test_a_rate_typed_over_its_formula_is_read_and_checked(evaluation: Path, typed: object, codes: set[str]) -> None:
-    """执行率 typed as text or as a number reads as a share; a wrong one is S2 on its cell."""
+    """执行率 typed as text or as a number reads as a share; a wrong one is S2 on its cell, one over 100,000% too large."""
     s = SHEET[EVALUATION]
     assert pairs(EVALUATION, edited(evaluation, {"G5": typed})) == {(f"{s}G5", c) for c in codes}
 
