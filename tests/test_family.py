@@ -16,7 +16,7 @@ import pytest
 from xlsxform import load_spec, read, render, render_template
 from xlsxform.form.types import FormData
 from xlsxform.spec.generate import model_of
-from xlsxform.spec.layout import resource_dir
+from xlsxform.spec.loading import resource_dir
 
 from .conftest import Fill, Office
 

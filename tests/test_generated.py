@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from xlsxform import SpecError, load_spec
-from xlsxform.spec import layout
+from xlsxform.spec import loading
 from xlsxform.spec.generate import BUILT_IN, SPECS_PATH, model_of, model_source, module_path, specs_source, validated
 
 
@@ -39,7 +39,7 @@ def test_library_users_get_each_form_typed(tmp_path) -> None:
     from decimal import Decimal
 
     from xlsxform import Form, SelfEvaluation, read, render
-    from xlsxform.spec.layout import resource_dir
+    from xlsxform.spec.loading import resource_dir
 
     sample = SelfEvaluation.model_validate_json((resource_dir("samples") / "zhanjiang-xinfang-2023-self-evaluation.json").read_bytes())
     target = tmp_path / "evaluation.xlsx"
@@ -84,8 +84,8 @@ def test_only_a_built_in_spec_s_very_text_skips_validation(tmp_path: Path, monke
     commented.write_text("# a local copy\n" + text, encoding="utf-8")
     broken.write_text(text.replace('{ field = "staff" }', '{ field = "subunits" }'), encoding="utf-8")
     checked: list[Path] = []
-    validate = layout.validate_spec
-    monkeypatch.setattr(layout, "validate_spec", lambda text, path: checked.append(path) or validate(text, path))
+    validate = loading.validate_spec
+    monkeypatch.setattr(loading, "validate_spec", lambda text, path: checked.append(path) or validate(text, path))
     assert load_spec(copy) == spec and checked == []
     assert load_spec(commented) == spec and checked == [commented]
     with pytest.raises(SpecError) as raised:

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from xlsxform import Form, SpecError, load_spec, read, render
-from xlsxform.spec.layout import Total, resource_dir
+from xlsxform.spec.layout import Total
+from xlsxform.spec.loading import resource_dir
 
 BUNDLED = resource_dir("templates") / "city-department-performance.toml"
 

@@ -19,7 +19,8 @@ from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 from xlsxform import Form, render
 from xlsxform.errors import RefusedFileError, UnreadableWorkbookError
 from xlsxform.safety import gate
-from xlsxform.spec.layout import IDENTITY_PREFIX, IDENTITY_SHEET, NAME_PREFIX, load_spec
+from xlsxform.spec.layout import IDENTITY_PREFIX, IDENTITY_SHEET, NAME_PREFIX
+from xlsxform.spec.loading import load_spec
 from xlsxform.workbook import grid as oracle
 from xlsxform.workbook import xmlgrid
 from xlsxform.workbook.cells import load

@@ -49,7 +49,8 @@ if TYPE_CHECKING:
     from xlsxform.forms.project_self_evaluation import SelfEvaluation
     from xlsxform.reading.reader import ReadResult, read, read_workbook
     from xlsxform.rendering.renderer import render, render_template
-    from xlsxform.spec.layout import Spec, load_spec
+    from xlsxform.spec.layout import Spec
+    from xlsxform.spec.loading import load_spec
 
 _ERRORS = ("FormDataError", "NotThisFormError", "OutputExistsError", "RefusedFileError", "SpecError", "UnreadableWorkbookError", "XlsxformError")
 _HOME = {
@@ -68,7 +69,8 @@ _HOME = {
     "SelfEvaluation": "forms.project_self_evaluation",
     **dict.fromkeys(("ReadResult", "read", "read_workbook"), "reading.reader"),
     **dict.fromkeys(("render", "render_template"), "rendering.renderer"),
-    **dict.fromkeys(("Spec", "load_spec"), "spec.layout"),
+    "Spec": "spec.layout",
+    "load_spec": "spec.loading",
 }
 """The module each public name comes from."""
 

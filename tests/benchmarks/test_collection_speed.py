@@ -37,7 +37,7 @@ from xlsxform.collection.ingest import ingest
 from xlsxform.collection.outbox import form_id
 from xlsxform.collection.roster import Department
 from xlsxform.collection.store import Store
-from xlsxform.spec.layout import load_spec
+from xlsxform.spec.loading import load_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_JSON = ROOT / "samples" / "zhanjiang-xinfang-2023.json"

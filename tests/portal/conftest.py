@@ -123,7 +123,7 @@ def self_evaluation(folder: Path, name: str, *, projects: tuple[str, ...] = (), 
     import openpyxl
 
     from xlsxform import read, render
-    from xlsxform.spec.layout import load_spec
+    from xlsxform.spec.loading import load_spec
 
     sample = read(SAMPLE_EVALUATION)
     target = folder / name

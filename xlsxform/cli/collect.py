@@ -155,7 +155,7 @@ def _ingest(args: argparse.Namespace) -> int:
     roster = read_roster(_readable(args.roster, RosterError)) if args.roster else None
     if args.report is not None:
         _output(args.report)
-    from xlsxform.spec.layout import load_spec
+    from xlsxform.spec.loading import load_spec
 
     # Each return is stored under its form: recognised, unless --form or --spec says.
     spec = _chosen(args) or (load_spec(args.spec) if args.spec else None)

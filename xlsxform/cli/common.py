@@ -24,7 +24,7 @@ def _err(line: str) -> None:
 def _spec(args: argparse.Namespace) -> Any:
     """The form a command works on: --form, else --spec, else the first form."""
     from xlsxform.errors import SpecError
-    from xlsxform.spec.layout import load_spec
+    from xlsxform.spec.loading import load_spec
 
     if args.form:
         return _chosen(args)
@@ -34,7 +34,7 @@ def _spec(args: argparse.Namespace) -> Any:
 def _known(args: argparse.Namespace) -> Sequence[Any]:
     """Every form known to this run: --spec's first, then the built-in ones."""
     from xlsxform.reading.reader import known_specs
-    from xlsxform.spec.layout import load_spec
+    from xlsxform.spec.loading import load_spec
 
     return known_specs([load_spec(args.spec)] if args.spec else [])
 

@@ -109,7 +109,7 @@ def _read_all(args: argparse.Namespace, path: Path) -> list[ReadResult]:
     """The forms a workbook holds (one per sheet), recognised unless --form names one."""
     from xlsxform.errors import SpecError, UnreadableWorkbookError
     from xlsxform.reading.reader import read_workbook
-    from xlsxform.spec.layout import load_spec
+    from xlsxform.spec.loading import load_spec
 
     specs = [load_spec(_readable(Path(args.spec), SpecError))] if args.spec else []
     return read_workbook(_readable(path, UnreadableWorkbookError), spec=_chosen(args), specs=specs)
@@ -229,7 +229,7 @@ def _demo(args: argparse.Namespace) -> int:
     from xlsxform.checking.rules import value_at
     from xlsxform.reading.reader import read
     from xlsxform.rendering.renderer import render, render_template
-    from xlsxform.spec.layout import resource_dir
+    from xlsxform.spec.loading import resource_dir
 
     spec = _spec(args)
     out: Path = args.directory

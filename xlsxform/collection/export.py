@@ -35,7 +35,8 @@ from xlsxform.collection.status import ORDER, DepartmentStatus, default_year, de
 from xlsxform.collection.store import Store
 from xlsxform.errors import ExportError
 from xlsxform.forms.city_department_performance import Budget
-from xlsxform.spec.layout import DEFAULT_SPEC, Spec
+from xlsxform.spec.layout import Spec
+from xlsxform.spec.loading import DEFAULT_SPEC
 
 FORMATS = (".xlsx", ".csv", ".json")
 BUDGET = list(Budget.model_fields)

@@ -46,7 +46,8 @@ from xlsxform.collection.records import FormData, NewReceipt, Recorded, StoredPr
 from xlsxform.collection.roster import Roster, department_key
 from xlsxform.collection.store import Store
 from xlsxform.safety.gate import Limits
-from xlsxform.spec.layout import DEFAULT_SPEC, Spec
+from xlsxform.spec.layout import Spec
+from xlsxform.spec.loading import DEFAULT_SPEC
 
 OWN_FILES = ("own-file", "issued-blank")
 """Refusals of files xlsxform wrote itself: no sender is waiting for them."""

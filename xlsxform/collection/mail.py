@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from xlsxform.errors import MailError
-from xlsxform.spec.layout import read_toml, resource_dir
+from xlsxform.spec.loading import read_toml, resource_dir
 
 DEFAULT_TEMPLATE = "email.toml"
 PASSWORD_VARIABLE = "XLSXFORM_SMTP_PASSWORD"

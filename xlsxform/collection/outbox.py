@@ -33,7 +33,8 @@ from pathlib import Path
 from xlsxform.collection.csvfile import plain_cell, write_csv
 from xlsxform.collection.roster import Department, Roster
 from xlsxform.errors import OutputExistsError
-from xlsxform.spec.layout import DEFAULT_SPEC, Spec, load_spec
+from xlsxform.spec.layout import Spec
+from xlsxform.spec.loading import DEFAULT_SPEC, load_spec
 
 NAMESPACE = uuid.UUID("5b0f3f0e-2c1a-4f57-9a53-6d1c1f0a7e21")
 """Form ids are UUID5s in this namespace of the year and the department."""

@@ -331,7 +331,7 @@ def write_report(store: Store, rows: list[DepartmentStatus], target: Path, *, la
 def _form_name(template: str) -> str:
     """A form's name (项目支出绩效自评表) by its id, the id itself when no spec of that id is found."""
     from xlsxform.errors import XlsxformError
-    from xlsxform.spec.layout import load_spec
+    from xlsxform.spec.loading import load_spec
 
     try:
         return load_spec(template).form.name

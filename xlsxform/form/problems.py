@@ -205,7 +205,7 @@ class Problem:
 def built_in_rules() -> dict[str, tuple[Severity, str, str]]:
     """The codes the built-in forms' specs define, with their messages."""
     from xlsxform.spec.generate import BUILT_IN
-    from xlsxform.spec.layout import load_spec
+    from xlsxform.spec.loading import load_spec
 
     found: dict[str, tuple[Severity, str, str]] = {}
     for form_id in BUILT_IN:
@@ -242,7 +242,7 @@ class _BuiltInLabels(dict[str, str]):
 
     def __missing__(self, path: str) -> str:
         from xlsxform.spec.generate import BUILT_IN
-        from xlsxform.spec.layout import load_spec
+        from xlsxform.spec.loading import load_spec
 
         for form_id in BUILT_IN:
             try:

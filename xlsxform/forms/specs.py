@@ -1594,4 +1594,4 @@ BY_TEXT: dict[str, Callable[[], Spec]] = {
     "77fddc0f9751a0cee7b45221f6d7bf7af434c6fb1dd469d56e60cecab94a3ab3": project_performance_target,
     "c96de3ac8d29f390559c8bd1b22ffbcc4d2049a04189db91a7246994b3b2f2c0": project_self_evaluation,
 }
-"""Each built-in spec by the digest of its text (xlsxform.spec.layout.text_digest)."""
+"""Each built-in spec by the digest of its text (xlsxform.spec.loading.text_digest)."""

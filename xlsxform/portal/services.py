@@ -55,7 +55,8 @@ from xlsxform.rendering.renderer import render_template
 from xlsxform.safety import gate
 from xlsxform.spec import expr
 from xlsxform.spec.generate import BUILT_IN
-from xlsxform.spec.layout import ExprCell, Spec, load_spec
+from xlsxform.spec.layout import ExprCell, Spec
+from xlsxform.spec.loading import load_spec
 from xlsxform.workbook.grid import range_box
 from xlsxform.workbook.view import SheetView, sheet_view
 

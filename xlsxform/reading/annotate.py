@@ -56,7 +56,8 @@ from xlsxform.reading.reader import ReadResult, read
 from xlsxform.safety import gate
 from xlsxform.spec import expr
 from xlsxform.spec.generate import BUILT_IN
-from xlsxform.spec.layout import DEFAULT_SPEC, ExprCell, Spec, load_spec
+from xlsxform.spec.layout import ExprCell, Spec
+from xlsxform.spec.loading import DEFAULT_SPEC, load_spec
 from xlsxform.workbook.marks import Annotator, CellLink, Flagged, Safety
 from xlsxform.workbook.text import display_text
 

@@ -45,11 +45,11 @@ from xlsxform.spec.layout import (
     TitleSection,
     field_name,
     group_name,
-    load_spec,
     normalise_label,
     section_name,
     total_name,
 )
+from xlsxform.spec.loading import load_spec
 from xlsxform.workbook import xmlgrid
 from xlsxform.workbook.grid import Grid, Value
 from xlsxform.workbook.text import CONTROL, display_text

@@ -45,10 +45,10 @@ from xlsxform.spec.layout import (
     TitleSection,
     field_name,
     group_name,
-    load_spec,
     section_name,
     total_name,
 )
+from xlsxform.spec.loading import load_spec
 from xlsxform.workbook.text import column_letter, text_fault
 from xlsxform.workbook.writer import CellStyle, Check, SheetWriter
 

@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from xlsxform._plugins import no_plugins
-from xlsxform.spec.layout import FieldSpec, Group, IndicatorSection, Spec, TableSection, load_spec, spec_path, spec_text, text_digest, validate_spec
+from xlsxform.spec.layout import FieldSpec, Group, IndicatorSection, Spec, TableSection
+from xlsxform.spec.loading import load_spec, spec_path, spec_text, text_digest, validate_spec
 
 if TYPE_CHECKING:
     from xlsxform.form.types import FormData
@@ -271,7 +272,7 @@ def specs_source(specs: dict[str, tuple[str, Spec]]) -> str:
     ]
     table = ["BY_TEXT: dict[str, Callable[[], Spec]] = {"]
     table += [f"    {_str(text_digest(text))}: {form_id.replace('-', '_')}," for form_id, (text, _spec) in specs.items()]
-    table += ["}", '"""Each built-in spec by the digest of its text (xlsxform.spec.layout.text_digest)."""']
+    table += ["}", '"""Each built-in spec by the digest of its text (xlsxform.spec.loading.text_digest)."""']
     return "\n\n\n".join(["\n".join(head), *functions, "\n".join(table)]) + "\n"
 
 
