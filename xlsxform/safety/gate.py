@@ -42,6 +42,8 @@ from pathlib import Path
 from typing import Any, BinaryIO, NoReturn
 
 from xlsxform.errors import RefusedFileError, UnreadableWorkbookError
+from xlsxform.safety.ole2 import OLE2_MAGIC, _inspect_ole2
+from xlsxform.safety.sniff import _refuse_other
 from xlsxform.safety.terms import MAX_COLUMNS, MAX_ROWS, FileKind, KiB, Limits, MiB, _one_line, _refuse, _Refused
 from xlsxform.safety.terms import part_key as part_key
 
@@ -129,7 +131,6 @@ def inspect(path: str | Path, limits: Limits = Limits(), *, keep: bool = False) 
         raise UnreadableWorkbookError("无法读取文件", f"cannot read the file ({exc.strerror or exc})", path=path) from None
 
 
-OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 
 
@@ -672,137 +673,6 @@ def _column(letters: str | bytes) -> int:
         if len(_COLUMN_NUMBERS) < 4096:
             _COLUMN_NUMBERS[letters] = number
     return number
-
-
-# -- OLE2 compound files: .xls, encrypted OOXML, .doc ---------------------------
-
-_FREE_SECTORS = 0xFFFFFFFA
-"""Sector numbers from here up mark free sectors and chain ends, not sectors."""
-
-
-def _inspect_ole2(source: BinaryIO, size: int) -> FileKind:
-    names = {name.casefold() for name in _ole2_names(source, size)}
-    if {"encryptedpackage", "encryptioninfo"} <= names:
-        _refuse("encrypted")
-    if names & {"workbook", "book"}:
-        return FileKind("xls")
-    if "worddocument" in names:
-        _refuse("not-a-workbook", "a Word document (.doc)", "Word 文档（.doc）")
-    if "powerpoint document" in names:
-        _refuse("not-a-workbook", "a PowerPoint file (.ppt)", "PowerPoint 文件（.ppt）")
-    _refuse("not-a-workbook", "an OLE2 compound file without a workbook", "不含工作簿的 OLE2 复合文档")
-
-
-def _ole2_names(source: BinaryIO, size: int) -> set[str]:
-    """The names in an OLE2 compound file's directory, read with bounded,
-    cycle-checked walks of its sector chains (MS-CFB)."""
-    source.seek(0)
-    header = source.read(512)
-    if len(header) < 512:
-        _refuse("damaged", "truncated OLE2 header", "OLE2 文件结构损坏")
-    order, shift = struct.unpack_from("<HH", header, 0x1C)
-    if order != 0xFFFE or shift not in (9, 12):
-        _refuse("damaged", "bad OLE2 header", "OLE2 文件结构损坏")
-    sector_size = 1 << shift
-    sectors = (size - 1) // sector_size  # the header takes the first sector's place
-    fat_count, first_directory = struct.unpack_from("<II", header, 0x2C)
-    first_difat, difat_count = struct.unpack_from("<II", header, 0x44)
-    if fat_count > sectors:
-        _refuse("damaged", "bad OLE2 allocation table", "OLE2 文件结构损坏")
-
-    def sector(number: int) -> bytes:
-        if number >= sectors:
-            _refuse("damaged", "truncated OLE2 file", "OLE2 文件结构损坏")
-        source.seek((number + 1) * sector_size)
-        data = source.read(sector_size)
-        if len(data) < sector_size:
-            _refuse("damaged", "truncated OLE2 file", "OLE2 文件结构损坏")
-        return data
-
-    per_sector = sector_size // 4
-    fat_sectors = [n for n in struct.unpack_from("<109I", header, 0x4C) if n < _FREE_SECTORS][:fat_count]
-    seen: set[int] = set()
-    difat = first_difat
-    while len(fat_sectors) < fat_count and difat < _FREE_SECTORS and len(seen) <= difat_count:
-        if difat in seen:
-            _refuse("damaged", "OLE2 allocation table loops", "OLE2 文件结构损坏")
-        seen.add(difat)
-        *entries, difat = struct.unpack(f"<{per_sector}I", sector(difat))
-        fat_sectors += [n for n in entries if n < _FREE_SECTORS][: fat_count - len(fat_sectors)]
-
-    def next_sector(number: int) -> int:
-        index, offset = divmod(number, per_sector)
-        if index >= len(fat_sectors):
-            _refuse("damaged", "OLE2 chain leaves the allocation table", "OLE2 文件结构损坏")
-        return int(struct.unpack_from("<I", sector(fat_sectors[index]), offset * 4)[0])
-
-    names: set[str] = set()
-    visited: set[int] = set()
-    current = first_directory
-    while current < _FREE_SECTORS:
-        if current in visited or len(visited) >= sectors:
-            _refuse("damaged", "OLE2 directory loops", "OLE2 文件结构损坏")
-        visited.add(current)
-        data = sector(current)
-        for at in range(0, sector_size, 128):
-            length, kind = struct.unpack_from("<HB", data, at + 64)
-            if kind in (1, 2, 5) and 2 <= length <= 64 and length % 2 == 0:
-                names.add(data[at : at + length - 2].decode("utf-16-le", "replace"))
-        current = next_sector(current)
-    if not names:
-        _refuse("damaged", "empty OLE2 directory", "OLE2 文件结构损坏")
-    return names
-
-
-# -- everything else --------------------------------------------------------------
-
-_WEB_MARKERS = ("<html", "<!doctype html", "<table", "<head", "<body", "<meta", "<style", '<?mso-application progid="excel.sheet"')
-
-
-def _refuse_other(head: bytes) -> NoReturn:
-    """Name what a file that is neither a zip nor an OLE2 container is."""
-    if head.startswith(b"PK\x05\x06"):
-        _refuse("not-a-workbook", "an empty zip archive", "空的 zip 压缩包")
-    if head.startswith(b"%PDF"):
-        _refuse("not-a-workbook", "a PDF document", "PDF 文档")
-    if head.startswith(b"{\\rtf"):
-        _refuse("not-a-workbook", "an RTF document", "RTF 文档")
-    text = _as_text(head)
-    if text is None:
-        _refuse("not-a-workbook", "unrecognised binary data", "无法识别的二进制数据")
-    start = text.lstrip().casefold()
-    if start.startswith("mime-version:"):
-        _refuse("html")  # a single-file web page (.mht) saved as .xls
-    if start.startswith("<"):
-        if "urn:schemas-microsoft-com:office:spreadsheet" in start and "<html" not in start:
-            _refuse("xml-spreadsheet")
-        if any(marker in start for marker in _WEB_MARKERS):
-            _refuse("html")
-        _refuse("not-a-workbook", "an XML or markup file", "XML 或其他标记文件")
-    first = next((line for line in start.splitlines() if line.strip()), "")
-    if any(sep in first for sep in ",;\t"):
-        _refuse("csv")
-    _refuse("not-a-workbook", "a text file", "文本文件")
-
-
-def _as_text(head: bytes) -> str | None:
-    """The start of a file as text, or None when it looks binary."""
-    for bom, encoding in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
-        if head.startswith(bom):
-            text = head[len(bom) :].decode(encoding, "replace")
-            break
-    else:
-        body = head[:-4] if len(head) == 8 * KiB else head  # a character may be cut at the end
-        for encoding in ("utf-8", "gb18030"):
-            try:
-                text = body.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            return None
-    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r\f")
-    return None if controls or "\ufffd" * 4 in text else text
 
 
 __all__ = ["REASONS", "FileKind", "Limits", "inspect", "refusal"]
