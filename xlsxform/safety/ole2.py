@@ -16,7 +16,6 @@ from xlsxform.safety.terms import FileKind, _refuse
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
-
 _FREE_SECTORS = 0xFFFFFFFA
 """Sector numbers from here up mark free sectors and chain ends, not sectors."""
 
