@@ -12,7 +12,7 @@ import xlrd
 from xlsxform import Form, UnreadableWorkbookError, read
 from xlsxform.cli.main import main
 from xlsxform.safety import gate
-from xlsxform.safety.gate import OLE2_MAGIC
+from xlsxform.safety.ole2 import OLE2_MAGIC
 from xlsxform.spec.layout import IDENTITY_PREFIX, IDENTITY_SHEET, NAME_PREFIX
 from xlsxform.workbook.grid import Value
 from xlsxform.workbook.grid import read_grid as read_xlsx_grid

@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from xlsxform.collection.mailparts import decode_bytes, looks_like_mail
-from xlsxform.safety.gate import OLE2_MAGIC, ZIP_MAGIC, Limits
+from xlsxform.safety.gate import Limits
+from xlsxform.safety.ole2 import OLE2_MAGIC
+from xlsxform.safety.zipcheck import ZIP_MAGIC
 
 RAR_MAGIC = (b"Rar!\x1a\x07\x00", b"Rar!\x1a\x07\x01\x00")
 SEVEN_ZIP_MAGIC = b"7z\xbc\xaf\x27\x1c"

@@ -32,7 +32,8 @@ from pathlib import Path, PurePosixPath
 from xlsxform.collection import archives
 from xlsxform.collection.mailparts import Mail, header_summary, mbox_messages, parse_message, parse_msg
 from xlsxform.collection.records import NewReceipt, iso
-from xlsxform.safety.gate import OLE2_MAGIC, Limits
+from xlsxform.safety.gate import Limits
+from xlsxform.safety.ole2 import OLE2_MAGIC
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
 MAIL_SUFFIXES = {".eml", ".msg822"}
