@@ -47,7 +47,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -68,6 +68,8 @@ from xlsxform.errors import StoreError
 BUSY_SECONDS = 30.0
 """How long a write waits for another process holding the database
 (XLSXFORM_DB_WAIT, in seconds, sets another)."""
+_BATCH = 500
+"""Ids asked for in one query (well inside SQLite's limit on parameters)."""
 
 _REASONS: list[tuple[tuple[str, ...], str, str, str]] = [
     (("readonly", "read-only"), "readonly", "数据库是只读的，无法写入（请检查文件权限或换一个位置）", "the database is read-only"),
@@ -578,10 +580,30 @@ class Store:
         rows = self.db.execute(self._FORM + " WHERE f.department_key = ? ORDER BY f.received_at, f.id", (department_key,))
         return [self._record(row) for row in rows]
 
-    @_guarded
     def problems(self, form: int) -> list[StoredProblem]:
-        rows = self.db.execute("SELECT severity, code, cell, field, value, params, message, message_en FROM problems WHERE form = ? ORDER BY seq", (form,))
-        return [StoredProblem(s, c, cell, f, v, json.loads(params), m, m_en) for s, c, cell, f, v, params, m, m_en in rows]
+        """A form's problems, in the order found."""
+        return self.problems_of([form])[form]
+
+    @_guarded
+    def problems_of(self, forms: Iterable[int]) -> dict[int, list[StoredProblem]]:
+        """The problems of each of the forms, in the order found (an empty list for a form with none)."""
+        found: dict[int, list[StoredProblem]] = {form: [] for form in forms}
+        wanted = list(found)
+        for start in range(0, len(wanted), _BATCH):
+            batch = wanted[start : start + _BATCH]
+            rows = self.db.execute(
+                "SELECT form, severity, code, cell, field, value, params, message, message_en FROM problems"
+                f" WHERE form IN ({', '.join('?' * len(batch))}) ORDER BY form, seq",
+                batch,
+            )
+            for form, s, c, cell, f, v, params, m, m_en in rows:
+                found[form].append(StoredProblem(s, c, cell, f, v, json.loads(params), m, m_en))
+        return found
+
+    @_guarded
+    def accepted_times(self) -> dict[int, str]:
+        """When the officer last accepted each receipt they accepted (as :attr:`Receipt.accepted_at`)."""
+        return {receipt: at for receipt, at in self.db.execute("SELECT receipt, max(at) FROM accepts GROUP BY receipt")}
 
     @_guarded
     def refusals(self) -> list[Refusal]:
@@ -619,19 +641,21 @@ class Store:
     def pending(self, year: int | None = None) -> list[Receipt]:
         """Held returns still awaiting the officer: not accepted, and sent
         after the department's current return (or with none current)."""
-        out = []
-        currents: dict[tuple[str | None, int | None, str | None, str], tuple[str, int] | None] = {}
         scopes = dict(self.db.execute("SELECT id, scope FROM forms").fetchall())
-        for r in self.receipts(outcome="held"):
-            if r.accepted_at is not None or (year is not None and r.year not in (year, None)):
-                continue
-            group = (r.department_key, r.year, r.template_id, scopes.get(r.form, ""))
-            if group not in currents:
-                currents[group] = self._current_rank(*group)
-            best = currents[group]
-            if best is None or self.rank(r.sent_at, None, r.id) > best:
-                out.append(r)
-        return out
+        held = [
+            (r, (r.department_key, r.year, r.template_id, scopes.get(r.form, "")))
+            for r in self.receipts(outcome="held")
+            if r.accepted_at is None and (year is None or r.year in (year, None))
+        ]
+        if not held:
+            return []
+        currents: dict[tuple[str | None, int | None, str | None, str], tuple[str, int]] = {}
+        for key, form_year, template, scope, receipt, sent_at, accepted_at in self.db.execute(
+            "SELECT f.department_key, f.year, f.template_id, f.scope, r.id, r.sent_at, (SELECT max(a.at) FROM accepts a WHERE a.receipt = r.id)"
+            " FROM forms f JOIN receipts r ON r.id = f.receipt WHERE f.current = 1"
+        ):
+            currents.setdefault((key, form_year, template, scope), self.rank(sent_at, accepted_at, receipt))
+        return [r for r, group in held if (best := currents.get(group)) is None or self.rank(r.sent_at, None, r.id) > best]
 
     @_guarded
     def current_receipt(self, key: str | None, year: int | None, template: str | None, scope: str = "") -> int | None:
@@ -640,14 +664,6 @@ class Store:
             "SELECT receipt FROM forms WHERE current = 1 AND department_key = ? AND year IS ? AND template_id IS ? AND scope = ?", (key, year, template, scope)
         ).fetchone()
         return row[0] if row else None
-
-    def _current_rank(self, key: str | None, year: int | None, template: str | None, scope: str) -> tuple[str, int] | None:
-        row = self.db.execute(
-            "SELECT r.id, r.sent_at, (SELECT max(a.at) FROM accepts a WHERE a.receipt = r.id) FROM forms f JOIN receipts r ON r.id = f.receipt"
-            " WHERE f.current = 1 AND f.department_key = ? AND f.year IS ? AND f.template_id IS ? AND f.scope = ?",
-            (key, year, template, scope),
-        ).fetchone()
-        return self.rank(row[1], row[2], row[0]) if row else None
 
     @_guarded
     def scope_of(self, form: int | None) -> str:
