@@ -12,7 +12,7 @@ import pytest
 
 from xlsxform import Form, render
 from xlsxform.collection.ingest import ingest
-from xlsxform.collection.roster import read_roster
+from xlsxform.collection.roster import Roster, read_roster
 from xlsxform.collection.status import ORDER, department_status, state_label, write_report
 from xlsxform.collection.store import Store
 
@@ -68,3 +68,31 @@ def test_every_sheet_prints_landscape_one_page_wide_with_its_header_repeated(rep
     for sheet in openpyxl.load_workbook(report).worksheets:
         assert (sheet.page_setup.orientation, sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight, sheet.print_title_rows) == ("landscape", 1, 0, "$3:$3")
         assert sheet.oddFooter.center.text == "第 &P 页，共 &N 页"
+
+
+def _selects(store: Store, roster: Roster, target: Path) -> int:
+    """How many SELECT statements the status of a roster and its report ask the database."""
+    seen: list[str] = []
+    store.db.set_trace_callback(seen.append)
+    try:
+        write_report(store, department_status(store, roster, 2023), target, annotate=False)
+    finally:
+        store.db.set_trace_callback(None)
+    return sum(statement.lstrip().upper().startswith("SELECT") for statement in seen)
+
+
+def test_the_status_and_its_report_ask_as_many_queries_for_many_departments_as_for_one(sample: Form, tmp_path: Path) -> None:
+    """Working out the status and writing its report take the same number of queries whether one department returned or three (some with errors)."""
+    names = ["湛江市教育局", "湛江市公安局", "湛江市民政局"]
+    asked = []
+    for size in (1, 3):
+        inbox = tmp_path / f"in{size}"
+        inbox.mkdir()
+        for n, name in enumerate(names[:size]):
+            budget = sample.budget.model_copy(update={"basic": Decimal("1")}) if n else sample.budget
+            render(sample.model_copy(update={"department": name, "budget": budget}), inbox / f"{n}.xlsx")
+        roster = read_roster(write_roster(tmp_path / f"名单{size}.csv", [[name, f"10{n}", f"d{n}@zj.gov.cn", ""] for n, name in enumerate(names[:size])]))
+        with Store(tmp_path / f"{size}.sqlite") as store:
+            ingest([inbox], store)
+            asked.append(_selects(store, roster, tmp_path / f"返回情况{size}.xlsx"))
+    assert asked[0] == asked[1]

@@ -35,7 +35,7 @@ def _issue(args: argparse.Namespace) -> int:
 
     from xlsxform.collection.mail import (
         PASSWORD_VARIABLE,
-        compose,
+        issued_message,
         load_template,
         parse_server,
         send,
@@ -77,16 +77,8 @@ def _issue(args: argparse.Namespace) -> int:
         deadline = _deadline(args.deadline, args.lang)
         messages = []
         for n, item in enumerate(issued):
-            context = {
-                "department": item.department.name,
-                "year": args.year,
-                "deadline": deadline,
-                "file": item.workbook.name,
-                "form_id": item.form_id,
-                "code": item.department.code,
-                "link": (links or {}).get(item.form_id, ""),
-            }
-            message = compose(template, sender=args.sender, sender_name=args.from_name, to=item.department.email, context=context, attachment=item.workbook)
+            link = (links or {}).get(item.form_id, "")
+            message = issued_message(template, item, year=args.year, deadline=deadline, sender=args.sender, sender_name=args.from_name, link=link)
             if args.eml:
                 draft = item.workbook.with_suffix(".eml")
                 write_eml(message, draft)

@@ -23,10 +23,13 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from xlsxform.errors import MailError
 from xlsxform.spec.loading import read_toml, resource_dir
+
+if TYPE_CHECKING:
+    from xlsxform.collection.outbox import Issued
 
 DEFAULT_TEMPLATE = "email.toml"
 PASSWORD_VARIABLE = "XLSXFORM_SMTP_PASSWORD"
@@ -87,6 +90,22 @@ def compose(template: EmailTemplate, *, sender: str, to: str, context: Mapping[s
     maintype, _, subtype = kind.partition("/")
     message.add_attachment(attachment.read_bytes(), maintype=maintype, subtype=subtype, filename=attachment.name)
     return message
+
+
+def issued_message(template: EmailTemplate, item: Issued, *, year: int, deadline: str, sender: str, sender_name: str = "", link: str = "") -> EmailMessage:
+    """The message of one issued workbook, as ``issue`` and the portal both
+    send it: the template filled in with the department, year, deadline, file,
+    form id, code and private link, the workbook attached."""
+    context = {
+        "department": item.department.name,
+        "year": year,
+        "deadline": deadline,
+        "file": item.workbook.name,
+        "form_id": item.form_id,
+        "code": item.department.code,
+        "link": link,
+    }
+    return compose(template, sender=sender, sender_name=sender_name, to=item.department.email, context=context, attachment=item.workbook)
 
 
 def write_eml(message: EmailMessage, target: Path) -> None:

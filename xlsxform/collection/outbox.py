@@ -125,8 +125,6 @@ def issue(roster: Roster, outbox: Path, *, year: int, spec: Spec | None = None, 
     goes first (the manifest, every workbook it lists and the e-mail draft
     beside each), so the folder holds exactly this run.
     """
-    from xlsxform.rendering.renderer import render_template
-
     spec = spec or load_spec()
     names = unique_names([safe_stem(d.name) for d in roster], ".xlsx", {MANIFEST})
     earlier = earlier_run(outbox)
@@ -144,19 +142,28 @@ def issue(roster: Roster, outbox: Path, *, year: int, spec: Spec | None = None, 
     issued = []
     for department, name in zip(roster, names, strict=False):
         target = outbox / name
-        form = form_id(year, department, spec.form.id)
-        render_template(
-            target,
-            year=year,
-            department=department.name,
-            budget=department.budget,
-            spec=spec,
-            fallback_fonts=fallback_fonts,
-            form_id=form,
-            department_code=department.code,
-        )
+        form = render_department(target, department, year=year, spec=spec, fallback_fonts=fallback_fonts)
         issued.append(Issued(department, form, target))
     return issued
+
+
+def render_department(target: Path, department: Department, *, year: int, spec: Spec, fallback_fonts: bool = False) -> str:
+    """Write one department's pre-filled workbook of a form to ``target``,
+    carrying its stable form id and its code; that form id."""
+    from xlsxform.rendering.renderer import render_template
+
+    form = form_id(year, department, spec.form.id)
+    render_template(
+        target,
+        year=year,
+        department=department.name,
+        budget=department.budget,
+        spec=spec,
+        fallback_fonts=fallback_fonts,
+        form_id=form,
+        department_code=department.code,
+    )
+    return form
 
 
 def earlier_run(outbox: Path) -> list[Path]:

@@ -82,6 +82,12 @@ def reason(code: str, detail_zh: str = "", detail_en: str = "") -> Reason:
     return (code, f"{zh}（{detail_zh}）" if detail_zh else zh, f"{en} ({detail_en})" if detail_en else en)
 
 
+def _inside(parent: NewReceipt, key: str, kind: str, name: str, origin: str, source: str, size: int, sha: str) -> NewReceipt:
+    """A receipt found inside another (an e-mail's attachment, an archive's
+    member): sent when its parent was, with its parent's sender and mail fields."""
+    return NewReceipt(key, kind, name, origin, source, parent.sent_at, size, sha, parent.key, parent.sender, parent.date, parent.subject, parent.message_id)
+
+
 @dataclass
 class Node:
     """One receipt to record, with what is needed to record it."""
@@ -244,21 +250,7 @@ class Expander:
         for n, member in enumerate(found, 1):
             sha = sha256(member.data)
             name = safe_name(PurePosixPath(member.name.replace("\\", "/")).name or f"{receipt.name}-{n}")
-            child = NewReceipt(
-                f"{receipt.key}!{n}:{sha}",
-                "member",
-                name,
-                "zip",
-                f"{receipt.source}!{member.name}"[:1000],
-                receipt.sent_at,
-                len(member.data),
-                sha,
-                receipt.key,
-                receipt.sender,
-                receipt.date,
-                receipt.subject,
-                receipt.message_id,
-            )
+            child = _inside(receipt, f"{receipt.key}!{n}:{sha}", "member", name, "zip", f"{receipt.source}!{member.name}"[:1000], len(member.data), sha)
             if not member.ok:
                 yield Node(child, refusal=reason("archive-member-unreadable"))
                 continue
@@ -341,21 +333,7 @@ class Expander:
         for n, part in enumerate(mail.parts, 1):
             sha = sha256(part.payload)
             name = safe_name(part.name or f"{receipt.name}-附件{n}")
-            child = NewReceipt(
-                f"{receipt.key}/{n}:{sha}",
-                "attachment",
-                name,
-                origin,
-                receipt.source,
-                receipt.sent_at,
-                len(part.payload),
-                sha,
-                receipt.key,
-                receipt.sender,
-                receipt.date,
-                receipt.subject,
-                receipt.message_id,
-            )
+            child = _inside(receipt, f"{receipt.key}/{n}:{sha}", "attachment", name, origin, receipt.source, len(part.payload), sha)
             yield from self._guarded_content(child, part.payload, 0)
 
     def _mailbox(self, path: Path, key: str) -> Iterator[Node]:

@@ -1,5 +1,5 @@
 """The collection database's schema: the tables of each version, and the
-migration from one to the next (see :mod:`xlsxform.collection.store`)."""
+migration from one to the next (see :mod:`xlsxform.collection.database`)."""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from xlsxform.collection.outbox import safe_stem, unique_names
 from xlsxform.collection.receipts import sha256_file, workbook_suffix
-from xlsxform.collection.records import FIRST_FORM, FormRecord, Receipt
+from xlsxform.collection.records import FIRST_FORM, FormRecord, Receipt, StoredProblem
 from xlsxform.collection.roster import Roster
 from xlsxform.collection.store import Store
 
@@ -106,8 +106,15 @@ def current_forms(store: Store, year: int | None, form_id: str | None = None) ->
     """The current return of each department (by :func:`return_key`) for the
     year (and, when ``form_id`` is given, for that form only); forms whose
     year could not be read count for every year."""
+    return _current_of(store.forms(current=True), year, form_id)
+
+
+def _current_of(forms: list[FormRecord], year: int | None, form_id: str | None) -> dict[str, FormRecord]:
+    """:func:`current_forms` from the stored forms (the current ones among them count)."""
     chosen: dict[str, FormRecord] = {}
-    for form in store.forms(current=True):
+    for form in forms:
+        if not form.current:
+            continue
         if (year is not None and form.year not in (year, None)) or not _of_form(form.template_id, form_id):
             continue
         key = return_key(form)
@@ -122,23 +129,27 @@ def department_status(store: Store, roster: Roster | None = None, year: int | No
     that returned a form but are not on it, then held returns of departments
     with none current (for one form, when ``form_id`` is given; a row per
     project for forms sent one per project)."""
-    current = current_forms(store, year, form_id)
+    forms = store.forms(current=False)
+    current = _current_of(forms, year, form_id)
     versions: dict[str, int] = {}
-    for each in store.forms(current=False):
+    for each in forms:
         if _of_form(each.template_id, form_id) and (year is None or each.year in (year, None)):
             key = return_key(each)
             versions[key] = versions.get(key, 0) + 1
+    scopes = {each.id: each.scope for each in forms}
     held: dict[str, list[Receipt]] = {}
     for receipt in store.pending(year):
         if _of_form(receipt.template_id, form_id):
-            scope = store.scope_of(receipt.form)
+            scope = scopes.get(receipt.form, "") if receipt.form is not None else ""
             key = f"{receipt.department_key or ''}\x1f{scope}" if scope else receipt.department_key or ""
             held.setdefault(key, []).append(receipt)
+    accepted = store.accepted_times()
 
     def row(name: str, code: str, email: str, key: str, form: FormRecord | None, unlisted: bool) -> DepartmentStatus:
         waiting = tuple(held.pop(key, []))
         state = "held" if waiting else "missing" if form is None else "unlisted" if unlisted else "valid" if form.ok else "errors"
-        return DepartmentStatus(_shown(name, key), code, email, state, form, versions.get(key, 0), None, waiting, _accepted(store, form))
+        when = accepted.get(form.receipt) if form is not None and form.receipt is not None else None
+        return DepartmentStatus(_shown(name, key), code, email, state, form, versions.get(key, 0), None, waiting, when)
 
     rows = []
     for department in roster or []:
@@ -150,13 +161,6 @@ def department_status(store: Store, roster: Roster | None = None, year: int | No
     for key, waiting_list in list(held.items()):
         rows.append(row(waiting_list[0].department or key, "", "", key, None, False))
     return rows
-
-
-def _accepted(store: Store, form: FormRecord | None) -> str | None:
-    if form is None or form.receipt is None:
-        return None
-    receipt = store.receipt(form.receipt)
-    return receipt.accepted_at if receipt else None
 
 
 def _shown(department: str, key: str) -> str:
@@ -203,8 +207,9 @@ def write_report(store: Store, rows: list[DepartmentStatus], target: Path, *, la
     if annotate is True:
         annotate = annotator()
     failed: dict[str, str] = {}
+    problems = store.problems_of([row.form.id for row in rows if row.form is not None])
     if annotate:
-        rows = _annotate(store, rows, target, annotate, lang, failed)
+        rows = _annotate(store, rows, target, annotate, lang, failed, problems)
     en = lang == "en"
 
     def t(zh: str, en_text: str) -> str:
@@ -258,7 +263,7 @@ def write_report(store: Store, rows: list[DepartmentStatus], target: Path, *, la
     for row in rows:
         if row.form is None:
             continue
-        for p in store.problems(row.form.id):
+        for p in problems[row.form.id]:
             level = {"error": ("错误", "error"), "warning": ("警告", "warning")}.get(p.severity, (p.severity, p.severity))[en]
             problem_rows.append([row.department, p.cell or "", level, p.message_en if en else p.message, p.code])
     refused_header = [
@@ -354,7 +359,15 @@ def annotation_folder(target: Path) -> Path:
     return target.parent / f"{target.stem}-退回修改"
 
 
-def _annotate(store: Store, rows: list[DepartmentStatus], target: Path, annotate: Annotator, lang: str, failed: dict[str, str]) -> list[DepartmentStatus]:
+def _annotate(
+    store: Store,
+    rows: list[DepartmentStatus],
+    target: Path,
+    annotate: Annotator,
+    lang: str,
+    failed: dict[str, str],
+    problems: dict[int, list[StoredProblem]],
+) -> list[DepartmentStatus]:
     with_errors = [r for r in rows if r.form is not None and r.form.errors]
     folder = annotation_folder(target)
     if not with_errors:
@@ -373,9 +386,9 @@ def _annotate(store: Store, rows: list[DepartmentStatus], target: Path, annotate
                 continue
             source = Path(scratch) / f"{row.form.id}{workbook_suffix(row.form.file_name, content)}"
             source.write_bytes(content)
-            problems = [p for p in (s.problem() for s in store.problems(row.form.id)) if p is not None]
+            found = [p for p in (s.problem() for s in problems[row.form.id]) if p is not None]
             try:
-                annotate(source, problems, folder / name, lang=lang)
+                annotate(source, found, folder / name, lang=lang)
             except Exception as exc:
                 failed[row.department] = f"{type(exc).__name__}: {exc}"[:200]
                 continue

@@ -42,15 +42,13 @@ is missing and nothing twice.
 
 from __future__ import annotations
 
-import functools
 import json
-import os
 import sqlite3
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
+from xlsxform.collection.database import Database, guarded
 from xlsxform.collection.records import (
     FormData,
     FormRecord,
@@ -62,248 +60,23 @@ from xlsxform.collection.records import (
     StoredProblem,
     now,
 )
-from xlsxform.collection.schema import _MIGRATE_1_TO_2, _SCHEMA, _SCHEMA_2, APPLICATION_ID, SCHEMA_VERSION, SQLITE_MAGIC
 from xlsxform.errors import StoreError
 
-BUSY_SECONDS = 30.0
-"""How long a write waits for another process holding the database
-(XLSXFORM_DB_WAIT, in seconds, sets another)."""
-
-_REASONS: list[tuple[tuple[str, ...], str, str, str]] = [
-    (("readonly", "read-only"), "readonly", "数据库是只读的，无法写入（请检查文件权限或换一个位置）", "the database is read-only"),
-    (("disk is full", "disk full", "no space"), "disk-full", "磁盘空间不足，无法写入数据库（已写入的记录完整，腾出空间后重新运行即可）", "the disk is full"),
-    (("locked", "busy"), "locked", "数据库正被另一个程序使用（已锁定），请稍后再试", "the database is locked by another program"),
-    (("not a database", "file is encrypted"), "not-ours", "这不是 xlsxform 的数据库，未作任何改动", "this is not an xlsxform database; it was left untouched"),
-    (("malformed", "corrupt"), "corrupt", "数据库文件已损坏", "the database file is damaged"),
-    (("unable to open",), "cannot-open", "无法打开数据库文件（文件夹不可写或不存在）", "cannot open the database file"),
-]
+_BATCH = 500
+"""Ids asked for in one query (well inside SQLite's limit on parameters)."""
 
 
-def _store_error(exc: BaseException, path: str | Path) -> StoreError:
-    """An SQLite or system error as one line naming the database."""
-    text = str(exc).lower()
-    if isinstance(exc, OSError) and exc.errno == 28:
-        text = "disk is full"
-    elif "unable to open" in text or "disk i/o" in text or "readonly" in text:
-        where = Path(path)
-        if not os.access(where.parent, os.W_OK) or (where.exists() and not os.access(where, os.W_OK)):
-            text = "readonly"
-    for needles, code, zh, en in _REASONS:
-        if any(n in text for n in needles):
-            return StoreError(zh, f"{en} ({exc})", path=path, code=code)
-    return StoreError(f"数据库出错：{exc}", f"database error: {exc}", path=path)
-
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def _guarded(method: Callable[P, R]) -> Callable[P, R]:
-    """SQLite's errors from a Store method as a StoreError naming the database."""
-
-    @functools.wraps(method)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return method(*args, **kwargs)
-        except (sqlite3.Error, OSError) as exc:
-            store = args[0]
-            assert isinstance(store, Store)
-            raise _store_error(exc, store.path) from None
-
-    return wrapper
-
-
-class Store:
-    """An open collection database; create it with ``Store(path)``.
-
-    A file that is not xlsxform's database is refused and left byte for byte
-    as it was.  ``write=False`` opens an existing database for reading only
-    (it is never created nor changed).
-    """
-
-    def __init__(self, path: str | Path, *, write: bool = True, timeout: float | None = None) -> None:
-        self.path = Path(path)
-        self.write = write
-        if timeout is None:
-            try:
-                timeout = float(os.environ.get("XLSXFORM_DB_WAIT", BUSY_SECONDS))
-            except ValueError:
-                timeout = BUSY_SECONDS
-        self.timeout = timeout
-        if self.path.is_dir():
-            raise StoreError("数据库路径是一个文件夹", "the database path is a folder", path=path)
-        if not self.path.parent.is_dir():
-            raise StoreError("数据库所在的文件夹不存在", "the database's folder does not exist", path=path)
-        self._refuse_foreign_bytes()
-        if write:
-            self._connect(str(self.path), uri=False)
-            return
-        try:
-            self._connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
-        except StoreError as exc:
-            if exc.code in ("not-ours", "newer", "empty"):
-                raise
-            # A database on read-only media, with no -shm beside it: read as it is.
-            self._connect(f"{self.path.resolve().as_uri()}?immutable=1", uri=True)
-
-    def _connect(self, target: str, *, uri: bool) -> None:
-        try:
-            self.db = sqlite3.connect(target, uri=uri, isolation_level=None, timeout=self.timeout)
-        except sqlite3.Error as exc:
-            raise _store_error(exc, self.path) from None
-        try:
-            self._open()
-        except StoreError:
-            self.db.close()
-            raise
-        except (sqlite3.Error, OSError) as exc:
-            self.db.close()
-            raise _store_error(exc, self.path) from None
-
-    def _refuse_foreign_bytes(self) -> None:
-        try:
-            with self.path.open("rb") as source:
-                head = source.read(len(SQLITE_MAGIC))
-        except FileNotFoundError:
-            return
-        except OSError as exc:
-            raise _store_error(exc, self.path) from None
-        if head and head != SQLITE_MAGIC:
-            raise StoreError(
-                "这不是 xlsxform 的数据库，未作任何改动", "this is not an xlsxform database; it was left untouched", path=self.path, code="not-ours"
-            )
-
-    def _state(self) -> tuple[int, int, int]:
-        version = self.db.execute("PRAGMA user_version").fetchone()[0]
-        application = self.db.execute("PRAGMA application_id").fetchone()[0]
-        tables = self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-        return version, application, tables
-
-    def _check(self, version: int, application: int, tables: int) -> None:
-        ours = (application == APPLICATION_ID and version >= 2) or (application == 0 and version == 1)
-        if not ours:
-            raise StoreError(
-                "这不是 xlsxform 的数据库，未作任何改动", "this is not an xlsxform database; it was left untouched", path=self.path, code="not-ours"
-            )
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"数据库版本 {version} 较新，请升级 xlsxform",
-                f"database version {version} is newer than this xlsxform; upgrade it",
-                path=self.path,
-                code="newer",
-            )
-
-    def _open(self) -> None:
-        self.db.execute("PRAGMA foreign_keys = ON")
-        version, application, tables = self._state()
-        if (version, tables) == (0, 0):
-            if not self.write:
-                raise StoreError("数据库是空的（请先用 ingest 收取表格）", "the database is empty (run ingest first)", path=self.path, code="empty")
-            # Two processes may create the same new database: the write lock
-            # is taken first and the state read again under it.
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
-                version, application, tables = self._state()
-                if (version, tables) == (0, 0):
-                    self._script(_SCHEMA + _SCHEMA_2)
-                    self.db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-                    self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-                    version, application = SCHEMA_VERSION, APPLICATION_ID
-                self.db.execute("COMMIT")
-            except BaseException:
-                if self.db.in_transaction:
-                    self.db.execute("ROLLBACK")
-                raise
-        self._check(version, application, tables)
-        if version < SCHEMA_VERSION and self.write:
-            self._migrate()
-        if self.write:
-            # WAL: readers never block the writer; only ever switched on for our own database.
-            self._retry(lambda: self.db.execute("PRAGMA journal_mode = WAL"))
-            self.db.execute("PRAGMA synchronous = NORMAL")
-            # Fail now, not in the middle of a batch, when the file cannot be written.
-            self._retry(lambda: self.db.execute("BEGIN IMMEDIATE"))
-            self.db.execute("ROLLBACK")
-
-    def _script(self, script: str) -> None:
-        """Statements one by one, inside the open transaction (executescript would commit it)."""
-        for statement in script.split(";"):
-            if statement.strip():
-                self.db.execute(statement)
-
-    def _retry(self, step: Callable[[], Any]) -> None:
-        deadline = time.monotonic() + self.timeout
-        while True:
-            try:
-                step()
-                return
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-
-    def _migrate(self) -> None:
-        self.db.execute("PRAGMA foreign_keys = OFF")
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            if self.db.execute("PRAGMA user_version").fetchone()[0] == 1:
-                self._script(_MIGRATE_1_TO_2 + _SCHEMA_2)
-                self.db.execute(
-                    "INSERT INTO receipts (key, batch, kind, name, origin, source, sender, date, subject, message_id, sent_at, sha256, size,"
-                    " department, department_key, year, template_id, form, outcome, refusal, reason, reason_en)"
-                    " SELECT 'v1:' || i.sha256, i.ingested_at, 'file', i.file_name, i.origin, i.source, i.sender, i.date, i.subject, i.message_id,"
-                    " coalesce(f.received_at, i.ingested_at), i.sha256, i.size, f.department, f.department_key, f.year, f.template_id, f.id,"
-                    " i.status, i.refusal, i.reason, i.reason_en FROM inputs i LEFT JOIN forms f USING (sha256) ORDER BY i.rowid"
-                )
-                self.db.execute("UPDATE forms SET receipt = (SELECT r.id FROM receipts r WHERE r.form = forms.id)")
-                self.db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-                self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            self.db.execute("COMMIT")
-        except BaseException:
-            if self.db.in_transaction:
-                self.db.execute("ROLLBACK")
-            raise
-        finally:
-            self.db.execute("PRAGMA foreign_keys = ON")
-
-    def close(self) -> None:
-        self.db.close()
-
-    def __enter__(self) -> Store:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    class _Transaction:
-        def __init__(self, db: sqlite3.Connection) -> None:
-            self.db = db
-
-        def __enter__(self) -> sqlite3.Connection:
-            if not self.db.in_transaction:
-                self.db.execute("BEGIN IMMEDIATE")
-                self.owner = True
-            else:
-                self.owner = False
-            return self.db
-
-        def __exit__(self, kind: object, *_: object) -> None:
-            if self.owner:
-                if kind is None:
-                    self.db.execute("COMMIT")
-                elif self.db.in_transaction:
-                    self.db.execute("ROLLBACK")
-
-    def transaction(self) -> _Transaction:
-        return Store._Transaction(self.db)
+class Store(Database):
+    """An open collection database; create it with ``Store(path)`` (see
+    :class:`~xlsxform.collection.database.Database` for what opening it refuses)."""
 
     # -- writing ------------------------------------------------------------
 
-    @_guarded
+    @guarded
     def known_receipt(self, key: str) -> bool:
         return self.db.execute("SELECT 1 FROM receipts WHERE key = ?", (key,)).fetchone() is not None
 
-    @_guarded
+    @guarded
     def content_of(self, sha256: str) -> KnownContent | None:
         """What the database knows of a content: a form and its department, or a refusal."""
         row = self.db.execute(
@@ -312,19 +85,19 @@ class Store:
         ).fetchone()
         return KnownContent(*row) if row else None
 
-    @_guarded
+    @guarded
     def own_file(self, sha256: str) -> str | None:
         """The kind of file xlsxform wrote with these bytes ('report', 'marked'), or None."""
         row = self.db.execute("SELECT kind FROM own_files WHERE sha256 = ?", (sha256,)).fetchone()
         return row[0] if row else None
 
-    @_guarded
+    @guarded
     def add_own_file(self, sha256: str, kind: str, path: str | Path) -> None:
         """Remember a file xlsxform wrote, so that ingest never takes it in as a return."""
         with self.transaction() as db:
             db.execute("INSERT OR IGNORE INTO own_files VALUES (?, ?, ?, ?)", (sha256, kind, str(path), now()))
 
-    @_guarded
+    @guarded
     def record(
         self,
         receipt: NewReceipt,
@@ -499,7 +272,7 @@ class Store:
         db.execute("UPDATE forms SET current = 1, superseded_by = NULL, receipt = ? WHERE id = ?", (receipt, form))
         return receipt
 
-    @_guarded
+    @guarded
     def accept(self, receipt: int) -> Receipt:
         """The officer's choice: make this receipt's return current (a held one
         included); recorded with its time.  Raises StoreError for a receipt
@@ -554,7 +327,7 @@ class Store:
         " FROM forms f JOIN inputs i USING (sha256) LEFT JOIN receipts r ON r.id = f.receipt"
     )
 
-    @_guarded
+    @guarded
     def forms(self, *, current: bool = True, year: int | None = None) -> list[FormRecord]:
         """Stored forms in order of ingestion: only the current return of each
         department unless ``current`` is False; only one year if given."""
@@ -567,23 +340,43 @@ class Store:
         sql = self._FORM + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY f.id"
         return [self._record(row) for row in self.db.execute(sql, args)]
 
-    @_guarded
+    @guarded
     def form(self, form: int) -> FormRecord | None:
         row = self.db.execute(self._FORM + " WHERE f.id = ?", (form,)).fetchone()
         return self._record(row) if row else None
 
-    @_guarded
+    @guarded
     def history(self, department_key: str) -> list[FormRecord]:
         """Every return of one department, oldest first."""
         rows = self.db.execute(self._FORM + " WHERE f.department_key = ? ORDER BY f.received_at, f.id", (department_key,))
         return [self._record(row) for row in rows]
 
-    @_guarded
     def problems(self, form: int) -> list[StoredProblem]:
-        rows = self.db.execute("SELECT severity, code, cell, field, value, params, message, message_en FROM problems WHERE form = ? ORDER BY seq", (form,))
-        return [StoredProblem(s, c, cell, f, v, json.loads(params), m, m_en) for s, c, cell, f, v, params, m, m_en in rows]
+        """A form's problems, in the order found."""
+        return self.problems_of([form])[form]
 
-    @_guarded
+    @guarded
+    def problems_of(self, forms: Iterable[int]) -> dict[int, list[StoredProblem]]:
+        """The problems of each of the forms, in the order found (an empty list for a form with none)."""
+        found: dict[int, list[StoredProblem]] = {form: [] for form in forms}
+        wanted = list(found)
+        for start in range(0, len(wanted), _BATCH):
+            batch = wanted[start : start + _BATCH]
+            rows = self.db.execute(
+                "SELECT form, severity, code, cell, field, value, params, message, message_en FROM problems"
+                f" WHERE form IN ({', '.join('?' * len(batch))}) ORDER BY form, seq",
+                batch,
+            )
+            for form, s, c, cell, f, v, params, m, m_en in rows:
+                found[form].append(StoredProblem(s, c, cell, f, v, json.loads(params), m, m_en))
+        return found
+
+    @guarded
+    def accepted_times(self) -> dict[int, str]:
+        """When the officer last accepted each receipt they accepted (as :attr:`Receipt.accepted_at`)."""
+        return {receipt: at for receipt, at in self.db.execute("SELECT receipt, max(at) FROM accepts GROUP BY receipt")}
+
+    @guarded
     def refusals(self) -> list[Refusal]:
         """Every refused receipt (each content once: its first refusal)."""
         rows = self.db.execute(
@@ -597,7 +390,7 @@ class Store:
         " (SELECT max(a.at) FROM accepts a WHERE a.receipt = r.id) FROM receipts r"
     )
 
-    @_guarded
+    @guarded
     def receipts(self, *, outcome: str | None = None, batch: str | None = None) -> list[Receipt]:
         """Every receipt in the order taken in (only one outcome, or one batch, if given)."""
         where, args = [], []
@@ -610,30 +403,32 @@ class Store:
         sql = self._RECEIPT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY r.id"
         return [Receipt(*row) for row in self.db.execute(sql, args)]
 
-    @_guarded
+    @guarded
     def receipt(self, receipt: int) -> Receipt | None:
         row = self.db.execute(self._RECEIPT + " WHERE r.id = ?", (receipt,)).fetchone()
         return Receipt(*row) if row else None
 
-    @_guarded
+    @guarded
     def pending(self, year: int | None = None) -> list[Receipt]:
         """Held returns still awaiting the officer: not accepted, and sent
         after the department's current return (or with none current)."""
-        out = []
-        currents: dict[tuple[str | None, int | None, str | None, str], tuple[str, int] | None] = {}
         scopes = dict(self.db.execute("SELECT id, scope FROM forms").fetchall())
-        for r in self.receipts(outcome="held"):
-            if r.accepted_at is not None or (year is not None and r.year not in (year, None)):
-                continue
-            group = (r.department_key, r.year, r.template_id, scopes.get(r.form, ""))
-            if group not in currents:
-                currents[group] = self._current_rank(*group)
-            best = currents[group]
-            if best is None or self.rank(r.sent_at, None, r.id) > best:
-                out.append(r)
-        return out
+        held = [
+            (r, (r.department_key, r.year, r.template_id, scopes.get(r.form, "")))
+            for r in self.receipts(outcome="held")
+            if r.accepted_at is None and (year is None or r.year in (year, None))
+        ]
+        if not held:
+            return []
+        currents: dict[tuple[str | None, int | None, str | None, str], tuple[str, int]] = {}
+        for key, form_year, template, scope, receipt, sent_at, accepted_at in self.db.execute(
+            "SELECT f.department_key, f.year, f.template_id, f.scope, r.id, r.sent_at, (SELECT max(a.at) FROM accepts a WHERE a.receipt = r.id)"
+            " FROM forms f JOIN receipts r ON r.id = f.receipt WHERE f.current = 1"
+        ):
+            currents.setdefault((key, form_year, template, scope), self.rank(sent_at, accepted_at, receipt))
+        return [r for r, group in held if (best := currents.get(group)) is None or self.rank(r.sent_at, None, r.id) > best]
 
-    @_guarded
+    @guarded
     def current_receipt(self, key: str | None, year: int | None, template: str | None, scope: str = "") -> int | None:
         """The receipt that made the current return of a department, form, year and scope (None when there is none)."""
         row = self.db.execute(
@@ -641,30 +436,22 @@ class Store:
         ).fetchone()
         return row[0] if row else None
 
-    def _current_rank(self, key: str | None, year: int | None, template: str | None, scope: str) -> tuple[str, int] | None:
-        row = self.db.execute(
-            "SELECT r.id, r.sent_at, (SELECT max(a.at) FROM accepts a WHERE a.receipt = r.id) FROM forms f JOIN receipts r ON r.id = f.receipt"
-            " WHERE f.current = 1 AND f.department_key = ? AND f.year IS ? AND f.template_id IS ? AND f.scope = ?",
-            (key, year, template, scope),
-        ).fetchone()
-        return self.rank(row[1], row[2], row[0]) if row else None
-
-    @_guarded
+    @guarded
     def scope_of(self, form: int | None) -> str:
         """The scope (a project's name, or '') of a stored form."""
         row = self.db.execute("SELECT scope FROM forms WHERE id = ?", (form,)).fetchone()
         return row[0] if row else ""
 
-    @_guarded
+    @guarded
     def content(self, sha256: str) -> bytes | None:
         row = self.db.execute("SELECT data FROM contents WHERE sha256 = ?", (sha256,)).fetchone()
         return row[0] if row else None
 
-    @_guarded
+    @guarded
     def years(self) -> list[int]:
         return [y for (y,) in self.db.execute("SELECT DISTINCT year FROM forms WHERE year IS NOT NULL ORDER BY year")]
 
-    @_guarded
+    @guarded
     def counts(self) -> dict[str, int]:
         """How many receipts, contents (inputs), stored, refused, forms, current forms and problems the database holds."""
 
@@ -681,7 +468,7 @@ class Store:
             "problems": one("SELECT count(*) FROM problems"),
         }
 
-    @_guarded
+    @guarded
     def integrity(self) -> str:
         """SQLite's own check of the file ('ok' when sound) and of its foreign keys."""
         result = self.db.execute("PRAGMA integrity_check").fetchone()[0]

@@ -37,8 +37,8 @@ from pathlib import Path
 from xlsxform.checking.rules import values
 from xlsxform.collection.export import csv_paths, export
 from xlsxform.collection.ingest import Summary, ingest
-from xlsxform.collection.mail import compose, load_template, send, write_eml
-from xlsxform.collection.outbox import Issued, form_id, issue, safe_stem, write_manifest
+from xlsxform.collection.mail import issued_message, load_template, send, write_eml
+from xlsxform.collection.outbox import Issued, issue, render_department, safe_stem, write_manifest
 from xlsxform.collection.records import FIRST_FORM as FIRST_FORM
 from xlsxform.collection.records import FormRecord, StoredProblem
 from xlsxform.collection.roster import Department, Roster, department_key, read_roster
@@ -470,15 +470,7 @@ def template_for(department: Department | None, name: str, year: int, target: Pa
     if department is None:
         render_template(target, year=year, department=name, spec=spec)
     else:
-        render_template(
-            target,
-            year=year,
-            department=department.name,
-            budget=department.budget,
-            spec=spec,
-            form_id=form_id(year, department, spec.form.id),
-            department_code=department.code,
-        )
+        render_department(target, department, year=year, spec=spec)
 
 
 def find(roster: Roster | None, key: str) -> Department | None:
@@ -519,23 +511,21 @@ def _issue(roster: Roster, request: IssueRequest, db: Path, outbox: Path) -> tup
     issued = issue(roster, outbox, year=request.year, spec=load_spec(request.form))
     links = issue_links(db, issued, year=request.year, deadline=request.deadline, base=request.base_url, form=request.form)
     template = with_link(load_template())
-    messages = []
-    for item in issued:
-        context = {
-            "department": item.department.name,
-            "year": request.year,
-            "deadline": request.deadline,
-            "file": item.workbook.name,
-            "form_id": item.form_id,
-            "code": item.department.code,
-            "link": links[item.form_id],
-        }
-        messages.append(
-            (
-                item.form_id,
-                compose(template, sender=request.sender, sender_name=request.sender_name, to=item.department.email, context=context, attachment=item.workbook),
-            )
+    messages = [
+        (
+            item.form_id,
+            issued_message(
+                template,
+                item,
+                year=request.year,
+                deadline=request.deadline,
+                sender=request.sender,
+                sender_name=request.sender_name,
+                link=links[item.form_id],
+            ),
         )
+        for item in issued
+    ]
     return issued, messages, links
 
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from xlsxform.collection.database import Connected
 from xlsxform.collection.records import FIRST_FORM, now
 from xlsxform.collection.store import Store
 
@@ -102,7 +103,7 @@ class AuditEntry:
     client: str
 
 
-class PortalTables:
+class PortalTables(Connected):
     """The portal tables of one database file; open per request, close after."""
 
     def __init__(self, path: str | Path) -> None:
@@ -134,15 +135,6 @@ class PortalTables:
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
-
-    def close(self) -> None:
-        self.db.close()
-
-    def __enter__(self) -> PortalTables:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- accounts -------------------------------------------------------------
 
