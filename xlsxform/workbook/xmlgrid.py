@@ -32,13 +32,12 @@ Imports no spreadsheet library.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from xlsxform.errors import UnreadableWorkbookError
 from xlsxform.safety.gate import FileKind
-from xlsxform.workbook.grid import Grid, Value
+from xlsxform.workbook.grid import Grid, GridReader, ReadOptions, Value
 from xlsxform.workbook.text import plain_text
 from xlsxform.workbook.xmlpackage import Package, Parts, custom_properties
 from xlsxform.workbook.xmlparse import Damaged
@@ -47,9 +46,9 @@ from xlsxform.workbook.xmlsheet import read_sheet
 __all__ = ["Parts", "grid_reader", "read_parts", "sheet_names"]
 
 
-def grid_reader(kind: FileKind) -> Callable[..., Grid]:
-    """A function with :func:`xlsxform.workbook.grid.read_grid`'s signature
-    reading from the parts the gate kept for ``kind``."""
+def grid_reader(kind: FileKind) -> GridReader:
+    """A grid reader like :func:`xlsxform.workbook.grid.read_grid`, reading
+    from the parts the gate kept for ``kind``."""
     return functools.partial(read_parts, kind.parts)
 
 
@@ -63,25 +62,15 @@ def sheet_names(kind: FileKind, path: str | Path = "") -> list[str]:
     return [title for title, _, state, chart in package.sheets if not chart and state == "visible"]
 
 
-def read_parts(
-    parts: Parts,
-    path: str | Path,
-    *,
-    preferred_sheet: str,
-    max_rows: int,
-    max_cols: int,
-    name_prefix: str = "",
-    identity_sheet: str = "",
-    identity_prefix: str = "",
-) -> Grid:
+def read_parts(parts: Parts, path: str | Path, options: ReadOptions) -> Grid:
     """The grid of :func:`xlsxform.workbook.grid.read_grid`, from inflated parts."""
     try:
         package = Package(parts)
-        sheet = package.sheet(preferred_sheet)
+        sheet = package.sheet(options.preferred_sheet)
         if sheet is None:
             raise UnreadableWorkbookError("文件中没有工作表", "the workbook has no worksheet", path=path)
         title, part = sheet
-        read = read_sheet(package, part, max_rows, max_cols, with_merges=True)
+        read = read_sheet(package, part, options.max_rows, options.max_cols, with_merges=True)
         cells: dict[tuple[int, int], Value] = {}
         cached: dict[tuple[int, int], Any] = {}
         for (row, col), (value, number_format, kind, _stored) in read.cells.items():
@@ -97,8 +86,8 @@ def read_parts(
             title,
             cells,
             last,
-            package.names(title, name_prefix),
-            _identity(package, identity_sheet, identity_prefix),
+            package.names(title, options.name_prefix),
+            _identity(package, options.identity_sheet, options.identity_prefix),
             lambda: cached,
             merges=read.merges,
             sheets=[t for t, _, state, chart in package.sheets if not chart and state == "visible"],
