@@ -14,7 +14,7 @@ from xlsxform.cli.main import main
 from xlsxform.safety import gate
 from xlsxform.safety.ole2 import OLE2_MAGIC
 from xlsxform.spec.layout import IDENTITY_PREFIX, IDENTITY_SHEET, NAME_PREFIX
-from xlsxform.workbook.grid import Value
+from xlsxform.workbook.grid import ReadOptions, Value
 from xlsxform.workbook.grid import read_grid as read_xlsx_grid
 from xlsxform.workbook.xls import read_grid
 
@@ -53,7 +53,7 @@ def test_the_libreoffice_xls_sample_reads_back_exactly(sample: Form, capsys) -> 
 
 def test_percent_cells_read_as_the_percentages_shown() -> None:
     """Numbers in 0% cells come with their format, and read as the 100%, 95% and 0% the department saw."""
-    grid = read_grid(FIXTURE, preferred_sheet="绩效目标表", max_rows=100, max_cols=6)
+    grid = read_grid(FIXTURE, ReadOptions(preferred_sheet="绩效目标表", max_rows=100, max_cols=6))
     assert [grid.get(r, 5) for r in (23, 25, 35)] == [Value(1.0, "0%"), Value(0.95, "0%"), Value(0.0, "0%")]
     values = {i.name: i.value for i in read(FIXTURE).form.indicators}
     assert (values["信息日常维护率"], values["参加培训率"], values["投诉率"]) == ("100%", "95%", "0%")
@@ -61,7 +61,7 @@ def test_percent_cells_read_as_the_percentages_shown() -> None:
 
 def test_formulas_are_read_as_formulas() -> None:
     """The 合计 cells hold their formulas' text, as in an .xlsx, not their cached values."""
-    grid = read_grid(FIXTURE, preferred_sheet="绩效目标表", max_rows=100, max_cols=6)
+    grid = read_grid(FIXTURE, ReadOptions(preferred_sheet="绩效目标表", max_rows=100, max_cols=6))
     assert {k: v.value for k, v in grid.cells.items() if v.is_formula} == {
         (7, 3): "=SUM(C5,C6)",
         (7, 5): "=SUM(E5,E6)",
@@ -73,7 +73,7 @@ def test_formulas_are_read_as_formulas() -> None:
 
 def test_defined_names_and_identity_come_as_from_an_xlsx() -> None:
     """The template's defined names and identity sheet survive in the .xls and are read, so inputs are located by name."""
-    grid = read_grid(FIXTURE, preferred_sheet="绩效目标表", max_rows=100, max_cols=6, **IDENTITY)
+    grid = read_grid(FIXTURE, ReadOptions(preferred_sheet="绩效目标表", max_rows=100, max_cols=6, **IDENTITY))
     assert (grid.names["xf_budget_basic"], grid.names["xf_key_tasks"]) == ((5, 3, 5, 3), (14, 2, 16, 5))
     assert grid.identity["xlsxform.template_id"] == "city-department-performance"
     assert read(FIXTURE).identity["department"] == "湛江市信访局"
@@ -81,13 +81,13 @@ def test_defined_names_and_identity_come_as_from_an_xlsx() -> None:
 
 def test_the_grid_is_bounded(sample: Form) -> None:
     """Rows and columns past the bounds are not read."""
-    grid = read_grid(FIXTURE, preferred_sheet="绩效目标表", max_rows=5, max_cols=3)
+    grid = read_grid(FIXTURE, ReadOptions(preferred_sheet="绩效目标表", max_rows=5, max_cols=3))
     assert max(r for r, _ in grid.cells) == grid.last_row == 5 and max(c for _, c in grid.cells) == 3
 
 
 def test_the_first_visible_sheet_is_read_when_the_name_differs() -> None:
     """A form whose sheet has another name is still found (the only visible sheet)."""
-    grid = read_grid(FIXTURE, preferred_sheet="Sheet1", max_rows=3, max_cols=2)
+    grid = read_grid(FIXTURE, ReadOptions(preferred_sheet="Sheet1", max_rows=3, max_cols=2))
     assert grid.name == "绩效目标表" and grid.get(2, 1) == Value("部门名称")
 
 
@@ -100,7 +100,7 @@ def test_a_truncated_xls_is_an_unreadable_workbook(tmp_path: Path, size: int) ->
         read(path)
     assert raised.value.path == str(path) and "\n" not in raised.value.message("zh")
     with pytest.raises(UnreadableWorkbookError) as raised:
-        read_grid(path, preferred_sheet="绩效目标表", max_rows=100, max_cols=6)
+        read_grid(path, ReadOptions(preferred_sheet="绩效目标表", max_rows=100, max_cols=6))
     assert raised.value.path == str(path) and "\n" not in raised.value.message("zh")
 
 
@@ -114,7 +114,7 @@ def test_a_scrambled_xls_is_an_unreadable_workbook_or_reads(tmp_path: Path, seed
     path = tmp_path / "scrambled.xls"
     path.write_bytes(bytes(content))
     try:
-        read_grid(path, preferred_sheet="绩效目标表", max_rows=100, max_cols=6)
+        read_grid(path, ReadOptions(preferred_sheet="绩效目标表", max_rows=100, max_cols=6))
     except UnreadableWorkbookError as exc:
         assert exc.path == str(path)
 
@@ -126,7 +126,7 @@ def test_an_ole2_file_without_a_workbook_is_unreadable(tmp_path: Path) -> None:
     with pytest.raises(UnreadableWorkbookError):
         read(path)
     with pytest.raises(UnreadableWorkbookError):
-        read_grid(path, preferred_sheet="绩效目标表", max_rows=100, max_cols=6)
+        read_grid(path, ReadOptions(preferred_sheet="绩效目标表", max_rows=100, max_cols=6))
 
 
 def test_check_reads_an_xls_from_the_command(capsys) -> None:
@@ -187,8 +187,8 @@ def test_a_broken_form_as_xls_has_the_same_problems_on_the_same_cells(sample: Fo
 def test_the_xls_grid_is_the_xlsx_grid(sample: Form, tmp_path: Path, as_xls) -> None:
     """Cell by cell (value, format, formula), and in names and identity, the .xls reads as the .xlsx it was saved from."""
     source = fill(rendered(sample, tmp_path), BROKEN, formats=PERCENT)
-    bounds = {"preferred_sheet": "绩效目标表", "max_rows": 2000, "max_cols": 6, **IDENTITY}
-    xlsx_grid, xls_grid = read_xlsx_grid(source, **bounds), read_grid(as_xls(source), **bounds)
+    bounds = ReadOptions(preferred_sheet="绩效目标表", max_rows=2000, max_cols=6, **IDENTITY)
+    xlsx_grid, xls_grid = read_xlsx_grid(source, bounds), read_grid(as_xls(source), bounds)
     assert xls_grid.cells == xlsx_grid.cells
     assert (xls_grid.name, xls_grid.last_row, xls_grid.names, xls_grid.identity) == (xlsx_grid.name, xlsx_grid.last_row, xlsx_grid.names, xlsx_grid.identity)
 

@@ -32,15 +32,15 @@ from .hostile.build import CATALOGUE, build
 FIXTURES = ROOT / "tests" / "fixtures"
 
 
-def _options() -> dict[str, Any]:
-    return {
-        "preferred_sheet": load_spec().form.sheet,
-        "max_rows": 2000,
-        "max_cols": load_spec().width + 6,
-        "name_prefix": NAME_PREFIX,
-        "identity_sheet": IDENTITY_SHEET,
-        "identity_prefix": IDENTITY_PREFIX,
-    }
+def _options() -> oracle.ReadOptions:
+    return oracle.ReadOptions(
+        preferred_sheet=load_spec().form.sheet,
+        max_rows=2000,
+        max_cols=load_spec().width + 6,
+        name_prefix=NAME_PREFIX,
+        identity_sheet=IDENTITY_SHEET,
+        identity_prefix=IDENTITY_PREFIX,
+    )
 
 
 def _plain(value: Any) -> Any:
@@ -76,11 +76,11 @@ def assert_same_grid(path: Path, *, merges: bool = True) -> None:
     """The grid from the gate's bytes equals openpyxl's, or both refuse the file."""
     options = _options()
     kind = gate.inspect(path, keep=True)
-    ours = outcome(lambda p: xmlgrid.grid_reader(kind)(p, **options), path)
-    theirs = outcome(lambda p: oracle.read_grid(p, **options), path)
+    ours = outcome(lambda p: xmlgrid.grid_reader(kind)(p, options), path)
+    theirs = outcome(lambda p: oracle.read_grid(p, options), path)
     assert ours == theirs
     if merges and isinstance(ours, dict):
-        got = xmlgrid.grid_reader(kind)(path, **options)
+        got = xmlgrid.grid_reader(kind)(path, options)
         assert got.merges == merges_by_openpyxl(path, got.name)
 
 
@@ -278,7 +278,7 @@ def test_strings_formats_dates_and_shared_formulas_read_alike(tmp_path: Path, da
     """Shared, rich and inline strings, percent, date and text formats in both epochs, typed cells and shared formulas give openpyxl's grid."""
     path = package(tmp_path / "cells.xlsx", CELLS, strings=STRINGS, date1904=date1904, after_rows='<mergeCells count="1"><mergeCell ref="A5:B6"/></mergeCells>')
     assert_same_grid(path)
-    grid = xmlgrid.grid_reader(gate.inspect(path, keep=True))(path, **_options())
+    grid = xmlgrid.grid_reader(gate.inspect(path, keep=True))(path, _options())
     assert (grid.get(1, 2).value, grid.get(1, 3).value, grid.get(4, 2).value) == ("湛江市信访局", "行 内", "=C3+$C$2*SUM(B2:C2)")
     assert grid.get(2, 2).value == (dt.datetime(2028, 1, 1) if date1904 else dt.datetime(2023, 12, 31))
     assert grid.merges == ((5, 1, 6, 2),)
@@ -290,11 +290,11 @@ def test_strings_formats_dates_and_shared_formulas_read_alike(tmp_path: Path, da
 def expected_grid(tmp_path: Path) -> dict[str, Any]:
     """openpyxl's grid of the plain package every quirky one below stands for."""
     plain = package(tmp_path / "plain.xlsx", CELLS, strings=STRINGS)
-    return snapshot(oracle.read_grid(plain, **_options()))
+    return snapshot(oracle.read_grid(plain, _options()))
 
 
 def ours(path: Path) -> dict[str, Any]:
-    return snapshot(xmlgrid.grid_reader(gate.inspect(path, keep=True))(path, **_options()))
+    return snapshot(xmlgrid.grid_reader(gate.inspect(path, keep=True))(path, _options()))
 
 
 def test_zip_entries_named_with_backslashes_read(tmp_path: Path) -> None:
@@ -339,7 +339,7 @@ SHAPES = (
 
 def openpyxl_fails(path: Path) -> bool:
     try:
-        oracle.read_grid(path, **_options())
+        oracle.read_grid(path, _options())
     except UnreadableWorkbookError:
         return True
     return False

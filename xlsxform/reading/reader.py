@@ -212,7 +212,10 @@ def _sheet_names(path: str | Path, kind: FileKind) -> list[str]:
 
 
 def _grid(path: str | Path, kind: FileKind, sheet: str, width: int) -> Grid:
+    from xlsxform.workbook.grid import GridReader, ReadOptions
+
     # .xls (Excel 97-2003), or .xlsx from the bytes the gate inflated
+    grid_of: GridReader
     if kind.format == "xls":
         from xlsxform.workbook import xls  # imported for an .xls only
 
@@ -221,12 +224,14 @@ def _grid(path: str | Path, kind: FileKind, sheet: str, width: int) -> Grid:
         grid_of = xmlgrid.grid_reader(kind)
     return grid_of(
         path,
-        preferred_sheet=sheet,
-        max_rows=MAX_ROWS,
-        max_cols=width + 1 + MARGIN_COLUMNS,
-        name_prefix=NAME_PREFIX,
-        identity_sheet=IDENTITY_SHEET,
-        identity_prefix=IDENTITY_PREFIX,
+        ReadOptions(
+            preferred_sheet=sheet,
+            max_rows=MAX_ROWS,
+            max_cols=width + 1 + MARGIN_COLUMNS,
+            name_prefix=NAME_PREFIX,
+            identity_sheet=IDENTITY_SHEET,
+            identity_prefix=IDENTITY_PREFIX,
+        ),
     )
 
 

@@ -81,26 +81,41 @@ class Grid:
         return f"{self.name}!{column_letter(col)}{row}"
 
 
-def read_grid(
-    path: str | Path,
-    *,
-    preferred_sheet: str,
-    max_rows: int,
-    max_cols: int,
-    name_prefix: str = "",
-    identity_sheet: str = "",
-    identity_prefix: str = "",
-) -> Grid:
+@dataclass(frozen=True)
+class ReadOptions:
+    """What a grid reader reads of a workbook: which sheet, how much of it,
+    and which names and identity keys.  Every reader takes these: the one
+    here, :mod:`xlsxform.workbook.xmlgrid`'s and :mod:`xlsxform.workbook.xls`'s."""
+
+    preferred_sheet: str
+    """The form's sheet; when no sheet is named so, the first visible worksheet."""
+    max_rows: int
+    max_cols: int
+    """The region read from A1, whatever the file declares."""
+    name_prefix: str = ""
+    """Defined names starting with it are read (none when empty)."""
+    identity_sheet: str = ""
+    """The sheet identity keys are read from when no custom property holds them."""
+    identity_prefix: str = ""
+    """Identity keys starting with it are read (none when empty)."""
+
+
+GridReader = Callable[[str | Path, ReadOptions], Grid]
+"""A function reading a workbook's grid as :class:`ReadOptions` say: :func:`read_grid`,
+:func:`xlsxform.workbook.xls.read_grid`, and what :func:`xlsxform.workbook.xmlgrid.grid_reader` gives."""
+
+
+def read_grid(path: str | Path, options: ReadOptions) -> Grid:
     """Read the top-left region of the form's sheet, bounded whatever the file
     declares, with the defined names and identity the file carries."""
     from xlsxform.workbook.cells import form_sheet, opened
 
     with opened(path, data_only=False) as workbook:
-        sheet = form_sheet(workbook, preferred_sheet)
+        sheet = form_sheet(workbook, options.preferred_sheet)
         if sheet is None:
             raise UnreadableWorkbookError("文件中没有工作表", "the workbook has no worksheet", path=path)
         cells: dict[tuple[int, int], Value] = {}
-        for cell in _region(sheet, max_rows, max_cols):
+        for cell in _region(sheet, options.max_rows, options.max_cols):
             value = cell.value
             if isinstance(value, str) and cell.data_type != "f":
                 value = plain_text(value)
@@ -110,9 +125,9 @@ def read_grid(
             sheet.title,
             cells,
             last,
-            _names(workbook, sheet.title, name_prefix),
-            _identity(workbook, identity_sheet, identity_prefix),
-            lambda: _cached_values(path, sheet.title, last, max_cols),
+            _names(workbook, sheet.title, options.name_prefix),
+            _identity(workbook, options.identity_sheet, options.identity_prefix),
+            lambda: _cached_values(path, sheet.title, last, options.max_cols),
             sheets=[ws.title for ws in workbook.worksheets if ws.sheet_state == "visible"],
         )
 

@@ -30,7 +30,7 @@ from typing import Any
 
 from xlsxform.errors import RefusedFileError, UnreadableWorkbookError
 from xlsxform.safety.gate import REASONS
-from xlsxform.workbook.grid import Grid, Value
+from xlsxform.workbook.grid import Grid, ReadOptions, Value
 
 _BOF, _EOF, _FORMULA, _SHRFMLA, _ARRAY = 0x0809, 0x000A, 0x0006, 0x04BC, 0x0221
 """BIFF8 record types: a substream's start and end, a formula cell, and the
@@ -43,22 +43,13 @@ _WHOLE = re.compile(r"(?<![\w.])(\d+)\.0(?![\d.])")
 """A whole number as xlrd writes it, 2.0."""
 
 
-def read_grid(
-    path: str | Path,
-    *,
-    preferred_sheet: str,
-    max_rows: int,
-    max_cols: int,
-    name_prefix: str = "",
-    identity_sheet: str = "",
-    identity_prefix: str = "",
-) -> Grid:
+def read_grid(path: str | Path, options: ReadOptions) -> Grid:
     """Read the top-left region of the form's sheet of an .xls, like :func:`xlsxform.workbook.grid.read_grid`.
 
-    The sheet is the one named ``preferred_sheet``, else the first visible
-    one.  Defined names starting with ``name_prefix`` and the identity keys
-    starting with ``identity_prefix`` come as from an .xlsx; an .xls has no
-    custom document properties, so identity comes from ``identity_sheet``.
+    The sheet is the one named ``options.preferred_sheet``, else the first
+    visible one.  Defined names and identity keys come as from an .xlsx; an
+    .xls has no custom document properties, so identity comes from
+    ``options.identity_sheet``.
     """
     try:
         import xlrd
@@ -79,21 +70,19 @@ def read_grid(
         book = xlrd.open_workbook(file_contents=content, formatting_info=True, on_demand=True, logfile=log, ignore_workbook_corruption=True)
     except Exception as exc:  # xlrd raises XLRDError, CompDocError, struct.error, IndexError...
         refusal = _damaged(exc, path)
-        if type(refusal) is UnreadableWorkbookError and (
-            grid := _read_with_calamine(content, preferred_sheet, max_rows, max_cols, identity_sheet, identity_prefix)
-        ):
+        if type(refusal) is UnreadableWorkbookError and (grid := _read_with_calamine(content, options)):
             return grid
         raise refusal from None
     try:
-        sheet = form_sheet(book, preferred_sheet)
+        sheet = form_sheet(book, options.preferred_sheet)
         if sheet is None:
             raise UnreadableWorkbookError("文件中没有工作表", "the workbook has no worksheet", path=path)
         formulas = _formulas(book, sheet.number)
         cells: dict[tuple[int, int], Value] = {}
         cached: dict[tuple[int, int], Any] = {}  # formulas' results: an .xls always stores them
         last = 0
-        for r in range(min(sheet.nrows, max_rows)):
-            for c in range(min(sheet.row_len(r), max_cols)):
+        for r in range(min(sheet.nrows, options.max_rows)):
+            for c in range(min(sheet.row_len(r), options.max_cols)):
                 value = _value(book, sheet.cell(r, c), xlrd)
                 formula = formulas.get((r, c))
                 if formula is not None:
@@ -109,8 +98,8 @@ def read_grid(
             sheet.name,
             cells,
             last,
-            _names(book, sheet.name, name_prefix),
-            _identity(book, identity_sheet, identity_prefix),
+            _names(book, sheet.name, options.name_prefix),
+            _identity(book, options.identity_sheet, options.identity_prefix),
             cached_loader=lambda: cached,
             sheets=[book.sheet_by_index(i).name for i in range(book.nsheets) if book.sheet_by_index(i).visibility == 0],
         )
@@ -300,7 +289,7 @@ def sheet_names(path: str | Path) -> list[str]:
     return [book.sheet_by_index(i).name for i in range(book.nsheets) if book.sheet_by_index(i).visibility == 0]
 
 
-def _read_with_calamine(content: bytes, preferred_sheet: str, max_rows: int, max_cols: int, identity_sheet: str, identity_prefix: str) -> Grid | None:
+def _read_with_calamine(content: bytes, options: ReadOptions) -> Grid | None:
     """An .xls that xlrd cannot open (a BIFF version or record it does not
     know) read by python-calamine, when it is installed; None when it is not
     or cannot read the file either.
@@ -316,20 +305,20 @@ def _read_with_calamine(content: bytes, preferred_sheet: str, max_rows: int, max
     try:
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(content))
         sheets = [m for m in book.sheets_metadata if str(m.typ).endswith("WorkSheet")]
-        chosen = next((m for m in sheets if m.name == preferred_sheet), None) or next((m for m in sheets if str(m.visible).endswith(".Visible")), None)
+        chosen = next((m for m in sheets if m.name == options.preferred_sheet), None) or next((m for m in sheets if str(m.visible).endswith(".Visible")), None)
         if chosen is None:
             return None
-        rows = book.get_sheet_by_name(chosen.name).to_python(skip_empty_area=False, nrows=max_rows)
+        rows = book.get_sheet_by_name(chosen.name).to_python(skip_empty_area=False, nrows=options.max_rows)
         cells: dict[tuple[int, int], Value] = {}
-        for r, row in enumerate(rows[:max_rows], 1):
-            for c, value in enumerate(row[:max_cols], 1):
+        for r, row in enumerate(rows[: options.max_rows], 1):
+            for c, value in enumerate(row[: options.max_cols], 1):
                 if value is None or (isinstance(value, str) and not value.strip()):
                     continue
                 cells[(r, c)] = Value(value, "General")
         identity: dict[str, str] = {}
-        if identity_prefix and identity_sheet in [m.name for m in sheets]:
-            for row in book.get_sheet_by_name(identity_sheet).to_python(skip_empty_area=False, nrows=50)[:50]:
-                if len(row) >= 2 and isinstance(row[0], str) and row[0].startswith(identity_prefix) and row[1] not in (None, ""):
+        if options.identity_prefix and options.identity_sheet in [m.name for m in sheets]:
+            for row in book.get_sheet_by_name(options.identity_sheet).to_python(skip_empty_area=False, nrows=50)[:50]:
+                if len(row) >= 2 and isinstance(row[0], str) and row[0].startswith(options.identity_prefix) and row[1] not in (None, ""):
                     identity[row[0]] = str(row[1])
         return Grid(chosen.name, cells, max((r for r, _ in cells), default=0), {}, identity)
     except (KeyboardInterrupt, SystemExit):
