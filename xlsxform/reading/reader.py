@@ -51,7 +51,7 @@ from xlsxform.spec.layout import (
 )
 from xlsxform.spec.loading import load_spec
 from xlsxform.workbook import xmlgrid
-from xlsxform.workbook.grid import Grid, Value
+from xlsxform.workbook.grid import Grid, GridReader, ReadOptions, Value
 from xlsxform.workbook.text import CONTROL, display_text
 
 if TYPE_CHECKING:
@@ -212,8 +212,6 @@ def _sheet_names(path: str | Path, kind: FileKind) -> list[str]:
 
 
 def _grid(path: str | Path, kind: FileKind, sheet: str, width: int) -> Grid:
-    from xlsxform.workbook.grid import GridReader, ReadOptions
-
     # .xls (Excel 97-2003), or .xlsx from the bytes the gate inflated
     grid_of: GridReader
     if kind.format == "xls":
