@@ -73,11 +73,14 @@ def test_template_year_defaults_to_next_year(tmp_path: Path, capsys) -> None:
         ["render", "{tmp}/garbage.xlsx", "-o", "{tmp}/x.xlsx"],
         ["render", "{tmp}/missing.json", "-o", "{tmp}/x.xlsx"],
         ["--spec", "{tmp}/missing.toml", "template", "-o", "{tmp}/b.xlsx"],
+        ["--spec", "{tmp}/invalid.toml", "template", "-o", "{tmp}/b.xlsx"],
+        ["--lang", "en", "--spec", "{tmp}/invalid.toml", "forms"],
     ],
 )
 def test_bad_input_is_one_line_and_exit_code_2(tmp_path: Path, capsys, argv: list[str]) -> None:
-    """Wrong usage and unreadable files give one line on stderr, exit 2, no traceback."""
+    """Wrong usage, unreadable files and a spec with several faults give one line on stderr, exit 2, no traceback."""
     (tmp_path / "garbage.xlsx").write_bytes(b"\x00garbage")
+    (tmp_path / "invalid.toml").write_text('[form]\nid = "X"\n', encoding="utf-8")
     code, out, err = run(capsys, *[a.format(tmp=tmp_path) for a in argv])
     assert code == 2 and out == ""
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err

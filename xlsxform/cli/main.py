@@ -30,7 +30,7 @@ from xlsxform.cli.collect import _accept, _export, _ingest, _issue, _receipts, _
 from xlsxform.cli.common import FAILED, Say, _err, add_collected_db, add_smtp_login, add_table_format
 from xlsxform.cli.forms import _check, _demo, _forms, _read, _render, _schema, _template
 from xlsxform.cli.serve import _serve, _serve_parser, _user, _user_parser
-from xlsxform.errors import XlsxformError, os_reason
+from xlsxform.errors import RosterError, XlsxformError, os_reason
 
 if TYPE_CHECKING:
     pass
@@ -520,7 +520,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _err(f"xlsxform: {exc}（xlsxform --help 查看用法）" if lang == "zh" else f"xlsxform: {exc} (see xlsxform --help)")
     except XlsxformError as exc:
         _err(exc.message(lang))
-        faults = getattr(exc, "faults", [exc])
+        faults = exc.faults if isinstance(exc, RosterError) else [exc]
         if len(faults) > 1:  # a roster: every faulty row, one line each, to fix them all at once
             for fault in faults:
                 _err(f"  {fault.zh if lang == 'zh' else fault.en}")
