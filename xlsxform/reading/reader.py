@@ -11,18 +11,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import Any, overload
 
 from xlsxform.checking.rules import check, level1_field, values
 from xlsxform.errors import NotThisFormError, UnreadableWorkbookError, XlsxformError
 from xlsxform.form import amounts
-from xlsxform.form.problems import Problem, has_errors
+from xlsxform.form.problems import Problem
 from xlsxform.reading import formula
 from xlsxform.reading.recognise import recognise
+from xlsxform.reading.result import ReadResult
 from xlsxform.reading.values import ERROR_VALUES, as_date, as_number, as_percent, split_numbered, title_year
 from xlsxform.safety import gate
 from xlsxform.safety.gate import FileKind
@@ -54,8 +53,8 @@ from xlsxform.workbook import xmlgrid
 from xlsxform.workbook.grid import Grid, GridReader, ReadOptions, Value
 from xlsxform.workbook.text import CONTROL, display_text
 
-if TYPE_CHECKING:
-    from xlsxform.form.types import FormData
+__all__ = ["MARGIN_COLUMNS", "MAX_ROWS", "ReadResult", "known_specs", "read", "read_workbook"]
+"""The public names, ReadResult among them though it lives in reading.result."""
 
 MAX_ROWS = 2000
 MARGIN_COLUMNS = 5
@@ -67,53 +66,6 @@ MAX_OUTSIDE = 10
 
 _MAXIMUM: dict[str, Decimal] = {"count": Decimal(amounts.COUNT_MAXIMUM), "percent": amounts.PERCENT_MAXIMUM}
 """The largest value of a numeric kind (amounts.MAXIMUM for the others)."""
-
-T = TypeVar("T", bound="FormData")
-
-
-@dataclass
-class ReadResult:
-    """What a workbook said, and what is wrong with it."""
-
-    path: str
-    data: dict[str, Any]
-    """The data as plain values (Decimal, date, str, lists and dicts), in the
-    shape of the spec's model: what :attr:`form` holds, without building it."""
-    problems: list[Problem]
-    cells: dict[str, str] = field(repr=False)
-    """Where each field was read: field path to cell (绩效目标表!C5)."""
-    identity: dict[str, str] = field(default_factory=dict)
-    """What the file says it is (template_id, template_version, year,
-    department, form_id), when xlsxform rendered it."""
-    form_id: str = ""
-    """The id of the spec it was read as (city-department-performance, …)."""
-    sheet: str = ""
-    """The sheet it was read from."""
-    sheets: list[str] | None = field(default=None, repr=False)
-    """The workbook's visible sheets, when known."""
-    spec: Spec | None = field(default=None, repr=False, compare=False)
-    """The spec it was read as."""
-
-    @cached_property
-    def form(self) -> FormData:
-        """The data as the spec's model (for the first form, :class:`xlsxform.Form`),
-        built on first use."""
-        from xlsxform.spec.generate import model_of
-
-        return model_of(self.spec or load_spec(self.form_id)).model_validate(self.data)
-
-    @property
-    def ok(self) -> bool:
-        """True when no problem is an error (warnings allowed)."""
-        return not has_errors(self.problems)
-
-    def form_as(self, model: type[T]) -> T:
-        """The data as one form's generated class, for typed access:
-        ``result.form_as(SelfEvaluation).funds.rate``.  Raises TypeError when
-        the workbook was read as another form."""
-        if not isinstance(self.form, model):
-            raise TypeError(f"read as {type(self.form).__name__} ({self.form_id}), not {model.__name__}")
-        return self.form
 
 
 def known_specs(extra: Sequence[Spec] = ()) -> Sequence[Spec]:
