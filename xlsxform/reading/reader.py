@@ -19,10 +19,10 @@ from xlsxform.checking.rules import check, level1_field, values
 from xlsxform.errors import NotThisFormError, UnreadableWorkbookError, XlsxformError
 from xlsxform.form import amounts
 from xlsxform.form.problems import Problem
-from xlsxform.reading import formula
 from xlsxform.reading.recognise import recognise
 from xlsxform.reading.result import ReadResult
-from xlsxform.reading.values import ERROR_VALUES, as_date, as_number, as_percent, split_numbered, title_year
+from xlsxform.reading.scalar import ScalarReader
+from xlsxform.reading.values import as_number, split_numbered, title_year
 from xlsxform.safety import gate
 from xlsxform.safety.gate import FileKind
 from xlsxform.spec import expr
@@ -31,7 +31,6 @@ from xlsxform.spec.layout import (
     IDENTITY_PREFIX,
     IDENTITY_SHEET,
     NAME_PREFIX,
-    NUMERIC,
     Column,
     ExprCell,
     FieldCell,
@@ -51,7 +50,7 @@ from xlsxform.spec.layout import (
 from xlsxform.spec.loading import load_spec
 from xlsxform.workbook import xmlgrid
 from xlsxform.workbook.grid import Grid, GridReader, ReadOptions, Value
-from xlsxform.workbook.text import CONTROL, display_text
+from xlsxform.workbook.text import display_text
 
 __all__ = ["MARGIN_COLUMNS", "MAX_ROWS", "ReadResult", "known_specs", "read", "read_workbook"]
 """The public names, ReadResult among them though it lives in reading.result."""
@@ -62,10 +61,6 @@ MARGIN_COLUMNS = 5
 MAX_OUTSIDE = 10
 """Warnings about content outside the form, at most."""
 """No real form is longer; the reader never looks further down."""
-
-
-_MAXIMUM: dict[str, Decimal] = {"count": Decimal(amounts.COUNT_MAXIMUM), "percent": amounts.PERCENT_MAXIMUM}
-"""The largest value of a numeric kind (amounts.MAXIMUM for the others)."""
 
 
 def known_specs(extra: Sequence[Spec] = ()) -> Sequence[Spec]:
@@ -213,8 +208,7 @@ class _Reader:
     def __init__(self, spec: Spec, grid: Grid, path: str) -> None:
         self.spec, self.grid, self.path = spec, grid, path
         self.problems: list[Problem] = []
-        self.worked: dict[tuple[int, int], Decimal | None] = {}
-        """Formula cells already worked out, by (row, col)."""
+        self.scalars = ScalarReader(grid, self.problems)
         self.cells: dict[str, str] = {}
         self.data: dict[str, Any] = {}
         self.written_totals: list[tuple[str, str, Value, str]] = []
@@ -223,8 +217,6 @@ class _Reader:
         """Computed fields whose formula has no cached value: worked out from the data."""
         self.formula_totals = False
         """Whether the sheet totals with formulas, which skip numbers typed as text."""
-        self.text_numbers: list[Problem] = []
-        """Numbers typed as text: a warning only where formulas total them."""
         self.identity = {k.removeprefix(IDENTITY_PREFIX): v for k, v in grid.identity.items()}
         # Defined names locate parts exactly, but only in this spec's own template.
         same_template = self.identity.get("template_id") == spec.form.id
@@ -251,7 +243,7 @@ class _Reader:
         self._check_written_totals(data)
         self._check_identity(data)
         if self.formula_totals:
-            self.problems += self.text_numbers
+            self.problems += self.scalars.text_numbers
         unreadable = frozenset(p.field for p in self.problems if p.field)
         self.problems += [self._place(p) for p in check(data, self.spec, unreadable)]
         self.problems = _once(self.problems)
@@ -387,7 +379,7 @@ class _Reader:
     def _field(self, path: str, row: int, col: int) -> None:
         self.cells[path] = self.grid.ref(row, col)
         field = self.spec.fields[path]
-        value = self._scalar(row, col, field.type, path, field.label, field.choices)
+        value = self.scalars.read(row, col, field.type, path, field.label, field.choices)
         if field.type == "lines":
             self._set(path, split_numbered(value or "", field.numbered or ""))
         else:
@@ -399,7 +391,7 @@ class _Reader:
         col = first_col
         for column in columns:
             self.cells[f"{path}.{column.field}"] = self.grid.ref(row, col)
-            value = self._scalar(row, col, column.type, f"{path}.{column.field}", column.label, column.choices)
+            value = self.scalars.read(row, col, column.type, f"{path}.{column.field}", column.label, column.choices)
             item[column.field] = "" if value is None and column.type in {"text", "choice"} else value
             col += column.span
         return item
@@ -498,100 +490,6 @@ class _Reader:
     def _level(self, row: int, col: int, known: dict[str, str]) -> str:
         found = self.grid.get(row, col)
         return known.get(normalise_label(found.value), display_text(found.value)) if found else ""
-
-    # -- values -----------------------------------------------------------
-
-    def _scalar(self, row: int, col: int, kind: str, path: str, title: str, choices: list[str] | tuple[str, ...] = ()) -> Any:
-        """A cell's value as the field's kind, or None with a problem recorded."""
-        found = self.grid.get(row, col)
-        if found is None:
-            return None
-        ref = self.grid.ref(row, col)
-        value = found.value
-        if found.is_formula:
-            value = self._formula_value(row, col, kind)
-            if value is None:
-                self.problems.append(Problem("formula-unresolved", cell=ref, field=path, value=found.value, params={"label": title}))
-                return None
-        if found.is_error:
-            self.problems.append(Problem("cell-error", cell=ref, field=path, value=value, params={"label": title}))
-            return None
-        if kind not in NUMERIC and kind != "date":
-            text = display_text(value, found.number_format)
-            if CONTROL.search(text):
-                # Not writable back into a workbook: drop them, and say so.
-                self.problems.append(Problem("control-characters", cell=ref, field=path, value=repr(text[:50]), params={"label": title}))
-                text = CONTROL.sub("", text)
-            if kind == "choice" and text and normalise_label(text) not in {normalise_label(c) for c in choices}:
-                self.problems.append(Problem("not-a-choice", cell=ref, field=path, value=text, params={"label": title, "choices": "、".join(choices)}))
-            elif kind == "choice" and text:
-                text = next(c for c in choices if normalise_label(c) == normalise_label(text))
-            return text
-        if kind == "date":
-            day = as_date(value)
-            if day is None:
-                self.problems.append(Problem("not-a-date", cell=ref, field=path, value=display_text(value, found.number_format), params={"label": title}))
-            return day
-        if isinstance(value, str) and not value.strip():
-            return None  # a formula showing nothing (a ratio over nothing)
-        number = as_percent(value) if kind == "percent" else as_number(value)
-        if number is None:
-            self.problems.append(Problem("not-a-number", cell=ref, field=path, value=value, params={"label": title}))
-            return None
-        if kind == "count" and (number < 0 or number != number.to_integral_value()):
-            self.problems.append(Problem("not-whole-number", cell=ref, field=path, value=value, params={"label": title}))
-            return None
-        if number < 0:
-            self.problems.append(Problem("negative", cell=ref, field=path, value=value, params={"label": title}))
-            return None
-        if number > _MAXIMUM.get(kind, amounts.MAXIMUM):
-            self.problems.append(Problem("too-large", cell=ref, field=path, value=value, params={"label": title}))
-            return None
-        if isinstance(value, str) and not found.is_formula:
-            self.text_numbers.append(Problem("number-as-text", cell=ref, field=path, value=value, params={"label": title}))
-        return int(number) if kind == "count" else number
-
-    def _formula_value(self, row: int, col: int, kind: str) -> Any:
-        """A formula typed over an input: its cached value, else simple
-        arithmetic worked out over the sheet, else None."""
-        cached = self.grid.cached(row, col)
-        if cached is not None:
-            return None if isinstance(cached, str) and cached.strip() in ERROR_VALUES else cached
-        if kind == "text":
-            return None
-        try:
-            return formula.evaluate(self.grid.cells[(row, col)].value, self._lookup(set()))
-        except formula.Unresolved:
-            return None
-
-    def _lookup(self, visiting: set[tuple[int, int]]) -> formula.Lookup:
-        """Numbers of the sheet's cells for formula.evaluate, formulas followed (no cycles)."""
-
-        def lookup(row: int, col: int) -> Decimal | None:
-            found = self.grid.get(row, col)
-            if found is None:
-                return None
-            if not found.is_formula:
-                number = as_number(found.value)
-                if number is None:
-                    raise ValueError(found.value)
-                return number
-            if (row, col) in visiting or len(visiting) > 50:
-                raise formula.Unresolved("circular or too deep")
-            if (row, col) in self.worked:
-                return self.worked[(row, col)]
-            cached = self.grid.cached(row, col)
-            if cached is not None:
-                number = as_number(cached)
-                if number is None:
-                    raise ValueError(cached)
-                return number
-            # Worked out once: a chain of formulas each adding the one before
-            # twice would otherwise cost 2**depth evaluations.
-            self.worked[(row, col)] = formula.evaluate(found.value, self._lookup(visiting | {(row, col)}))
-            return self.worked[(row, col)]
-
-        return lookup
 
     def _check_written_totals(self, data: dict[str, Any]) -> None:
         """A total typed as a number must match its recomputed parts."""
