@@ -19,10 +19,11 @@ from xlsxform.checking.rules import check, level1_field, values
 from xlsxform.errors import NotThisFormError, UnreadableWorkbookError, XlsxformError
 from xlsxform.form import amounts
 from xlsxform.form.problems import Problem
+from xlsxform.reading import crosscheck
 from xlsxform.reading.recognise import recognise
 from xlsxform.reading.result import ReadResult
 from xlsxform.reading.scalar import ScalarReader
-from xlsxform.reading.values import as_number, split_numbered, title_year
+from xlsxform.reading.values import split_numbered, title_year
 from xlsxform.safety import gate
 from xlsxform.safety.gate import FileKind
 from xlsxform.spec import expr
@@ -49,7 +50,7 @@ from xlsxform.spec.layout import (
 )
 from xlsxform.spec.loading import load_spec
 from xlsxform.workbook import xmlgrid
-from xlsxform.workbook.grid import Grid, GridReader, ReadOptions, Value
+from xlsxform.workbook.grid import Grid, GridReader, ReadOptions
 from xlsxform.workbook.text import display_text
 
 __all__ = ["MARGIN_COLUMNS", "MAX_ROWS", "ReadResult", "known_specs", "read", "read_workbook"]
@@ -211,7 +212,7 @@ class _Reader:
         self.scalars = ScalarReader(grid, self.problems)
         self.cells: dict[str, str] = {}
         self.data: dict[str, Any] = {}
-        self.written_totals: list[tuple[str, str, Value, str]] = []
+        self.written_totals: list[crosscheck.WrittenTotal] = []
         """Totals the file states as plain numbers: name, expression, value, cell."""
         self.pending: list[ExprCell] = []
         """Computed fields whose formula has no cached value: worked out from the data."""
@@ -240,13 +241,13 @@ class _Reader:
             found = expr.evaluate(expr.parse(cell.expr), values(self.data))
             self._set(cell.field, amounts.canonical(found) if isinstance(found, Decimal) else None)
         data = complete(self.spec, self.data)
-        self._check_written_totals(data)
-        self._check_identity(data)
+        self.problems += crosscheck.written_totals(self.written_totals, data)
+        self.problems += crosscheck.identity(self.identity, self.spec, data, self.cells)
         if self.formula_totals:
             self.problems += self.scalars.text_numbers
         unreadable = frozenset(p.field for p in self.problems if p.field)
-        self.problems += [self._place(p) for p in check(data, self.spec, unreadable)]
-        self.problems = _once(self.problems)
+        self.problems += [crosscheck.placed(p, self.cells, self.spec) for p in check(data, self.spec, unreadable)]
+        self.problems = crosscheck.once(self.problems)
         return ReadResult(self.path, data, self.problems, self.cells, self.identity, self.spec.form.id, self.grid.name, self.grid.sheets, self.spec)
 
     def _check_outside(self, last_row: int) -> None:
@@ -254,18 +255,6 @@ class _Reader:
         outside = [(r, c) for (r, c) in self.grid.cells if c > self.spec.width + 1 or r > last_row]
         for row, col in sorted(outside)[:MAX_OUTSIDE]:
             self.problems.append(Problem("outside-form", cell=self.grid.ref(row, col), value=self.grid.cells[(row, col)].value))
-
-    def _check_identity(self, data: dict[str, Any]) -> None:
-        """A file made for one department (or year, or template) that says another."""
-        claims = [
-            ("template_id", self.spec.form.id, "template-mismatch", None),
-            ("department", data["department"], "department-mismatch", "department"),
-            ("year", str(data["year"]), "year-mismatch", "year"),
-        ]
-        for key, found, code, path in claims:
-            stated = self.identity.get(key)
-            if stated and found and normalise_label(stated) != normalise_label(found):
-                self.problems.append(Problem(code, cell=self.cells.get(path or ""), field=path, value=found, params={"expected": stated}))
 
     # -- finding sections -----------------------------------------------
 
@@ -491,32 +480,6 @@ class _Reader:
         found = self.grid.get(row, col)
         return known.get(normalise_label(found.value), display_text(found.value)) if found else ""
 
-    def _check_written_totals(self, data: dict[str, Any]) -> None:
-        """A total typed as a number must match its recomputed parts."""
-        for _name, expression, found, ref in self.written_totals:
-            worked = expr.evaluate(expr.parse(expression), values(data))
-            expected = amounts.canonical(worked) if isinstance(worked, Decimal) else Decimal(0)
-            stated = as_number(found.value)
-            if stated is None or stated != expected:
-                self.problems.append(Problem("total-mismatch", cell=ref, value=found.value, params={"expected": amounts.text(expected)}))
-
-    def _place(self, problem: Problem) -> Problem:
-        """Put a rule's problem on the cell its field was read from."""
-        cell = self.cells.get(problem.field or "")
-        if cell is None and problem.field:
-            cell = self.cells.get(self._first_part(problem.field), None)
-        return problem.at(cell)
-
-    def _first_part(self, name: str) -> str:
-        """Where a total stands when the file has no total row: its first part."""
-        for cell in self.spec.cells():
-            if isinstance(cell, ExprCell) and cell.ref == name:
-                return next(expr.parse(cell.expr).paths(), "")
-        for section in self.spec.tables():
-            if section.total and section.total.name == name:
-                return section.field
-        return ""
-
     def _label(self, row: int, col: int) -> str:
         found = self.grid.get(row, col)
         return normalise_label(found.value) if found else ""
@@ -527,15 +490,3 @@ class _Reader:
         for part in parents:
             target = target.setdefault(part, {})
         target[leaf] = value
-
-
-def _once(problems: list[Problem]) -> list[Problem]:
-    """Each problem once: rows under one merged label share its cell."""
-    seen: set[tuple[str, str | None, str]] = set()
-    unique = []
-    for problem in problems:
-        key = (problem.code, problem.cell, str(problem.value))
-        if key not in seen:
-            seen.add(key)
-            unique.append(problem)
-    return unique
