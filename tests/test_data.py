@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from xlsxform import RefusedFileError, UnreadableWorkbookError, load_spec, read_workbook, render
-from xlsxform.reading.reader import ReadResult
+from xlsxform.reading.result import ReadResult
 from xlsxform.spec.data import as_json, complete, json_text
 from xlsxform.spec.generate import model_of
 

@@ -13,7 +13,7 @@ from xlsxform import (
     read,
     render_template,
 )
-from xlsxform.reading.reader import split_numbered
+from xlsxform.reading.values import split_numbered
 
 from .helpers import fill, pairs, rendered, reread
 
@@ -329,7 +329,7 @@ def test_a_sum_over_an_unreadable_amount_is_not_checked(sample: Form, tmp_path: 
 )
 def test_the_year_is_read_wherever_the_title_puts_it(title: str, year: int | None) -> None:
     """The year is found before 年, in brackets after the name, or in Chinese numerals."""
-    from xlsxform.reading.reader import title_year
+    from xlsxform.reading.values import title_year
 
     assert title_year(title) == year
 

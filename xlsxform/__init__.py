@@ -47,7 +47,8 @@ if TYPE_CHECKING:
     from xlsxform.forms.city_department_performance import Budget, Form, Indicator, Task
     from xlsxform.forms.project_performance_target import ProjectTarget
     from xlsxform.forms.project_self_evaluation import SelfEvaluation
-    from xlsxform.reading.reader import ReadResult, read, read_workbook
+    from xlsxform.reading.reader import read, read_workbook
+    from xlsxform.reading.result import ReadResult
     from xlsxform.rendering.renderer import render, render_template
     from xlsxform.spec.layout import Spec
     from xlsxform.spec.loading import load_spec
@@ -67,7 +68,8 @@ _HOME = {
     **dict.fromkeys(("Budget", "Form", "Indicator", "Task"), "forms.city_department_performance"),
     "ProjectTarget": "forms.project_performance_target",
     "SelfEvaluation": "forms.project_self_evaluation",
-    **dict.fromkeys(("ReadResult", "read", "read_workbook"), "reading.reader"),
+    **dict.fromkeys(("read", "read_workbook"), "reading.reader"),
+    "ReadResult": "reading.result",
     **dict.fromkeys(("render", "render_template"), "rendering.renderer"),
     "Spec": "spec.layout",
     "load_spec": "spec.loading",

@@ -11,7 +11,7 @@ from xlsxform.cli.common import FAILED, MAX_JSON, OK, PROBLEMS, _chosen, _err, _
 from xlsxform.errors import FormDataError, XlsxformError
 
 if TYPE_CHECKING:
-    from xlsxform.reading.reader import ReadResult
+    from xlsxform.reading.result import ReadResult
 
 
 SAMPLE = "zhanjiang-xinfang-2023.json"

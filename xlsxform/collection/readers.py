@@ -25,7 +25,7 @@ from xlsxform.spec.data import json_text
 from xlsxform.spec.layout import Spec
 
 if TYPE_CHECKING:
-    from xlsxform.reading.reader import ReadResult
+    from xlsxform.reading.result import ReadResult
 
 WINDOW_PER_WORKER = 4
 """Reads submitted ahead of the one being recorded, per worker: bounds what the parent holds."""

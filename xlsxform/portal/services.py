@@ -50,7 +50,8 @@ from xlsxform.form.problems import Problem
 from xlsxform.portal.links import issue_links, with_link
 from xlsxform.portal.tables import PortalTables
 from xlsxform.reading.annotate import annotate, explain
-from xlsxform.reading.reader import MARGIN_COLUMNS, ReadResult, read_workbook
+from xlsxform.reading.reader import MARGIN_COLUMNS, read_workbook
+from xlsxform.reading.result import ReadResult
 from xlsxform.rendering.renderer import render_template
 from xlsxform.safety import gate
 from xlsxform.spec import expr

@@ -52,7 +52,8 @@ from pathlib import Path
 from xlsxform.errors import FormDataError, XlsxformError
 from xlsxform.form import amounts
 from xlsxform.form.problems import Problem, Severity
-from xlsxform.reading.reader import ReadResult, read
+from xlsxform.reading.reader import read
+from xlsxform.reading.result import ReadResult
 from xlsxform.safety import gate
 from xlsxform.spec import expr
 from xlsxform.spec.generate import BUILT_IN

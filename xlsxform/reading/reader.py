@@ -11,19 +11,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import Any, overload
 
 from xlsxform.checking.rules import check, level1_field, values
 from xlsxform.errors import NotThisFormError, UnreadableWorkbookError, XlsxformError
 from xlsxform.form import amounts
-from xlsxform.form.problems import Problem, has_errors
-from xlsxform.reading import formula
+from xlsxform.form.problems import Problem
+from xlsxform.reading import crosscheck
 from xlsxform.reading.recognise import recognise
-from xlsxform.reading.values import ERROR_VALUES, as_date, as_number, as_percent, split_numbered, title_year
+from xlsxform.reading.result import ReadResult
+from xlsxform.reading.scalar import ScalarReader
+from xlsxform.reading.values import split_numbered, title_year
 from xlsxform.safety import gate
 from xlsxform.safety.gate import FileKind
 from xlsxform.spec import expr
@@ -32,7 +32,6 @@ from xlsxform.spec.layout import (
     IDENTITY_PREFIX,
     IDENTITY_SHEET,
     NAME_PREFIX,
-    NUMERIC,
     Column,
     ExprCell,
     FieldCell,
@@ -51,11 +50,11 @@ from xlsxform.spec.layout import (
 )
 from xlsxform.spec.loading import load_spec
 from xlsxform.workbook import xmlgrid
-from xlsxform.workbook.grid import Grid, GridReader, ReadOptions, Value
-from xlsxform.workbook.text import CONTROL, display_text
+from xlsxform.workbook.grid import Grid, GridReader, ReadOptions
+from xlsxform.workbook.text import display_text
 
-if TYPE_CHECKING:
-    from xlsxform.form.types import FormData
+__all__ = ["MARGIN_COLUMNS", "MAX_ROWS", "ReadResult", "known_specs", "read", "read_workbook"]
+"""The public names, ReadResult among them though it lives in reading.result."""
 
 MAX_ROWS = 2000
 MARGIN_COLUMNS = 5
@@ -63,57 +62,6 @@ MARGIN_COLUMNS = 5
 MAX_OUTSIDE = 10
 """Warnings about content outside the form, at most."""
 """No real form is longer; the reader never looks further down."""
-
-
-_MAXIMUM: dict[str, Decimal] = {"count": Decimal(amounts.COUNT_MAXIMUM), "percent": amounts.PERCENT_MAXIMUM}
-"""The largest value of a numeric kind (amounts.MAXIMUM for the others)."""
-
-T = TypeVar("T", bound="FormData")
-
-
-@dataclass
-class ReadResult:
-    """What a workbook said, and what is wrong with it."""
-
-    path: str
-    data: dict[str, Any]
-    """The data as plain values (Decimal, date, str, lists and dicts), in the
-    shape of the spec's model: what :attr:`form` holds, without building it."""
-    problems: list[Problem]
-    cells: dict[str, str] = field(repr=False)
-    """Where each field was read: field path to cell (绩效目标表!C5)."""
-    identity: dict[str, str] = field(default_factory=dict)
-    """What the file says it is (template_id, template_version, year,
-    department, form_id), when xlsxform rendered it."""
-    form_id: str = ""
-    """The id of the spec it was read as (city-department-performance, …)."""
-    sheet: str = ""
-    """The sheet it was read from."""
-    sheets: list[str] | None = field(default=None, repr=False)
-    """The workbook's visible sheets, when known."""
-    spec: Spec | None = field(default=None, repr=False, compare=False)
-    """The spec it was read as."""
-
-    @cached_property
-    def form(self) -> FormData:
-        """The data as the spec's model (for the first form, :class:`xlsxform.Form`),
-        built on first use."""
-        from xlsxform.spec.generate import model_of
-
-        return model_of(self.spec or load_spec(self.form_id)).model_validate(self.data)
-
-    @property
-    def ok(self) -> bool:
-        """True when no problem is an error (warnings allowed)."""
-        return not has_errors(self.problems)
-
-    def form_as(self, model: type[T]) -> T:
-        """The data as one form's generated class, for typed access:
-        ``result.form_as(SelfEvaluation).funds.rate``.  Raises TypeError when
-        the workbook was read as another form."""
-        if not isinstance(self.form, model):
-            raise TypeError(f"read as {type(self.form).__name__} ({self.form_id}), not {model.__name__}")
-        return self.form
 
 
 def known_specs(extra: Sequence[Spec] = ()) -> Sequence[Spec]:
@@ -261,18 +209,15 @@ class _Reader:
     def __init__(self, spec: Spec, grid: Grid, path: str) -> None:
         self.spec, self.grid, self.path = spec, grid, path
         self.problems: list[Problem] = []
-        self.worked: dict[tuple[int, int], Decimal | None] = {}
-        """Formula cells already worked out, by (row, col)."""
+        self.scalars = ScalarReader(grid, self.problems)
         self.cells: dict[str, str] = {}
         self.data: dict[str, Any] = {}
-        self.written_totals: list[tuple[str, str, Value, str]] = []
+        self.written_totals: list[crosscheck.WrittenTotal] = []
         """Totals the file states as plain numbers: name, expression, value, cell."""
         self.pending: list[ExprCell] = []
         """Computed fields whose formula has no cached value: worked out from the data."""
         self.formula_totals = False
         """Whether the sheet totals with formulas, which skip numbers typed as text."""
-        self.text_numbers: list[Problem] = []
-        """Numbers typed as text: a warning only where formulas total them."""
         self.identity = {k.removeprefix(IDENTITY_PREFIX): v for k, v in grid.identity.items()}
         # Defined names locate parts exactly, but only in this spec's own template.
         same_template = self.identity.get("template_id") == spec.form.id
@@ -296,13 +241,13 @@ class _Reader:
             found = expr.evaluate(expr.parse(cell.expr), values(self.data))
             self._set(cell.field, amounts.canonical(found) if isinstance(found, Decimal) else None)
         data = complete(self.spec, self.data)
-        self._check_written_totals(data)
-        self._check_identity(data)
+        self.problems += crosscheck.written_totals(self.written_totals, data)
+        self.problems += crosscheck.identity(self.identity, self.spec, data, self.cells)
         if self.formula_totals:
-            self.problems += self.text_numbers
+            self.problems += self.scalars.text_numbers
         unreadable = frozenset(p.field for p in self.problems if p.field)
-        self.problems += [self._place(p) for p in check(data, self.spec, unreadable)]
-        self.problems = _once(self.problems)
+        self.problems += [crosscheck.placed(p, self.cells, self.spec) for p in check(data, self.spec, unreadable)]
+        self.problems = crosscheck.once(self.problems)
         return ReadResult(self.path, data, self.problems, self.cells, self.identity, self.spec.form.id, self.grid.name, self.grid.sheets, self.spec)
 
     def _check_outside(self, last_row: int) -> None:
@@ -310,18 +255,6 @@ class _Reader:
         outside = [(r, c) for (r, c) in self.grid.cells if c > self.spec.width + 1 or r > last_row]
         for row, col in sorted(outside)[:MAX_OUTSIDE]:
             self.problems.append(Problem("outside-form", cell=self.grid.ref(row, col), value=self.grid.cells[(row, col)].value))
-
-    def _check_identity(self, data: dict[str, Any]) -> None:
-        """A file made for one department (or year, or template) that says another."""
-        claims = [
-            ("template_id", self.spec.form.id, "template-mismatch", None),
-            ("department", data["department"], "department-mismatch", "department"),
-            ("year", str(data["year"]), "year-mismatch", "year"),
-        ]
-        for key, found, code, path in claims:
-            stated = self.identity.get(key)
-            if stated and found and normalise_label(stated) != normalise_label(found):
-                self.problems.append(Problem(code, cell=self.cells.get(path or ""), field=path, value=found, params={"expected": stated}))
 
     # -- finding sections -----------------------------------------------
 
@@ -435,7 +368,7 @@ class _Reader:
     def _field(self, path: str, row: int, col: int) -> None:
         self.cells[path] = self.grid.ref(row, col)
         field = self.spec.fields[path]
-        value = self._scalar(row, col, field.type, path, field.label, field.choices)
+        value = self.scalars.read(row, col, field.type, path, field.label, field.choices)
         if field.type == "lines":
             self._set(path, split_numbered(value or "", field.numbered or ""))
         else:
@@ -447,7 +380,7 @@ class _Reader:
         col = first_col
         for column in columns:
             self.cells[f"{path}.{column.field}"] = self.grid.ref(row, col)
-            value = self._scalar(row, col, column.type, f"{path}.{column.field}", column.label, column.choices)
+            value = self.scalars.read(row, col, column.type, f"{path}.{column.field}", column.label, column.choices)
             item[column.field] = "" if value is None and column.type in {"text", "choice"} else value
             col += column.span
         return item
@@ -547,126 +480,6 @@ class _Reader:
         found = self.grid.get(row, col)
         return known.get(normalise_label(found.value), display_text(found.value)) if found else ""
 
-    # -- values -----------------------------------------------------------
-
-    def _scalar(self, row: int, col: int, kind: str, path: str, title: str, choices: list[str] | tuple[str, ...] = ()) -> Any:
-        """A cell's value as the field's kind, or None with a problem recorded."""
-        found = self.grid.get(row, col)
-        if found is None:
-            return None
-        ref = self.grid.ref(row, col)
-        value = found.value
-        if found.is_formula:
-            value = self._formula_value(row, col, kind)
-            if value is None:
-                self.problems.append(Problem("formula-unresolved", cell=ref, field=path, value=found.value, params={"label": title}))
-                return None
-        if found.is_error:
-            self.problems.append(Problem("cell-error", cell=ref, field=path, value=value, params={"label": title}))
-            return None
-        if kind not in NUMERIC and kind != "date":
-            text = display_text(value, found.number_format)
-            if CONTROL.search(text):
-                # Not writable back into a workbook: drop them, and say so.
-                self.problems.append(Problem("control-characters", cell=ref, field=path, value=repr(text[:50]), params={"label": title}))
-                text = CONTROL.sub("", text)
-            if kind == "choice" and text and normalise_label(text) not in {normalise_label(c) for c in choices}:
-                self.problems.append(Problem("not-a-choice", cell=ref, field=path, value=text, params={"label": title, "choices": "、".join(choices)}))
-            elif kind == "choice" and text:
-                text = next(c for c in choices if normalise_label(c) == normalise_label(text))
-            return text
-        if kind == "date":
-            day = as_date(value)
-            if day is None:
-                self.problems.append(Problem("not-a-date", cell=ref, field=path, value=display_text(value, found.number_format), params={"label": title}))
-            return day
-        if isinstance(value, str) and not value.strip():
-            return None  # a formula showing nothing (a ratio over nothing)
-        number = as_percent(value) if kind == "percent" else as_number(value)
-        if number is None:
-            self.problems.append(Problem("not-a-number", cell=ref, field=path, value=value, params={"label": title}))
-            return None
-        if kind == "count" and (number < 0 or number != number.to_integral_value()):
-            self.problems.append(Problem("not-whole-number", cell=ref, field=path, value=value, params={"label": title}))
-            return None
-        if number < 0:
-            self.problems.append(Problem("negative", cell=ref, field=path, value=value, params={"label": title}))
-            return None
-        if number > _MAXIMUM.get(kind, amounts.MAXIMUM):
-            self.problems.append(Problem("too-large", cell=ref, field=path, value=value, params={"label": title}))
-            return None
-        if isinstance(value, str) and not found.is_formula:
-            self.text_numbers.append(Problem("number-as-text", cell=ref, field=path, value=value, params={"label": title}))
-        return int(number) if kind == "count" else number
-
-    def _formula_value(self, row: int, col: int, kind: str) -> Any:
-        """A formula typed over an input: its cached value, else simple
-        arithmetic worked out over the sheet, else None."""
-        cached = self.grid.cached(row, col)
-        if cached is not None:
-            return None if isinstance(cached, str) and cached.strip() in ERROR_VALUES else cached
-        if kind == "text":
-            return None
-        try:
-            return formula.evaluate(self.grid.cells[(row, col)].value, self._lookup(set()))
-        except formula.Unresolved:
-            return None
-
-    def _lookup(self, visiting: set[tuple[int, int]]) -> formula.Lookup:
-        """Numbers of the sheet's cells for formula.evaluate, formulas followed (no cycles)."""
-
-        def lookup(row: int, col: int) -> Decimal | None:
-            found = self.grid.get(row, col)
-            if found is None:
-                return None
-            if not found.is_formula:
-                number = as_number(found.value)
-                if number is None:
-                    raise ValueError(found.value)
-                return number
-            if (row, col) in visiting or len(visiting) > 50:
-                raise formula.Unresolved("circular or too deep")
-            if (row, col) in self.worked:
-                return self.worked[(row, col)]
-            cached = self.grid.cached(row, col)
-            if cached is not None:
-                number = as_number(cached)
-                if number is None:
-                    raise ValueError(cached)
-                return number
-            # Worked out once: a chain of formulas each adding the one before
-            # twice would otherwise cost 2**depth evaluations.
-            self.worked[(row, col)] = formula.evaluate(found.value, self._lookup(visiting | {(row, col)}))
-            return self.worked[(row, col)]
-
-        return lookup
-
-    def _check_written_totals(self, data: dict[str, Any]) -> None:
-        """A total typed as a number must match its recomputed parts."""
-        for _name, expression, found, ref in self.written_totals:
-            worked = expr.evaluate(expr.parse(expression), values(data))
-            expected = amounts.canonical(worked) if isinstance(worked, Decimal) else Decimal(0)
-            stated = as_number(found.value)
-            if stated is None or stated != expected:
-                self.problems.append(Problem("total-mismatch", cell=ref, value=found.value, params={"expected": amounts.text(expected)}))
-
-    def _place(self, problem: Problem) -> Problem:
-        """Put a rule's problem on the cell its field was read from."""
-        cell = self.cells.get(problem.field or "")
-        if cell is None and problem.field:
-            cell = self.cells.get(self._first_part(problem.field), None)
-        return problem.at(cell)
-
-    def _first_part(self, name: str) -> str:
-        """Where a total stands when the file has no total row: its first part."""
-        for cell in self.spec.cells():
-            if isinstance(cell, ExprCell) and cell.ref == name:
-                return next(expr.parse(cell.expr).paths(), "")
-        for section in self.spec.tables():
-            if section.total and section.total.name == name:
-                return section.field
-        return ""
-
     def _label(self, row: int, col: int) -> str:
         found = self.grid.get(row, col)
         return normalise_label(found.value) if found else ""
@@ -677,15 +490,3 @@ class _Reader:
         for part in parents:
             target = target.setdefault(part, {})
         target[leaf] = value
-
-
-def _once(problems: list[Problem]) -> list[Problem]:
-    """Each problem once: rows under one merged label share its cell."""
-    seen: set[tuple[str, str | None, str]] = set()
-    unique = []
-    for problem in problems:
-        key = (problem.code, problem.cell, str(problem.value))
-        if key not in seen:
-            seen.add(key)
-            unique.append(problem)
-    return unique
