@@ -57,11 +57,11 @@ __all__ = ["MARGIN_COLUMNS", "MAX_ROWS", "ReadResult", "known_specs", "read", "r
 """The public names, ReadResult among them though it lives in reading.result."""
 
 MAX_ROWS = 2000
+"""No real form is longer; the reader never looks further down."""
 MARGIN_COLUMNS = 5
 """Columns right of the form read only to warn about what was typed there."""
 MAX_OUTSIDE = 10
 """Warnings about content outside the form, at most."""
-"""No real form is longer; the reader never looks further down."""
 
 
 def known_specs(extra: Sequence[Spec] = ()) -> Sequence[Spec]:
