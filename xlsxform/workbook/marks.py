@@ -26,7 +26,8 @@ from openpyxl.worksheet.worksheet import Worksheet as _Worksheet
 from openpyxl.xml.functions import fromstring as _fromstring
 from openpyxl.xml.functions import tostring as _tostring
 
-from xlsxform.workbook.cells import BOX, load, one_page_wide, opening, quiet, store_text
+from xlsxform.workbook.cells import load, opening, quiet, store_text
+from xlsxform.workbook.tables import Look, print_table, text_width
 from xlsxform.workbook.text import (
     clean_text,
     plain_text,
@@ -62,13 +63,27 @@ _MARK_FILL = {
 _PASSED_FILL = PatternFill(fill_type="solid", start_color="FFC6EFCE", end_color="FFC6EFCE")
 """Excel's own 'good' green."""
 _RESULT_FONT = Font(name="宋体", size=11, charset=134)
-_RESULT_HEADER_FONT = Font(name="宋体", size=11, bold=True, charset=134)
 _RESULT_LINK_FONT = Font(name="宋体", size=11, charset=134, color="FF0563C1", underline="single")
-_RESULT_TITLE_FONT = Font(name="宋体", size=16, bold=True, charset=134)
 _RESULT_SMALL_FONT = Font(name="宋体", size=8, charset=134, color="FF808080")
-_RESULT_HEADER_FILL = PatternFill(fill_type="solid", start_color="FFD9E1F2", end_color="FFD9E1F2")
 _RESULT_ALIGN = Alignment(vertical="center", wrap_text=True)
 _RESULT_CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+_RESULTS = Look(
+    _RESULT_FONT,
+    Font(name="宋体", size=16, bold=True, charset=134),
+    Font(name="宋体", size=11, bold=True, charset=134),
+    PatternFill(fill_type="solid", start_color="FFD9E1F2", end_color="FFD9E1F2"),
+    _RESULT_ALIGN,
+    line=14.5,
+    margin=1,
+    every_height=True,
+    empty=_RESULT_ALIGN,
+    empty_fill=_PASSED_FILL,
+    empty_height=20,
+    empty_boxed=False,
+    margins=None,
+    footer_font=None,
+)
+"""The look of the results sheet."""
 _COMMENT_WIDTH = 300
 """Comment box width in pixels; its height follows the text."""
 
@@ -298,7 +313,7 @@ class Annotator:
         text = _written(note, record[5] if record[7] == "1" else None)
         comment = _Comment(text, "xlsxform")
         comment.width = _COMMENT_WIDTH
-        comment.height = round(16 * sum(max(1, math.ceil(_display_width(line) * 6 / _COMMENT_WIDTH)) for line in text.split("\n")) + 12)
+        comment.height = round(16 * sum(max(1, math.ceil(text_width(line, cut=False) * 6 / _COMMENT_WIDTH)) for line in text.split("\n")) + 12)
         cell.comment = comment
         cell.fill = fill
 
@@ -330,54 +345,24 @@ class Annotator:
             name = f"{title}({n})"
         sheet = self.workbook.create_sheet(name)
         self._added.append(name)
-        top = 1
-        for text, font in [(heading, _RESULT_TITLE_FONT)] * bool(heading) + [(note, _RESULT_FONT) for note in notes]:
-            cell = sheet.cell(top, 1)
-            store_text(cell, clean_text(text))
-            cell.font = font
-            cell.alignment = _RESULT_CENTER if font is _RESULT_TITLE_FONT else _RESULT_ALIGN
-            sheet.merge_cells(start_row=top, start_column=1, end_row=top, end_column=len(header))
-            sheet.row_dimensions[top].height = 28 if font is _RESULT_TITLE_FONT else min(409, round(14.5 * _lines(text, sum(widths)) + 4, 1))
-            top += 1
-        for col, label in enumerate(header, 1):
-            cell = sheet.cell(top, col)
-            store_text(cell, clean_text(label))
-            cell.font, cell.fill, cell.alignment, cell.border = _RESULT_HEADER_FONT, _RESULT_HEADER_FILL, _RESULT_CENTER, BOX
-        for r, row in enumerate(rows, top + 1):
-            lines = 1
-            for col, value in enumerate(row, 1):
-                cell = sheet.cell(r, col)
-                cell.font, cell.alignment, cell.border = (_RESULT_SMALL_FONT if col in small else _RESULT_FONT), _RESULT_ALIGN, BOX
-                if isinstance(value, CellLink):
-                    store_text(cell, clean_text(value.text))
-                    location = f"{quote_sheetname(value.sheet)}!{value.coordinate}"
-                    cell.hyperlink = _Hyperlink(ref=cell.coordinate, location=location, display=value.text)
-                    cell.font = _RESULT_LINK_FONT
-                elif isinstance(value, Flagged):
-                    store_text(cell, clean_text(value.text))
-                    cell.fill, cell.alignment = _MARK_FILL[value.severity], _RESULT_CENTER
-                elif isinstance(value, int | float) and not isinstance(value, bool):
-                    cell.value, cell.alignment = value, _RESULT_CENTER
-                else:
-                    store_text(cell, clean_text("" if value is None else str(value)))
-                lines = max(lines, _lines(str(cell.value or ""), widths[col - 1]))
-            sheet.row_dimensions[r].height = min(409, round(14.5 * lines + 4, 1))
-        if not rows:
-            cell = sheet.cell(top + 1, 1)
-            store_text(cell, clean_text(empty))
-            cell.font, cell.alignment, cell.fill = _RESULT_FONT, _RESULT_ALIGN, _PASSED_FILL
-            sheet.row_dimensions[top + 1].height = 20
-            sheet.merge_cells(start_row=top + 1, start_column=1, end_row=top + 1, end_column=len(header))
-        for col, width in enumerate(widths, 1):
-            sheet.column_dimensions[get_column_letter(col)].width = width
-        sheet.freeze_panes = f"A{top + 1}"
-        if rows:
-            sheet.auto_filter.ref = f"A{top}:{get_column_letter(len(header))}{top + len(rows)}"
-        sheet.page_setup.orientation = "landscape"
-        one_page_wide(sheet)
-        sheet.print_title_rows = f"{top}:{top}"
-        sheet.print_options.horizontalCentered = True
-        sheet.oddFooter.center.text = "第 &P 页，共 &N 页"
+
+        def put(cell: Any, value: Any, col: int) -> str:
+            cell.font, cell.alignment = (_RESULT_SMALL_FONT if col in small else _RESULT_FONT), _RESULT_ALIGN
+            if isinstance(value, CellLink):
+                store_text(cell, clean_text(value.text))
+                location = f"{quote_sheetname(value.sheet)}!{value.coordinate}"
+                cell.hyperlink = _Hyperlink(ref=cell.coordinate, location=location, display=value.text)
+                cell.font = _RESULT_LINK_FONT
+            elif isinstance(value, Flagged):
+                store_text(cell, clean_text(value.text))
+                cell.fill, cell.alignment = _MARK_FILL[value.severity], _RESULT_CENTER
+            elif isinstance(value, int | float) and not isinstance(value, bool):
+                cell.value, cell.alignment = value, _RESULT_CENTER
+            else:
+                store_text(cell, clean_text("" if value is None else str(value)))
+            return str(cell.value or "")
+
+        print_table(sheet, _RESULTS, heading=heading, notes=notes, titles=header, widths=widths, rows=rows, put=put, empty=empty)
         for other in self.workbook.worksheets:
             other.sheet_view.tabSelected = False
         sheet.sheet_view.tabSelected = True
@@ -530,13 +515,3 @@ def _record_text(value: Any) -> str:
     if value is None:
         return ""
     return plain_text(value) if isinstance(value, str) else str(value)
-
-
-def _display_width(text: str) -> float:
-    """Width in column units: a CJK character is two, anything else one."""
-    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
-
-
-def _lines(text: str, width: float) -> int:
-    """Lines ``text`` wraps to in a column ``width`` units wide."""
-    return sum(max(1, math.ceil(_display_width(line) / max(width - 1, 1))) for line in text.split("\n"))
