@@ -7,12 +7,12 @@ import math
 import re
 from collections.abc import Mapping as _Mapping
 from collections.abc import Sequence as _Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from openpyxl.comments import Comment as _Comment
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Font, PatternFill
 from openpyxl.styles.colors import Color as _Color
 from openpyxl.styles.fills import Fill as _Fill
 from openpyxl.utils import coordinate_to_tuple as _coordinate_to_tuple
@@ -27,7 +27,7 @@ from openpyxl.xml.functions import fromstring as _fromstring
 from openpyxl.xml.functions import tostring as _tostring
 
 from xlsxform.workbook.cells import load, opening, quiet, store_text
-from xlsxform.workbook.tables import Look, print_table, text_width
+from xlsxform.workbook.tables import CENTER, PLAIN, WRAP, print_table, text_width
 from xlsxform.workbook.text import (
     clean_text,
     plain_text,
@@ -62,21 +62,16 @@ _MARK_FILL = {
 """Excel's own 'bad' red and 'neutral' yellow."""
 _PASSED_FILL = PatternFill(fill_type="solid", start_color="FFC6EFCE", end_color="FFC6EFCE")
 """Excel's own 'good' green."""
-_RESULT_FONT = Font(name="宋体", size=11, charset=134)
 _RESULT_LINK_FONT = Font(name="宋体", size=11, charset=134, color="FF0563C1", underline="single")
 _RESULT_SMALL_FONT = Font(name="宋体", size=8, charset=134, color="FF808080")
-_RESULT_ALIGN = Alignment(vertical="center", wrap_text=True)
-_RESULT_CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
-_RESULTS = Look(
-    _RESULT_FONT,
-    Font(name="宋体", size=16, bold=True, charset=134),
-    Font(name="宋体", size=11, bold=True, charset=134),
-    PatternFill(fill_type="solid", start_color="FFD9E1F2", end_color="FFD9E1F2"),
-    _RESULT_ALIGN,
+_RESULTS = replace(
+    PLAIN,
+    header_fill=PatternFill(fill_type="solid", start_color="FFD9E1F2", end_color="FFD9E1F2"),
+    note=WRAP,
     line=14.5,
     margin=1,
     every_height=True,
-    empty=_RESULT_ALIGN,
+    empty=WRAP,
     empty_fill=_PASSED_FILL,
     empty_height=20,
     empty_boxed=False,
@@ -347,7 +342,7 @@ class Annotator:
         self._added.append(name)
 
         def put(cell: Any, value: Any, col: int) -> str:
-            cell.font, cell.alignment = (_RESULT_SMALL_FONT if col in small else _RESULT_FONT), _RESULT_ALIGN
+            cell.font, cell.alignment = (_RESULT_SMALL_FONT if col in small else PLAIN.font), WRAP
             if isinstance(value, CellLink):
                 store_text(cell, clean_text(value.text))
                 location = f"{quote_sheetname(value.sheet)}!{value.coordinate}"
@@ -355,9 +350,9 @@ class Annotator:
                 cell.font = _RESULT_LINK_FONT
             elif isinstance(value, Flagged):
                 store_text(cell, clean_text(value.text))
-                cell.fill, cell.alignment = _MARK_FILL[value.severity], _RESULT_CENTER
+                cell.fill, cell.alignment = _MARK_FILL[value.severity], CENTER
             elif isinstance(value, int | float) and not isinstance(value, bool):
-                cell.value, cell.alignment = value, _RESULT_CENTER
+                cell.value, cell.alignment = value, CENTER
             else:
                 store_text(cell, clean_text("" if value is None else str(value)))
             return str(cell.value or "")

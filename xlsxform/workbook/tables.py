@@ -114,8 +114,10 @@ _BOLD = Font(name=FONT_NAME, size=11, bold=True, charset=134)
 _HEADING_FONT = Font(name=FONT_NAME, size=16, bold=True, charset=134)
 _LINK_FONT = Font(name=FONT_NAME, size=11, charset=134, color="0563C1", underline="single")
 _HEADER_FILL = PatternFill(fill_type="solid", start_color="DDEBF7", end_color="DDEBF7")
-_TOP = Alignment(vertical="center", wrap_text=True)
-_CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+WRAP = Alignment(vertical="center", wrap_text=True)
+"""Text centred vertically, wrapping."""
+CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+"""Text centred both ways, wrapping."""
 _RIGHT = Alignment(horizontal="right", vertical="center")
 _LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
 _FOOTER = "第 &P 页，共 &N 页"
@@ -162,7 +164,7 @@ class Look:
     """Characters of a column's width that text does not use."""
     every_height: bool = False
     """Every row gets a height (not only the rows whose text wraps)."""
-    empty: Alignment = _CENTER
+    empty: Alignment = CENTER
     empty_fill: PatternFill | None = None
     empty_height: float | None = None
     empty_boxed: bool = True
@@ -200,7 +202,7 @@ def print_table(
     for text, font in [(heading, look.heading)] * bool(heading) + [(n, look.font) for n in notes]:
         cell = sheet.cell(row, 1)
         store_text(cell, clean_text(text))
-        cell.font, cell.alignment = font, _CENTER if font is look.heading else look.note
+        cell.font, cell.alignment = font, CENTER if font is look.heading else look.note
         sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last_col)
         sheet.row_dimensions[row].height = 28.0 if font is look.heading else look.height(line_count(text, sum(widths), look.margin))
         row += 1
@@ -208,7 +210,7 @@ def print_table(
     for col, title in enumerate(titles, 1):
         cell = sheet.cell(header_row, col)
         store_text(cell, clean_text(title))
-        cell.font, cell.fill, cell.alignment, cell.border = look.header, look.header_fill, _CENTER, BOX
+        cell.font, cell.fill, cell.alignment, cell.border = look.header, look.header_fill, CENTER, BOX
     first = header_row + 1
     for r, values in enumerate(rows, first):
         lines = 1
@@ -271,7 +273,7 @@ def _write_table(sheet: Any, table: Table) -> None:
                 cell.number_format, cell.alignment = FORMATS[column.kind], _RIGHT
         label = sheet.cell(total_row, 1)
         store_text(label, clean_text(table.total_label))
-        label.alignment = _CENTER
+        label.alignment = CENTER
         if label_span > 1:
             sheet.merge_cells(start_row=total_row, start_column=1, end_row=total_row, end_column=label_span)
 
@@ -295,13 +297,13 @@ def _put(cell: Any, value: Any, kind: str) -> str:
     if isinstance(value, Link):
         store_text(cell, clean_text(value.text))
         cell.hyperlink = value.target
-        cell.font, cell.alignment = _LINK_FONT, _TOP
+        cell.font, cell.alignment = _LINK_FONT, WRAP
         return value.text
     if value is None or value == "":
         return ""
     if isinstance(value, dt.datetime):
         cell.value = value.replace(tzinfo=None) if value.tzinfo is None else value.astimezone().replace(tzinfo=None)
-        cell.number_format, cell.alignment = FORMATS["time"], _CENTER
+        cell.number_format, cell.alignment = FORMATS["time"], CENTER
         return "2024-01-01 00:00"
     if isinstance(value, Decimal | int | float) and not isinstance(value, bool):
         cell.value = float(value) if isinstance(value, Decimal) else value
@@ -310,7 +312,7 @@ def _put(cell: Any, value: Any, kind: str) -> str:
         return f"{value:,.2f}" if kind == "amount" else str(value)
     text = str(value)
     store_text(cell, clean_text(text))
-    cell.alignment = _CENTER if kind != "text" or len(text) <= 4 else _TOP
+    cell.alignment = CENTER if kind != "text" or len(text) <= 4 else WRAP
     return text
 
 
