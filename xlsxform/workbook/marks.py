@@ -7,7 +7,7 @@ import math
 import re
 from collections.abc import Mapping as _Mapping
 from collections.abc import Sequence as _Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from openpyxl.xml.functions import fromstring as _fromstring
 from openpyxl.xml.functions import tostring as _tostring
 
 from xlsxform.workbook.cells import load, opening, quiet, store_text
+from xlsxform.workbook.reach import Safety, formula_text, safe_target, unsafe_formula
 from xlsxform.workbook.tables import CENTER, PLAIN, WRAP, print_table, text_width
 from xlsxform.workbook.text import (
     clean_text,
@@ -223,7 +224,7 @@ class Annotator:
                 if link is not None and link.target and not safe_target(link.target):
                     cell.hyperlink = None
                     safety.links.append(f"{sheet.title}!{cell.coordinate}")
-                formula = _formula_text(cell.value) if cell.data_type == "f" else None
+                formula = formula_text(cell.value) if cell.data_type == "f" else None
                 if formula is not None and unsafe_formula(formula):
                     if cached is None:
                         cached = self._cached_values()
@@ -436,54 +437,6 @@ def _headed(sheet: Any, headers: _Sequence[_Sequence[str]]) -> bool:
     """Whether one of the first rows of ``sheet`` is one of ``headers``: a results sheet of ours."""
     rows = sheet.iter_rows(min_row=1, max_row=_HEADER_ROWS, max_col=max(map(len, headers), default=1), values_only=True)
     return any(list(row[: len(header)]) == list(header) for row in rows for header in headers)
-
-
-SAFE_SCHEMES = ("http", "https", "mailto")
-"""What a hyperlink of a copy sent back may open."""
-_EXTERNAL_REFERENCE = re.compile(r"\[\d+\]|\[[^\]]*\.xl[a-z]*\]", re.IGNORECASE)
-"""A reference to another workbook in a formula: [1]Sheet1!A1 as stored, or a path."""
-_DDE = re.compile(r"[A-Za-z0-9_.]+\|")
-"""A DDE call: =cmd|'/c calc'!A0."""
-_REACHING = re.compile(r"\b(?:WEBSERVICE|RTD|CALL|REGISTER\.ID|EXEC|DDE|IMPORTDATA|IMPORTXML)\s*\(", re.IGNORECASE)
-"""Functions that reach other programs or the network."""
-_HYPERLINK = re.compile(r"\bHYPERLINK\s*\(\s*(\"(?:[^\"]|\"\")*\")?", re.IGNORECASE)
-
-
-def safe_target(target: str) -> bool:
-    """Whether a hyperlink's target is a web page or an e-mail address (http, https, mailto)."""
-    scheme, colon, _ = target.strip().partition(":")
-    return bool(colon) and scheme.lower() in SAFE_SCHEMES
-
-
-def unsafe_formula(formula: str) -> bool:
-    """Whether a formula (or a defined name's reference) reaches beyond the workbook."""
-    text = re.sub(r'"(?:[^"]|"")*"', '""', formula)  # string literals are not references
-    if _EXTERNAL_REFERENCE.search(text) or _DDE.search(text) or _REACHING.search(text):
-        return True
-    for found in _HYPERLINK.finditer(formula):
-        literal = found[1]
-        if literal is None or not safe_target(literal[1:-1].replace('""', '"')):
-            return True
-    return False
-
-
-def _formula_text(value: Any) -> str | None:
-    if isinstance(value, str) and value.startswith("=") and len(value) > 1:
-        return value
-    text = getattr(value, "text", None)  # an ArrayFormula
-    return text if isinstance(text, str) else None
-
-
-@dataclass
-class Safety:
-    """What :meth:`Annotator.make_safe` took out, by cell (sheet!A1) or name."""
-
-    links: list[str] = field(default_factory=list)
-    formulas: list[str] = field(default_factory=list)
-    names: list[str] = field(default_factory=list)
-
-    def __bool__(self) -> bool:
-        return bool(self.links or self.formulas or self.names)
 
 
 def _is_mark_fill(fill: Any, colours: _Sequence[str]) -> bool:
