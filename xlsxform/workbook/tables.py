@@ -164,19 +164,23 @@ class Look:
     """Characters of a column's width that text does not use."""
     every_height: bool = False
     """Every row gets a height (not only the rows whose text wraps)."""
+    tall_notes: bool = False
+    """A note's row may be taller than Excel's tallest row (409 points)."""
     empty: Alignment = CENTER
+    """The alignment, fill, height (None: the default) and borders of the line saying there are no rows."""
     empty_fill: PatternFill | None = None
     empty_height: float | None = None
     empty_boxed: bool = True
     margins: tuple[float, float, float, float, float, float] | None = (0.5, 0.5, 0.6, 0.7, 0.3, 0.3)
     footer_font: str | None = FONT_NAME
 
-    def height(self, lines: int) -> float:
+    def height(self, lines: int, *, note: bool = False) -> float:
         """Height of a row of ``lines`` lines, in points (Excel's tallest is 409)."""
-        return min(409.0, round(self.line * lines + 4, 1))
+        height = round(self.line * lines + 4, 1)
+        return height if note and self.tall_notes else min(409.0, height)
 
 
-PLAIN = Look(_FONT, _HEADING_FONT, _BOLD, _HEADER_FILL, _LEFT)
+PLAIN = Look(_FONT, _HEADING_FONT, _BOLD, _HEADER_FILL, _LEFT, tall_notes=True)
 """The look of the reports and roll-ups."""
 
 
@@ -204,7 +208,7 @@ def print_table(
         store_text(cell, clean_text(text))
         cell.font, cell.alignment = font, CENTER if font is look.heading else look.note
         sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last_col)
-        sheet.row_dimensions[row].height = 28.0 if font is look.heading else look.height(line_count(text, sum(widths), look.margin))
+        sheet.row_dimensions[row].height = 28.0 if font is look.heading else look.height(line_count(text, sum(widths), look.margin), note=True)
         row += 1
     header_row = row
     for col, title in enumerate(titles, 1):
