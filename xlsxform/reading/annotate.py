@@ -59,7 +59,8 @@ from xlsxform.spec import expr
 from xlsxform.spec.generate import BUILT_IN
 from xlsxform.spec.layout import ExprCell, Spec
 from xlsxform.spec.loading import DEFAULT_SPEC, load_spec
-from xlsxform.workbook.marks import Annotator, CellLink, Flagged, Safety
+from xlsxform.workbook.marks import Annotator, CellLink, Flagged
+from xlsxform.workbook.reach import Safety
 from xlsxform.workbook.text import display_text
 
 TITLE = {"zh": "校验结果", "en": "Check results"}

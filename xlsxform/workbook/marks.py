@@ -7,12 +7,12 @@ import math
 import re
 from collections.abc import Mapping as _Mapping
 from collections.abc import Sequence as _Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from openpyxl.comments import Comment as _Comment
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Font, PatternFill
 from openpyxl.styles.colors import Color as _Color
 from openpyxl.styles.fills import Fill as _Fill
 from openpyxl.utils import coordinate_to_tuple as _coordinate_to_tuple
@@ -26,7 +26,9 @@ from openpyxl.worksheet.worksheet import Worksheet as _Worksheet
 from openpyxl.xml.functions import fromstring as _fromstring
 from openpyxl.xml.functions import tostring as _tostring
 
-from xlsxform.workbook.cells import BOX, load, one_page_wide, opening, quiet, store_text
+from xlsxform.workbook.cells import load, opening, quiet, store_text
+from xlsxform.workbook.reach import Safety, formula_text, safe_target, unsafe_formula
+from xlsxform.workbook.tables import CENTER, PLAIN, WRAP, print_table, text_width
 from xlsxform.workbook.text import (
     clean_text,
     plain_text,
@@ -61,14 +63,23 @@ _MARK_FILL = {
 """Excel's own 'bad' red and 'neutral' yellow."""
 _PASSED_FILL = PatternFill(fill_type="solid", start_color="FFC6EFCE", end_color="FFC6EFCE")
 """Excel's own 'good' green."""
-_RESULT_FONT = Font(name="宋体", size=11, charset=134)
-_RESULT_HEADER_FONT = Font(name="宋体", size=11, bold=True, charset=134)
 _RESULT_LINK_FONT = Font(name="宋体", size=11, charset=134, color="FF0563C1", underline="single")
-_RESULT_TITLE_FONT = Font(name="宋体", size=16, bold=True, charset=134)
 _RESULT_SMALL_FONT = Font(name="宋体", size=8, charset=134, color="FF808080")
-_RESULT_HEADER_FILL = PatternFill(fill_type="solid", start_color="FFD9E1F2", end_color="FFD9E1F2")
-_RESULT_ALIGN = Alignment(vertical="center", wrap_text=True)
-_RESULT_CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+_RESULTS = replace(
+    PLAIN,
+    header_fill=PatternFill(fill_type="solid", start_color="FFD9E1F2", end_color="FFD9E1F2"),
+    note=WRAP,
+    line=14.5,
+    margin=1,
+    every_height=True,
+    empty=WRAP,
+    empty_fill=_PASSED_FILL,
+    empty_height=20,
+    empty_boxed=False,
+    margins=None,
+    footer_font=None,
+)
+"""The look of the results sheet."""
 _COMMENT_WIDTH = 300
 """Comment box width in pixels; its height follows the text."""
 
@@ -213,7 +224,7 @@ class Annotator:
                 if link is not None and link.target and not safe_target(link.target):
                     cell.hyperlink = None
                     safety.links.append(f"{sheet.title}!{cell.coordinate}")
-                formula = _formula_text(cell.value) if cell.data_type == "f" else None
+                formula = formula_text(cell.value) if cell.data_type == "f" else None
                 if formula is not None and unsafe_formula(formula):
                     if cached is None:
                         cached = self._cached_values()
@@ -298,7 +309,7 @@ class Annotator:
         text = _written(note, record[5] if record[7] == "1" else None)
         comment = _Comment(text, "xlsxform")
         comment.width = _COMMENT_WIDTH
-        comment.height = round(16 * sum(max(1, math.ceil(_display_width(line) * 6 / _COMMENT_WIDTH)) for line in text.split("\n")) + 12)
+        comment.height = round(16 * sum(max(1, math.ceil(text_width(line, cut=False) * 6 / _COMMENT_WIDTH)) for line in text.split("\n")) + 12)
         cell.comment = comment
         cell.fill = fill
 
@@ -330,54 +341,24 @@ class Annotator:
             name = f"{title}({n})"
         sheet = self.workbook.create_sheet(name)
         self._added.append(name)
-        top = 1
-        for text, font in [(heading, _RESULT_TITLE_FONT)] * bool(heading) + [(note, _RESULT_FONT) for note in notes]:
-            cell = sheet.cell(top, 1)
-            store_text(cell, clean_text(text))
-            cell.font = font
-            cell.alignment = _RESULT_CENTER if font is _RESULT_TITLE_FONT else _RESULT_ALIGN
-            sheet.merge_cells(start_row=top, start_column=1, end_row=top, end_column=len(header))
-            sheet.row_dimensions[top].height = 28 if font is _RESULT_TITLE_FONT else min(409, round(14.5 * _lines(text, sum(widths)) + 4, 1))
-            top += 1
-        for col, label in enumerate(header, 1):
-            cell = sheet.cell(top, col)
-            store_text(cell, clean_text(label))
-            cell.font, cell.fill, cell.alignment, cell.border = _RESULT_HEADER_FONT, _RESULT_HEADER_FILL, _RESULT_CENTER, BOX
-        for r, row in enumerate(rows, top + 1):
-            lines = 1
-            for col, value in enumerate(row, 1):
-                cell = sheet.cell(r, col)
-                cell.font, cell.alignment, cell.border = (_RESULT_SMALL_FONT if col in small else _RESULT_FONT), _RESULT_ALIGN, BOX
-                if isinstance(value, CellLink):
-                    store_text(cell, clean_text(value.text))
-                    location = f"{quote_sheetname(value.sheet)}!{value.coordinate}"
-                    cell.hyperlink = _Hyperlink(ref=cell.coordinate, location=location, display=value.text)
-                    cell.font = _RESULT_LINK_FONT
-                elif isinstance(value, Flagged):
-                    store_text(cell, clean_text(value.text))
-                    cell.fill, cell.alignment = _MARK_FILL[value.severity], _RESULT_CENTER
-                elif isinstance(value, int | float) and not isinstance(value, bool):
-                    cell.value, cell.alignment = value, _RESULT_CENTER
-                else:
-                    store_text(cell, clean_text("" if value is None else str(value)))
-                lines = max(lines, _lines(str(cell.value or ""), widths[col - 1]))
-            sheet.row_dimensions[r].height = min(409, round(14.5 * lines + 4, 1))
-        if not rows:
-            cell = sheet.cell(top + 1, 1)
-            store_text(cell, clean_text(empty))
-            cell.font, cell.alignment, cell.fill = _RESULT_FONT, _RESULT_ALIGN, _PASSED_FILL
-            sheet.row_dimensions[top + 1].height = 20
-            sheet.merge_cells(start_row=top + 1, start_column=1, end_row=top + 1, end_column=len(header))
-        for col, width in enumerate(widths, 1):
-            sheet.column_dimensions[get_column_letter(col)].width = width
-        sheet.freeze_panes = f"A{top + 1}"
-        if rows:
-            sheet.auto_filter.ref = f"A{top}:{get_column_letter(len(header))}{top + len(rows)}"
-        sheet.page_setup.orientation = "landscape"
-        one_page_wide(sheet)
-        sheet.print_title_rows = f"{top}:{top}"
-        sheet.print_options.horizontalCentered = True
-        sheet.oddFooter.center.text = "第 &P 页，共 &N 页"
+
+        def put(cell: Any, value: Any, col: int) -> str:
+            cell.font, cell.alignment = (_RESULT_SMALL_FONT if col in small else PLAIN.font), WRAP
+            if isinstance(value, CellLink):
+                store_text(cell, clean_text(value.text))
+                location = f"{quote_sheetname(value.sheet)}!{value.coordinate}"
+                cell.hyperlink = _Hyperlink(ref=cell.coordinate, location=location, display=value.text)
+                cell.font = _RESULT_LINK_FONT
+            elif isinstance(value, Flagged):
+                store_text(cell, clean_text(value.text))
+                cell.fill, cell.alignment = _MARK_FILL[value.severity], CENTER
+            elif isinstance(value, int | float) and not isinstance(value, bool):
+                cell.value, cell.alignment = value, CENTER
+            else:
+                store_text(cell, clean_text("" if value is None else str(value)))
+            return str(cell.value or "")
+
+        print_table(sheet, _RESULTS, heading=heading, notes=notes, titles=header, widths=widths, rows=rows, put=put, empty=empty)
         for other in self.workbook.worksheets:
             other.sheet_view.tabSelected = False
         sheet.sheet_view.tabSelected = True
@@ -458,54 +439,6 @@ def _headed(sheet: Any, headers: _Sequence[_Sequence[str]]) -> bool:
     return any(list(row[: len(header)]) == list(header) for row in rows for header in headers)
 
 
-SAFE_SCHEMES = ("http", "https", "mailto")
-"""What a hyperlink of a copy sent back may open."""
-_EXTERNAL_REFERENCE = re.compile(r"\[\d+\]|\[[^\]]*\.xl[a-z]*\]", re.IGNORECASE)
-"""A reference to another workbook in a formula: [1]Sheet1!A1 as stored, or a path."""
-_DDE = re.compile(r"[A-Za-z0-9_.]+\|")
-"""A DDE call: =cmd|'/c calc'!A0."""
-_REACHING = re.compile(r"\b(?:WEBSERVICE|RTD|CALL|REGISTER\.ID|EXEC|DDE|IMPORTDATA|IMPORTXML)\s*\(", re.IGNORECASE)
-"""Functions that reach other programs or the network."""
-_HYPERLINK = re.compile(r"\bHYPERLINK\s*\(\s*(\"(?:[^\"]|\"\")*\")?", re.IGNORECASE)
-
-
-def safe_target(target: str) -> bool:
-    """Whether a hyperlink's target is a web page or an e-mail address (http, https, mailto)."""
-    scheme, colon, _ = target.strip().partition(":")
-    return bool(colon) and scheme.lower() in SAFE_SCHEMES
-
-
-def unsafe_formula(formula: str) -> bool:
-    """Whether a formula (or a defined name's reference) reaches beyond the workbook."""
-    text = re.sub(r'"(?:[^"]|"")*"', '""', formula)  # string literals are not references
-    if _EXTERNAL_REFERENCE.search(text) or _DDE.search(text) or _REACHING.search(text):
-        return True
-    for found in _HYPERLINK.finditer(formula):
-        literal = found[1]
-        if literal is None or not safe_target(literal[1:-1].replace('""', '"')):
-            return True
-    return False
-
-
-def _formula_text(value: Any) -> str | None:
-    if isinstance(value, str) and value.startswith("=") and len(value) > 1:
-        return value
-    text = getattr(value, "text", None)  # an ArrayFormula
-    return text if isinstance(text, str) else None
-
-
-@dataclass
-class Safety:
-    """What :meth:`Annotator.make_safe` took out, by cell (sheet!A1) or name."""
-
-    links: list[str] = field(default_factory=list)
-    formulas: list[str] = field(default_factory=list)
-    names: list[str] = field(default_factory=list)
-
-    def __bool__(self) -> bool:
-        return bool(self.links or self.formulas or self.names)
-
-
 def _is_mark_fill(fill: Any, colours: _Sequence[str]) -> bool:
     """A solid fill of one of ``colours`` (a gradient has no fgColor)."""
     if getattr(fill, "fill_type", None) != "solid" or not isinstance(getattr(fill, "fgColor", None), _Color):
@@ -530,13 +463,3 @@ def _record_text(value: Any) -> str:
     if value is None:
         return ""
     return plain_text(value) if isinstance(value, str) else str(value)
-
-
-def _display_width(text: str) -> float:
-    """Width in column units: a CJK character is two, anything else one."""
-    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
-
-
-def _lines(text: str, width: float) -> int:
-    """Lines ``text`` wraps to in a column ``width`` units wide."""
-    return sum(max(1, math.ceil(_display_width(line) / max(width - 1, 1))) for line in text.split("\n"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Callable
 from collections.abc import Sequence as _Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -113,8 +114,10 @@ _BOLD = Font(name=FONT_NAME, size=11, bold=True, charset=134)
 _HEADING_FONT = Font(name=FONT_NAME, size=16, bold=True, charset=134)
 _LINK_FONT = Font(name=FONT_NAME, size=11, charset=134, color="0563C1", underline="single")
 _HEADER_FILL = PatternFill(fill_type="solid", start_color="DDEBF7", end_color="DDEBF7")
-_TOP = Alignment(vertical="center", wrap_text=True)
-_CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+WRAP = Alignment(vertical="center", wrap_text=True)
+"""Text centred vertically, wrapping."""
+CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+"""Text centred both ways, wrapping."""
 _RIGHT = Alignment(horizontal="right", vertical="center")
 _LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
 _FOOTER = "第 &P 页，共 &N 页"
@@ -145,44 +148,124 @@ def write_tables(target: str | Path | BinaryIO, tables: _Sequence[Table]) -> Non
     workbook.save(target)
 
 
-def _write_table(sheet: Any, table: Table) -> None:
-    columns = table.columns()
-    last_col = max(len(columns), 1)
-    widths = [column.width or _fit_width(column, [row[i] for row in table.rows if i < len(row)]) for i, column in enumerate(columns)]
+@dataclass(frozen=True)
+class Look:
+    """How a printed table looks: its fonts, fills and alignments, the
+    height of a line of its text, what its 'empty' line looks like, and its
+    page margins and footer font (None: the spreadsheet's own)."""
+
+    font: Font
+    heading: Font
+    header: Font
+    header_fill: PatternFill
+    note: Alignment
+    line: float = LINE_POINTS
+    margin: float = 1.5
+    """Characters of a column's width that text does not use."""
+    every_height: bool = False
+    """Every row gets a height (not only the rows whose text wraps)."""
+    tall_notes: bool = False
+    """A note's row may be taller than Excel's tallest row (409 points)."""
+    empty: Alignment = CENTER
+    """The alignment, fill, height (None: the default) and borders of the line saying there are no rows."""
+    empty_fill: PatternFill | None = None
+    empty_height: float | None = None
+    empty_boxed: bool = True
+    margins: tuple[float, float, float, float, float, float] | None = (0.5, 0.5, 0.6, 0.7, 0.3, 0.3)
+    footer_font: str | None = FONT_NAME
+
+    def height(self, lines: int, *, note: bool = False) -> float:
+        """Height of a row of ``lines`` lines, in points (Excel's tallest is 409)."""
+        height = round(self.line * lines + 4, 1)
+        return height if note and self.tall_notes else min(409.0, height)
+
+
+PLAIN = Look(_FONT, _HEADING_FONT, _BOLD, _HEADER_FILL, _LEFT, tall_notes=True)
+"""The look of the reports and roll-ups."""
+
+
+def print_table(
+    sheet: Any,
+    look: Look,
+    *,
+    heading: str,
+    notes: _Sequence[str],
+    titles: _Sequence[str],
+    widths: _Sequence[float],
+    rows: _Sequence[_Sequence[Any]],
+    put: Callable[[Any, Any, int], str],
+    empty: str,
+) -> int:
+    """Write a table on ``sheet`` set up to print: ``heading`` and ``notes``
+    merged above, the header row (repeated on every printed page), the rows
+    (each value written by ``put(cell, value, column)``, column from 1, which
+    returns the text it shows), or ``empty`` when there are none; A4
+    landscape one page wide, page numbers in the footer.  Returns the header row."""
+    last_col = max(len(titles), 1)
     row = 1
-    for text, font, height in [(table.heading, _HEADING_FONT, 28.0)] * bool(table.heading) + [(n, _FONT, None) for n in table.notes]:
+    for text, font in [(heading, look.heading)] * bool(heading) + [(n, look.font) for n in notes]:
         cell = sheet.cell(row, 1)
         store_text(cell, clean_text(text))
-        cell.font, cell.alignment = font, _CENTER if font is _HEADING_FONT else _LEFT
+        cell.font, cell.alignment = font, CENTER if font is look.heading else look.note
         sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last_col)
-        sheet.row_dimensions[row].height = height or LINE_POINTS * _lines(text, sum(widths)) + 4
+        sheet.row_dimensions[row].height = 28.0 if font is look.heading else look.height(line_count(text, sum(widths), look.margin), note=True)
         row += 1
     header_row = row
-    for col, column in enumerate(columns, 1):
+    for col, title in enumerate(titles, 1):
         cell = sheet.cell(header_row, col)
-        store_text(cell, clean_text(column.title))
-        cell.font, cell.fill, cell.alignment, cell.border = _BOLD, _HEADER_FILL, _CENTER, BOX
-    sheet.row_dimensions[header_row].height = LINE_POINTS * max([_lines(c.title, w) for c, w in zip(columns, widths, strict=False)] or [1]) + 4
+        store_text(cell, clean_text(title))
+        cell.font, cell.fill, cell.alignment, cell.border = look.header, look.header_fill, CENTER, BOX
     first = header_row + 1
-    for r, values in enumerate(table.rows, first):
+    for r, values in enumerate(rows, first):
         lines = 1
-        for col, column in enumerate(columns, 1):
-            value = values[col - 1] if col - 1 < len(values) else None
+        for col, value in enumerate(values, 1):
             cell = sheet.cell(r, col)
-            cell.font, cell.border = _FONT, BOX
-            shown = _put(cell, value, column.kind)
-            lines = max(lines, _lines(shown, widths[col - 1]))
-        if lines > 1:
-            sheet.row_dimensions[r].height = min(409.0, LINE_POINTS * lines + 4)
-    last = first + len(table.rows) - 1
-    if not table.rows:
+            cell.border = BOX
+            lines = max(lines, line_count(put(cell, value, col), widths[col - 1], look.margin))
+        if lines > 1 or look.every_height:
+            sheet.row_dimensions[r].height = look.height(lines)
+    if not rows:
         cell = sheet.cell(first, 1)
-        store_text(cell, clean_text(table.empty))
-        cell.font, cell.alignment = _FONT, _CENTER
-        for col in range(1, last_col + 1):
+        store_text(cell, clean_text(empty))
+        cell.font, cell.alignment = look.font, look.empty
+        if look.empty_fill is not None:
+            cell.fill = look.empty_fill
+        for col in range(1, last_col + 1) if look.empty_boxed else ():
             sheet.cell(first, col).border = BOX
+        if look.empty_height is not None:
+            sheet.row_dimensions[first].height = look.empty_height
         sheet.merge_cells(start_row=first, start_column=1, end_row=first, end_column=last_col)
-    elif any(c.total for c in columns):
+    for col, width in enumerate(widths, 1):
+        sheet.column_dimensions[get_column_letter(col)].width = width
+    sheet.freeze_panes = sheet.cell(first, 1).coordinate
+    if rows:
+        sheet.auto_filter.ref = f"A{header_row}:{get_column_letter(last_col)}{first + len(rows) - 1}"
+    sheet.page_setup.orientation = "landscape"
+    one_page_wide(sheet)
+    sheet.print_title_rows = f"{header_row}:{header_row}"
+    sheet.print_options.horizontalCentered = True
+    for side, inches in zip(("left", "right", "top", "bottom", "header", "footer"), look.margins or (), strict=False):
+        setattr(sheet.page_margins, side, inches)
+    sheet.oddFooter.center.text = _FOOTER
+    if look.footer_font is not None:
+        sheet.oddFooter.center.font = look.footer_font
+    return header_row
+
+
+def _write_table(sheet: Any, table: Table) -> None:
+    columns = table.columns()
+    widths = [column.width or _fit_width(column, [row[i] for row in table.rows if i < len(row)]) for i, column in enumerate(columns)]
+    rows = [[values[i] if i < len(values) else None for i in range(len(columns))] for values in table.rows]
+
+    def put(cell: Any, value: Any, col: int) -> str:
+        cell.font = _FONT
+        return _put(cell, value, columns[col - 1].kind)
+
+    titles = [column.title for column in columns]
+    header_row = print_table(sheet, PLAIN, heading=table.heading, notes=table.notes, titles=titles, widths=widths, rows=rows, put=put, empty=table.empty)
+    sheet.row_dimensions[header_row].height = LINE_POINTS * max([line_count(c.title, w) for c, w in zip(columns, widths, strict=False)] or [1]) + 4
+    first, last = header_row + 1, header_row + len(table.rows)
+    if table.rows and any(c.total for c in columns):
         total_row = last + 1
         label_span = next(i for i, c in enumerate(columns) if c.total) or 1
         for col, column in enumerate(columns, 1):
@@ -194,22 +277,9 @@ def _write_table(sheet: Any, table: Table) -> None:
                 cell.number_format, cell.alignment = FORMATS[column.kind], _RIGHT
         label = sheet.cell(total_row, 1)
         store_text(label, clean_text(table.total_label))
-        label.alignment = _CENTER
+        label.alignment = CENTER
         if label_span > 1:
             sheet.merge_cells(start_row=total_row, start_column=1, end_row=total_row, end_column=label_span)
-    for col, width in enumerate(widths, 1):
-        sheet.column_dimensions[get_column_letter(col)].width = width
-    sheet.freeze_panes = sheet.cell(first, 1).coordinate
-    if table.rows:
-        sheet.auto_filter.ref = f"A{header_row}:{get_column_letter(last_col)}{last}"
-    sheet.page_setup.orientation = "landscape"
-    one_page_wide(sheet)
-    sheet.print_title_rows = f"{header_row}:{header_row}"
-    sheet.print_options.horizontalCentered = True
-    for side, inches in (("left", 0.5), ("right", 0.5), ("top", 0.6), ("bottom", 0.7), ("header", 0.3), ("footer", 0.3)):
-        setattr(sheet.page_margins, side, inches)
-    sheet.oddFooter.center.text = _FOOTER
-    sheet.oddFooter.center.font = FONT_NAME
 
 
 def _kind(values: _Sequence[Any]) -> str:
@@ -231,13 +301,13 @@ def _put(cell: Any, value: Any, kind: str) -> str:
     if isinstance(value, Link):
         store_text(cell, clean_text(value.text))
         cell.hyperlink = value.target
-        cell.font, cell.alignment = _LINK_FONT, _TOP
+        cell.font, cell.alignment = _LINK_FONT, WRAP
         return value.text
     if value is None or value == "":
         return ""
     if isinstance(value, dt.datetime):
         cell.value = value.replace(tzinfo=None) if value.tzinfo is None else value.astimezone().replace(tzinfo=None)
-        cell.number_format, cell.alignment = FORMATS["time"], _CENTER
+        cell.number_format, cell.alignment = FORMATS["time"], CENTER
         return "2024-01-01 00:00"
     if isinstance(value, Decimal | int | float) and not isinstance(value, bool):
         cell.value = float(value) if isinstance(value, Decimal) else value
@@ -246,7 +316,7 @@ def _put(cell: Any, value: Any, kind: str) -> str:
         return f"{value:,.2f}" if kind == "amount" else str(value)
     text = str(value)
     store_text(cell, clean_text(text))
-    cell.alignment = _CENTER if kind != "text" or len(text) <= 4 else _TOP
+    cell.alignment = CENTER if kind != "text" or len(text) <= 4 else WRAP
     return text
 
 
@@ -254,23 +324,23 @@ def _fit_width(column: Column, values: _Sequence[Any]) -> float:
     """A column as wide as its content (bounded), its header wrapping to two lines at most."""
     content = max(
         (
-            _width(f"{v:,.2f}" if isinstance(v, Decimal | float) else "2024-01-01 00:00" if isinstance(v, dt.datetime) else str(getattr(v, "text", v)))
+            text_width(f"{v:,.2f}" if isinstance(v, Decimal | float) else "2024-01-01 00:00" if isinstance(v, dt.datetime) else str(getattr(v, "text", v)))
             for v in values
             if v is not None
         ),
         default=0,
     )
-    header = _width(column.title)
+    header = text_width(column.title)
     least = {"amount": 12.0, "count": 8.0, "time": 17.0}.get(column.kind, 6.0)
     return min(max(content + 2, math.ceil(header / 2) + 3 if header > 10 else header + 2, least), MAX_WIDTH)
 
 
-def _lines(text: str, width: float) -> int:
-    """Lines ``text`` wraps to in a column ``width`` characters wide."""
-    return sum(max(1, math.ceil(_width(line, cut=False) / max(width - 1.5, 1))) for line in str(text).split("\n"))
+def line_count(text: str, width: float, margin: float = 1.5) -> int:
+    """Lines ``text`` wraps to in a column ``width`` characters wide, ``margin`` of them unused."""
+    return sum(max(1, math.ceil(text_width(line, cut=False) / max(width - margin, 1))) for line in str(text).split("\n"))
 
 
-def _width(text: str, *, cut: bool = True) -> float:
+def text_width(text: str, *, cut: bool = True) -> float:
     """Width of the longest line in characters: a CJK character is two."""
     line = max(text.split("\n"), key=len) if text else ""
     return sum(2 if ord(ch) > 0x2E7F else 1 for ch in (line[:80] if cut else line))
