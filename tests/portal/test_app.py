@@ -379,7 +379,7 @@ def test_the_audit_log_records_logins_uploads_and_submits(client: TestClient, co
 def test_the_issue_page_sends_through_the_servers_mail_server(collection: Collection) -> None:
     """With ``serve --smtp``, 直接发送 mails each department its workbook and its own working link."""
     from tests.test_mail import Inbox, free_port, start
-    from xlsxform.portal.services import MailServer
+    from xlsxform.portal.issuing import MailServer
 
     for inbox in start(Inbox(free_port())):
         with TestClient(create_app(settings(collection, smtp=MailServer("127.0.0.1", inbox.port), sender="czj@example.gov.cn"))) as client:

@@ -8,7 +8,24 @@ import os
 from pathlib import Path
 from typing import Any
 
-from xlsxform.cli.common import OK, PROBLEMS, _chosen, _err, _output, _print_json, _readable, _say, _spec
+from xlsxform.cli.common import (
+    OK,
+    PROBLEMS,
+    ParserLanguage,
+    Say,
+    _chosen,
+    _err,
+    _output,
+    _positive,
+    _print_json,
+    _readable,
+    _say,
+    _spec,
+    _year,
+    add_collected_db,
+    add_smtp_login,
+    add_table_format,
+)
 from xlsxform.errors import FormDataError, RosterError
 
 _WHY = {
@@ -28,6 +45,84 @@ _OUTCOMES = {
     "held": ("待确认", "held"),
     "opened": ("已拆开", "opened"),
 }
+
+
+def _address(text: str) -> str:
+    """An e-mail address as the sender: name@domain, nothing else."""
+    from email.utils import parseaddr
+
+    _name, address = parseaddr(text)
+    local, _, domain = address.rpartition("@")
+    if not local or "." not in domain or any(ch.isspace() for ch in address) or address != text.strip():
+        raise argparse.ArgumentTypeError(f"的值“{text}”无效：不是邮箱地址" if ParserLanguage.lang == "zh" else f"invalid value {text!r}: not an e-mail address")
+    return address
+
+
+def _issue_args(commands: Any, t: Say) -> None:
+    issue = commands.add_parser(
+        "issue",
+        help=t(
+            "按部门名单为每个部门生成预填的表格（可生成邮件草稿或直接发送）",
+            "write one pre-filled workbook per department of a roster (and e-mail drafts, or send them)",
+        ),
+    )
+    issue.add_argument(
+        "roster",
+        type=Path,
+        metavar=t("名单", "ROSTER"),
+        help=t("部门名单 .csv 或 .xlsx（至少有“部门名称”“邮箱”两列）", "roster .csv or .xlsx (columns 部门名称 and 邮箱 at least)"),
+    )
+    issue.add_argument(
+        "-o", "--output", required=True, type=Path, metavar=t("文件夹", "OUTBOX"), help=t("输出文件夹（不存在则新建）", "output folder (created if missing)")
+    )
+    issue.add_argument(
+        "--year", type=_year, metavar=t("年度", "YEAR"), default=dt.date.today().year + 1, help=t("年度（默认下一年度）", "year (default: next year)")
+    )
+    issue.add_argument(
+        "--deadline",
+        metavar=t("日期", "DATE"),
+        help=t("邮件中的截止日期，如 2024-03-31（默认两周后）", "deadline named in the e-mail, e.g. 2024-03-31 (default: in two weeks)"),
+    )
+    sending = issue.add_mutually_exclusive_group()
+    sending.add_argument(
+        "--eml",
+        action="store_true",
+        help=t("同时为每个部门生成邮件草稿 .eml（附带表格）", "also write an e-mail draft (.eml) per department with its workbook attached"),
+    )
+    sending.add_argument("--smtp", metavar=t("主机:端口", "HOST:PORT"), help=t("通过此邮件服务器直接发送", "send the e-mails through this SMTP server"))
+    issue.add_argument(
+        "--from",
+        dest="sender",
+        type=_address,
+        metavar=t("邮箱", "ADDRESS"),
+        help=t("发件人邮箱（用 --eml 或 --smtp 时必填）", "sender address (needed with --eml or --smtp)"),
+    )
+    issue.add_argument("--from-name", default="", metavar=t("名称", "NAME"), help=t("发件人名称，如 市财政局", "sender's display name"))
+    issue.add_argument(
+        "--email-template",
+        type=Path,
+        metavar=t("文件", "FILE"),
+        help=t("邮件模板 .toml（默认使用内置模板 templates/email.toml）", "e-mail template .toml (default: the bundled templates/email.toml)"),
+    )
+    add_smtp_login(issue, t)
+    issue.add_argument("--fallback-fonts", action="store_true", help=t("使用常见字体代替公文字体", "use common fonts"))
+    issue.add_argument(
+        "--overwrite",
+        action="store_true",
+        help=t(
+            "输出文件夹中已有上次发放的文件时，全部删除后重新生成（含旧邮件草稿）",
+            "when the folder holds an earlier issue, replace all of its files (old drafts included)",
+        ),
+    )
+    issue.add_argument(
+        "--portal",
+        metavar=t("地址", "URL"),
+        help=t(
+            "门户地址（如 https://yjx.czj.example）：为每个部门生成专用链接，写入邮件和发放清单的“链接”列（须同时给 --db）",
+            "the portal's address: a private link per department, in its e-mail and in the list's 链接 column (needs --db)",
+        ),
+    )
+    issue.add_argument("--db", type=Path, metavar=t("数据库", "DB"), help=t("门户使用的数据库（与 --portal 一起用）", "the portal's database (with --portal)"))
 
 
 def _issue(args: argparse.Namespace) -> int:
@@ -134,6 +229,37 @@ def _existing_db(path: Path, *, write: bool = True) -> Any:
     if not path.is_file():
         raise StoreError("数据库不存在（请先用 ingest 收取表格）", "no such database (run ingest first)", path=path)
     return Store(path, write=write)
+
+
+def _ingest_args(commands: Any, t: Say) -> None:
+    ingest = commands.add_parser(
+        "ingest", help=t("收取各部门返回的表格、邮件和邮箱，校验后存入数据库", "take in returned workbooks, e-mails and mailboxes, check them and store them")
+    )
+    ingest.add_argument(
+        "inputs",
+        nargs="+",
+        type=Path,
+        metavar=t("收件", "INBOX"),
+        help=t("表格 .xlsx/.xls、邮件 .eml、邮箱 mbox，或存放它们的文件夹", "workbooks (.xlsx, .xls), e-mails (.eml), mailboxes (mbox), or folders of them"),
+    )
+    ingest.add_argument(
+        "--db", required=True, type=Path, metavar=t("数据库", "DB"), help=t("数据库文件（SQLite，不存在则新建）", "database file (SQLite; created if missing)")
+    )
+    ingest.add_argument(
+        "--roster",
+        type=Path,
+        metavar=t("名单", "ROSTER"),
+        help=t("部门名单：对照名单给出各部门的返回情况", "roster: report each department's status against it"),
+    )
+    ingest.add_argument(
+        "--report",
+        type=Path,
+        metavar=t("文件", "FILE"),
+        help=t("返回情况表 .xlsx（附各有错部门的退回修改表）", "status workbook .xlsx (with a marked workbook per department with errors)"),
+    )
+    ingest.add_argument(
+        "--jobs", type=_positive, metavar=t("进程数", "N"), help=t("并行读取的进程数（默认为 CPU 核数）", "reading processes (default: one per core)")
+    )
 
 
 def _ingest(args: argparse.Namespace) -> int:
@@ -289,6 +415,22 @@ def _status_lines(args: argparse.Namespace, store: Any, roster: Any, year: int |
     return rows
 
 
+def _status_args(commands: Any, t: Say) -> None:
+    status = commands.add_parser(
+        "status", help=t("对照名单列出各部门：未返回、有错误、已通过", "each department of the roster: missing, with errors, or valid")
+    )
+    add_collected_db(status, t)
+    status.add_argument(
+        "--roster",
+        type=Path,
+        metavar=t("名单", "ROSTER"),
+        help=t("部门名单（不给则只列出已返回的部门）", "roster (without it only departments that returned a form are listed)"),
+    )
+    status.add_argument("--report", type=Path, metavar=t("文件", "FILE"), help=t("另存为返回情况表 .xlsx", "also write the status workbook .xlsx"))
+    status.add_argument("--year", type=_year, metavar=t("年度", "YEAR"), help=t("年度（默认数据库中最近的年度）", "year (default: the latest in the database)"))
+    add_table_format(status, t)
+
+
 def _status(args: argparse.Namespace) -> int:
     from xlsxform.collection.roster import read_roster
 
@@ -310,6 +452,23 @@ def _status(args: argparse.Namespace) -> int:
         with _existing_db(args.db, write=args.report is not None) as store:
             rows = _status_lines(args, store, roster, args.year, args.report, full=True)
     return OK if all(r.state == "valid" for r in rows) else PROBLEMS
+
+
+def _receipts_args(commands: Any, t: Say) -> None:
+    receipts = commands.add_parser(
+        "receipts",
+        help=t(
+            "列出收到的每一件：文件、邮件、附件、压缩包内文件，及其结果（已入库、重复、拒收、待确认）",
+            "list every receipt: files, e-mails, attachments, archive members, with their outcome",
+        ),
+    )
+    add_collected_db(receipts, t)
+    add_table_format(receipts, t)
+    receipts.add_argument(
+        "--outcome",
+        choices=("stored", "duplicate", "refused", "held", "opened"),
+        help=t("只列出这种结果：stored 已入库、duplicate 重复、refused 拒收、held 待确认、opened 已拆开", "only this outcome"),
+    )
 
 
 def _receipts(args: argparse.Namespace) -> int:
@@ -336,6 +495,18 @@ def _receipts(args: argparse.Namespace) -> int:
     return OK
 
 
+def _accept_args(commands: Any, t: Say) -> None:
+    accept = commands.add_parser(
+        "accept",
+        help=t(
+            "采用某一件收到的表格作为该部门的当前版本（包括待确认的）",
+            "make one received return its department's current one (a held one included)",
+        ),
+    )
+    accept.add_argument("receipt", type=int, metavar=t("收件编号", "RECEIPT"), help=t("receipts 列出的收件编号", "the receipt number receipts lists"))
+    add_collected_db(accept, t)
+
+
 def _accept(args: argparse.Namespace) -> int:
     from xlsxform.collection.status import local_time
 
@@ -347,6 +518,37 @@ def _accept(args: argparse.Namespace) -> int:
         f"receipt {receipt.id} ({receipt.name}, {receipt.sender or 'file'}, {local_time(receipt.sent_at)}) is now the current return of {receipt.department}",
     )
     return OK
+
+
+def _export_args(commands: Any, t: Say) -> None:
+    export = commands.add_parser(
+        "export",
+        help=t(
+            "导出汇总表：各部门主要数据及全市合计、全部重点任务、全部绩效指标", "export the roll-up: key figures and city totals, all key tasks, all indicators"
+        ),
+    )
+    add_collected_db(export, t)
+    export.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        action="append",
+        type=Path,
+        metavar=t("文件", "FILE"),
+        help=t("输出文件 .xlsx、.csv 或 .json，可重复", "output .xlsx, .csv or .json; repeatable"),
+    )
+    export.add_argument("--year", metavar=t("年度", "YEAR"), type=_year, help=t("年度（默认数据库中最近的年度）", "year (default: the latest in the database)"))
+    export.add_argument(
+        "--roster",
+        type=Path,
+        metavar=t("名单", "ROSTER"),
+        help=t("部门名单：每个部门一行，按名单顺序（未返回的也列出）", "roster: a row per department in roster order, those not returned too"),
+    )
+    export.add_argument(
+        "--include-errors",
+        action="store_true",
+        help=t("合计中也计入有错误的表格（默认只计已通过的）", "count returns with errors in the totals too (default: valid returns only)"),
+    )
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -364,6 +566,3 @@ def _export(args: argparse.Namespace) -> int:
     )
     print(result.scope(args.lang))
     return OK
-
-
-# -- the portal: serve, user add ------------------------------------------------------

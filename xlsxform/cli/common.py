@@ -90,6 +90,35 @@ Say = Callable[[str, str], str]
 """The parser's text in the chosen language: t(zh, en)."""
 
 
+class ParserLanguage:
+    """The language the command line's parser speaks this run: its help, its
+    usage errors and the argument types' messages (set by the parser)."""
+
+    lang = "zh"
+
+
+def _year(text: str) -> int:
+    """A year the form can be for."""
+    if not text.strip().isdigit() or not 2000 <= int(text) <= 2100:
+        raise argparse.ArgumentTypeError(
+            f"的值“{text}”无效：年度须为 2000 到 2100 之间的整数" if ParserLanguage.lang == "zh" else f"invalid value {text!r}: a year from 2000 to 2100"
+        )
+    return int(text)
+
+
+def _positive(text: str) -> int:
+    """A number of blank rows: 1 to MAX_BLANK_ROWS."""
+    from xlsxform.rendering.renderer import MAX_BLANK_ROWS
+
+    if not text.strip().isdigit() or not 1 <= int(text) <= MAX_BLANK_ROWS:
+        raise argparse.ArgumentTypeError(
+            f"须为 1 到 {MAX_BLANK_ROWS} 之间的整数（实际为“{text}”）"
+            if ParserLanguage.lang == "zh"
+            else f"must be a whole number from 1 to {MAX_BLANK_ROWS}, not {text!r}"
+        )
+    return int(text)
+
+
 def add_collected_db(parser: argparse.ArgumentParser, t: Say) -> None:
     """--db of a command that works on what ingest stored."""
     parser.add_argument("--db", required=True, type=Path, metavar=t("数据库", "DB"), help=t("ingest 写入的数据库文件", "the database ingest wrote"))

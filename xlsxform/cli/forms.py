@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from xlsxform.cli.common import FAILED, MAX_JSON, OK, PROBLEMS, _chosen, _err, _known, _output, _print_json, _readable, _say, _spec
+from xlsxform.cli.common import FAILED, MAX_JSON, OK, PROBLEMS, _chosen, _err, _known, _output, _positive, _print_json, _readable, _say, _spec, _year
 from xlsxform.errors import FormDataError, XlsxformError
 
 if TYPE_CHECKING:
+    from xlsxform.cli.common import Say
     from xlsxform.reading.result import ReadResult
 
 
@@ -23,6 +25,11 @@ SAMPLES = {
 """Each built-in form's sample department, for the demo."""
 
 
+def _forms_args(commands: Any, t: Say) -> None:
+    forms = commands.add_parser("forms", help=t("列出可用的表格（内置表格和 --spec 版式）", "list the forms: the built-in ones and --spec"))
+    forms.add_argument("--format", choices=["text", "json"], default="text", help=t("输出格式", "output format"))
+
+
 def _forms(args: argparse.Namespace) -> int:
     listing = [{"id": s.form.id, "name": s.form.name, "version": s.form.version} for s in _known(args)]
     if args.format == "json":
@@ -31,6 +38,33 @@ def _forms(args: argparse.Namespace) -> int:
         for item in listing:
             print(f"{item['id']}\t{item['name']}\t{'version' if args.lang == 'en' else '版本'} {item['version']}")
     return OK
+
+
+def _template_args(commands: Any, t: Say) -> None:
+    template = commands.add_parser("template", help=t("生成空白模板（可预填部门名称和金额）", "write a blank template"))
+    template.add_argument("-o", "--output", required=True, type=Path, metavar=t("文件", "FILE"), help=t("输出文件 .xlsx", "output .xlsx file"))
+    template.add_argument(
+        "--year", type=_year, metavar=t("年度", "YEAR"), default=dt.date.today().year + 1, help=t("年度（默认下一年度）", "year (default: next year)")
+    )
+    template.add_argument("--department", default="", metavar=t("部门名称", "NAME"), help=t("预填的部门名称", "department name to pre-fill"))
+    template.add_argument(
+        "--amount",
+        action="append",
+        default=[],
+        metavar=t("项目=金额", "ITEM=AMOUNT"),
+        help=t("预填金额（万元），如 基本支出=776.8，可重复", "pre-filled amount in 万元, e.g. 基本支出=776.8; repeatable"),
+    )
+    template.add_argument("--key-tasks", type=_positive, metavar=t("行数", "N"), help=t("年度重点工作任务空行数（默认5）", "blank key-task rows (default 5)"))
+    template.add_argument(
+        "--other-tasks", type=_positive, metavar=t("行数", "N"), help=t("其他需完成的任务空行数（默认2）", "blank other-task rows (default 2)")
+    )
+    template.add_argument(
+        "--indicator-rows", type=_positive, metavar=t("行数", "N"), help=t("每个二级指标下的空行数（默认3）", "blank rows per 二级指标 (default 3)")
+    )
+    template.add_argument(
+        "--fallback-fonts", action="store_true", help=t("使用常见字体（宋体、仿宋）代替公文字体", "use common fonts instead of the official ones")
+    )
+    template.add_argument("--password", metavar=t("密码", "PASSWORD"), help=t("工作表保护密码（默认不设密码）", "sheet protection password (default: none)"))
 
 
 def _template(args: argparse.Namespace) -> int:
@@ -71,6 +105,13 @@ def _amounts(pairs: list[str], spec: Any) -> dict[str, Decimal]:
         except ValueError:
             raise FormDataError(f"预填金额“{pair}”不是数字", f"the amount in {pair!r} is not a number") from None
     return result
+
+
+def _render_args(commands: Any, t: Say) -> None:
+    render = commands.add_parser("render", help=t("由 JSON 数据生成已填写的表格", "render a filled workbook from JSON"))
+    render.add_argument("data", type=Path, metavar=t("数据", "DATA"), help=t("表格数据 JSON 文件", "form data as JSON"))
+    render.add_argument("-o", "--output", required=True, type=Path, metavar=t("文件", "FILE"), help=t("输出文件 .xlsx", "output .xlsx file"))
+    render.add_argument("--fallback-fonts", action="store_true", help=t("使用常见字体代替公文字体", "use common fonts"))
 
 
 def _render(args: argparse.Namespace) -> int:
@@ -123,6 +164,11 @@ def _which(args: argparse.Namespace, result: ReadResult) -> str:
     return f"表格：{name}（{result.form_id}），工作表“{result.sheet}”"
 
 
+def _read_args(commands: Any, t: Say) -> None:
+    read = commands.add_parser("read", help=t("读取已填写的表格，以 JSON 输出数据", "read a filled workbook, print its data as JSON"))
+    read.add_argument("workbook", type=Path, help=t("已填写的 .xlsx 文件", "filled .xlsx file"))
+
+
 def _read(args: argparse.Namespace) -> int:
     from xlsxform.spec.data import as_json
 
@@ -140,6 +186,23 @@ def _read(args: argparse.Namespace) -> int:
 def _problem_line(problem: Any, lang: str) -> str:
     level = {"error": ("错误", "error"), "warning": ("警告", "warning")}[problem.severity][lang == "en"]
     return f"{problem.cell or '-'}  {level}  {problem.message(lang)}  [{problem.code}]"
+
+
+def _check_args(commands: Any, t: Say) -> None:
+    check = commands.add_parser("check", help=t("校验已填写的表格，列出需修改的单元格", "check a filled workbook and list what to fix"))
+    check.add_argument(
+        "workbooks", nargs="+", type=Path, metavar=t("文件", "FILE"), help=t("已填写的 .xlsx 或 .xls 文件，可以多个", "filled .xlsx or .xls files, one or more")
+    )
+    check.add_argument("--format", choices=["text", "json"], default="text", help=t("报告格式", "report format"))
+    check.add_argument(
+        "--annotate",
+        type=Path,
+        metavar=t("文件", "FILE"),
+        help=t(
+            "另存一份批注副本 .xlsx：问题单元格加批注和底色，并附“校验结果”表",
+            "also write a copy .xlsx with each problem marked on its cell and a sheet listing them",
+        ),
+    )
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -218,11 +281,20 @@ def _report(result: ReadResult, lang: str) -> str:
     return "\n".join(lines)
 
 
+def _schema_args(commands: Any, t: Say) -> None:
+    commands.add_parser("schema", help=t("输出表格数据的 JSON Schema", "print the form's JSON Schema"))
+
+
 def _schema(args: argparse.Namespace) -> int:
     from xlsxform.spec.generate import model_of
 
     _print_json(model_of(_spec(args)).model_json_schema(mode="validation"))
     return OK
+
+
+def _demo_args(commands: Any, t: Say) -> None:
+    demo = commands.add_parser("demo", help=t("演示：生成空白模板和示例表格，并读回示例", "demo: write a template and the sample, read the sample back"))
+    demo.add_argument("directory", nargs="?", type=Path, default=Path("xlsxform-demo"), help=t("输出目录（默认 xlsxform-demo）", "output folder"))
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -253,6 +325,3 @@ def _demo(args: argparse.Namespace) -> int:
         print(f"3. 读回示例：{counted}；与示例数据{'一致' if same else '不一致'}")
     print(_report(result, args.lang))
     return OK if result.ok and same else PROBLEMS
-
-
-# -- the collection loop: issue, ingest, status, export --------------------------

@@ -156,7 +156,7 @@ def _mail_server(args: argparse.Namespace) -> Any:
         return None
     from xlsxform.collection.mail import PASSWORD_VARIABLE, parse_server
     from xlsxform.errors import MailError
-    from xlsxform.portal.services import MailServer
+    from xlsxform.portal.issuing import MailServer
 
     host, port = parse_server(args.smtp)
     password = os.environ.get(PASSWORD_VARIABLE) if args.smtp_user else None

@@ -30,7 +30,7 @@ from xlsxform.portal import security
 from xlsxform.portal.tables import PortalTables
 
 if TYPE_CHECKING:
-    from xlsxform.portal.services import MailServer
+    from xlsxform.portal.issuing import MailServer
 
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "xlsxform_session"
@@ -89,7 +89,7 @@ class Portal:
         )
         from xlsxform.collection.roster import department_key
         from xlsxform.collection.status import local_time
-        from xlsxform.portal.services import advice
+        from xlsxform.portal.checking import advice
 
         self.templates.filters["local"] = local_time
         self.templates.filters["advice"] = advice
@@ -149,14 +149,14 @@ class Portal:
 
 
 def _states() -> dict[str, str]:
-    from xlsxform.portal.services import STATES
+    from xlsxform.portal.progress import STATES
 
     return STATES
 
 
 def _form_names() -> dict[str, str]:
     """Each built-in form's name by its id, for every page."""
-    from xlsxform.portal.services import forms
+    from xlsxform.portal.family import forms
 
     return {form.id: form.name for form in forms()}
 

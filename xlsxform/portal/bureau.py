@@ -19,7 +19,7 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from xlsxform.errors import XlsxformError
-from xlsxform.portal import security, services
+from xlsxform.portal import family, issuing, progress, receiving, reports, security
 from xlsxform.portal.app import SESSION_COOKIE, Portal, portal_of
 from xlsxform.portal.tables import SESSION_HOURS
 
@@ -61,7 +61,7 @@ def _signed_in(request: Request) -> Portal:
 
 def _form_id(request: Request) -> str:
     """The form a page is about (?form=ID), the first form by default."""
-    return services.chosen_form(request.query_params.get("form"))
+    return family.chosen_form(request.query_params.get("form"))
 
 
 def _year(request: Request) -> int | None:
@@ -70,7 +70,7 @@ def _year(request: Request) -> int | None:
 
 
 async def _roster(portal: Portal) -> Any:
-    return await run_in_threadpool(services.current_roster, portal.db, portal.settings.roster)
+    return await run_in_threadpool(issuing.current_roster, portal.db, portal.settings.roster)
 
 
 # -- signing in -------------------------------------------------------------------------
@@ -118,11 +118,11 @@ async def logout(request: Request) -> Response:
 async def dashboard(request: Request) -> Response:
     portal = _signed_in(request)
     roster = await _roster(portal)
-    standing = await run_in_threadpool(services.standing, portal.db, roster, _year(request), _form_id(request))
+    standing = await run_in_threadpool(progress.standing, portal.db, roster, _year(request), _form_id(request))
     return portal.page(
         request,
         "dashboard.html",
-        {"standing": standing, "roster": roster, "forms": services.forms(), "row_keys": [services.row_key(r) for r in standing.rows]},
+        {"standing": standing, "roster": roster, "forms": family.forms(), "row_keys": [progress.row_key(r) for r in standing.rows]},
     )
 
 
@@ -132,19 +132,19 @@ async def department(request: Request) -> Response:
     year = _year(request)
     form = _form_id(request)
     roster = await _roster(portal)
-    standing = await run_in_threadpool(services.standing, portal.db, roster, year, form)
-    mine = services.department_rows(standing.rows, key)
+    standing = await run_in_threadpool(progress.standing, portal.db, roster, year, form)
+    mine = progress.department_rows(standing.rows, key)
     if not mine:
         raise HTTPException(404)
     row = mine[0]
-    returns = await run_in_threadpool(services.history, portal.db, key, standing.year, form)
-    problems = [p for r in mine if r.form for p in await run_in_threadpool(services.stored_problems, portal.db, r.form.id)]
+    returns = await run_in_threadpool(progress.history, portal.db, key, standing.year, form)
+    problems = [p for r in mine if r.form for p in await run_in_threadpool(progress.stored_problems, portal.db, r.form.id)]
     with portal.tables() as tables:
         links = [link for link in tables.links(key) if standing.year is None or link.year == standing.year]
-    waiting = [h for h in await run_in_threadpool(services.held, portal.db, standing.year, key) if any(h.receipt in {r.id for r in m.held} for m in mine)]
+    waiting = [h for h in await run_in_threadpool(receiving.held, portal.db, standing.year, key) if any(h.receipt in {r.id for r in m.held} for m in mine)]
     scratch = str(portal.scratch)
     came_from = {f.id: _came_from(f.source, scratch) for f in returns}
-    names = {f.id: f.name for f in services.forms()}
+    names = {f.id: f.name for f in family.forms()}
     return portal.page(
         request,
         "bureau_department.html",
@@ -183,7 +183,7 @@ async def revoke(request: Request) -> Response:
 
 
 async def _form(portal: Portal, request: Request) -> Any:
-    record = await run_in_threadpool(services.stored_form, portal.db, request.path_params["form"])
+    record = await run_in_threadpool(progress.stored_form, portal.db, request.path_params["form"])
     if record is None:
         raise HTTPException(404)
     return record
@@ -193,18 +193,18 @@ async def form_marked(request: Request) -> Response:
     portal = _signed_in(request)
     record = await _form(portal, request)
     target = Path(tempfile.mkdtemp(dir=portal.scratch, prefix="marked-")) / "marked.xlsx"
-    if not await run_in_threadpool(services.stored_marked_copy, portal.db, record, target):
+    if not await run_in_threadpool(progress.stored_marked_copy, portal.db, record, target):
         raise HTTPException(404)
-    return FileResponse(target, filename=f"{services.safe_name(record.department)}-需修改.xlsx", media_type=XLSX)
+    return FileResponse(target, filename=f"{family.safe_name(record.department)}-需修改.xlsx", media_type=XLSX)
 
 
 async def form_original(request: Request) -> Response:
     portal = _signed_in(request)
     record = await _form(portal, request)
-    data = await run_in_threadpool(services.stored_file, portal.db, record)
+    data = await run_in_threadpool(progress.stored_file, portal.db, record)
     if data is None:
         raise HTTPException(404)
-    name = services.safe_name(Path(record.file_name).stem) + (Path(record.file_name).suffix.lower() or ".xlsx")
+    name = family.safe_name(Path(record.file_name).stem) + (Path(record.file_name).suffix.lower() or ".xlsx")
     return Response(data, media_type="application/octet-stream", headers={"content-disposition": _attachment(name)})
 
 
@@ -217,12 +217,12 @@ def _attachment(name: str) -> str:
 async def missing(request: Request) -> Response:
     portal = _signed_in(request)
     roster = await _roster(portal)
-    standing = await run_in_threadpool(services.standing, portal.db, roster, _year(request), _form_id(request))
+    standing = await run_in_threadpool(progress.standing, portal.db, roster, _year(request), _form_id(request))
     rows = [r for r in standing.rows if r.state == "missing"]
     return portal.page(
         request,
         "missing.html",
-        {"standing": standing, "rows": rows, "roster": roster, "forms": services.forms(), "addresses": "; ".join(r.email for r in rows if r.email)},
+        {"standing": standing, "rows": rows, "roster": roster, "forms": family.forms(), "addresses": "; ".join(r.email for r in rows if r.email)},
     )
 
 
@@ -234,13 +234,13 @@ async def held(request: Request) -> Response:
         if not text.isdigit():
             raise HTTPException(400)
         try:
-            department = await run_in_threadpool(services.accept, portal.db, int(text))
+            department = await run_in_threadpool(receiving.accept, portal.db, int(text))
         except XlsxformError as exc:
             return portal.page(request, "error.html", {"status": 400, "title": "无法采用", "text": exc.zh}, status=400)
         portal.audit(request, request.state.user, "accept", receipt=int(text), department=department)
         back = str(form.get("back") or "/bureau/held")
         return RedirectResponse(back if back.startswith("/bureau") else "/bureau/held", status_code=303)
-    rows = await run_in_threadpool(services.held, portal.db, _year(request))
+    rows = await run_in_threadpool(receiving.held, portal.db, _year(request))
     return portal.page(request, "held.html", {"rows": rows})
 
 
@@ -260,11 +260,11 @@ async def intake(request: Request) -> Response:
         for n, upload in enumerate(uploads):
             folder = Path(scratch) / str(n)
             folder.mkdir()
-            path = folder / (services.safe_name(Path(upload.filename or "").stem) + Path(upload.filename or "").suffix.lower()[:10])
+            path = folder / (family.safe_name(Path(upload.filename or "").stem) + Path(upload.filename or "").suffix.lower()[:10])
             path.write_bytes(await upload.read())
             paths.append(path)
         roster = await _roster(portal)
-        summary = await run_in_threadpool(services.intake, paths, portal.db, roster)
+        summary = await run_in_threadpool(receiving.intake, paths, portal.db, roster)
     portal.audit(
         request,
         request.state.user,
@@ -290,7 +290,7 @@ async def roster_page(request: Request) -> Response:
             data = await upload.read()
             name = Path(upload.filename).name[:200]
             try:
-                await run_in_threadpool(services.roster_from_bytes, name, data)
+                await run_in_threadpool(issuing.roster_from_bytes, name, data)
             except XlsxformError as exc:
                 error = exc.zh
             else:
@@ -322,15 +322,15 @@ async def issue_page(request: Request) -> Response:
         "deadline": (dt.date.today() + dt.timedelta(days=14)).isoformat(),
         "sender": portal.settings.sender,
         "sender_name": "市财政局",
-        "form": services.FIRST_FORM,
+        "form": family.FIRST_FORM,
     }
     smtp = portal.settings.smtp
-    context = {"roster": roster, "smtp": smtp, "sent": None, "forms": services.forms()}
+    context = {"roster": roster, "smtp": smtp, "sent": None, "forms": family.forms()}
     if request.method == "GET":
         return portal.page(request, "issue.html", context | {"values": defaults, "error": ""})
     form = await portal.form(request)
     values = {k: str(form.get(k) or "").strip()[:200] for k in defaults}
-    values["form"] = values["form"] or services.FIRST_FORM
+    values["form"] = values["form"] or family.FIRST_FORM
     error = ""
     if roster is None:
         error = "请先上传部门名单。"
@@ -338,23 +338,23 @@ async def issue_page(request: Request) -> Response:
         error = "年度须为 2000 到 2100 之间的整数。"
     elif "@" not in values["sender"]:
         error = "请填写发件人邮箱。"
-    elif values["form"] not in {f.id for f in services.forms()}:
+    elif values["form"] not in {f.id for f in family.forms()}:
         error = "请选择要发放的表格。"
     if error:
         return portal.page(request, "issue.html", context | {"values": values, "error": error}, status=400)
     base = portal.settings.public_url or f"{request.url.scheme}://{request.url.netloc}"
-    issue = services.IssueRequest(int(values["year"]), _deadline(values["deadline"]), values["sender"], values["sender_name"], base, values["form"])
+    issue = issuing.IssueRequest(int(values["year"]), _deadline(values["deadline"]), values["sender"], values["sender_name"], base, values["form"])
     if form.get("action") == "send" and smtp is not None:
         try:
-            sent = await run_in_threadpool(services.issue_and_send, roster, issue, portal.db, smtp)
+            sent = await run_in_threadpool(issuing.issue_and_send, roster, issue, portal.db, smtp)
         except XlsxformError as exc:
             return portal.page(request, "issue.html", context | {"values": values, "error": exc.zh}, status=502)
         portal.audit(request, request.state.user, "issue", year=issue.year, form=issue.form, departments=len(sent), sent=sum(s.ok for s in sent))
         return portal.page(request, "issue.html", context | {"values": values, "error": "", "sent": sent})
     target = Path(tempfile.mkdtemp(dir=portal.scratch, prefix="issue-")) / "issue.zip"
-    issued = await run_in_threadpool(services.issue_bundle, roster, issue, portal.db, target)
+    issued = await run_in_threadpool(issuing.issue_bundle, roster, issue, portal.db, target)
     portal.audit(request, request.state.user, "issue", year=issue.year, form=issue.form, departments=len(issued))
-    return FileResponse(target, filename=f"{issue.year}年{services.form_kind(issue.form).name}-发放.zip", media_type="application/zip")
+    return FileResponse(target, filename=f"{issue.year}年{family.form_kind(issue.form).name}-发放.zip", media_type="application/zip")
 
 
 EXPORTS = {
@@ -375,13 +375,13 @@ async def exports(request: Request) -> Response:
     folder = Path(tempfile.mkdtemp(dir=portal.scratch, prefix="export-"))
     if name == "status.zip":
         roster = await _roster(portal)
-        path = await run_in_threadpool(services.status_report, portal.db, roster, year, folder / "返回情况.xlsx", form)
+        path = await run_in_threadpool(reports.status_report, portal.db, roster, year, folder / "返回情况.xlsx", form)
     else:
         suffix = ".csv" if name == "rollup.zip" else Path(name).suffix
-        path = await run_in_threadpool(services.rollup, portal.db, year, folder / f"汇总表{suffix}", form)
+        path = await run_in_threadpool(reports.rollup, portal.db, year, folder / f"汇总表{suffix}", form)
     portal.audit(request, request.state.user, "export", file=name, year=year, form=form)
     title, media = EXPORTS[name]
-    kind = services.form_kind(form).name
+    kind = family.form_kind(form).name
     return FileResponse(path, filename=f"{year or ''}{'年' if year else ''}{kind}{title}{Path(name).suffix}", media_type=media)
 
 

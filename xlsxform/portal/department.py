@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from xlsxform.portal import services
+from xlsxform.portal import checking, family, issuing, progress, receiving
 from xlsxform.portal.app import Portal, portal_of
 from xlsxform.portal.tables import Link
 from xlsxform.workbook.grid import range_box
@@ -65,21 +65,21 @@ def _limit(portal: Portal, link: Link) -> None:
         raise HTTPException(429)
 
 
-async def _owed(portal: Portal, link: Link) -> list[services.Owed]:
-    roster = await run_in_threadpool(services.current_roster, portal.db, portal.settings.roster)
-    return await run_in_threadpool(services.owed, portal.db, roster, link.department_key, link.year)
+async def _owed(portal: Portal, link: Link) -> list[progress.Owed]:
+    roster = await run_in_threadpool(issuing.current_roster, portal.db, portal.settings.roster)
+    return await run_in_threadpool(progress.owed, portal.db, roster, link.department_key, link.year)
 
 
 async def home(request: Request) -> Response:
     portal, link, token = _link(request)
     owed = await _owed(portal, link)
-    returns = await run_in_threadpool(services.history, portal.db, link.department_key, link.year)
-    names = {f.id: f.name for f in services.forms()}
+    returns = await run_in_threadpool(progress.history, portal.db, link.department_key, link.year)
+    names = {f.id: f.name for f in family.forms()}
     done = request.query_params.get("submitted")
     return portal.page(
         request,
         "department.html",
-        {"link": link, "token": token, "owed": owed, "returns": returns, "names": names, "submitted": done, "first": services.FIRST_FORM},
+        {"link": link, "token": token, "owed": owed, "returns": returns, "names": names, "submitted": done, "first": family.FIRST_FORM},
     )
 
 
@@ -88,16 +88,16 @@ async def template(request: Request) -> Response:
     _limit(portal, link)
     form = request.path_params.get("form", link.form)
     with portal.tables() as tables:
-        issued = {each.form for each in tables.issued_forms(link.department_key, link.year)} or {services.FIRST_FORM}
+        issued = {each.form for each in tables.issued_forms(link.department_key, link.year)} or {family.FIRST_FORM}
     if form not in issued:
         raise HTTPException(404)
-    roster = await run_in_threadpool(services.current_roster, portal.db, portal.settings.roster)
-    department = services.find(roster, link.department_key)
+    roster = await run_in_threadpool(issuing.current_roster, portal.db, portal.settings.roster)
+    department = issuing.find(roster, link.department_key)
     folder = Path(tempfile.mkdtemp(dir=portal.scratch, prefix="template-"))
-    target = folder / f"{services.safe_name(link.department)}.xlsx"
-    await run_in_threadpool(services.template_for, department, link.department, link.year, target, form)
-    name = services.form_kind(form).name
-    return FileResponse(target, filename=f"{link.year}年{name}-{services.safe_name(link.department)}.xlsx", media_type=XLSX)
+    target = folder / f"{family.safe_name(link.department)}.xlsx"
+    await run_in_threadpool(issuing.template_for, department, link.department, link.year, target, form)
+    name = family.form_kind(form).name
+    return FileResponse(target, filename=f"{link.year}年{name}-{family.safe_name(link.department)}.xlsx", media_type=XLSX)
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -120,7 +120,7 @@ async def check(request: Request) -> Response:
     folder.mkdir()
     source = folder / f"upload{suffix if suffix in UPLOAD_SUFFIXES else '.xlsx'}"
     source.write_bytes(data)
-    result, _ = await run_in_threadpool(services.check, source)
+    result, _ = await run_in_threadpool(checking.check, source)
     meta = {
         "link": link.hash,
         "file_name": Path(upload.filename).name[:200],
@@ -170,11 +170,11 @@ def _own_check(portal: Portal, link: Link, check_id: str) -> _Check:
 async def checked(request: Request) -> Response:
     portal, link, token = _link(request)
     own = _own_check(portal, link, request.path_params["check_id"])
-    result, reading = await run_in_threadpool(services.check, own.source)
-    sheet = await run_in_threadpool(services.view, own.source, reading) if result.readable else None
+    result, reading = await run_in_threadpool(checking.check, own.source)
+    sheet = await run_in_threadpool(checking.view, own.source, reading) if result.readable else None
     marked = own.folder / "marked.xlsx"
     if result.readable and not marked.exists():
-        await run_in_threadpool(services.marked_copy, own.source, result.problems, marked)
+        await run_in_threadpool(checking.marked_copy, own.source, result.problems, marked)
     blocker = _blocker(result, link, _issued(portal, link))
     return portal.page(
         request,
@@ -195,16 +195,16 @@ async def checked(request: Request) -> Response:
 def _issued(portal: Portal, link: Link) -> set[str]:
     """The forms issued to the link's department for its year (the first form when none was recorded)."""
     with portal.tables() as tables:
-        return {each.form for each in tables.issued_forms(link.department_key, link.year)} or {services.FIRST_FORM}
+        return {each.form for each in tables.issued_forms(link.department_key, link.year)} or {family.FIRST_FORM}
 
 
-def _blocker(result: services.Checked, link: Link, issued: set[str]) -> str:
+def _blocker(result: checking.Checked, link: Link, issued: set[str]) -> str:
     """Why this upload cannot be submitted through this link, or '' (every
     sheet of a workbook of several forms is looked at)."""
     if not result.readable:
         return "文件无法读取，不能提交。"
     for sheet in result.sheets:
-        if sheet.owner and services.key_of(sheet.owner) != link.department_key:
+        if sheet.owner and family.key_of(sheet.owner) != link.department_key:
             return f"这份表格属于“{sheet.owner}”，不是“{link.department}”的表格，不能通过本单位的链接提交。"
         if sheet.year is not None and sheet.year != link.year:
             return f"这份表格是 {sheet.year} 年的，本链接收取 {link.year} 年的表格。"
@@ -220,7 +220,7 @@ async def checked_marked(request: Request) -> Response:
     if not marked.exists():
         raise HTTPException(404)
     stem = Path(own.meta["file_name"]).stem or "表格"
-    return FileResponse(marked, filename=f"{services.safe_name(stem)}-需修改.xlsx", media_type=XLSX)
+    return FileResponse(marked, filename=f"{family.safe_name(stem)}-需修改.xlsx", media_type=XLSX)
 
 
 async def submit(request: Request) -> Response:
@@ -228,16 +228,16 @@ async def submit(request: Request) -> Response:
     _limit(portal, link)
     await portal.form(request)
     own = _own_check(portal, link, request.path_params["check_id"])
-    result, _ = await run_in_threadpool(services.check, own.source)
+    result, _ = await run_in_threadpool(checking.check, own.source)
     blocker = _blocker(result, link, _issued(portal, link))
     if blocker:
         raise HTTPException(403, blocker)
-    named = own.folder / "submit" / services.safe_name(Path(own.meta["file_name"]).stem or "表格")
+    named = own.folder / "submit" / family.safe_name(Path(own.meta["file_name"]).stem or "表格")
     named = named.with_suffix(own.source.suffix)
     named.parent.mkdir(exist_ok=True)
     named.write_bytes(own.source.read_bytes())
-    roster = await run_in_threadpool(services.current_roster, portal.db, portal.settings.roster)
-    outcome = await run_in_threadpool(services.submit, named, portal.db, roster)
+    roster = await run_in_threadpool(issuing.current_roster, portal.db, portal.settings.roster)
+    outcome = await run_in_threadpool(receiving.submit, named, portal.db, roster)
     portal.audit(
         request,
         f"link:{link.department}",
@@ -255,14 +255,14 @@ async def submit(request: Request) -> Response:
 async def return_marked(request: Request) -> Response:
     portal, link, _ = _link(request)
     form_id = request.path_params["form"]
-    record = await run_in_threadpool(services.stored_form, portal.db, form_id)
+    record = await run_in_threadpool(progress.stored_form, portal.db, form_id)
     if record is None or record.department_key != link.department_key:
         raise HTTPException(404)
     folder = Path(tempfile.mkdtemp(dir=portal.scratch, prefix="marked-"))
     target = folder / "marked.xlsx"
-    if not await run_in_threadpool(services.stored_marked_copy, portal.db, record, target):
+    if not await run_in_threadpool(progress.stored_marked_copy, portal.db, record, target):
         raise HTTPException(404)
-    return FileResponse(target, filename=f"{services.safe_name(link.department)}-需修改.xlsx", media_type=XLSX)
+    return FileResponse(target, filename=f"{family.safe_name(link.department)}-需修改.xlsx", media_type=XLSX)
 
 
 # -- the form as a table ------------------------------------------------------------------
