@@ -32,8 +32,6 @@ from xlsxform.cli.collect import (
     _export_args,
     _ingest,
     _ingest_args,
-    _issue,
-    _issue_args,
     _receipts,
     _receipts_args,
     _status,
@@ -56,6 +54,7 @@ from xlsxform.cli.forms import (
     _template,
     _template_args,
 )
+from xlsxform.cli.issue import _issue, _issue_args
 from xlsxform.cli.serve import _serve, _serve_parser, _user, _user_parser
 from xlsxform.errors import RosterError, XlsxformError, os_reason
 
