@@ -109,3 +109,20 @@ def test_a_workbook_of_several_projects_is_a_current_return_per_sheet(tmp_path: 
     with Store(db) as store:
         assert sorted(f.scope for f in store.forms(current=True)) == projects
         assert sorted(r.outcome for r in store.receipts() if r.kind == "sheet") == ["duplicate"] * 4 + ["stored"] * 2
+
+
+def test_status_and_export_default_to_the_latest_year_of_their_own_form(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """With a 2023 target table and a 2024 project declaration stored, each form's status and roll-up default to that form's year."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(SAMPLE_XLSX, inbox / "目标表.xlsx")
+    shutil.copy(SAMPLE_XLSX.parent / "zhanjiang-xinfang-2024-project-target.xlsx", inbox / "申报表.xlsx")
+    db = tmp_path / "city.db"
+    assert run(capsys, "ingest", str(inbox), "--db", str(db), "--jobs", "1")[0] == 0
+    for form, year in [("city-department-performance", 2023), ("project-performance-target", 2024)]:
+        code, out, _ = run(capsys, "--form", form, "status", "--db", str(db), "--format", "json")
+        assert (code, [row["state"] for row in json.loads(out)]) == (0, ["valid"])
+        target = tmp_path / f"{form}.json"
+        assert run(capsys, "--form", form, "export", "--db", str(db), "-o", str(target))[0] == 0
+        document = json.loads(target.read_text(encoding="utf-8"))
+        assert (document["year"], len(document["departments"])) == (year, 1)

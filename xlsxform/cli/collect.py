@@ -172,8 +172,8 @@ def _status_lines(args: argparse.Namespace, store: Any, roster: Any, year: int |
     )
 
     en = args.lang == "en"
-    year = year if year is not None else default_year(store)
     spec = _spec(args)
+    year = year if year is not None else default_year(store, spec.form.id)
     rows = department_status(store, roster, year, spec.form.id)
     if full:
         table = [
@@ -248,7 +248,12 @@ def _status_args(commands: Any, t: Say) -> None:
         help=t("部门名单（不给则只列出已返回的部门）", "roster (without it only departments that returned a form are listed)"),
     )
     status.add_argument("--report", type=Path, metavar=t("文件", "FILE"), help=t("另存为返回情况表 .xlsx", "also write the status workbook .xlsx"))
-    status.add_argument("--year", type=_year, metavar=t("年度", "YEAR"), help=t("年度（默认数据库中最近的年度）", "year (default: the latest in the database)"))
+    status.add_argument(
+        "--year",
+        type=_year,
+        metavar=t("年度", "YEAR"),
+        help=t("年度（默认为数据库中这张表格最近的年度）", "year (default: the latest year of the form in the database)"),
+    )
     add_table_format(status, t)
 
 
@@ -262,8 +267,9 @@ def _status(args: argparse.Namespace) -> int:
         from xlsxform.collection.status import default_year, department_status
 
         with _existing_db(args.db, write=args.report is not None) as store:
-            year = args.year if args.year is not None else default_year(store)
-            rows = department_status(store, roster, year, _spec(args).form.id)
+            form = _spec(args).form.id
+            year = args.year if args.year is not None else default_year(store, form)
+            rows = department_status(store, roster, year, form)
             if args.report is not None:
                 from xlsxform.collection.status import write_report
 
@@ -358,7 +364,12 @@ def _export_args(commands: Any, t: Say) -> None:
         metavar=t("文件", "FILE"),
         help=t("输出文件 .xlsx、.csv 或 .json，可重复", "output .xlsx, .csv or .json; repeatable"),
     )
-    export.add_argument("--year", metavar=t("年度", "YEAR"), type=_year, help=t("年度（默认数据库中最近的年度）", "year (default: the latest in the database)"))
+    export.add_argument(
+        "--year",
+        metavar=t("年度", "YEAR"),
+        type=_year,
+        help=t("年度（默认为数据库中这张表格最近的年度）", "year (default: the latest year of the form in the database)"),
+    )
     export.add_argument(
         "--roster",
         type=Path,

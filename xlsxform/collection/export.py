@@ -136,11 +136,11 @@ def _standing(store: Store, year: int | None, roster: Roster | None, include_err
 
 
 def tables(store: Store, year: int | None = None, *, roster: Roster | None = None, include_errors: bool = False, spec: Spec | None = None) -> Tables:
-    """The roll-up for ``year`` (default: the latest year in the database) of
+    """The roll-up for ``year`` (default: the latest year of its form in the database) of
     one form (default: the first): with a roster, every department of it in
     roster order (then returns from departments not on it); without, each
     department that returned a form, in order of name."""
-    year = year if year is not None else default_year(store)
+    year = year if year is not None else default_year(store, spec.form.id if spec is not None else DEFAULT_SPEC)
     if spec is not None and spec.form.id != DEFAULT_SPEC:
         return _form_tables(store, year, roster, include_errors, spec)
     departments, counted = _standing(store, year, roster, include_errors, DEFAULT_SPEC)

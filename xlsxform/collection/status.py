@@ -86,9 +86,9 @@ class DepartmentStatus:
         return self.form.warnings if self.form else 0
 
 
-def default_year(store: Store) -> int | None:
-    """The latest year the database holds forms for."""
-    years = store.years()
+def default_year(store: Store, form: str) -> int | None:
+    """The latest year the database holds returns of ``form`` (a spec id) for."""
+    years = store.years(form)
     return years[-1] if years else None
 
 

@@ -448,8 +448,10 @@ class Store(Database):
         return row[0] if row else None
 
     @guarded
-    def years(self) -> list[int]:
-        return [y for (y,) in self.db.execute("SELECT DISTINCT year FROM forms WHERE year IS NOT NULL ORDER BY year")]
+    def years(self, template_id: str | None = None) -> list[int]:
+        """The years the database holds forms for, of one form (by its spec id) or of all."""
+        sql = "SELECT DISTINCT year FROM forms WHERE year IS NOT NULL AND (? IS NULL OR template_id = ?) ORDER BY year"
+        return [y for (y,) in self.db.execute(sql, (template_id, template_id))]
 
     @guarded
     def counts(self) -> dict[str, int]:

@@ -42,8 +42,8 @@ def standing(db: Path, roster: Roster | None, year: int | None, form: str = FIRS
     """Every department's state for a form and year (default: the latest):
     ``xlsxform --form ID status``; a row per project for a form sent one per project."""
     with Store(db) as store:
-        years = store.years()
-        year = year if year is not None else default_year(store)
+        years = store.years(form)
+        year = year if year is not None else default_year(store, form)
         rows = department_status(store, roster, year, form)
     counts = {state: sum(r.state == state for r in rows) for state in STATES}
     return Standing(year, rows, counts, years, form_kind(form))

@@ -17,7 +17,7 @@ from xlsxform.spec.loading import load_spec
 def status_report(db: Path, roster: Roster | None, year: int | None, target: Path, form: str = FIRST_FORM) -> Path:
     """The status workbook of one form (``xlsxform --form ID status --report``), zipped with its marked copies."""
     with Store(db) as store:
-        rows = department_status(store, roster, year if year is not None else default_year(store), form)
+        rows = department_status(store, roster, year if year is not None else default_year(store, form), form)
         write_report(store, rows, target)
     folder = annotation_folder(target)
     bundle = target.with_suffix(".zip")
