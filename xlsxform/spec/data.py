@@ -19,7 +19,7 @@ from typing import Any
 
 from xlsxform.form.amounts import canonical
 from xlsxform.spec.generate import Member, shape
-from xlsxform.spec.layout import FieldType, IndicatorSection, Spec
+from xlsxform.spec.layout import FieldType, IndicatorSection, Spec, TableSection
 
 WHITESPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 """What the model strips from both ends of a text: Unicode's White_Space,
@@ -31,6 +31,8 @@ _DECIMALS = {"amount", "number", "percent"}
 
 def complete(spec: Spec, data: dict[str, Any]) -> dict[str, Any]:
     """``data`` (as the reader gathered it) in the shape of the spec's model."""
+    # What every form states first (xlsxform.form.types.FormData); the spec's
+    # own department field, when it has one, takes that place.
     out: dict[str, Any] = {"year": data.get("year"), "department": ""}
     out |= _members(shape(spec), data)
     return out
@@ -49,7 +51,7 @@ def _members(members: tuple[Member, ...], data: dict[str, Any]) -> dict[str, Any
     return out
 
 
-def _row(section: Any, item: dict[str, Any]) -> dict[str, Any]:
+def _row(section: TableSection | IndicatorSection, item: dict[str, Any]) -> dict[str, Any]:
     row: dict[str, Any] = {}
     if isinstance(section, IndicatorSection):
         row |= {level.field: _value("text", item.get(level.field)) for level in section.levels}
