@@ -18,8 +18,8 @@ from xlsxform.cli.common import (
     _readable,
     _say,
     _spec,
-    _year,
     add_collected_db,
+    add_collected_year,
     add_table_format,
 )
 from xlsxform.errors import FormDataError, RosterError
@@ -248,12 +248,7 @@ def _status_args(commands: Any, t: Say) -> None:
         help=t("部门名单（不给则只列出已返回的部门）", "roster (without it only departments that returned a form are listed)"),
     )
     status.add_argument("--report", type=Path, metavar=t("文件", "FILE"), help=t("另存为返回情况表 .xlsx", "also write the status workbook .xlsx"))
-    status.add_argument(
-        "--year",
-        type=_year,
-        metavar=t("年度", "YEAR"),
-        help=t("年度（默认为数据库中这张表格最近的年度）", "year (default: the latest year of the form in the database)"),
-    )
+    add_collected_year(status, t)
     add_table_format(status, t)
 
 
@@ -364,12 +359,7 @@ def _export_args(commands: Any, t: Say) -> None:
         metavar=t("文件", "FILE"),
         help=t("输出文件 .xlsx、.csv 或 .json，可重复", "output .xlsx, .csv or .json; repeatable"),
     )
-    export.add_argument(
-        "--year",
-        metavar=t("年度", "YEAR"),
-        type=_year,
-        help=t("年度（默认为数据库中这张表格最近的年度）", "year (default: the latest year of the form in the database)"),
-    )
+    add_collected_year(export, t)
     export.add_argument(
         "--roster",
         type=Path,

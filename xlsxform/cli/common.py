@@ -124,6 +124,16 @@ def add_collected_db(parser: argparse.ArgumentParser, t: Say) -> None:
     parser.add_argument("--db", required=True, type=Path, metavar=t("数据库", "DB"), help=t("ingest 写入的数据库文件", "the database ingest wrote"))
 
 
+def add_collected_year(parser: argparse.ArgumentParser, t: Say) -> None:
+    """--year of a command that works on one form's stored returns."""
+    parser.add_argument(
+        "--year",
+        type=_year,
+        metavar=t("年度", "YEAR"),
+        help=t("年度（默认为数据库中这张表格最近的年度）", "year (default: the latest year of the form in the database)"),
+    )
+
+
 def add_table_format(parser: argparse.ArgumentParser, t: Say) -> None:
     """--format of a command that lists rows: a table, or JSON for programs."""
     parser.add_argument(

@@ -36,7 +36,7 @@ COLLECT_EVERY = 25
 def _scope(result: ReadResult) -> str:
     """What tells this return apart from the department's others of its form
     (a project's name, for forms sent one per project), or ''."""
-    subject = result.spec.form.subject if result.spec is not None else None
+    subject = result.spec.form.subject
     return str(value_at(result.data, subject) or "") if subject else ""
 
 

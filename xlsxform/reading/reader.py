@@ -248,7 +248,7 @@ class _Reader:
         unreadable = frozenset(p.field for p in self.problems if p.field)
         self.problems += [crosscheck.placed(p, self.cells, self.spec) for p in check(data, self.spec, unreadable)]
         self.problems = crosscheck.once(self.problems)
-        return ReadResult(self.path, data, self.problems, self.cells, self.identity, self.spec.form.id, self.grid.name, self.grid.sheets, self.spec)
+        return ReadResult(self.path, self.spec, data, self.problems, self.cells, self.identity, self.grid.name, self.grid.sheets)
 
     def _check_outside(self, last_row: int) -> None:
         """What was typed right of the form or below it is not read: say where."""

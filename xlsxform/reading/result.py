@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from xlsxform.form.problems import Problem, has_errors
 from xlsxform.spec.layout import Spec
-from xlsxform.spec.loading import load_spec
 
 if TYPE_CHECKING:
     from xlsxform.form.types import FormData
@@ -26,6 +25,8 @@ class ReadResult:
     """What a workbook said, and what is wrong with it."""
 
     path: str
+    spec: Spec = field(repr=False)
+    """The spec it was read as."""
     data: dict[str, Any]
     """The data as plain values (Decimal, date, str, lists and dicts), in the
     shape of the spec's model: what :attr:`form` holds, without building it."""
@@ -35,14 +36,15 @@ class ReadResult:
     identity: dict[str, str] = field(default_factory=dict)
     """What the file says it is (template_id, template_version, year,
     department, form_id), when xlsxform rendered it."""
-    form_id: str = ""
-    """The id of the spec it was read as (city-department-performance, …)."""
     sheet: str = ""
     """The sheet it was read from."""
     sheets: list[str] | None = field(default=None, repr=False)
     """The workbook's visible sheets, when known."""
-    spec: Spec | None = field(default=None, repr=False, compare=False)
-    """The spec it was read as."""
+
+    @property
+    def form_id(self) -> str:
+        """The id of the spec it was read as (city-department-performance, …)."""
+        return self.spec.form.id
 
     @cached_property
     def form(self) -> FormData:
@@ -50,7 +52,7 @@ class ReadResult:
         built on first use."""
         from xlsxform.spec.generate import model_of
 
-        return model_of(self.spec or load_spec(self.form_id)).model_validate(self.data)
+        return model_of(self.spec).model_validate(self.data)
 
     @property
     def ok(self) -> bool:

@@ -44,7 +44,6 @@ from xlsxform.errors import RefusedFileError, UnreadableWorkbookError
 from xlsxform.safety.ole2 import OLE2_MAGIC, _inspect_ole2
 from xlsxform.safety.sniff import _refuse_other
 from xlsxform.safety.terms import FileKind, KiB, Limits, MiB, _one_line, _refuse, _Refused
-from xlsxform.safety.terms import part_key as part_key
 from xlsxform.safety.zipcheck import ZIP_MAGIC, _Zip
 
 REASONS: dict[str, tuple[str, str]] = {

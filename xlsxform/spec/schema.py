@@ -30,9 +30,6 @@ class Is:
     def __init__(self, **limits: Any) -> None:
         self.limits = limits
 
-    def __repr__(self) -> str:
-        return f"Is({', '.join(f'{k}={v!r}' for k, v in self.limits.items())})"
-
     def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
         from pydantic import Field
 

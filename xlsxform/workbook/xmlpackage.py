@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from xlsxform.safety.gate import part_key
+from xlsxform.safety.terms import part_key
 from xlsxform.workbook.grid import AREA, range_box
 from xlsxform.workbook.xmlparse import MAIN, Damaged, local, parse
 from xlsxform.workbook.xmlstyles import MAC_EPOCH, WINDOWS_EPOCH, cell_formats, shared_strings
@@ -27,7 +27,7 @@ _SST_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.shareds
 _WORKBOOK_TYPES = ("spreadsheetml.sheet.main+xml", "spreadsheetml.template.main+xml", "macroenabled.main+xml")
 
 Parts = Mapping[str, list[bytes]]
-"""Inflated XML parts by :func:`~xlsxform.safety.gate.part_key`, as the gate keeps them."""
+"""Inflated XML parts by :func:`~xlsxform.safety.terms.part_key`, as the gate keeps them."""
 
 
 def _folder(part: str) -> str:
